@@ -1,0 +1,230 @@
+"""Block calls: an op node that names another digraph runs it as a submodule.
+
+A call binds the block's symbols by unifying the caller's input shapes with the
+block's declared inputs, then by the call's arguments (``In=3`` binds ``In`` or
+``BlockIn``; positional args bind the block's constructor symbols in order of
+first appearance). Arguments that contradict unification are errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING
+
+from dotnet import codes
+from dotnet.diagnostics import Report, SpecError, error
+from dotnet.infer import Env, infer_graph
+from dotnet.ir import OpNode, TensorNode
+from dotnet.labels import ArgValue, OpCall, format_arg
+from dotnet.ops.base import CodeWriter, Op, known_names
+from dotnet.shape import Shape, diagram_text, from_declared, same
+from dotnet.symbolic import Dim, ExprError
+
+if TYPE_CHECKING:
+    from dotnet.infer import Analysis
+
+
+class BlockCall(Op):
+    """A call of the block ``callee``; its submodule is an instance of the block's class."""
+
+    min_inputs = 1
+    max_inputs = None
+
+    def __init__(self, node: OpNode, call: OpCall, callee: str) -> None:
+        super().__init__(node, call)
+        self.name = callee  # type: ignore[misc]
+        self.callee = callee
+        self.bound: dict[str, Dim] = {}
+        """The callee's constructor symbols, valued in the caller's terms."""
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        callee = env.library.analysis(self.callee)
+        bindings = self._unify_inputs(callee, inputs)
+        self._bind_args(callee, bindings, env)
+        missing = [s for s in callee.constructor_symbols if s not in bindings]
+        if missing:
+            raise error(
+                codes.UNBOUND_SYMBOL,
+                f"node {self.node.id!r}: nothing gives {self.callee}'s {', '.join(missing)} a value; "
+                f"pass {' and '.join(_arg_hint(s) for s in missing)} in the call{env.where()}",
+                self.node.location,
+                self.node.id,
+            )
+        self.bound = {s: bindings[s] for s in callee.constructor_symbols}
+        trail = env.trail + (f"call {self.node.id!r} at {self.node.location}",)
+        run = infer_graph(callee.graph, env.library, env.report, bindings, trail)
+        for c in run.constraints:
+            if c.expr.symbols():
+                env.require_divisible(c.expr, c.divisor, self.node.id, self.node.location)
+        return run.shapes[primary_output(run)]
+
+    def _unify_inputs(self, callee: Analysis, inputs: list[Shape]) -> dict[str, Dim]:
+        if len(inputs) != len(callee.inputs):
+            raise error(
+                codes.BAD_EDGE,
+                f"node {self.node.id!r}: block {self.callee} takes {len(callee.inputs)} input(s) "
+                f"({', '.join(callee.inputs)}), got {len(inputs)}",
+                self.node.location,
+                self.node.id,
+            )
+        bindings: dict[str, Dim] = {}
+        for given, input_id in zip(inputs, callee.inputs):
+            node = callee.graph.nodes[input_id]
+            assert isinstance(node, TensorNode)
+            if not unify(from_declared(node.label.dims), given, bindings):
+                raise error(
+                    codes.SHAPE_MISMATCH,
+                    f"node {self.node.id!r}: {self.callee}'s input {input_id!r} is declared "
+                    f"{node.label.shape_text()} but gets {diagram_text(given, node.label.dims)}",
+                    self.node.location,
+                    self.node.id,
+                )
+        return bindings
+
+    def _bind_args(self, callee: Analysis, bindings: dict[str, Dim], env: Env) -> None:
+        symbols = callee.constructor_symbols
+        if len(self.call.positional) > len(symbols):
+            raise self.arg_error(
+                f"takes at most {len(symbols)} positional argument(s) ({', '.join(symbols)}), "
+                f"got {len(self.call.positional)}"
+            )
+        pairs: list[tuple[str, str, ArgValue]] = [
+            (s, format_arg(v), v) for s, v in zip(symbols, self.call.positional)
+        ]
+        all_symbols = set(callee.graph.symbol_order)
+        for key, value in self.call.keywords:
+            symbol = next((s for s in (key, "Block" + key) if s in all_symbols), None)
+            if symbol is None:
+                raise self.arg_error(
+                    f"{self.callee} has no symbol {key!r} (nor 'Block{key}'); its parameters are {', '.join(symbols) or 'none'}"
+                )
+            pairs.append((symbol, f"{key}={format_arg(value)}", value))
+        for symbol, text, value in pairs:
+            if isinstance(value, float):
+                raise self.arg_error(f"{text} must be a whole number or a size symbol")
+            actual = env.value(value)
+            if symbol in bindings and bindings[symbol] != actual:
+                raise self.mismatch(
+                    f"{text} contradicts the input shape, which gives {symbol}={bindings[symbol]}{env.where()}"
+                )
+            bindings[symbol] = actual
+
+    def constructor_dims(self) -> list[Dim]:
+        return list(self.bound.values())
+
+    def module(self, w: CodeWriter) -> str:
+        return w.block_constructor(self.callee, self.bound)
+
+    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        return f"self.{attr}({', '.join(args)})"
+
+
+def primary_output(analysis: Analysis) -> str:
+    """The output a call of this graph yields: the only one, or the one with the output role."""
+    outputs = analysis.outputs
+    if len(outputs) == 1:
+        return outputs[0]
+    tagged = [
+        o for o in outputs if isinstance(n := analysis.graph.nodes[o], TensorNode) and "output" in n.label.roles
+    ]
+    if len(tagged) == 1:
+        return tagged[0]
+    raise error(
+        codes.BAD_EDGE,
+        f"block {analysis.graph.name} has {len(outputs)} outputs ({', '.join(outputs)}); "
+        "mark the one a call yields with the output role, e.g. '(输出)' or '(output)'",
+        analysis.graph.location,
+    )
+
+
+def unify(declared: Shape, given: Shape, bindings: dict[str, Dim]) -> bool:
+    """Bind the declared shape's symbols so it equals ``given``; False when it cannot."""
+    if len(declared) != len(given):
+        return False
+    pending = list(zip(declared, given))
+    while pending:
+        deferred = []
+        for d, g in pending:
+            free = d.size.symbols() - bindings.keys()
+            if not free:
+                if d.size.substitute(bindings) != g.size:
+                    return False
+                continue
+            if len(free) > 1:
+                deferred.append((d, g))
+                continue
+            (symbol,) = free
+            with_symbol = Dim._from({m: c for m, c in d.size.terms if symbol in m})
+            known = Dim._from({m: c for m, c in d.size.terms if symbol not in m}).substitute(bindings)
+            try:
+                solution = with_symbol.solve(symbol, g.size - known)
+            except ExprError:
+                return False
+            value = solution.constant_value() if solution is not None else None
+            if solution is None or (value is not None and (value.denominator != 1 or value < 1)):
+                return False
+            bindings[symbol] = solution
+        if len(deferred) == len(pending):
+            return False
+        pending = deferred
+    return True
+
+
+def _arg_hint(symbol: str) -> str:
+    short = symbol[5:] if symbol.startswith("Block") and len(symbol) > 5 else symbol
+    return f"{short}=..."
+
+
+class UnresolvedCall(Op):
+    """An op node whose name matches nothing; reports the error with the best suggestion.
+
+    The error is raised during inference, when the node's input shapes are known,
+    so that a block that would fit here can be suggested by shape, not by name alone.
+    """
+
+    min_inputs = 0
+    max_inputs = None
+
+    def __init__(self, node: OpNode, call: OpCall, names: list[str], candidates: list[str]) -> None:
+        super().__init__(node, call)
+        self.name = names[-1]  # type: ignore[misc]
+        self.names = names
+        self.candidates = candidates
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        fits = [c for c in self.candidates if self._fits(c, inputs, env)]
+        wanted = " or ".join(repr(n) for n in self.names)
+        if fits:
+            best = max(fits, key=lambda c: difflib.SequenceMatcher(None, self.name.lower(), c.lower()).ratio())
+            raise error(
+                codes.UNKNOWN_BLOCK,
+                f"node {self.node.id!r}: no op or block named {wanted}; digraph {best!r} fits here: "
+                f"bind it with --block {self.name}={best}",
+                self.node.location,
+                self.node.id,
+            )
+        close = difflib.get_close_matches(self.name, known_names() + self.candidates, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise error(
+            codes.UNKNOWN_OP,
+            f"node {self.node.id!r}: no op or block named {wanted}{hint} "
+            f"(a block is a digraph in the same document, a file {self.name}.dot next to the spec, "
+            f"or one bound with --block {self.name}=GRAPH)",
+            self.node.location,
+            self.node.id,
+        )
+
+    def _fits(self, candidate: str, inputs: list[Shape], env: Env) -> bool:
+        probe = Env(env.graph, env.library, Report(), env.bindings, env.trail)
+        try:
+            shape = BlockCall(self.node, self.call, candidate).infer(inputs, probe)
+        except SpecError:
+            return False
+        for e in env.graph.succs(self.node.id):
+            succ = env.graph.nodes[e.dst]
+            if isinstance(succ, TensorNode) and not same(shape, from_declared(succ.label.dims)):
+                return False
+        return True
+
+    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        raise AssertionError("an unresolved call never reaches code generation")

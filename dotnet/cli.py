@@ -1,0 +1,154 @@
+"""The ``dotnet`` command line.
+
+Exit codes:
+    0  success (``check``: no errors)
+    1  the spec has errors, or the model failed to build or run
+    2  usage error (unknown option, malformed --param or --block)
+    3  internal error in dotnet itself (please report it)
+
+Results go to stdout; diagnostics go to stderr, one per line, as
+``file:line:col: severity: message [code]``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from dotnet.diagnostics import Diagnostic, SpecError
+
+F = TypeVar("F", bound=Callable[..., None])
+EXIT_ERRORS, EXIT_INTERNAL = 1, 3
+
+
+def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    for d in diagnostics:
+        click.echo(d.format_text(), err=True)
+
+
+def _guarded(command: F) -> F:
+    """Turn spec errors into diagnostics and exit 1, and any bug into exit 3, never a traceback."""
+
+    @wraps(command)
+    def run(*args: object, **kwargs: object) -> None:
+        try:
+            command(*args, **kwargs)
+        except SpecError as exc:
+            _print_diagnostics(exc.diagnostics)
+            sys.exit(EXIT_ERRORS)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except RecursionError:
+            click.echo("error: the spec is nested too deeply to process [too-large]", err=True)
+            sys.exit(EXIT_ERRORS)
+        except Exception as exc:  # a bug in dotnet, not in the spec
+            click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+            if os.environ.get("DOTNET_DEBUG"):
+                traceback.print_exc()
+            else:
+                click.echo("please report this with the spec; set DOTNET_DEBUG=1 for details", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+    return run  # type: ignore[return-value]
+
+
+def _pairs(option: str, values: tuple[str, ...]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint=option)
+        result[name.strip()] = value.strip()
+    return result
+
+
+def _int_params(values: tuple[str, ...]) -> dict[str, int]:
+    result: dict[str, int] = {}
+    for name, value in _pairs("--param", values).items():
+        if not value.isdigit():
+            raise click.BadParameter(f"{name}={value!r}: the value must be a whole number", param_hint="--param")
+        result[name] = int(value)
+    return result
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dotnet", prog_name="dotnet")
+def main() -> None:
+    """dotnet: compile Graphviz diagrams of neural networks into PyTorch modules."""
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--graph", "graph", metavar="NAME", help="The digraph to compile when the file holds several.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write [<Graph>.py].")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Value of a size symbol.")
+@click.option("--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True, help="Where to build it.")
+@_guarded
+def compile(
+    spec: Path, graph: str | None, output: Path | None, params: tuple[str, ...], blocks: tuple[str, ...], device: str
+) -> None:
+    """Compile SPEC to a PyTorch module, then build and run it once on DEVICE."""
+    from dotnet.compiler import compile_spec, raise_if_missing
+    from dotnet.runtime import check_device, instantiate, smoke_run
+
+    compiled = compile_spec(spec, graph, _int_params(params), _pairs("--block", blocks))
+    _print_diagnostics(compiled.report.diagnostics)
+    raise_if_missing(compiled)
+    check_device(device)
+    target = output or Path(f"{compiled.class_name}.py")
+    summary = _write_checked(target, compiled, device, instantiate, smoke_run)
+    click.echo(f"{summary.class_name}: {summary.parameters:,} parameters on {summary.device}")
+    for name, shape in summary.inputs:
+        click.echo(f"  input  {name}: {shape}")
+    for name, shape in summary.outputs:
+        click.echo(f"  output {name}: {shape}")
+    click.echo(f"wrote {target}")
+
+
+def _write_checked(target: Path, compiled, device, instantiate, smoke_run):  # type: ignore[no-untyped-def]
+    """Write to a temporary file beside ``target``, prove it imports and runs, then rename it."""
+    from dotnet import codes
+    from dotnet.diagnostics import error
+
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise error(codes.IO_ERROR, f"cannot write {target}: folder {folder} does not exist")
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".py", dir=folder)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(compiled.source)
+        try:
+            model = instantiate(compiled, device, temp)
+            summary = smoke_run(compiled, model, device)
+        except SpecError:
+            raise
+        except Exception as exc:
+            raise error(codes.RUNTIME, f"the generated {compiled.class_name} failed to run: {type(exc).__name__}: {exc}") from None
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
+    return summary
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called.")
+@_guarded
+def check(specs: tuple[Path, ...], blocks: tuple[str, ...]) -> None:
+    """Read SPECS and check the shapes along every edge, without building anything."""
+    from dotnet.checker import check_paths
+
+    diagnostics = check_paths(list(specs), _pairs("--block", blocks))
+    _print_diagnostics(diagnostics)
+    if any(d.severity == "error" for d in diagnostics):
+        sys.exit(EXIT_ERRORS)

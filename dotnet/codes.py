@@ -1,0 +1,61 @@
+"""Every diagnostic code dotnet can emit, registered in one place.
+
+Codes are part of the command-line contract: scripts and CI filter on them, so a
+code, once released, never changes meaning. ``docs/diagnostics.md`` lists them
+with an example each; a test keeps that list and this registry in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Code:
+    """A diagnostic code and a one-line description of what it means."""
+
+    name: str
+    summary: str
+
+
+REGISTRY: dict[str, Code] = {}
+
+
+def _code(name: str, summary: str) -> str:
+    if name in REGISTRY:
+        raise ValueError(f"duplicate diagnostic code {name!r}")
+    REGISTRY[name] = Code(name, summary)
+    return name
+
+
+# Reading sources
+IO_ERROR = _code("io-error", "a spec file cannot be read")
+SYNTAX = _code("syntax-error", "the DOT text does not parse")
+NO_DIGRAPH = _code("no-digraph", "a file or document holds no digraph")
+GRAPH_CHOICE = _code("graph-choice", "several digraphs could be meant; --graph picks one")
+GRAPH_NOT_FOUND = _code("graph-not-found", "--graph names a digraph that is not there")
+DUPLICATE_GRAPH = _code("duplicate-graph", "two digraphs share a name")
+BAD_NAME = _code("bad-name", "a digraph or symbol name cannot name Python code")
+TOO_LARGE = _code("too-large", "a label or file exceeds dotnet's size limits")
+
+# Labels
+BAD_LABEL = _code("bad-label", "a node label does not follow the spec language")
+UNCLOSED_BRACKET = _code("unclosed-bracket", "a shape label lacks its closing ']' (read as if it had one)")
+BAD_EXPR = _code("bad-expr", "a dimension expression does not parse")
+UNKNOWN_OP = _code("unknown-op", "an operation node names no known op or block")
+UNKNOWN_BLOCK = _code("unknown-block", "a call names a block that cannot be found")
+BAD_ARG = _code("bad-arg", "an op's arguments are missing, unknown or of the wrong kind")
+
+# Graph structure and shapes
+CYCLE = _code("cycle", "the edges form a cycle")
+BAD_EDGE = _code("bad-edge", "a node has the wrong number of incoming edges")
+SHAPE_MISMATCH = _code("shape-mismatch", "a declared tensor shape differs from what flows into it")
+ARG_MISMATCH = _code("arg-mismatch", "an op's arguments contradict the shape that flows into it")
+UNBOUND_SYMBOL = _code("unbound-symbol", "a symbol that sizes a parameter has no value")
+NOT_INTEGRAL = _code("not-integral", "a dimension is not a whole positive number")
+CONSTRAINT = _code("constraint", "a constraint a shape implies (such as an even size) is recorded")
+
+# Compiling and running
+BAD_PARAM = _code("bad-param", "a --param or --block option is malformed")
+DEVICE = _code("device", "the device asked for is not available")
+RUNTIME = _code("runtime", "the generated module failed when instantiated or run")

@@ -1,0 +1,186 @@
+"""The pipeline without torch: read a spec, infer shapes, and generate Python source."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotnet import codes
+from dotnet.blocks import BlockCall
+from dotnet.diagnostics import Location, Report, SpecError, error
+from dotnet.infer import Analysis
+from dotnet.ir import TensorNode
+from dotnet.lower import ClassPlan, file_label, lower
+from dotnet.render import render_module
+from dotnet.resolve import Library
+from dotnet.shape import Shape
+from dotnet.sources import choose_graph, read_source
+from dotnet.symbolic import Dim
+
+RUNTIME_DEFAULTS = {"BatchSize": 2, "SeqLen": 8}
+"""Values for run-time dims in the smoke test when neither --param nor the digraph gives one."""
+OTHER_RUNTIME_DEFAULT = 8
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """A forward input of the compiled model: its name, shape and kind."""
+
+    name: str
+    shape: Shape
+    integer: bool
+    high: int | None = None
+    """For integer ids: one past the largest valid id, where an Embedding shows it."""
+
+
+@dataclass
+class Compiled:
+    """The result of compiling one spec: source text and what is needed to run it."""
+
+    class_name: str
+    source: str
+    analysis: Analysis
+    values: dict[str, int]
+    """Every symbol of the top graph that has a value (--param, digraph attribute)."""
+    report: Report = field(default_factory=Report)
+
+    @property
+    def inputs(self) -> list[InputSpec]:
+        return [_input_spec(self.analysis, name) for name in self.analysis.inputs]
+
+    def example_size(self, dim: Dim) -> int:
+        """A concrete size for a symbolic dim, for the smoke test."""
+        values = {s: Dim.const(self._symbol_value(s)) for s in dim.symbols()}
+        number = dim.substitute(values).int_value()
+        if number is None or number < 1:
+            raise error(codes.UNBOUND_SYMBOL, f"size {dim} has no whole positive value; pass its symbols with --param")
+        return number
+
+    def _symbol_value(self, symbol: str) -> int:
+        if symbol in self.values:
+            return self.values[symbol]
+        return RUNTIME_DEFAULTS.get(symbol, OTHER_RUNTIME_DEFAULT)
+
+
+def open_library(path: str | Path, blocks: dict[str, str] | None = None, report: Report | None = None) -> Library:
+    """Read a spec file or document and make its digraphs available for analysis."""
+    return Library(read_source(path), blocks, report)
+
+
+def analyse(
+    path: str | Path, graph: str | None = None, blocks: dict[str, str] | None = None, report: Report | None = None
+) -> tuple[Library, Analysis]:
+    """Read a spec and infer the shapes of the digraph it compiles to."""
+    library = open_library(path, blocks, report)
+    chosen = choose_graph(library.source, graph, library.callees())
+    return library, library.analysis(chosen.name)
+
+
+def compile_spec(
+    path: str | Path,
+    graph: str | None = None,
+    params: dict[str, int] | None = None,
+    blocks: dict[str, str] | None = None,
+) -> Compiled:
+    """Compile the spec at ``path`` to Python source; raise :class:`SpecError` if it is wrong."""
+    report = Report()
+    library, analysis = analyse(path, graph, blocks, report)
+    values = _symbol_values(analysis, params or {})
+    plans: dict[str, ClassPlan] = {}
+    for block in _blocks_in_order(library, analysis):
+        callee = library.analysis(block)
+        plans[block] = lower(callee, plans, _graph_defaults(callee), is_block=True)
+    top = lower(analysis, plans, values, is_block=False)
+    name = analysis.graph.name
+    source = render_module(
+        f"{name}: a PyTorch module compiled from its diagram.",
+        file_label(library.source.display),
+        [*plans.values(), top],
+    )
+    return Compiled(name, source, analysis, values, report)
+
+
+def _blocks_in_order(library: Library, analysis: Analysis) -> list[str]:
+    """Every block the graph calls, callees before callers."""
+    order: list[str] = []
+
+    def visit(a: Analysis) -> None:
+        for op in a.ops.values():
+            if isinstance(op, BlockCall) and op.callee not in order:
+                visit(library.analysis(op.callee))
+                if op.callee not in order:
+                    order.append(op.callee)
+
+    visit(analysis)
+    return order
+
+
+def _graph_defaults(analysis: Analysis) -> dict[str, int]:
+    """Symbol values the digraph itself sets as attributes (``NHidden=128;``)."""
+    values: dict[str, int] = {}
+    symbols = set(analysis.graph.symbol_order)
+    for key, raw in analysis.graph.attrs.items():
+        if key in symbols:
+            if not re.fullmatch(r"\d+", raw.strip()) or int(raw) < 1:
+                raise error(
+                    codes.BAD_PARAM,
+                    f"digraph attribute {key}={raw!r}: a size must be a whole number of at least 1",
+                    analysis.graph.location,
+                )
+            values[key] = int(raw)
+    return values
+
+
+def _symbol_values(analysis: Analysis, params: dict[str, int]) -> dict[str, int]:
+    """Digraph attributes overridden by --param; unknown names are errors."""
+    values = _graph_defaults(analysis)
+    symbols = analysis.graph.symbol_order
+    for key, value in params.items():
+        if key not in symbols:
+            known = ", ".join(symbols) or "none"
+            raise error(
+                codes.BAD_PARAM,
+                f"--param {key}={value}: digraph {analysis.graph.name} has no symbol {key!r} (its symbols: {known})",
+                Location(analysis.graph.file, analysis.graph.location.line),
+            )
+        if value < 1:
+            raise error(codes.BAD_PARAM, f"--param {key}={value}: a size must be at least 1")
+        values[key] = value
+    return values
+
+
+def missing_values(compiled: Compiled) -> list[str]:
+    """Constructor symbols with no value: the model cannot be instantiated without them."""
+    return [s for s in compiled.analysis.constructor_symbols if s not in compiled.values]
+
+
+def _input_spec(analysis: Analysis, name: str) -> InputSpec:
+    node = analysis.graph.nodes[name]
+    assert isinstance(node, TensorNode)
+    integer = "ids" in node.label.roles
+    high = None
+    if integer:
+        for e in analysis.graph.succs(name):
+            vocab = getattr(analysis.ops.get(e.dst), "vocab", None)
+            if vocab is not None:
+                high = vocab
+    return InputSpec(name, analysis.shapes[name], integer, high)
+
+
+def raise_if_missing(compiled: Compiled) -> None:
+    """An error naming each constructor symbol that has no value."""
+    missing = missing_values(compiled)
+    if missing:
+        graph = compiled.analysis.graph
+        flags = " ".join(f"--param {s}=VALUE" for s in missing)
+        raise SpecError(
+            [
+                error(
+                    codes.UNBOUND_SYMBOL,
+                    f"{graph.name} needs a value for {', '.join(missing)} to be built: pass {flags} "
+                    "or set it as a digraph attribute",
+                    graph.location,
+                ).diagnostics[0]
+            ]
+        )

@@ -1,0 +1,373 @@
+"""A DOT parser that keeps source positions.
+
+pydot's parser records no line numbers and takes seconds on large files, so
+dotnet reads DOT itself: the grammar is small (graphviz.org/doc/info/lang.html).
+What comes out is raw: node ids, attributes, and edges in file order, each with
+its location. Meaning is given to labels later (see :mod:`dotnet.labels`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from dotnet import codes
+from dotnet.diagnostics import Location, SpecError, error
+
+MAX_ID_LENGTH = 20_000
+"""Longest id or quoted string accepted; a longer one is rejected, not parsed."""
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>[ \t\r\n\f\v]+)
+  | (?P<comment>//[^\n]*|/\*.*?\*/)
+  | (?P<edgeop>->|--)
+  | (?P<number>-?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?))
+  | (?P<id>[A-Za-z_\u0080-\U0010ffff][A-Za-z_0-9\u0080-\U0010ffff]*)
+  | (?P<string>")
+  | (?P<html><)
+  | (?P<punct>[{}\[\];,=:+])
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_STRING_BODY = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)
+_KEYWORDS = {"strict", "graph", "digraph", "subgraph", "node", "edge"}
+
+
+@dataclass
+class DotNode:
+    """A node: its id, merged attributes, and where it is first defined."""
+
+    id: str
+    attrs: dict[str, str]
+    location: Location
+
+
+@dataclass(frozen=True)
+class DotEdge:
+    """An edge ``src -> dst`` where the file writes it."""
+
+    src: str
+    dst: str
+    location: Location
+
+
+@dataclass
+class DotGraph:
+    """One parsed ``digraph``: nodes in order of first appearance, edges in file order."""
+
+    name: str
+    location: Location
+    attrs: dict[str, str] = field(default_factory=dict)
+    nodes: dict[str, DotNode] = field(default_factory=dict)
+    edges: list[DotEdge] = field(default_factory=list)
+    clusters: list[tuple[str, list[str]]] = field(default_factory=list)
+    span: tuple[int, int] = (0, 0)
+    """Start and end offsets of the digraph in the text it was read from."""
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # id, string, html, number, edgeop, punct, eof
+    text: str
+    offset: int
+
+
+class _Lines:
+    """Maps offsets to 1-based line and column numbers."""
+
+    def __init__(self, text: str) -> None:
+        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def location(self, file: str, offset: int) -> Location:
+        line = bisect.bisect_right(self._starts, offset)
+        return Location(file, line, offset - self._starts[line - 1] + 1)
+
+
+def _tokenize(text: str, start: int, file: str, lines: _Lines) -> list[_Token]:
+    """Split ``text[start:]`` into tokens, stopping after the brace that closes the first graph."""
+    tokens: list[_Token] = []
+    pos, depth, n = start, 0, len(text)
+    while pos < n:
+        if text[pos] == "#" and (pos == 0 or text[pos - 1] == "\n"):
+            end = text.find("\n", pos)
+            pos = n if end < 0 else end
+            continue
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            if text.startswith("/*", pos):
+                raise error(codes.SYNTAX, "unterminated comment", lines.location(file, pos))
+            raise error(codes.SYNTAX, f"unexpected character {text[pos]!r}", lines.location(file, pos))
+        kind = m.lastgroup
+        assert kind is not None
+        if kind in ("ws", "comment"):
+            pos = m.end()
+            continue
+        if kind == "string":
+            body = _STRING_BODY.match(text, pos + 1)
+            if body is None:
+                raise error(codes.SYNTAX, "unterminated string", lines.location(file, pos))
+            raw = text[pos + 1 : body.end() - 1]
+            tokens.append(_Token("string", _unescape(raw), pos))
+            pos = body.end()
+        elif kind == "html":
+            end = _html_end(text, pos, file, lines)
+            tokens.append(_Token("html", text[pos + 1 : end - 1], pos))
+            pos = end
+        else:
+            tokens.append(_Token(kind, m.group(), pos))
+            pos = m.end()
+            if kind == "punct" and m.group() == "{":
+                depth += 1
+            elif kind == "punct" and m.group() == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+        if len(tokens[-1].text) > MAX_ID_LENGTH:
+            raise error(
+                codes.TOO_LARGE,
+                f"a quoted string or id of {len(tokens[-1].text)} characters exceeds the limit of {MAX_ID_LENGTH}",
+                lines.location(file, tokens[-1].offset),
+            )
+    tokens.append(_Token("eof", "", pos))
+    return tokens
+
+
+def _unescape(raw: str) -> str:
+    """Undo DOT's escaped quotes and line continuations; keep label escapes like ``\\n``."""
+    return raw.replace("\\\r\n", "").replace("\\\n", "").replace('\\"', '"')
+
+
+def _html_end(text: str, pos: int, file: str, lines: _Lines) -> int:
+    depth = 0
+    for i in range(pos, len(text)):
+        if text[i] == "<":
+            depth += 1
+        elif text[i] == ">":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    raise error(codes.SYNTAX, "unterminated HTML string", lines.location(file, pos))
+
+
+class _Parser:
+    """Recursive descent over one graph's tokens."""
+
+    def __init__(self, tokens: list[_Token], file: str, lines: _Lines) -> None:
+        self.tokens = tokens
+        self.i = 0
+        self.file = file
+        self.lines = lines
+
+    # -- token helpers -------------------------------------------------
+    def peek(self, ahead: int = 0) -> _Token:
+        return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
+
+    def take(self) -> _Token:
+        tok = self.tokens[self.i]
+        self.i = min(self.i + 1, len(self.tokens) - 1)
+        return tok
+
+    def at(self, text: str) -> bool:
+        tok = self.peek()
+        return tok.kind in ("punct", "edgeop") and tok.text == text
+
+    def keyword(self, word: str) -> bool:
+        tok = self.peek()
+        return tok.kind == "id" and tok.text.lower() == word
+
+    def loc(self, tok: _Token) -> Location:
+        return self.lines.location(self.file, tok.offset)
+
+    def fail(self, expected: str) -> SpecError:
+        tok = self.peek()
+        found = "end of input" if tok.kind == "eof" else repr(tok.text[:40])
+        return error(codes.SYNTAX, f"expected {expected}, found {found}", self.loc(tok))
+
+    def expect(self, text: str) -> _Token:
+        if not self.at(text):
+            raise self.fail(repr(text))
+        return self.take()
+
+    def ident(self, what: str) -> str:
+        tok = self.peek()
+        if tok.kind not in ("id", "string", "html", "number") or (tok.kind == "id" and tok.text.lower() in _KEYWORDS):
+            raise self.fail(what)
+        self.take()
+        text = tok.text
+        while tok.kind == "string" and self.at("+") and self.peek(1).kind == "string":
+            self.take()
+            tok = self.take()
+            text += tok.text
+        return text
+
+    # -- grammar -------------------------------------------------------
+    def graph(self) -> DotGraph:
+        start = self.peek()
+        if self.keyword("strict"):
+            self.take()
+        if self.keyword("graph"):
+            raise error(codes.SYNTAX, "an undirected 'graph' is not a spec: write 'digraph'", self.loc(self.peek()))
+        if not self.keyword("digraph"):
+            raise self.fail("'digraph'")
+        self.take()
+        name = "" if self.at("{") else self.ident("a digraph name")
+        g = DotGraph(name=name, location=self.loc(start))
+        self.expect("{")
+        self.stmt_list(g, {}, None)
+        end = self.expect("}")
+        g.span = (start.offset, end.offset + 1)
+        return g
+
+    def stmt_list(self, g: DotGraph, node_defaults: dict[str, str], members: list[str] | None) -> None:
+        node_defaults = dict(node_defaults)
+        while not self.at("}"):
+            if self.peek().kind == "eof":
+                raise self.fail("'}'")
+            self.stmt(g, node_defaults, members)
+            if self.at(";"):
+                self.take()
+
+    def stmt(self, g: DotGraph, node_defaults: dict[str, str], members: list[str] | None) -> None:
+        tok = self.peek()
+        if tok.kind == "id" and tok.text.lower() in ("graph", "node", "edge") and self.peek(1).text == "[":
+            self.take()
+            attrs = self.attr_lists()
+            if tok.text.lower() == "node":
+                node_defaults.update(attrs)
+            elif tok.text.lower() == "graph" and members is None:
+                g.attrs.update(attrs)
+            return
+        if self.peek(1).kind == "punct" and self.peek(1).text == "=" and not self.at("{"):
+            key = self.ident("an attribute name")
+            self.take()
+            value = self.ident("an attribute value")
+            if members is None:
+                g.attrs[key] = value
+            return
+        first = self.operand(g, node_defaults, members)
+        if not self.at("->") and not self.at("--"):
+            attrs = self.attr_lists() if self.at("[") else {}
+            if len(first) == 1 and first[0][1]:
+                self.define_node(g, first[0][0], attrs, node_defaults, members, tok, stmt=True)
+            return
+        chain = [first]
+        ops: list[_Token] = []
+        while self.at("->") or self.at("--"):
+            op = self.take()
+            if op.text == "--":
+                raise error(codes.SYNTAX, "'--' is an undirected edge: a digraph uses '->'", self.loc(op))
+            ops.append(op)
+            chain.append(self.operand(g, node_defaults, members))
+        if self.at("["):
+            self.attr_lists()  # edge attributes are styling only
+        for (left, right, op) in zip(chain, chain[1:], ops):
+            for src, _ in left:
+                for dst, _ in right:
+                    g.edges.append(DotEdge(src, dst, self.loc(op)))
+
+    def operand(
+        self, g: DotGraph, node_defaults: dict[str, str], members: list[str] | None
+    ) -> list[tuple[str, bool]]:
+        """A node id or a subgraph; returns the node ids it stands for and whether it was a plain id."""
+        if self.at("{") or self.keyword("subgraph"):
+            return [(n, False) for n in self.subgraph(g, node_defaults, members)]
+        tok = self.peek()
+        node_id = self.ident("a node id")
+        if self.at(":"):  # port, ignored
+            self.take()
+            self.ident("a port")
+            if self.at(":"):
+                self.take()
+                self.ident("a compass point")
+        self.define_node(g, node_id, {}, node_defaults, members, tok, stmt=False)
+        return [(node_id, True)]
+
+    def subgraph(self, g: DotGraph, node_defaults: dict[str, str], members: list[str] | None) -> list[str]:
+        name = ""
+        if self.keyword("subgraph"):
+            self.take()
+            if not self.at("{"):
+                name = self.ident("a subgraph name")
+        self.expect("{")
+        inner: list[str] = []
+        self.stmt_list(g, node_defaults, inner)
+        self.expect("}")
+        if name.startswith("cluster"):
+            g.clusters.append((name, inner))
+        if members is not None:
+            members.extend(n for n in inner if n not in members)
+        return inner
+
+    def define_node(
+        self,
+        g: DotGraph,
+        node_id: str,
+        attrs: dict[str, str],
+        node_defaults: dict[str, str],
+        members: list[str] | None,
+        tok: _Token,
+        stmt: bool,
+    ) -> None:
+        node = g.nodes.get(node_id)
+        if node is None:
+            node = DotNode(node_id, dict(node_defaults), self.loc(tok))
+            g.nodes[node_id] = node
+        elif stmt and "label" in attrs:
+            node.location = self.loc(tok)
+        node.attrs.update(attrs)
+        if members is not None and node_id not in members:
+            members.append(node_id)
+
+    def attr_lists(self) -> dict[str, str]:
+        attrs: dict[str, str] = {}
+        while self.at("["):
+            self.take()
+            while not self.at("]"):
+                key = self.ident("an attribute name")
+                value = "true"
+                if self.at("="):
+                    self.take()
+                    value = self.ident("an attribute value")
+                attrs[key] = value
+                if self.at(",") or self.at(";"):
+                    self.take()
+            self.expect("]")
+        return attrs
+
+
+def parse_graph_at(text: str, offset: int, file: str, lines: _Lines | None = None) -> DotGraph:
+    """Parse the one digraph that starts at ``offset`` of ``text``."""
+    lines = lines or _Lines(text)
+    tokens = _tokenize(text, offset, file, lines)
+    return _Parser(tokens, file, lines).graph()
+
+
+def parse_dot(text: str, file: str) -> list[DotGraph]:
+    """Parse a whole ``.dot`` file: one or more digraphs and nothing else."""
+    lines = _Lines(text)
+    graphs: list[DotGraph] = []
+    pos = 0
+    while True:
+        tokens = _tokenize(text, pos, file, lines)
+        if tokens[0].kind == "eof":
+            return graphs
+        parser = _Parser(tokens, file, lines)
+        graphs.append(parser.graph())
+        pos = graphs[-1].span[1]
+
+
+_DIGRAPH_IN_PROSE = re.compile(r"(?<![\w\"])(?:strict\s+)?digraph\b(?=\s*(?:[^\s{};\[\]]+\s*)?\{)", re.IGNORECASE)
+
+
+def find_digraphs(text: str, file: str) -> list[DotGraph]:
+    """Parse every digraph embedded in a prose document, with the document's line numbers."""
+    lines = _Lines(text)
+    graphs: list[DotGraph] = []
+    pos = 0
+    while (m := _DIGRAPH_IN_PROSE.search(text, pos)) is not None:
+        graph = parse_graph_at(text, m.start(), file, lines)
+        graphs.append(graph)
+        pos = graph.span[1]
+    return graphs

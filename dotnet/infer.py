@@ -1,0 +1,292 @@
+"""Shape inference: prove that every edge of a spec carries the shape the diagram declares.
+
+The pass walks a graph in topological order (ties broken by file order). Op
+nodes compute their output shape from their inputs; tensor nodes assert the
+shape that flows through them. Sizes are symbolic (:class:`~dotnet.symbolic.Dim`);
+block calls bind the block's symbols by unification (see :mod:`dotnet.blocks`).
+Errors are collected per node, so one run reports every independent problem.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dotnet import codes
+from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
+from dotnet.ir import Graph, OpNode, TensorNode
+from dotnet.shape import Shape, diagram_text, from_declared, same
+from dotnet.symbolic import Dim, ExprError
+
+if TYPE_CHECKING:
+    from dotnet.ops.base import Op
+    from dotnet.resolve import Library
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A size the shapes assume divisible: ``expr`` is a multiple of ``divisor``."""
+
+    expr: Dim
+    divisor: int
+    node: str
+    location: Location
+
+    def describe(self) -> str:
+        subject = str(self.expr)
+        return f"{subject} even" if self.divisor == 2 else f"{subject} divisible by {self.divisor}"
+
+
+@dataclass
+class Analysis:
+    """What the shape pass proved about one graph."""
+
+    graph: Graph
+    ops: dict[str, Op]
+    shapes: dict[str, Shape]
+    order: list[str]
+    inputs: list[str]
+    outputs: list[str]
+    params: list[str]
+    constraints: list[Constraint] = field(default_factory=list)
+    constructor_symbols: list[str] = field(default_factory=list)
+    """Symbols that size parameters, in order of first appearance: constructor arguments."""
+
+
+class Env:
+    """The context one inference run shares with the ops it calls."""
+
+    def __init__(
+        self, graph: Graph, library: Library, report: Report, bindings: Mapping[str, Dim], trail: tuple[str, ...]
+    ) -> None:
+        self.graph = graph
+        self.library = library
+        self.report = report
+        self.bindings = dict(bindings)
+        self.trail = trail
+        self.constraints: list[Constraint] = []
+
+    def value(self, dim: Dim) -> Dim:
+        """A size of this graph, in the terms of the run (bound symbols replaced)."""
+        return dim.substitute(self.bindings)
+
+    def floordiv(self, numerator: Dim, divisor: int, node: OpNode, what: str) -> Dim:
+        """``floor(numerator / divisor)``, recording the divisibility a symbolic size needs."""
+        try:
+            quotient, remainder = numerator.floordiv(divisor)
+        except ExprError as exc:
+            raise error(codes.BAD_EXPR, f"node {node.id!r}: {exc}", node.location, node.id) from None
+        if remainder is not None:
+            self.require_divisible(remainder, divisor, node.id, node.location)
+        return quotient
+
+    def require_divisible(self, expr: Dim, divisor: int, node_id: str, location: Location) -> None:
+        if not any(c.expr == expr and c.divisor == divisor for c in self.constraints):
+            self.constraints.append(Constraint(expr, divisor, node_id, location))
+
+    def positive(self, size: Dim, node: OpNode, what: str) -> Dim:
+        """``size`` unchanged, or an error when it is a number below 1."""
+        value = size.constant_value()
+        if value is not None and value < 1:
+            raise error(
+                codes.NOT_INTEGRAL,
+                f"node {node.id!r}: {what} would be {value}{self.where()}",
+                node.location,
+                node.id,
+            )
+        return size
+
+    def where(self) -> str:
+        """`` (in call ...)`` when inside a block call, for messages."""
+        return "".join(f" (in {t})" for t in reversed(self.trail))
+
+
+def infer_graph(
+    graph: Graph,
+    library: Library,
+    report: Report,
+    bindings: Mapping[str, Dim] | None = None,
+    trail: tuple[str, ...] = (),
+) -> Analysis:
+    """Infer every node's shape; raise one :class:`SpecError` with all errors found."""
+    env = Env(graph, library, report, bindings or {}, trail)
+    errors: list[Diagnostic] = []
+    order = _topological_order(graph)
+    ops: dict[str, Op] = {}
+    for node in graph.nodes.values():
+        if isinstance(node, OpNode):
+            try:
+                ops[node.id] = library.make_op(node, graph)
+            except SpecError as exc:
+                errors.extend(exc.diagnostics)
+    shapes: dict[str, Shape] = {}
+    for node_id in order:
+        node = graph.nodes[node_id]
+        preds = [e.src for e in graph.preds(node_id)]
+        try:
+            if any(p not in shapes for p in preds) or (isinstance(node, OpNode) and node_id not in ops):
+                # An upstream error was reported; a declared tensor lets the walk go on past it.
+                if isinstance(node, TensorNode):
+                    shapes[node_id] = _declared_shape(node, env)
+                continue
+            if isinstance(node, TensorNode):
+                shapes[node_id] = _tensor(node, [shapes[p] for p in preds], preds, env, errors)
+            else:
+                shapes[node_id] = _apply(ops[node_id], node, [shapes[p] for p in preds], env)
+        except SpecError as exc:
+            errors.extend(exc.diagnostics)
+    if errors:
+        raise SpecError(sorted(errors, key=_source_order))
+    inputs = [n for n, v in graph.nodes.items() if isinstance(v, TensorNode) and not v.is_param and not graph.preds(n)]
+    params = [n for n, v in graph.nodes.items() if isinstance(v, TensorNode) and v.is_param]
+    outputs = [n for n in graph.nodes if not graph.succs(n) and n not in params and n not in inputs]
+    analysis = Analysis(graph, ops, shapes, order, inputs, outputs, params, env.constraints)
+    analysis.constructor_symbols = _constructor_symbols(analysis)
+    return analysis
+
+
+def _source_order(d: Diagnostic) -> tuple[str, int, int]:
+    loc = d.location
+    return (loc.file, loc.line, loc.col) if loc else ("", 0, 0)
+
+
+def _topological_order(graph: Graph) -> list[str]:
+    """Kahn's algorithm, always taking the earliest node in file order that is ready."""
+    index = {n: i for i, n in enumerate(graph.nodes)}
+    waiting = {n: len(graph.preds(n)) for n in graph.nodes}
+    ready = [index[n] for n, k in waiting.items() if k == 0]
+    heapq.heapify(ready)
+    names = list(graph.nodes)
+    order: list[str] = []
+    while ready:
+        node = names[heapq.heappop(ready)]
+        order.append(node)
+        for e in graph.succs(node):
+            waiting[e.dst] -= 1
+            if waiting[e.dst] == 0:
+                heapq.heappush(ready, index[e.dst])
+    if len(order) < len(names):
+        stuck = [n for n in names if waiting[n] > 0]
+        cycle = _find_cycle(graph, set(stuck))
+        first = graph.nodes[cycle[0]]
+        raise error(
+            codes.CYCLE,
+            f"node {cycle[0]!r}: the edges form a cycle: {' -> '.join(cycle + [cycle[0]])}",
+            first.location,
+            cycle[0],
+        )
+    return order
+
+
+def _find_cycle(graph: Graph, stuck: set[str]) -> list[str]:
+    """One cycle among the nodes Kahn's algorithm could not order."""
+    start = next(n for n in graph.nodes if n in stuck)
+    path: list[str] = []
+    seen: dict[str, int] = {}
+    node = start
+    while node not in seen:
+        seen[node] = len(path)
+        path.append(node)
+        node = next(e.src for e in graph.preds(node) if e.src in stuck)
+    cycle = path[seen[node] :]
+    cycle.reverse()
+    return cycle
+
+
+def _tensor(node: TensorNode, inputs: list[Shape], preds: list[str], env: Env, errors: list[Diagnostic]) -> Shape:
+    declared = _declared_shape(node, env)
+    if node.is_param and inputs:
+        raise error(codes.BAD_EDGE, f"node {node.id!r}: a parameter cannot have incoming edges", node.location, node.id)
+    if len(inputs) > 1:
+        names = ", ".join(repr(p) for p in preds)
+        raise error(
+            codes.BAD_EDGE,
+            f"node {node.id!r}: a tensor node takes one incoming edge, got {len(inputs)} ({names})",
+            node.location,
+            node.id,
+        )
+    if inputs and not same(inputs[0], declared):
+        errors.append(
+            Diagnostic(
+                "error",
+                codes.SHAPE_MISMATCH,
+                f"node {node.id!r}: declared {node.label.shape_text()} but {preds[0]!r} produces "
+                f"{diagram_text(inputs[0], node.label.dims)}{env.where()}",
+                node.location,
+                node.id,
+            )
+        )
+    return declared  # later nodes see the declared shape, so their errors are still found
+
+
+def _declared_shape(node: TensorNode, env: Env) -> Shape:
+    shape = tuple(a.__class__(a.name, env.value(a.size)) for a in from_declared(node.label.dims))
+    for axis, text in zip(shape, (d.text for d in node.label.dims)):
+        value = axis.size.constant_value()
+        if value is not None and (value.denominator != 1 or value < 1):
+            raise error(
+                codes.NOT_INTEGRAL,
+                f"node {node.id!r}: {text} is {value}, not a whole positive size{env.where()}",
+                node.location,
+                node.id,
+            )
+        if not axis.size.is_integral():
+            denominator = max(c.denominator for _, c in axis.size.terms)
+            env.require_divisible(axis.size * denominator, denominator, node.id, node.location)
+    return shape
+
+
+def _apply(op: Op, node: OpNode, inputs: list[Shape], env: Env) -> Shape:
+    low, high = op.min_inputs, op.max_inputs
+    if len(inputs) < low or (high is not None and len(inputs) > high):
+        wanted = f"{low}" if low == high else f"{low} to {high}" if high is not None else f"at least {low}"
+        raise error(
+            codes.BAD_EDGE,
+            f"node {node.id!r}: {op.name} takes {wanted} incoming edge{'s' if wanted != '1' else ''}, got {len(inputs)}",
+            node.location,
+            node.id,
+        )
+    times = op.call.times if not op.times_is_factor else None
+    if times is None:
+        return op.infer(inputs, env)
+    count = env.value(times)
+    number = count.int_value()
+    if len(inputs) != 1:
+        raise error(codes.BAD_EDGE, f"node {node.id!r}: a repeated op takes one input", node.location, node.id)
+    if number is not None:
+        if number < 0:
+            raise error(codes.BAD_ARG, f"node {node.id!r}: repeat count {times} is {number}", node.location, node.id)
+        shape = inputs[0]
+        for _ in range(number):
+            shape = op.infer([shape], env)
+        return shape
+    out = op.infer(inputs, env)
+    if not same(out, inputs[0]):
+        raise error(
+            codes.ARG_MISMATCH,
+            f"node {node.id!r}: repeating {op.name} x ({times}) needs it to keep its input shape, "
+            f"but it turns {diagram_text(inputs[0])} into {diagram_text(out)}",
+            node.location,
+            node.id,
+        )
+    return out
+
+
+def _constructor_symbols(analysis: Analysis) -> list[str]:
+    """Symbols that size parameters or count layers, in order of first appearance."""
+    graph = analysis.graph
+    found: set[str] = set()
+    for op in analysis.ops.values():
+        for dim in op.constructor_dims():
+            found |= dim.symbols()
+        if op.call.times is not None and not op.times_is_factor:
+            found |= op.call.times.symbols()
+    for node_id in analysis.params:
+        node = graph.nodes[node_id]
+        assert isinstance(node, TensorNode)
+        for d in node.label.dims:
+            found |= d.size.symbols()
+    ordered = [s for s in graph.symbol_order if s in found]
+    return ordered + sorted(found - set(ordered))

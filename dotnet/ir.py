@@ -1,0 +1,84 @@
+"""The intermediate representation: a spec graph whose nodes have parsed labels.
+
+Built from a raw :class:`~dotnet.dotparse.DotGraph` by :func:`dotnet.frontend.build_graph`;
+read by the shape pass and the code generator. Nodes keep their source location.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dotnet.diagnostics import Location
+from dotnet.labels import FormulaLabel, OpCall, TensorLabel
+
+
+@dataclass(frozen=True)
+class TensorNode:
+    """A record-shaped node: a declared tensor (input, output, parameter or checkpoint)."""
+
+    id: str
+    location: Location
+    label: TensorLabel
+
+    @property
+    def is_param(self) -> bool:
+        return "param" in self.label.roles
+
+
+@dataclass(frozen=True)
+class OpNode:
+    """Any other node: an op, a block call, an operator or a formula."""
+
+    id: str
+    location: Location
+    call: OpCall | FormulaLabel
+
+    def describe(self) -> str:
+        """The label rebuilt from parsed parts, safe to quote in generated code."""
+        if isinstance(self.call, OpCall):
+            return self.call.describe()
+        return self.call.text
+
+
+Node = TensorNode | OpNode
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: str
+    dst: str
+    location: Location
+
+
+@dataclass
+class Graph:
+    """One digraph of a spec, ready for shape inference."""
+
+    name: str
+    location: Location
+    nodes: dict[str, Node]
+    edges: list[Edge]
+    attrs: dict[str, str] = field(default_factory=dict)
+    """Digraph attributes; those named like symbols give their defaults."""
+    clusters: list[tuple[str, list[str]]] = field(default_factory=list)
+    symbol_order: list[str] = field(default_factory=list)
+    """Symbols in order of first appearance in the file."""
+
+    def __post_init__(self) -> None:
+        self._preds: dict[str, list[Edge]] = {n: [] for n in self.nodes}
+        self._succs: dict[str, list[Edge]] = {n: [] for n in self.nodes}
+        for e in self.edges:
+            self._preds[e.dst].append(e)
+            self._succs[e.src].append(e)
+
+    @property
+    def file(self) -> str:
+        return self.location.file
+
+    def preds(self, node_id: str) -> list[Edge]:
+        """Incoming edges, in the order the file writes them."""
+        return self._preds[node_id]
+
+    def succs(self, node_id: str) -> list[Edge]:
+        """Outgoing edges, in the order the file writes them."""
+        return self._succs[node_id]

@@ -1,0 +1,273 @@
+"""Give meaning to node labels: tensor shapes, op calls, and formula text.
+
+A label is data. It is parsed here into small frozen values (symbols, numbers,
+names checked against a pattern) and nothing later ever sees the raw text again,
+except to quote it in a diagnostic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dotnet.symbolic import Dim, ExprError, parse_dim
+
+MAX_LABEL_LENGTH = 4096
+"""Longest label accepted, in characters after layout escapes are removed."""
+
+AXES = ("W", "H", "C")
+"""Named axes a tensor label may use: width, height, channels."""
+
+_ROLE_WORDS = {
+    "input": ("输入", "input", "in"),
+    "output": ("输出", "output", "out"),
+    "param": ("参数", "param", "parameter", "weight"),
+    "state": ("历史", "记忆", "state", "history", "memory"),
+    "ids": ("单词id", "单词", "id", "ids", "token", "tokens", "word"),
+}
+
+_LAYOUT_ESCAPES = re.compile(r"\\[nlr]")
+_NAME = r"[^\W\d]\w*"
+_OP_CALL = re.compile(
+    rf"""\s*(?P<name>{_NAME})
+        (?:\s+x\s*(?P<times>\d+|{_NAME}|\((?P<times_expr>[^()]*)\))|\s*x(?P<factor>\d+))?
+        \s*(?P<args>\[.*\]|\(.*\))?\s*\Z""",
+    re.VERBOSE | re.DOTALL,
+)
+_OPERATOR = re.compile(r"\s*(?P<op>[@+*-])\s*(?P<operand>(?:[^\W\d]\w*)(?:\.\w+)+)?\s*(?P<args>\[.*\])?\s*\Z", re.DOTALL)
+_FLOAT = re.compile(r"\s*-?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\Z")
+FORMULA_FUNCTIONS = ("σ", "sigmoid", "tanh", "relu", "exp", "softmax")
+
+
+class LabelError(ValueError):
+    """A label does not follow the spec language; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class AxisDim:
+    """One dimension of a declared shape: an optional axis name, its size, and its text."""
+
+    axis: str | None
+    size: Dim
+    text: str
+
+
+@dataclass(frozen=True)
+class TensorLabel:
+    """``TITLE(ROLE) [DIM, ...]`` of a record-shaped node."""
+
+    title: str
+    roles: frozenset[str]
+    role_text: str
+    dims: tuple[AxisDim, ...]
+    unclosed: bool = False
+    """The label lacks its final ``]`` and was read as if it had one."""
+
+    def shape_text(self) -> str:
+        """The declared shape as the diagram writes it, tidied: ``[BatchSize, W=64]``."""
+        return "[" + ", ".join(d.text for d in self.dims) + "]"
+
+
+ArgValue = Dim | float
+
+
+@dataclass(frozen=True)
+class OpCall:
+    """``NAME [x TIMES] [ARGS]`` or ``@ Node.w.T [ARGS]`` of an operation node."""
+
+    name: str
+    positional: tuple[ArgValue, ...] = ()
+    keywords: tuple[tuple[str, ArgValue], ...] = ()
+    times: Dim | None = None
+    """``x N`` after the name: a repetition count, or a factor for ops that take one."""
+    operand: tuple[str, ...] | None = None
+    """An inline operand such as ``('Embedding', 'w', 'T')``."""
+    parenthesized: bool = False
+    """The args were written ``(...)`` rather than ``[...]``."""
+
+    def keyword(self, key: str) -> ArgValue | None:
+        return dict(self.keywords).get(key)
+
+    def describe(self) -> str:
+        """Rebuild the label from its parsed parts (safe to print anywhere)."""
+        text = self.name
+        if self.operand:
+            text += " " + ".".join(self.operand)
+        if self.times is not None:
+            times = str(self.times)
+            text += f" x {times}" if re.fullmatch(r"\w+", times) else f" x ({times})"
+        args = [format_arg(v) for v in self.positional] + [f"{k}={format_arg(v)}" for k, v in self.keywords]
+        if args:
+            text += ("({})" if self.parenthesized else "[{}]").format(", ".join(args))
+        return text
+
+
+@dataclass(frozen=True)
+class FormulaLabel:
+    """Label text that is not an op call: a formula, parsed by :mod:`dotnet.formulas`."""
+
+    text: str
+
+
+def format_arg(value: ArgValue) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def normalize(label: str) -> str:
+    """Drop layout: ``\\n`` escapes and runs of whitespace become single spaces."""
+    if len(label) > MAX_LABEL_LENGTH:
+        raise LabelError(f"label of {len(label)} characters exceeds the limit of {MAX_LABEL_LENGTH}")
+    return " ".join(_LAYOUT_ESCAPES.sub(" ", label).split())
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """Quote label text for a message, shortened so a huge label cannot flood the terminal."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+# -- tensor labels -------------------------------------------------------
+def parse_tensor_label(label: str) -> TensorLabel:
+    """Parse ``X[t](输入)\\n[BatchSize, NIn]`` and its variants."""
+    text = normalize(label)
+    unclosed = False
+    if text.endswith("]"):
+        start = _matching_open(text)
+    else:
+        start = text.rfind("[")
+        if start < 0 or "]" in text[start:]:
+            raise LabelError(f"tensor label {quote(text)} has no shape: write it as [DIM, ...] at the end")
+        unclosed = True
+        text += "]"
+    head, body = text[:start].strip(), text[start + 1 : -1]
+    role_text = ""
+    m = re.fullmatch(r"(?P<title>.*?)\s*\((?P<role>[^()]*)\)", head)
+    if m:
+        head, role_text = m.group("title").strip(), m.group("role").strip()
+    dims = tuple(_parse_axis_dim(part) for part in _split_args(body, text))
+    if not dims:
+        raise LabelError(f"tensor label {quote(text)} declares an empty shape")
+    axes = [d.axis for d in dims if d.axis]
+    if len(set(axes)) != len(axes):
+        raise LabelError(f"shape {quote(text)} names an axis twice")
+    return TensorLabel(head, _roles(head, role_text), role_text, dims, unclosed)
+
+
+def _matching_open(text: str) -> int:
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        if text[i] == "]":
+            depth += 1
+        elif text[i] == "[":
+            depth -= 1
+            if depth == 0:
+                return i
+    raise LabelError(f"unbalanced ']' in {quote(text)}")
+
+
+def _roles(title: str, role_text: str) -> frozenset[str]:
+    words = [w.lower() for w in re.split(r"[&,/\s、]+", f"{role_text} {title}") if w]
+    found = set()
+    for role, keys in _ROLE_WORDS.items():
+        if any(w == k or (not k.isascii() and k in w) for w in words for k in keys):
+            found.add(role)
+    return frozenset(found)
+
+
+def _parse_axis_dim(part: str) -> AxisDim:
+    m = re.fullmatch(r"\s*(\w+)\s*=(.*)", part, re.DOTALL)
+    axis = None
+    expr_text = part
+    if m:
+        axis, expr_text = m.group(1), m.group(2)
+        if axis not in AXES:
+            raise LabelError(f"unknown axis {axis!r}: axes are {', '.join(AXES)}")
+    try:
+        size = parse_dim(expr_text)
+    except ExprError as exc:
+        raise LabelError(f"dimension {quote(part.strip())}: {exc}") from None
+    text = f"{axis}={expr_text.strip()}" if axis else expr_text.strip()
+    return AxisDim(axis, size, " ".join(text.split()))
+
+
+def _split_args(body: str, whole: str) -> list[str]:
+    """Split on commas that are not inside brackets."""
+    parts, depth, current = [], 0, []
+    for ch in body:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+            if depth < 0:
+                raise LabelError(f"unbalanced brackets in {quote(whole)}")
+        if ch == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    if depth != 0:
+        raise LabelError(f"unbalanced brackets in {quote(whole)}")
+    parts.append("".join(current))
+    if len(parts) == 1 and not parts[0].strip():
+        return []
+    if any(not p.strip() for p in parts):
+        raise LabelError(f"empty argument in {quote(whole)}")
+    return parts
+
+
+# -- operation labels ----------------------------------------------------
+def parse_op_label(label: str) -> OpCall | FormulaLabel:
+    """Parse an operation node's label into an op call, or keep it as formula text."""
+    text = normalize(label)
+    if not text:
+        raise LabelError("empty label")
+    m = _OPERATOR.fullmatch(text)
+    if m:
+        positional, keywords = _parse_args(m.group("args"), text) if m.group("args") else ((), ())
+        operand = tuple(m.group("operand").split(".")) if m.group("operand") else None
+        return OpCall(m.group("op"), positional, keywords, operand=operand)
+    m = _OP_CALL.fullmatch(text)
+    if m is None:
+        return FormulaLabel(text)
+    name, args = m.group("name"), m.group("args")
+    times: Dim | None = None
+    times_text = m.group("times_expr") or m.group("times") or m.group("factor")
+    if times_text is not None:
+        try:
+            times = parse_dim(times_text)
+        except ExprError as exc:
+            raise LabelError(f"repeat count {quote(times_text)}: {exc}") from None
+    if args is None:
+        return OpCall(name, times=times)
+    try:
+        positional, keywords = _parse_args(args, text)
+    except LabelError:
+        if name.lower() in FORMULA_FUNCTIONS and args.startswith("(") and times is None:
+            return FormulaLabel(text)
+        raise
+    return OpCall(name, positional, keywords, times=times, parenthesized=args.startswith("("))
+
+
+def _parse_args(args: str, whole: str) -> tuple[tuple[ArgValue, ...], tuple[tuple[str, ArgValue], ...]]:
+    positional: list[ArgValue] = []
+    keywords: list[tuple[str, ArgValue]] = []
+    for part in _split_args(args[1:-1], whole):
+        m = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*=(.*)", part, re.DOTALL)
+        if m:
+            key = m.group(1)
+            if any(k == key for k, _ in keywords):
+                raise LabelError(f"argument {key!r} given twice")
+            keywords.append((key, _parse_value(m.group(2), part)))
+        elif keywords:
+            raise LabelError(f"positional argument {quote(part.strip())} after keyword arguments")
+        else:
+            positional.append(_parse_value(part, part))
+    return tuple(positional), tuple(keywords)
+
+
+def _parse_value(text: str, part: str) -> ArgValue:
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    try:
+        return parse_dim(text)
+    except ExprError as exc:
+        raise LabelError(f"argument {quote(part.strip())} is not a number or size expression: {exc}") from None

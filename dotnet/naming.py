@@ -1,0 +1,90 @@
+"""Python names for things the diagram names: classes, submodules, variables, arguments.
+
+Names are derived, never copied: node ids become identifiers (``σ`` becomes
+``sigma``, ``class`` becomes ``class_``), symbols become snake_case
+(``NHidden`` becomes ``n_hidden``), and every name in a class is unique and
+clear of keywords, builtins the generated code uses, and ``nn.Module`` attributes.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import unicodedata
+
+from dotnet import codes
+from dotnet.diagnostics import Location, error
+
+MODULE_ATTRIBUTES = frozenset(
+    """T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda
+    double dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter
+    get_submodule half ipu load_state_dict modules mtia named_buffers named_children named_modules
+    named_parameters parameters register_backward_hook register_buffer register_forward_hook
+    register_forward_pre_hook register_full_backward_hook register_full_backward_pre_hook
+    register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module
+    register_parameter register_state_dict_post_hook register_state_dict_pre_hook requires_grad_
+    set_extra_state set_submodule share_memory state_dict to to_empty train training type xpu
+    zero_grad""".split()
+)
+"""Public attributes of ``nn.Module`` (torch 2.13); a test keeps this list complete."""
+
+GENERATED_CODE_NAMES = frozenset({"self", "torch", "nn", "F", "super", "annotations", "math", "int", "range"})
+"""Names the generated code itself uses."""
+
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "η": "eta", "θ": "theta",
+    "λ": "lambda", "μ": "mu", "π": "pi", "ρ": "rho", "σ": "sigma", "τ": "tau", "φ": "phi", "ψ": "psi",
+    "ω": "omega",
+}  # fmt: skip
+
+
+def identifier(text: str) -> str:
+    """An ASCII identifier for arbitrary node text: ``W[f]`` -> ``W_f``, ``σ`` -> ``sigma``."""
+    spelled = "".join(_GREEK.get(ch, ch) for ch in text)
+    ascii_text = unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode()
+    name = re.sub(r"\W+", "_", ascii_text).strip("_")
+    if not name:
+        name = "node"
+    if name[0].isdigit():
+        name = "n" + name
+    return name
+
+
+def snake_case(symbol: str) -> str:
+    """``NHidden`` -> ``n_hidden``, ``BlockW`` -> ``block_w``, ``VocabSize`` -> ``vocab_size``."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", identifier(symbol))
+    return spaced.lower()
+
+
+def class_name(graph_name: str, location: Location) -> str:
+    """The digraph's name as a class name, or an error saying why it cannot be one."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", graph_name):
+        shown = graph_name if len(graph_name) <= 40 else graph_name[:37] + "..."
+        raise error(
+            codes.BAD_NAME,
+            f"digraph name {shown!r} cannot name a Python class: use letters, digits and '_'",
+            location,
+        )
+    if keyword.iskeyword(graph_name) or keyword.issoftkeyword(graph_name) or graph_name in GENERATED_CODE_NAMES:
+        raise error(
+            codes.BAD_NAME, f"digraph name {graph_name!r} is a Python keyword or a name the code uses; rename it", location
+        )
+    return graph_name
+
+
+class Namespace:
+    """Hands out unique, safe names within one generated class."""
+
+    def __init__(self, taken: set[str] | None = None) -> None:
+        self.taken = set(taken or ()) | GENERATED_CODE_NAMES
+
+    def claim(self, base: str) -> str:
+        name = base
+        if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in MODULE_ATTRIBUTES:
+            name += "_"
+        candidate, n = name, 2
+        while candidate in self.taken:
+            candidate = f"{name}_{n}"
+            n += 1
+        self.taken.add(candidate)
+        return candidate

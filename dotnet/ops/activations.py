@@ -1,0 +1,41 @@
+"""Element-wise activations: shape in, same shape out, a parameter-free module."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from dotnet.infer import Env
+from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.shape import Shape
+
+
+class _Activation(Op):
+    torch_module: ClassVar[str]
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        self.no_args()
+        return inputs[0]
+
+    def module(self, w: CodeWriter) -> str:
+        return f"nn.{self.torch_module}()"
+
+    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        return f"self.{attr}({args[0]})"
+
+
+@register("Relu")
+class Relu(_Activation):
+    name = "Relu"
+    torch_module = "ReLU"
+
+
+@register("Tanh")
+class Tanh(_Activation):
+    name = "Tanh"
+    torch_module = "Tanh"
+
+
+@register("Sigmoid", "σ")
+class Sigmoid(_Activation):
+    name = "Sigmoid"
+    torch_module = "Sigmoid"

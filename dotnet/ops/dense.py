@@ -1,0 +1,66 @@
+"""Ops on the last dimension: fully connected layers and embeddings."""
+
+from __future__ import annotations
+
+from dotnet.infer import Env
+from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.shape import Axis, Shape
+from dotnet.symbolic import Dim
+
+
+@register("Linear", "Dense", "FC")
+class Linear(Op):
+    """``Linear[In, Out]``: ``nn.Linear`` over the last dimension."""
+
+    name = "Linear"
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        bound = self.bind((("In", ("in_features",)), ("Out", ("out_features",))), required=("In", "Out"))
+        self.features_in = self.size_arg(bound, "In")
+        self.features_out = self.size_arg(bound, "Out")
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        (x,) = inputs
+        assert self.features_in is not None and self.features_out is not None
+        if env.value(self.features_in) != x[-1].size:
+            raise self.mismatch(f"In={self.features_in} but its input's last dimension is {x[-1].size}")
+        return x[:-1] + (Axis(None, env.value(self.features_out)),)
+
+    def constructor_dims(self) -> list[Dim]:
+        return [d for d in (self.features_in, self.features_out) if d is not None]
+
+    def module(self, w: CodeWriter) -> str:
+        assert self.features_in is not None and self.features_out is not None
+        return f"nn.Linear({w.dim(self.features_in)}, {w.dim(self.features_out)})"
+
+    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        return f"self.{attr}({args[0]})"
+
+
+@register("Embedding")
+class Embedding(Op):
+    """``Embedding[VocabSize, NHidden]``: integer ids in, vectors out (``nn.Embedding``)."""
+
+    name = "Embedding"
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        bound = self.bind((("Vocab", ("num_embeddings", "V")), ("Dim", ("embedding_dim", "D"))), required=("Vocab", "Dim"))
+        self.vocab = self.size_arg(bound, "Vocab")
+        self.width = self.size_arg(bound, "Dim")
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        (x,) = inputs
+        assert self.width is not None
+        return x + (Axis(None, env.value(self.width)),)
+
+    def constructor_dims(self) -> list[Dim]:
+        return [d for d in (self.vocab, self.width) if d is not None]
+
+    def module(self, w: CodeWriter) -> str:
+        assert self.vocab is not None and self.width is not None
+        return f"nn.Embedding({w.dim(self.vocab)}, {w.dim(self.width)})"
+
+    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        return f"self.{attr}({args[0]})"

@@ -1,0 +1,180 @@
+"""Ops over images in (N, C, H, W): convolution, pooling, upsampling, batch norm."""
+
+from __future__ import annotations
+
+from dotnet.infer import Env
+from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.shape import Shape, image
+from dotnet.symbolic import Dim
+
+
+def _window_out(env: Env, op: Op, axis: str, size: Dim, kernel: int, stride: int, padding: int) -> Dim:
+    """``floor((size + 2*padding - kernel) / stride) + 1``, the PyTorch formula."""
+    out = env.floordiv(size + 2 * padding - kernel, stride, op.node, f"{axis} into {op.name}") + 1
+    return env.positive(out, op.node, f"{op.name} output {axis}")
+
+
+@register("Conv2D", "Conv")
+class Conv2D(Op):
+    """``Conv2D[K=3, S=1, P=1, In=C, Out=C']``: ``nn.Conv2d``."""
+
+    name = "Conv2D"
+    params = (
+        ("In", ("in_channels",)),
+        ("Out", ("out_channels",)),
+        ("K", ("kernel", "kernel_size")),
+        ("S", ("stride",)),
+        ("P", ("padding", "pad")),
+    )
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        bound = self.bind(self.params, required=("Out", "K"))
+        self.channels_in = self.size_arg(bound, "In")
+        self.channels_out = self.size_arg(bound, "Out")
+        self.kernel = self.int_arg(bound, "K")
+        self.stride = self.int_arg(bound, "S", 1)
+        self.padding = self.int_arg(bound, "P", 0)
+        if self.kernel is None or self.kernel < 1 or (self.stride or 0) < 1 or (self.padding or 0) < 0:
+            raise self.arg_error("K and S must be at least 1, and P at least 0")
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        (x,) = inputs
+        if len(x) != 4:
+            raise self.rank_error(x, "an image [BatchSize, W, H, C]")
+        n, c, h, w = (a.size for a in x)
+        if self.channels_in is None:
+            self.channels_in = c
+        elif env.value(self.channels_in) != c:
+            raise self.mismatch(f"In={self.channels_in} but its input has C={c}")
+        assert self.kernel is not None and self.stride is not None and self.padding is not None
+        return image(
+            n,
+            env.value(self.channels_out or Dim.const(0)),
+            _window_out(env, self, "H", h, self.kernel, self.stride, self.padding),
+            _window_out(env, self, "W", w, self.kernel, self.stride, self.padding),
+        )
+
+    def constructor_dims(self) -> list[Dim]:
+        return [d for d in (self.channels_in, self.channels_out) if d is not None]
+
+    def module(self, w: CodeWriter) -> str:
+        assert self.channels_in is not None and self.channels_out is not None
+        args = [w.dim(self.channels_in), w.dim(self.channels_out), f"kernel_size={self.kernel}"]
+        if self.stride != 1:
+            args.append(f"stride={self.stride}")
+        if self.padding:
+            args.append(f"padding={self.padding}")
+        return f"nn.Conv2d({', '.join(args)})"
+
+    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        return f"self.{attr}({args[0]})"
+
+
+@register("MaxPool2D", "MaxPool")
+class MaxPool2D(Op):
+    """``MaxPool2D[K=2, S=2, P=0]``: ``nn.MaxPool2d`` (stride defaults to the kernel)."""
+
+    name = "MaxPool2D"
+    torch_module = "MaxPool2d"
+    params = (("K", ("kernel", "kernel_size")), ("S", ("stride",)), ("P", ("padding", "pad")))
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        bound = self.bind(self.params, required=("K",))
+        self.kernel = self.int_arg(bound, "K") or 0
+        self.stride = self.int_arg(bound, "S", self.kernel) or 0
+        self.padding = self.int_arg(bound, "P", 0) or 0
+        if self.kernel < 1 or self.stride < 1 or not 0 <= 2 * self.padding <= self.kernel:
+            raise self.arg_error("K and S must be at least 1, and P at most half of K")
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        (x,) = inputs
+        if len(x) != 4:
+            raise self.rank_error(x, "an image [BatchSize, W, H, C]")
+        n, c, h, w = (a.size for a in x)
+        return image(
+            n,
+            c,
+            _window_out(env, self, "H", h, self.kernel, self.stride, self.padding),
+            _window_out(env, self, "W", w, self.kernel, self.stride, self.padding),
+        )
+
+    def module(self, w: CodeWriter) -> str:
+        args = [f"kernel_size={self.kernel}"]
+        if self.stride != self.kernel:
+            args.append(f"stride={self.stride}")
+        if self.padding:
+            args.append(f"padding={self.padding}")
+        return f"nn.{self.torch_module}({', '.join(args)})"
+
+    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        return f"self.{attr}({args[0]})"
+
+
+@register("UpSample")
+class UpSample(Op):
+    """``UpSample x2``: nearest-neighbour upsampling by a whole factor."""
+
+    name = "UpSample"
+    times_is_factor = True
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        bound = self.bind((("S", ("scale", "scale_factor", "factor")),))
+        factor = call.times if call.times is not None else self.size_arg(bound, "S")
+        if call.times is not None and "S" in bound:
+            raise self.arg_error("give the factor once: 'UpSample x2' or 'UpSample[S=2]'")
+        value = factor.int_value() if factor is not None else None
+        if value is None or value < 1:
+            raise self.arg_error("needs a whole factor of at least 1, as in 'UpSample x2'")
+        self.factor = value
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        (x,) = inputs
+        if len(x) != 4:
+            raise self.rank_error(x, "an image [BatchSize, W, H, C]")
+        n, c, h, w = (a.size for a in x)
+        return image(n, c, h * self.factor, w * self.factor)
+
+    def module(self, w: CodeWriter) -> str:
+        return f"nn.Upsample(scale_factor={self.factor})"
+
+    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        return f"self.{attr}({args[0]})"
+
+
+@register("BatchNorm", "BatchNorm2D", "BatchNorm1D", "BN")
+class BatchNorm(Op):
+    """``BatchNorm(C)``: ``nn.BatchNorm2d`` on images, ``nn.BatchNorm1d`` on (N, C) or (N, C, L)."""
+
+    name = "BatchNorm"
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        bound = self.bind((("C", ("channels", "num_features", "features")),))
+        self.channels = self.size_arg(bound, "C")
+        self.rank = 4
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        (x,) = inputs
+        if len(x) not in (2, 3, 4):
+            raise self.rank_error(x, "a tensor of rank 2, 3 or 4")
+        self.rank = len(x)
+        c = x[1].size
+        if self.channels is None:
+            self.channels = c
+        elif env.value(self.channels) != c:
+            raise self.mismatch(f"normalizes {self.channels} channels but its input has C={c}")
+        return x
+
+    def constructor_dims(self) -> list[Dim]:
+        return [self.channels] if self.channels is not None else []
+
+    def module(self, w: CodeWriter) -> str:
+        assert self.channels is not None
+        kind = "BatchNorm2d" if self.rank == 4 else "BatchNorm1d"
+        return f"nn.{kind}({w.dim(self.channels)})"
+
+    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        return f"self.{attr}({args[0]})"

@@ -1,0 +1,70 @@
+"""Render class plans into Python source with the jinja2 templates."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from dotnet.lower import ClassPlan
+
+LINE_LENGTH = 88
+
+
+def template_dir() -> Path:
+    """Where the templates are: packaged in the wheel, or ``templates/`` in a source checkout."""
+    try:
+        packaged = Path(str(resources.files("dotnet.templates")))
+        if (packaged / "module.py.jinja").is_file():
+            return packaged
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(template_dir()),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+
+
+def signature(name: str, params: list[str], returns: str, indent: int = 4) -> str:
+    """A ``def`` line, wrapped one parameter per line when it would pass the line length."""
+    flat = f"def {name}({', '.join(params)}) -> {returns}:"
+    if indent + len(flat) <= LINE_LENGTH:
+        return flat
+    pad = " " * (indent + 4)
+    body = "".join(f"{pad}{p},\n" for p in params)
+    return f"def {name}(\n{body}{' ' * indent}) -> {returns}:"
+
+
+def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
+    """The text of one generated module holding ``plans`` in order."""
+    imports = set().union(*(p.imports for p in plans))
+    if any(p.parameters for p in plans):
+        imports.add("math")
+    classes = []
+    for plan in plans:
+        init_params = ["self"] + [
+            f"{a.name}: int" + (f" = {a.default}" if a.default is not None else "") for a in plan.args
+        ]
+        forward_params = ["self"] + [f"{p.name}: torch.Tensor" for p in plan.inputs]
+        returns = "torch.Tensor" if len(plan.outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(plan.outputs))}]"
+        classes.append(
+            {
+                **plan.__dict__,
+                "init_signature": signature("__init__", init_params, "None"),
+                "forward_signature": signature("forward", forward_params, returns),
+                "returns": ", ".join(p.name for p in plan.outputs),
+            }
+        )
+    template = _environment().get_template("module.py.jinja")
+    return template.render(title=title, source=source, imports=imports, classes=classes)

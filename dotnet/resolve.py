@@ -1,0 +1,167 @@
+"""The library of digraphs a compile can reach, and what each op node's name means.
+
+A name in an op label resolves, in this order, to: a block bound with
+``--block NAME=GRAPH``; a digraph of that name in the same document; a built-in
+op; a file ``NAME.dot`` next to the spec. ``ConvBlock1`` is tried as written,
+then without its instance number (``ConvBlock``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dotnet import codes
+from dotnet.blocks import BlockCall, UnresolvedCall
+from dotnet.diagnostics import Location, Report, SpecError, error
+from dotnet.dotparse import DotGraph
+from dotnet.frontend import build_graph
+from dotnet.infer import Analysis, infer_graph
+from dotnet.ir import Graph, OpNode
+from dotnet.labels import FormulaLabel, LabelError, OpCall, parse_op_label
+from dotnet.ops import Op, lookup
+from dotnet.sources import Source, read_source
+
+_INSTANCE_NUMBER = re.compile(r"^(.*?\D)\d+$")
+
+
+def candidate_names(name: str) -> list[str]:
+    """``['ConvBlock1', 'ConvBlock']`` for an op name with an instance number."""
+    m = _INSTANCE_NUMBER.match(name)
+    return [name, m.group(1)] if m else [name]
+
+
+class Library:
+    """Digraphs reachable from one source, with their IR and analyses cached."""
+
+    def __init__(self, source: Source, bindings: dict[str, str] | None = None, report: Report | None = None) -> None:
+        self.source = source
+        self.bindings = dict(bindings or {})
+        self.report = report or Report()
+        self._dot: dict[str, DotGraph] = {g.name: g for g in source.graphs}
+        self._siblings_read: dict[str, DotGraph | None] = {}
+        self._graphs: dict[str, Graph] = {}
+        self._analyses: dict[str, Analysis] = {}
+        self._in_progress: list[str] = []
+
+    # -- finding digraphs ----------------------------------------------
+    def dot_graph(self, name: str) -> DotGraph | None:
+        """The raw digraph ``name``: from the source itself, else ``NAME.dot`` beside it."""
+        if name in self._dot:
+            return self._dot[name]
+        if name not in self._siblings_read:
+            self._siblings_read[name] = self._read_sibling(name)
+        return self._siblings_read[name]
+
+    def _read_sibling(self, name: str) -> DotGraph | None:
+        if not re.fullmatch(r"\w+", name):
+            return None
+        path = self.source.path.parent / f"{name}.dot"
+        if not path.is_file():
+            return None
+        display = str(Path(self.source.display).parent / path.name)
+        sibling = read_source(path, display)
+        graph = sibling.graph_named(name) or (sibling.graphs[0] if len(sibling.graphs) == 1 else None)
+        if graph is None:
+            raise error(codes.GRAPH_NOT_FOUND, f"{display} holds no digraph named {name!r}", Location(display, 1))
+        return graph
+
+    def sibling_names(self) -> list[str]:
+        """Names of the ``.dot`` files beside the source (candidates for suggestions)."""
+        folder = self.source.path.parent
+        return sorted(p.stem for p in folder.glob("*.dot")) if folder.is_dir() else []
+
+    def block_name(self, name: str) -> str | None:
+        """The digraph an op name calls, if it calls one (built-in ops shadow sibling files)."""
+        for candidate in candidate_names(name):
+            if candidate in self.bindings:
+                target = self.bindings[candidate]
+                if self.dot_graph(target) is None:
+                    raise error(
+                        codes.UNKNOWN_BLOCK,
+                        f"--block {candidate}={target}: no digraph named {target!r} in {self.source.display} "
+                        f"or as {target}.dot beside it",
+                    )
+                return target
+            if candidate in self._dot:
+                return candidate
+            if lookup(candidate) is not None:
+                return None
+            if self.dot_graph(candidate) is not None:
+                return candidate
+        return None
+
+    def callees(self) -> dict[str, set[str]]:
+        """For each digraph of the source, the digraphs its op labels name."""
+        result: dict[str, set[str]] = {}
+        for g in self.source.graphs:
+            names: set[str] = set()
+            for node in g.nodes.values():
+                if node.attrs.get("shape", "").lower() in ("mrecord", "record"):
+                    continue
+                try:
+                    call = parse_op_label(node.attrs.get("label", node.id))
+                except LabelError:
+                    continue
+                if isinstance(call, OpCall):
+                    for candidate in candidate_names(call.name):
+                        target = self.bindings.get(candidate, candidate)
+                        if target in self._dot:
+                            names.add(target)
+            result[g.name] = names
+        return result
+
+    # -- IR and analyses -----------------------------------------------
+    def graph(self, name: str) -> Graph:
+        """The IR of digraph ``name``."""
+        if name not in self._graphs:
+            dot = self.dot_graph(name)
+            if dot is None:
+                raise error(codes.GRAPH_NOT_FOUND, f"no digraph named {name!r}")
+            self._graphs[name] = build_graph(dot, self.report)
+        return self._graphs[name]
+
+    def analysis(self, name: str) -> Analysis:
+        """The shape analysis of digraph ``name`` on its own symbols (cached)."""
+        if name in self._analyses:
+            return self._analyses[name]
+        graph = self.graph(name)
+        if name in self._in_progress:
+            chain = " -> ".join(self._in_progress[self._in_progress.index(name) :] + [name])
+            raise error(codes.CYCLE, f"digraph {name!r} calls itself: {chain}", graph.location)
+        self._in_progress.append(name)
+        try:
+            self._analyses[name] = infer_graph(graph, self, self.report)
+        finally:
+            self._in_progress.pop()
+        return self._analyses[name]
+
+    # -- ops ------------------------------------------------------------
+    def make_op(self, node: OpNode, graph: Graph) -> Op:
+        """The op an operation node runs."""
+        call = node.call
+        if isinstance(call, FormulaLabel):
+            formula = lookup("formula")
+            if formula is None:
+                raise error(
+                    codes.UNKNOWN_OP,
+                    f"node {node.id!r}: formula nodes are not supported",
+                    node.location,
+                    node.id,
+                )
+            return formula(node, OpCall("formula"))
+        block = self.block_name(call.name)
+        if block is not None:
+            if block == graph.name:
+                raise error(codes.CYCLE, f"node {node.id!r}: digraph {block!r} calls itself", node.location, node.id)
+            return BlockCall(node, call, block)
+        for candidate in candidate_names(call.name):
+            op_class = lookup(candidate)
+            if op_class is not None:
+                try:
+                    return op_class(node, call)
+                except SpecError:
+                    raise
+        others = [g.name for g in self.source.graphs] + self.sibling_names()
+        candidates = [n for n in dict.fromkeys(others) if n != graph.name and n not in self._in_progress]
+        return UnresolvedCall(node, call, candidate_names(call.name), candidates)

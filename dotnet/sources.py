@@ -1,0 +1,107 @@
+"""Read spec sources: ``.dot`` files and prose documents that embed digraphs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotnet import codes
+from dotnet.diagnostics import Location, SpecError, error
+from dotnet.dotparse import DotGraph, find_digraphs, parse_dot
+
+DOT_SUFFIXES = (".dot", ".gv")
+MAX_SOURCE_BYTES = 64 * 1024 * 1024
+"""Largest file read: far above any diagram, low enough to fail fast on a wrong path."""
+
+
+@dataclass
+class Source:
+    """One file and the digraphs read from it, in file order."""
+
+    path: Path
+    display: str
+    """The path as the user wrote it; diagnostics name the file this way."""
+    graphs: list[DotGraph]
+    is_document: bool
+
+    def graph_named(self, name: str) -> DotGraph | None:
+        return next((g for g in self.graphs if g.name == name), None)
+
+
+def read_source(path: str | Path, display: str | None = None) -> Source:
+    """Read and parse a file; a prose document yields the digraphs embedded in it."""
+    path = Path(path)
+    display = display if display is not None else str(path)
+    start = Location(display, 1, 1)
+    try:
+        data = path.read_bytes()[: MAX_SOURCE_BYTES + 1]
+    except OSError as exc:
+        raise error(codes.IO_ERROR, f"cannot read the file: {exc.strerror or exc}", start) from None
+    if len(data) > MAX_SOURCE_BYTES:
+        raise error(codes.TOO_LARGE, f"the file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB", start)
+    text = decode(data, display)
+    is_document = path.suffix.lower() not in DOT_SUFFIXES
+    graphs = find_digraphs(text, display) if is_document else parse_dot(text, display)
+    if not graphs:
+        what = "document" if is_document else "file"
+        raise error(codes.NO_DIGRAPH, f"the {what} holds no digraph", start)
+    seen: dict[str, DotGraph] = {}
+    for g in graphs:
+        if g.name in seen:
+            raise error(
+                codes.DUPLICATE_GRAPH,
+                f"digraph {g.name!r} is defined twice (first at line {seen[g.name].location.line})",
+                g.location,
+            )
+        seen[g.name] = g
+    return Source(path, display, graphs, is_document)
+
+
+def decode(data: bytes, display: str) -> str:
+    """UTF-8 text, or an error that says where the bytes stop being text."""
+    if b"\x00" in data:
+        offset = data.index(b"\x00")
+        raise error(codes.IO_ERROR, f"binary data (a NUL byte at offset {offset}), not a text file", Location(display, 1))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise error(
+            codes.IO_ERROR, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", Location(display, line)
+        ) from None
+
+
+def choose_graph(source: Source, name: str | None, callees: dict[str, set[str]]) -> DotGraph:
+    """The digraph to compile: ``name``, the only one, or the only one no other calls.
+
+    ``callees`` maps each digraph's name to the names of the digraphs it calls.
+    """
+    if name is not None:
+        graph = source.graph_named(name)
+        if graph is None:
+            raise error(
+                codes.GRAPH_NOT_FOUND,
+                f"no digraph named {name!r}; the file holds {_names(source.graphs)}",
+                Location(source.display, 1),
+            )
+        return graph
+    if len(source.graphs) == 1:
+        return source.graphs[0]
+    called = set().union(*callees.values())
+    roots = [g for g in source.graphs if g.name not in called]
+    if len(roots) == 1:
+        return roots[0]
+    choices = roots or source.graphs
+    raise SpecError(
+        [
+            error(
+                codes.GRAPH_CHOICE,
+                f"the file holds {len(source.graphs)} digraphs; pick one with --graph NAME: {_names(choices)}",
+                Location(source.display, 1),
+            ).diagnostics[0]
+        ]
+    )
+
+
+def _names(graphs: list[DotGraph]) -> str:
+    return ", ".join(f"{g.name} (line {g.location.line})" for g in graphs)
