@@ -88,9 +88,7 @@ class BlockCall(Op):
                 f"takes at most {len(symbols)} positional argument(s) ({', '.join(symbols)}), "
                 f"got {len(self.call.positional)}"
             )
-        pairs: list[tuple[str, str, ArgValue]] = [
-            (s, format_arg(v), v) for s, v in zip(symbols, self.call.positional)
-        ]
+        pairs: list[tuple[str, str, ArgValue]] = [(s, format_arg(v), v) for s, v in zip(symbols, self.call.positional)]
         all_symbols = set(callee.graph.symbol_order)
         for key, value in self.call.keywords:
             symbol = next((s for s in (key, "Block" + key) if s in all_symbols), None)
@@ -124,9 +122,7 @@ def primary_output(analysis: Analysis) -> str:
     outputs = analysis.outputs
     if len(outputs) == 1:
         return outputs[0]
-    tagged = [
-        o for o in outputs if isinstance(n := analysis.graph.nodes[o], TensorNode) and "output" in n.label.roles
-    ]
+    tagged = [o for o in outputs if isinstance(n := analysis.graph.nodes[o], TensorNode) and "output" in n.label.roles]
     if len(tagged) == 1:
         return tagged[0]
     raise error(

@@ -91,7 +91,9 @@ def main() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write [<Graph>.py].")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Value of a size symbol.")
 @click.option("--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called.")
-@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True, help="Where to build it.")
+@click.option(
+    "--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True, help="Where to build it."
+)
 @_guarded
 def compile(
     spec: Path, graph: str | None, output: Path | None, params: tuple[str, ...], blocks: tuple[str, ...], device: str
@@ -133,7 +135,9 @@ def _write_checked(target: Path, compiled, device, instantiate, smoke_run):  # t
         except SpecError:
             raise
         except Exception as exc:
-            raise error(codes.RUNTIME, f"the generated {compiled.class_name} failed to run: {type(exc).__name__}: {exc}") from None
+            raise error(
+                codes.RUNTIME, f"the generated {compiled.class_name} failed to run: {type(exc).__name__}: {exc}"
+            ) from None
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)

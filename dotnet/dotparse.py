@@ -262,14 +262,12 @@ class _Parser:
             chain.append(self.operand(g, node_defaults, members))
         if self.at("["):
             self.attr_lists()  # edge attributes are styling only
-        for (left, right, op) in zip(chain, chain[1:], ops):
+        for left, right, op in zip(chain, chain[1:], ops):
             for src, _ in left:
                 for dst, _ in right:
                     g.edges.append(DotEdge(src, dst, self.loc(op)))
 
-    def operand(
-        self, g: DotGraph, node_defaults: dict[str, str], members: list[str] | None
-    ) -> list[tuple[str, bool]]:
+    def operand(self, g: DotGraph, node_defaults: dict[str, str], members: list[str] | None) -> list[tuple[str, bool]]:
         """A node id or a subgraph; returns the node ids it stands for and whether it was a plain id."""
         if self.at("{") or self.keyword("subgraph"):
             return [(n, False) for n in self.subgraph(g, node_defaults, members)]

@@ -34,7 +34,9 @@ _OP_CALL = re.compile(
         \s*(?P<args>\[.*\]|\(.*\))?\s*\Z""",
     re.VERBOSE | re.DOTALL,
 )
-_OPERATOR = re.compile(r"\s*(?P<op>[@+*-])\s*(?P<operand>(?:[^\W\d]\w*)(?:\.\w+)+)?\s*(?P<args>\[.*\])?\s*\Z", re.DOTALL)
+_OPERATOR = re.compile(
+    r"\s*(?P<op>[@+*-])\s*(?P<operand>(?:[^\W\d]\w*)(?:\.\w+)+)?\s*(?P<args>\[.*\])?\s*\Z", re.DOTALL
+)
 _FLOAT = re.compile(r"\s*-?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\Z")
 FORMULA_FUNCTIONS = ("σ", "sigmoid", "tanh", "relu", "exp", "softmax")
 

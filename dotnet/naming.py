@@ -67,7 +67,9 @@ def class_name(graph_name: str, location: Location) -> str:
         )
     if keyword.iskeyword(graph_name) or keyword.issoftkeyword(graph_name) or graph_name in GENERATED_CODE_NAMES:
         raise error(
-            codes.BAD_NAME, f"digraph name {graph_name!r} is a Python keyword or a name the code uses; rename it", location
+            codes.BAD_NAME,
+            f"digraph name {graph_name!r} is a Python keyword or a name the code uses; rename it",
+            location,
         )
     return graph_name
 

@@ -57,14 +57,21 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
             f"{a.name}: int" + (f" = {a.default}" if a.default is not None else "") for a in plan.args
         ]
         forward_params = ["self"] + [f"{p.name}: torch.Tensor" for p in plan.inputs]
-        returns = "torch.Tensor" if len(plan.outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(plan.outputs))}]"
+        returns = (
+            "torch.Tensor" if len(plan.outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(plan.outputs))}]"
+        )
         classes.append(
             {
                 **plan.__dict__,
                 "init_signature": signature("__init__", init_params, "None"),
                 "forward_signature": signature("forward", forward_params, returns),
                 "returns": ", ".join(p.name for p in plan.outputs),
+                "parameter_tuple": _tuple([f"self.{p.attr}" for p in plan.parameters]),
             }
         )
     template = _environment().get_template("module.py.jinja")
     return template.render(title=title, source=source, imports=imports, classes=classes)
+
+
+def _tuple(items: list[str]) -> str:
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"

@@ -61,13 +61,17 @@ def decode(data: bytes, display: str) -> str:
     """UTF-8 text, or an error that says where the bytes stop being text."""
     if b"\x00" in data:
         offset = data.index(b"\x00")
-        raise error(codes.IO_ERROR, f"binary data (a NUL byte at offset {offset}), not a text file", Location(display, 1))
+        raise error(
+            codes.IO_ERROR, f"binary data (a NUL byte at offset {offset}), not a text file", Location(display, 1)
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise error(
-            codes.IO_ERROR, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", Location(display, line)
+            codes.IO_ERROR,
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            Location(display, line),
         ) from None
 
 

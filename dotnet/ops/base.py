@@ -79,9 +79,7 @@ class Op(ABC):
     def rank_error(self, shape: Shape, expected: str) -> SpecError:
         return self.mismatch(f"expects {expected}, but its input is {diagram_text(shape)}")
 
-    def bind(
-        self, params: Sequence[tuple[str, tuple[str, ...]]], required: Sequence[str] = ()
-    ) -> dict[str, ArgValue]:
+    def bind(self, params: Sequence[tuple[str, tuple[str, ...]]], required: Sequence[str] = ()) -> dict[str, ArgValue]:
         """Match positional and keyword args to ``params`` (canonical name, accepted spellings)."""
         call = self.call
         if len(call.positional) > len(params):

@@ -46,7 +46,9 @@ class Embedding(Op):
 
     def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
         super().__init__(node, call)
-        bound = self.bind((("Vocab", ("num_embeddings", "V")), ("Dim", ("embedding_dim", "D"))), required=("Vocab", "Dim"))
+        bound = self.bind(
+            (("Vocab", ("num_embeddings", "V")), ("Dim", ("embedding_dim", "D"))), required=("Vocab", "Dim")
+        )
         self.vocab = self.size_arg(bound, "Vocab")
         self.width = self.size_arg(bound, "Dim")
 

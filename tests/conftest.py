@@ -1,0 +1,45 @@
+"""Shared fixtures: paths to the repo's specs and the seed documents, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SPECS = REPO / "specs"
+SEEDS = REPO.parent / "shared" / "seeds"
+SEED_DOCUMENT = SEEDS / "000_ca368239ef12f29f.txt"
+CNN_DOCUMENT = SEEDS / "003_3137d31b0d265de7.txt"
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> CliResult:
+    """Run ``python -m dotnet ARGS`` as a user would, in a separate process."""
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "dotnet", *map(str, args)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def seed_document() -> Path:
+    if not SEED_DOCUMENT.is_file():
+        pytest.skip("the seed documents (../shared/seeds) are not beside this checkout")
+    return SEED_DOCUMENT
