@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from dotnet import codes
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
 from dotnet.ir import Graph, OpNode, TensorNode
-from dotnet.shape import Shape, diagram_text, from_declared, same
+from dotnet.shape import Axis, Shape, diagram_text, from_declared, same
 from dotnet.symbolic import Dim, ExprError
 
 if TYPE_CHECKING:
@@ -222,20 +222,20 @@ def _tensor(node: TensorNode, inputs: list[Shape], preds: list[str], env: Env, e
 
 
 def _declared_shape(node: TensorNode, env: Env) -> Shape:
-    shape = tuple(a.__class__(a.name, env.value(a.size)) for a in from_declared(node.label.dims))
-    for axis, text in zip(shape, (d.text for d in node.label.dims)):
-        value = axis.size.constant_value()
+    for d in node.label.dims:
+        size = env.value(d.size)
+        value = size.constant_value()
         if value is not None and (value.denominator != 1 or value < 1):
             raise error(
                 codes.NOT_INTEGRAL,
-                f"node {node.id!r}: {text} is {value}, not a whole positive size{env.where()}",
+                f"node {node.id!r}: {d.text} is {value}, not a whole positive size{env.where()}",
                 node.location,
                 node.id,
             )
-        if not axis.size.is_integral():
-            denominator = max(c.denominator for _, c in axis.size.terms)
-            env.require_divisible(axis.size * denominator, denominator, node.id, node.location)
-    return shape
+        if not size.is_integral():
+            denominator = max(c.denominator for _, c in size.terms)
+            env.require_divisible(size * denominator, denominator, node.id, node.location)
+    return tuple(Axis(a.name, env.value(a.size)) for a in from_declared(node.label.dims))
 
 
 def _apply(op: Op, node: OpNode, inputs: list[Shape], env: Env) -> Shape:

@@ -142,7 +142,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
         Port(attrs[n], n, torch_text(analysis.shapes[n]), "ids" in _tensor(analysis, n).label.roles)
         for n in analysis.inputs
     ]
-    outputs = [Port(values[n], n, torch_text(analysis.shapes[n])) for n in analysis.outputs]
+    outputs = [Port(values[n], comment_text(n), torch_text(analysis.shapes[n])) for n in analysis.outputs]
     kind = "Block" if is_block else "Model"
     summary = f"{kind} {graph.name}, drawn in {where}:{graph.location.line}."
     constraints = [c.describe() for c in analysis.constraints if c.expr.symbols()]

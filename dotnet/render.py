@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import jinja2
@@ -14,14 +13,10 @@ LINE_LENGTH = 88
 
 
 def template_dir() -> Path:
-    """Where the templates are: packaged in the wheel, or ``templates/`` in a source checkout."""
-    try:
-        packaged = Path(str(resources.files("dotnet.templates")))
-        if (packaged / "module.py.jinja").is_file():
-            return packaged
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "templates"
+    """Where the templates are: ``dotnet/templates`` in a wheel, ``templates/`` in a checkout."""
+    package = Path(__file__).resolve().parent
+    installed = package / "templates"
+    return installed if (installed / "module.py.jinja").is_file() else package.parent / "templates"
 
 
 @cache

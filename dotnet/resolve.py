@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dotnet import codes
 from dotnet.blocks import BlockCall, UnresolvedCall
-from dotnet.diagnostics import Location, Report, SpecError, error
+from dotnet.diagnostics import Report, SpecError, error
 from dotnet.dotparse import DotGraph
 from dotnet.frontend import build_graph
 from dotnet.infer import Analysis, infer_graph
@@ -61,15 +61,19 @@ class Library:
             return None
         display = str(Path(self.source.display).parent / path.name)
         sibling = read_source(path, display)
-        graph = sibling.graph_named(name) or (sibling.graphs[0] if len(sibling.graphs) == 1 else None)
-        if graph is None:
-            raise error(codes.GRAPH_NOT_FOUND, f"{display} holds no digraph named {name!r}", Location(display, 1))
-        return graph
+        return sibling.graph_named(name)
 
     def sibling_names(self) -> list[str]:
-        """Names of the ``.dot`` files beside the source (candidates for suggestions)."""
+        """Blocks defined beside the source: each ``NAME.dot`` that holds a digraph ``NAME``."""
         folder = self.source.path.parent
-        return sorted(p.stem for p in folder.glob("*.dot")) if folder.is_dir() else []
+        names = []
+        for path in sorted(folder.glob("*.dot")) if folder.is_dir() else []:
+            try:
+                if self.dot_graph(path.stem) is not None:
+                    names.append(path.stem)
+            except SpecError:
+                continue  # an unreadable neighbour is not a candidate
+        return names
 
     def block_name(self, name: str) -> str | None:
         """The digraph an op name calls, if it calls one (built-in ops shadow sibling files)."""
