@@ -46,8 +46,9 @@ def test_dotnet_script_and_module_entry_points_agree(tmp_path):
         pytest.skip("the dotnet script is not installed in this environment")
     import subprocess
 
-    via_script = subprocess.run([script, "check", str(SPECS)], capture_output=True, text=True)
-    via_module = run_cli("check", SPECS)
+    specs = sorted(str(p) for p in SPECS.glob("*.dot"))
+    via_script = subprocess.run([script, "check", *specs], capture_output=True, text=True)
+    via_module = run_cli("check", *specs)
     assert via_script.returncode == via_module.code == 0
     assert via_script.stderr == via_module.stderr
 

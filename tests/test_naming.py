@@ -1,0 +1,38 @@
+"""Generated names are valid, unique, and clear of keywords and nn.Module attributes."""
+
+from __future__ import annotations
+
+import keyword
+
+import pytest
+from torch import nn
+
+from dotnet.naming import MODULE_ATTRIBUTES, Namespace, identifier, snake_case
+
+
+def test_module_attribute_list_is_complete():
+    public = {n for n in dir(nn.Module()) if not n.startswith("_")}
+    assert public <= MODULE_ATTRIBUTES
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("featmap_e1", "featmap_e1"), ("σ", "sigma"), ("W[f]", "W_f"), ("H[t-1]", "H_t_1"), ("1x1", "n1x1"), ("输入", "node")],
+)
+def test_identifier(text, name):
+    assert identifier(text) == name
+
+
+@pytest.mark.parametrize(
+    ("symbol", "name"),
+    [("NHidden", "n_hidden"), ("BlockW", "block_w"), ("VocabSize", "vocab_size"), ("NIn", "n_in"), ("K", "k")],
+)
+def test_snake_case(symbol, name):
+    assert snake_case(symbol) == name
+
+
+def test_namespace_avoids_keywords_module_attributes_and_repeats():
+    ns = Namespace()
+    names = [ns.claim(b) for b in ("class", "forward", "training", "x", "x", "self", "torch")]
+    assert names == ["class_", "forward_", "training_", "x", "x_2", "self_2", "torch_2"]
+    assert not any(keyword.iskeyword(n) for n in names)
