@@ -47,15 +47,11 @@ def node_costs(analysis: Analysis, bindings: Mapping[str, Dim] | None = None) ->
         inputs = [analysis.shapes[e.src] for e in graph.preds(node_id)]
         times = op.call.times if op.call.times is not None and not op.times_is_factor else Dim.const(1)
         count = times.substitute(bindings or {})
-        rows.append(
-            NodeCost(
-                node_id,
-                node.describe(),
-                shape,
-                op.parameter_count(inputs, shape) * count,
-                op.mult_adds(inputs, shape) * count,
-            )
-        )
+        if count.int_value() == 0:  # ``x 0`` is the identity: the op never ran, so it has no costs
+            rows.append(NodeCost(node_id, node.describe(), shape, Dim.const(0), Dim.const(0)))
+            continue
+        parameters, mult_adds = op.parameter_count(inputs, shape), op.mult_adds(inputs, shape)
+        rows.append(NodeCost(node_id, node.describe(), shape, parameters * count, mult_adds * count))
     return rows
 
 
