@@ -1,6 +1,6 @@
 """Time forward plus backward of each generated CNN against its hand-written reference.
 
-    python benchmarks/cnn.py [--device cpu|cuda] [--models LeNet,ResNet18] [--repeat 7]
+    python benchmarks/cnn.py [--device cpu|cuda] [--models LeNet,ResNet18] [--repeat 7] [--threads 1]
 
 Both models of a pair get the same weights and the same batch, in training mode.
 Their steps are timed alternately (generated, reference, generated, ...) so that
@@ -45,6 +45,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch", type=int, help="batch size for every model [per-model default]")
     parser.add_argument("--repeat", type=int, default=7, help="timed steps per model [7]")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps per model first [2]")
+    parser.add_argument("--threads", type=int, help="torch intra-op threads [torch's default]")
     return parser.parse_args()
 
 
@@ -100,15 +101,27 @@ def compare(name: str, batch: int, repeat: int, warmup: int, device: str) -> Res
     return Result(times[0], times[1], same)
 
 
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo where there is one, else the architecture."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return platform.machine()
+
+
 def main() -> None:
     args = parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("--device cuda: no CUDA device here")
+    if args.threads:
+        torch.set_num_threads(args.threads)
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     unknown = [n for n in names if n not in REFERENCES]
     if unknown:
         sys.exit(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(REFERENCES)}")
-    where = torch.cuda.get_device_name() if args.device == "cuda" else f"{platform.processor() or platform.machine()}"
+    where = torch.cuda.get_device_name() if args.device == "cuda" else cpu_name()
     threads = torch.get_num_threads()
     print(f"# {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, torch {torch.__version__}, {args.device} ({where}),")
     print(f"# {threads} threads, forward+backward, median of {args.repeat} alternating steps")

@@ -22,15 +22,25 @@ sys.path.insert(0, str(REPO / "examples"))
 from digits import digits  # noqa: E402
 
 
+@pytest.fixture
+def one_thread():  # type: ignore[no-untyped-def]
+    """Train on one thread: LeNet's layers are too small to gain from two, and on a busy
+    machine two threads spin-wait for each other (4 s of training became 90 s here)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.mark.slow
-def test_generated_lenet_learns_the_digits(capsys: pytest.CaptureFixture[str]) -> None:
-    """At least 95% held-out accuracy after 20 epochs of Adam; the time is reported, not asserted."""
+def test_generated_lenet_learns_the_digits(one_thread, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    """At least 95% held-out accuracy after 15 epochs of Adam; the time is reported, not asserted."""
     torch.manual_seed(0)
     train_x, train_y, test_x, test_y = digits(28)
     model = dotnet.build(SPECS / "LeNet.dot")
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     start, cpu_start = time.perf_counter(), time.process_time()
-    for _ in range(20):
+    for _ in range(15):
         model.train()
         for batch in torch.randperm(len(train_x)).split(32):
             loss = F.cross_entropy(model(train_x[batch]), train_y[batch])
