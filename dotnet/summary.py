@@ -5,15 +5,20 @@ built nor run, and torch is not imported. Symbols given with ``--param`` (or set
 as digraph attributes) are replaced by their values; ``BatchSize`` is 1 unless
 given, so multiply-adds are per sample; other symbols stay in the counts.
 
-Example, for ``specs/LeNet.dot``::
+Example, ``dotnet summary specs/LeNet.dot`` (rows cut)::
 
-    node      op                output shape        params  mult-adds
-    conv1     Conv2D[K=5, ...]  (1, 6, 28, 28)         156    117,600
-    ...
+    LeNet (BatchSize=1)
+    node      op                             output shape     params  mult-adds
+    ---------------------------------------------------------------------------
+    conv1     Conv2D[K=5, P=2, In=1, Out=6]  (1, 6, 28, 28)      156    117,600
+    sigmoid1  Sigmoid                        (1, 6, 28, 28)        0          0
+    ---------------------------------------------------------------------------
+    total                                                     61,706    416,520
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,7 +107,7 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _sum(values) -> Dim:  # type: ignore[no-untyped-def]
+def _sum(values: Iterable[Dim]) -> Dim:
     total = Dim.const(0)
     for v in values:
         total = total + v
