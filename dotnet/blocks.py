@@ -12,6 +12,7 @@ import difflib
 from typing import TYPE_CHECKING
 
 from dotnet import codes
+from dotnet.costs import total_cost
 from dotnet.diagnostics import Report, SpecError, error
 from dotnet.infer import Env, infer_graph
 from dotnet.ir import OpNode, TensorNode
@@ -36,6 +37,10 @@ class BlockCall(Op):
         self.callee = callee
         self.bound: dict[str, Dim] = {}
         """The callee's constructor symbols, valued in the caller's terms."""
+        self.run: Analysis | None = None
+        """The callee's analysis for this call's input shapes (read by ``dotnet summary``)."""
+        self.bindings: dict[str, Dim] = {}
+        """Every callee symbol this call binds, in the caller's terms."""
 
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
         callee = env.library.analysis(self.callee)
@@ -53,6 +58,7 @@ class BlockCall(Op):
         self.bound = {s: bindings[s] for s in callee.constructor_symbols}
         trail = env.trail + (f"call {self.node.id!r} at {self.node.location}",)
         run = infer_graph(callee.graph, env.library, env.report, bindings, trail)
+        self.run, self.bindings = run, bindings
         for c in run.constraints:
             if c.expr.symbols():
                 env.require_divisible(c.expr, c.divisor, self.node.id, self.node.location)
@@ -109,6 +115,14 @@ class BlockCall(Op):
 
     def constructor_dims(self) -> list[Dim]:
         return list(self.bound.values())
+
+    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+        assert self.run is not None
+        return total_cost(self.run, self.bindings).parameters
+
+    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
+        assert self.run is not None
+        return total_cost(self.run, self.bindings).mult_adds
 
     def module(self, w: CodeWriter) -> str:
         return w.block_constructor(self.callee, self.bound)

@@ -156,3 +156,21 @@ def check(specs: tuple[Path, ...], blocks: tuple[str, ...]) -> None:
     _print_diagnostics(diagnostics)
     if any(d.severity == "error" for d in diagnostics):
         sys.exit(EXIT_ERRORS)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--graph", "graph", metavar="NAME", help="The digraph to summarize when the file holds several.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Value of a size symbol.")
+@click.option("--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called.")
+@_guarded
+def summary(spec: Path, graph: str | None, params: tuple[str, ...], blocks: tuple[str, ...]) -> None:
+    """Print each node's output shape, parameters and multiply-adds, from the shapes alone.
+
+    Nothing is built or run (torch is not needed). BatchSize is 1 unless given with
+    --param, so multiply-adds are per sample; symbols with no value stay symbolic.
+    """
+    from dotnet.summary import format_table, summarize
+
+    result = summarize(spec, graph, _int_params(params), _pairs("--block", blocks))
+    click.echo(format_table(result))

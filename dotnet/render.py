@@ -8,6 +8,7 @@ from pathlib import Path
 import jinja2
 
 from dotnet.lower import ClassPlan
+from dotnet.wrap import assignment_lines
 
 LINE_LENGTH = 88
 
@@ -55,9 +56,17 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
         returns = (
             "torch.Tensor" if len(plan.outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(plan.outputs))}]"
         )
+        body = LINE_LENGTH - 8  # statements sit inside a method or __init__
         classes.append(
             {
                 **plan.__dict__,
+                "parameter_lines": [
+                    assignment_lines(f"self.{s.attr}", s.expr, body, s.comment, above=True) for s in plan.parameters
+                ],
+                "submodule_lines": [
+                    assignment_lines(f"self.{s.attr}", s.expr, body, s.comment, above=True) for s in plan.submodules
+                ],
+                "statement_lines": [assignment_lines(st.target, st.expr, body, st.comment) for st in plan.statements],
                 "init_signature": signature("__init__", init_params, "None"),
                 "forward_signature": signature("forward", forward_params, returns),
                 "returns": ", ".join(p.name for p in plan.outputs),

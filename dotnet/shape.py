@@ -84,3 +84,11 @@ def with_names(shape: Shape, names: tuple[str | None, ...]) -> Shape:
 def image(batch: Dim, channels: Dim, height: Dim, width: Dim) -> Shape:
     """An ``(N, C, H, W)`` shape with its axes named."""
     return (Axis(None, batch), Axis("C", channels), Axis("H", height), Axis("W", width))
+
+
+def numel(shape: Shape) -> Dim:
+    """The number of elements: the product of the sizes."""
+    total = Dim.const(1)
+    for axis in shape:
+        total = total * axis.size
+    return total

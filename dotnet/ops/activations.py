@@ -39,3 +39,29 @@ class Tanh(_Activation):
 class Sigmoid(_Activation):
     name = "Sigmoid"
     torch_module = "Sigmoid"
+
+
+@register("Softmax")
+class Softmax(Op):
+    """``Softmax`` or ``Softmax[dim=1]``: over the channels when the input has them, else the last axis."""
+
+    name = "Softmax"
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        bound = self.bind((("dim", ("axis",)),))
+        self.dim = self.int_arg(bound, "dim") if "dim" in bound else None
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        (x,) = inputs
+        if self.dim is None:
+            self.dim = next((i for i, a in enumerate(x) if a.name == "C"), len(x) - 1)
+        if not -len(x) <= self.dim < len(x):
+            raise self.mismatch(f"dim={self.dim} is outside its input's {len(x)} dimensions")
+        return x
+
+    def module(self, w: CodeWriter) -> str:
+        return f"nn.Softmax(dim={self.dim})"
+
+    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        return f"self.{attr}({args[0]})"

@@ -58,6 +58,15 @@ class Op(ABC):
         """Sizes the constructor uses; their symbols become constructor arguments."""
         return []
 
+    # -- costs (read by ``dotnet summary``; never runs the model) -----
+    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+        """Trainable parameters of this node's submodule, for these inferred shapes."""
+        return Dim.const(0)
+
+    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
+        """Multiply-adds of one forward pass; only weighted layers and matrix products count."""
+        return Dim.const(0)
+
     # -- code ----------------------------------------------------------
     def module(self, w: CodeWriter) -> str | None:
         """Constructor expression of this node's submodule, or ``None`` for none."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dotnet.infer import Env
 from dotnet.ops.base import CodeWriter, Op, register
-from dotnet.shape import Axis, Shape
+from dotnet.shape import Axis, Shape, numel
 from dotnet.symbolic import Dim
 
 
@@ -30,6 +30,12 @@ class Linear(Op):
     def constructor_dims(self) -> list[Dim]:
         return [d for d in (self.features_in, self.features_out) if d is not None]
 
+    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+        return inputs[0][-1].size * output[-1].size + output[-1].size
+
+    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
+        return numel(output) * inputs[0][-1].size
+
     def module(self, w: CodeWriter) -> str:
         assert self.features_in is not None and self.features_out is not None
         return f"nn.Linear({w.dim(self.features_in)}, {w.dim(self.features_out)})"
@@ -51,14 +57,21 @@ class Embedding(Op):
         )
         self.vocab = self.size_arg(bound, "Vocab")
         self.width = self.size_arg(bound, "Dim")
+        self.vocab_size = self.vocab
+        """The vocabulary size in the terms of the inference run (a block call's bindings applied)."""
 
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
         (x,) = inputs
-        assert self.width is not None
+        assert self.vocab is not None and self.width is not None
+        self.vocab_size = env.value(self.vocab)
         return x + (Axis(None, env.value(self.width)),)
 
     def constructor_dims(self) -> list[Dim]:
         return [d for d in (self.vocab, self.width) if d is not None]
+
+    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+        assert self.vocab_size is not None
+        return self.vocab_size * output[-1].size
 
     def module(self, w: CodeWriter) -> str:
         assert self.vocab is not None and self.width is not None

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from dotnet.infer import Env
 from dotnet.ops.base import CodeWriter, Op, register
-from dotnet.shape import Axis, Shape, diagram_text
+from dotnet.shape import Axis, Shape, diagram_text, numel
 from dotnet.symbolic import Dim
 
 _ONE = Dim.const(1)
@@ -92,6 +92,9 @@ class MatMul(Op):
         if len(b) > 2:
             return tuple(batch) + (a[-2], Axis(None, b[-1].size))
         return tuple(batch) + (Axis(None, b[-1].size),)
+
+    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
+        return numel(output) * inputs[0][-1].size
 
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
         return f"{args[0]} @ {args[1]}"

@@ -2,28 +2,50 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+from typing import ClassVar
+
 from dotnet.infer import Env
 from dotnet.ops.base import CodeWriter, Op, register
-from dotnet.shape import Shape, image
+from dotnet.shape import Shape, image, numel
 from dotnet.symbolic import Dim
 
 
 def _window_out(env: Env, op: Op, axis: str, size: Dim, kernel: int, stride: int, padding: int) -> Dim:
-    """``floor((size + 2*padding - kernel) / stride) + 1``, the PyTorch formula."""
-    out = env.floordiv(size + 2 * padding - kernel, stride, op.node, f"{axis} into {op.name}") + 1
+    """``floor((size + 2*padding - kernel) / stride) + 1``, the PyTorch formula.
+
+    For a symbolic size the symbolic part is assumed divisible by the stride (and
+    that is recorded), so the constant part floors exactly: a 3x3 convolution
+    with stride 2 and padding 1 maps ``BlockW`` to ``BlockW/2`` for even ``BlockW``.
+    """
+    numerator = size + 2 * padding - kernel
+    offset = dict(numerator.terms).get((), Fraction(0))
+    if numerator.constant_value() is None and offset.denominator == 1:
+        symbolic = numerator - int(offset)
+        out = env.floordiv(symbolic, stride, op.node, f"{axis} into {op.name}") + int(offset) // stride + 1
+    else:
+        out = env.floordiv(numerator, stride, op.node, f"{axis} into {op.name}") + 1
     return env.positive(out, op.node, f"{op.name} output {axis}")
+
+
+def _image(op: Op, x: Shape) -> tuple[Dim, Dim, Dim, Dim]:
+    """The (N, C, H, W) sizes of an image input, or an error naming the node."""
+    if len(x) != 4:
+        raise op.rank_error(x, "an image [BatchSize, W, H, C]")
+    n, c, h, w = (a.size for a in x)
+    return n, c, h, w
 
 
 @register("Conv2D", "Conv")
 class Conv2D(Op):
-    """``Conv2D[K=3, S=1, P=1, In=C, Out=C']``: ``nn.Conv2d``."""
+    """``Conv2D[K=3, S=1, P=1, In=C, Out=C']``: ``nn.Conv2d``; positional args in its order."""
 
     name = "Conv2D"
     params = (
         ("In", ("in_channels",)),
         ("Out", ("out_channels",)),
         ("K", ("kernel", "kernel_size")),
-        ("S", ("stride",)),
+        ("S", ("stride", "strides")),
         ("P", ("padding", "pad")),
     )
 
@@ -39,10 +61,7 @@ class Conv2D(Op):
             raise self.arg_error("K and S must be at least 1, and P at least 0")
 
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
-        (x,) = inputs
-        if len(x) != 4:
-            raise self.rank_error(x, "an image [BatchSize, W, H, C]")
-        n, c, h, w = (a.size for a in x)
+        n, c, h, w = _image(self, inputs[0])
         if self.channels_in is None:
             self.channels_in = c
         elif env.value(self.channels_in) != c:
@@ -58,6 +77,15 @@ class Conv2D(Op):
     def constructor_dims(self) -> list[Dim]:
         return [d for d in (self.channels_in, self.channels_out) if d is not None]
 
+    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+        assert self.kernel is not None
+        c_in, c_out = inputs[0][1].size, output[1].size
+        return c_in * c_out * (self.kernel * self.kernel) + c_out
+
+    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
+        assert self.kernel is not None
+        return numel(output) * inputs[0][1].size * (self.kernel * self.kernel)
+
     def module(self, w: CodeWriter) -> str:
         assert self.channels_in is not None and self.channels_out is not None
         args = [w.dim(self.channels_in), w.dim(self.channels_out), f"kernel_size={self.kernel}"]
@@ -71,13 +99,11 @@ class Conv2D(Op):
         return f"self.{attr}({args[0]})"
 
 
-@register("MaxPool2D", "MaxPool")
-class MaxPool2D(Op):
-    """``MaxPool2D[K=2, S=2, P=0]``: ``nn.MaxPool2d`` (stride defaults to the kernel)."""
+class _Pool2D(Op):
+    """A sliding-window pooling: ``[K=3, S=2, P=1]`` or ``(3, 2, 1)``; the stride defaults to K."""
 
-    name = "MaxPool2D"
-    torch_module = "MaxPool2d"
-    params = (("K", ("kernel", "kernel_size")), ("S", ("stride",)), ("P", ("padding", "pad")))
+    torch_module: ClassVar[str]
+    params = (("K", ("kernel", "kernel_size")), ("S", ("stride", "strides")), ("P", ("padding", "pad")))
 
     def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
         super().__init__(node, call)
@@ -89,10 +115,7 @@ class MaxPool2D(Op):
             raise self.arg_error("K and S must be at least 1, and P at most half of K")
 
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
-        (x,) = inputs
-        if len(x) != 4:
-            raise self.rank_error(x, "an image [BatchSize, W, H, C]")
-        n, c, h, w = (a.size for a in x)
+        n, c, h, w = _image(self, inputs[0])
         return image(
             n,
             c,
@@ -107,6 +130,48 @@ class MaxPool2D(Op):
         if self.padding:
             args.append(f"padding={self.padding}")
         return f"nn.{self.torch_module}({', '.join(args)})"
+
+    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        return f"self.{attr}({args[0]})"
+
+
+@register("MaxPool2D", "MaxPool")
+class MaxPool2D(_Pool2D):
+    """``MaxPool2D[K=2, S=2, P=0]``: ``nn.MaxPool2d``."""
+
+    name = "MaxPool2D"
+    torch_module = "MaxPool2d"
+
+
+@register("AvgPool2D", "AvgPool", "AveragePool2D")
+class AvgPool2D(_Pool2D):
+    """``AvgPool2D[K=2, S=2]``: ``nn.AvgPool2d`` (padding counts as zeros, PyTorch's default)."""
+
+    name = "AvgPool2D"
+    torch_module = "AvgPool2d"
+
+
+@register("AdaptiveAvgPool2D", "AdaptiveAvgPool", "GlobalAvgPool2D")
+class AdaptiveAvgPool2D(Op):
+    """``AdaptiveAvgPool2D(1, 1)`` or ``[H=1, W=1]``: ``nn.AdaptiveAvgPool2d`` to a fixed size."""
+
+    name = "AdaptiveAvgPool2D"
+    params = (("H", ("height", "output_size")), ("W", ("width",)))
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        bound = self.bind(self.params)
+        self.height = self.int_arg(bound, "H", 1) or 0
+        self.width = self.int_arg(bound, "W", self.height) or 0
+        if self.height < 1 or self.width < 1:
+            raise self.arg_error("the output size must be at least 1")
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        n, c, _, _ = _image(self, inputs[0])
+        return image(n, c, Dim.const(self.height), Dim.const(self.width))
+
+    def module(self, w: CodeWriter) -> str:
+        return f"nn.AdaptiveAvgPool2d(({self.height}, {self.width}))"
 
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
         return f"self.{attr}({args[0]})"
@@ -131,10 +196,7 @@ class UpSample(Op):
         self.factor = value
 
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
-        (x,) = inputs
-        if len(x) != 4:
-            raise self.rank_error(x, "an image [BatchSize, W, H, C]")
-        n, c, h, w = (a.size for a in x)
+        n, c, h, w = _image(self, inputs[0])
         return image(n, c, h * self.factor, w * self.factor)
 
     def module(self, w: CodeWriter) -> str:
@@ -170,6 +232,9 @@ class BatchNorm(Op):
 
     def constructor_dims(self) -> list[Dim]:
         return [self.channels] if self.channels is not None else []
+
+    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+        return 2 * output[1].size  # weight and bias; the running statistics are buffers
 
     def module(self, w: CodeWriter) -> str:
         assert self.channels is not None

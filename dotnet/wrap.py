@@ -1,0 +1,91 @@
+"""Fit generated statements and comments into the line length, as a formatter would.
+
+Generated code must pass ``ruff check`` at its default line length, whatever the
+labels say. A comment too long for one line is wrapped; a statement whose trailing
+comment would not fit gets the comment on the line above; a call too long for one
+line has its arguments moved to the next line, or one per line when even that is long.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+
+def comment_lines(text: str, width: int) -> list[str]:
+    """``# text`` wrapped to ``width`` columns (long words are split only when they must be)."""
+    return [f"# {line}" for line in textwrap.wrap(text, max(width - 2, 20), break_on_hyphens=False)] or ["#"]
+
+
+def assignment_lines(target: str, expr: str, width: int, comment: str = "", above: bool = False) -> list[str]:
+    """``target = expr`` with ``comment`` trailing it (or ``above`` it), within ``width`` columns."""
+    line = f"{target} = {expr}"
+    if comment and not above and len(line) + 4 + len(comment) <= width:
+        return [f"{line}  # {comment}"]
+    head = comment_lines(comment, width) if comment else []
+    if len(line) <= width:
+        return head + [line]
+    return head + call_lines(f"{target} = ", expr, width)
+
+
+def call_lines(prefix: str, expr: str, width: int) -> list[str]:
+    """``prefix + expr`` where ``expr`` is a call, its arguments wrapped the way Black does."""
+    split = _outer_call(expr)
+    if split is None:
+        return [prefix + expr]
+    callee, args = split
+    joined = ", ".join(args)
+    if 4 + len(joined) <= width:
+        return [f"{prefix}{callee}(", f"    {joined}", ")"]
+    lines = [f"{prefix}{callee}("]
+    for arg in args:
+        part = _arg_lines(arg, width - 4)
+        part[-1] += ","
+        lines.extend(f"    {line}" for line in part)
+    return lines + [")"]
+
+
+def _arg_lines(arg: str, width: int) -> list[str]:
+    """One argument, itself wrapped when too long: a call, or a generator ``*(X for ...)``."""
+    if len(arg) <= width:
+        return [arg]
+    star = "*" if arg.startswith("*(") else ""
+    inner = arg[len(star) + 1 : -1] if arg.startswith(f"{star}(") and arg.endswith(")") else ""
+    head, sep, loop = inner.rpartition(" for ")
+    if sep and _balanced(head):
+        return [f"{star}(", f"    {head}", f"    for {loop}", ")"]
+    return call_lines("", arg, width)
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _outer_call(expr: str) -> tuple[str, list[str]] | None:
+    """``('f', ['a', 'b(c, d)'])`` for ``'f(a, b(c, d))'``; ``None`` unless ``expr`` is one call."""
+    start = expr.find("(")
+    if start <= 0 or not expr.endswith(")"):
+        return None
+    depth = 0
+    args: list[str] = []
+    current = start + 1
+    for i in range(start, len(expr)):
+        ch = expr[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0 and i != len(expr) - 1:
+                return None  # the outer parentheses close before the end: not a single call
+        elif ch == "," and depth == 1:
+            args.append(expr[current:i].strip())
+            current = i + 1
+    last = expr[current:-1].strip()
+    if last:
+        args.append(last)
+    return expr[:start], args

@@ -1,0 +1,70 @@
+"""Each generated classic CNN equals a hand-written PyTorch reference of its architecture.
+
+Compared: the parameter count (written here and in docs/cnn.md), the output shape, and
+the outputs on random images once the reference's weights (and batch-norm statistics)
+are copied into the generated model in order.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import dotnet  # noqa: E402
+from tests.cnn_references import REFERENCES, copy_weights  # noqa: E402
+from tests.conftest import SPECS  # noqa: E402
+
+PARAMETER_COUNTS = {
+    "LeNet": 61_706,
+    "AlexNet": 46_764_746,
+    "VGG11": 128_806_154,
+    "NiN": 1_992_166,
+    "GoogLeNet": 5_977_530,
+    "ResNet18": 11_178_378,
+}
+BIG = {"AlexNet", "VGG11"}
+"""Models whose construction alone takes seconds on two cores."""
+
+
+def _cases() -> list:
+    return [pytest.param(name, marks=[pytest.mark.slow] if name in BIG else []) for name in PARAMETER_COUNTS]
+
+
+def _randomize_statistics(model: torch.nn.Module) -> None:
+    """Batch-norm running statistics away from 0 and 1, so eval mode really uses them."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+
+
+@pytest.mark.parametrize("name", _cases())
+def test_generated_cnn_equals_reference(name: str) -> None:
+    torch.manual_seed(0)
+    build_reference, size = REFERENCES[name]
+    reference = build_reference()
+    _randomize_statistics(reference)
+    generated = dotnet.build(SPECS / f"{name}.dot")
+
+    count = sum(p.numel() for p in generated.parameters())
+    assert count == sum(p.numel() for p in reference.parameters()) == PARAMETER_COUNTS[name]
+
+    copy_weights(reference, generated)
+    generated.eval()
+    reference.eval()
+    images = torch.randn(2, 1, size, size)
+    with torch.no_grad():
+        expected, actual = reference(images), generated(images)
+    assert actual.shape == expected.shape == (2, 10)
+    torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_weights_that_differ_give_different_outputs() -> None:
+    """The comparison above can fail: a reference with other weights disagrees."""
+    torch.manual_seed(0)
+    generated = dotnet.build(SPECS / "LeNet.dot").eval()
+    reference = REFERENCES["LeNet"][0]().eval()
+    images = torch.randn(2, 1, 28, 28)
+    with torch.no_grad():
+        assert not torch.allclose(generated(images), reference(images))
