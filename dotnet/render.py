@@ -66,12 +66,56 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
                 "init_signature": signature("__init__", init_params, "None"),
                 "forward_signature": signature("forward", forward_params, returns),
                 "returns": ", ".join(p.name for p in plan.outputs),
-                "parameter_tuple": _tuple([f"self.{p.attr}" for p in plan.parameters]),
+                "parameter_tuple": _tuple([f"self.{p.attr}" for p in plan.parameters], 8 + len("for weight in ")),
+                "modules": [
+                    (s.comment, wrap(f"self.{s.attr} = {s.expr}", 8)) for s in [*plan.parameters, *plan.submodules]
+                ],
+                "body": [line for st in plan.statements for line in statement_lines(st.target, st.expr, st.comment)],
+                "scan_lines": [line for raw in (plan.scan.lines if plan.scan else []) for line in wrap(raw, 8)],
             }
         )
     template = _environment().get_template("module.py.jinja")
     return template.render(title=title, source=source, imports=imports, classes=classes)
 
 
-def _tuple(items: list[str]) -> str:
-    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+def statement_lines(target: str, expr: str, comment: str, indent: int = 8) -> list[str]:
+    """``target = expr  # comment``, with the comment on a line of its own when it would not fit."""
+    line = f"{target} = {expr}  # {comment}"
+    if indent + len(line) <= LINE_LENGTH:
+        return [line]
+    return [f"# {comment}", *wrap(f"{target} = {expr}", indent)]
+
+
+def wrap(line: str, indent: int) -> list[str]:
+    """A long assignment split after its ``=`` at the top-level operators, inside parentheses."""
+    if indent + len(line) <= LINE_LENGTH or " = " not in line:
+        return [line]
+    lead = " " * (len(line) - len(line.lstrip()))
+    head, _, expr = line.partition(" = ")
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(expr):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and expr[i : i + 3] in (" + ", " - ") and i > start:
+            parts.append(expr[start:i])
+            start = i + 1
+    parts.append(expr[start:])
+    if len(parts) == 1:
+        return _wrap_call(line, lead, head, expr)
+    return [f"{head} = (", *(f"{lead}    {p.strip()}" for p in parts), f"{lead})"]
+
+
+def _wrap_call(line: str, lead: str, head: str, expr: str) -> list[str]:
+    """``x = f(args)`` too long: the arguments on a line of their own."""
+    start = expr.find("(")
+    if start < 0 or not expr.endswith(")"):
+        return [line]
+    return [f"{head} = {expr[: start + 1]}", f"{lead}    {expr[start + 1 : -1]}", f"{lead})"]
+
+
+def _tuple(items: list[str], indent: int) -> str:
+    text = f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    if indent + len(text) + 1 <= LINE_LENGTH:
+        return text
+    inner = " " * (indent - len("for weight in ") + 4)
+    return "(\n" + "".join(f"{inner}{item},\n" for item in items) + " " * (indent - len("for weight in ")) + ")"

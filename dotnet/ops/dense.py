@@ -60,6 +60,10 @@ class Embedding(Op):
     def constructor_dims(self) -> list[Dim]:
         return [d for d in (self.vocab, self.width) if d is not None]
 
+    def weight_shape(self) -> tuple[Dim, Dim] | None:
+        assert self.vocab is not None and self.width is not None
+        return (self.vocab, self.width)
+
     def module(self, w: CodeWriter) -> str:
         assert self.vocab is not None and self.width is not None
         return f"nn.Embedding({w.dim(self.vocab)}, {w.dim(self.width)})"
