@@ -209,16 +209,18 @@ class _Builder:
         xgates, ugates = both + in_only, both + rec_only
         if xgates:
             before.append(f"{v['xw']} = {_cat([g.x for g in xgates if g.x])}")
-            projection = f"{v['xs']} @ {v['xw']}"
+            projection = f"{v['xs']}.transpose(0, 1) @ {v['xw']}"
             if fold:
                 before.append(f"{v['xb']} = {_cat([g.biases[0] for g in xgates])}")
                 projection += f" + {v['xb']}"
-            before.append(f"{v['xp']} = {projection}  # every step's input projection, all gates at once")
+            # Time-major and unbound: step t's slice is contiguous, and backward stacks one gradient.
+            before.append("# every step's input projection, for all gates at once")
+            before.append(f"{v['xp']} = ({projection}).unbind(0)")
         if ugates:
             before.append(f"{v['uw']} = {_cat([g.u for g in ugates if g.u])}")
         body: list[str] = []
         pieces: dict[str, str] = {}
-        x_t = f"{v['xp']}[:, {v['t']}]"
+        x_t = f"{v['xp']}[{v['t']}]"
         state_var = self.prev[state.partition(":")[2]] if state else ""
         x_both = x_t
         if in_only:

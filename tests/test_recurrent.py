@@ -170,6 +170,6 @@ def test_generated_scan_hoists_and_fuses():
     source = dotnet.compile_to_source(SPECS / "LSTMCell.dot")
     scan = source[source.index("def scan") :]
     loop = scan[scan.index("for t in") :]
-    assert "xp = xs @ xw + xb" in scan[: scan.index("for t in")]
-    assert "torch.addmm(xp[:, t], his_h, uw)" in loop
+    assert "xp = (xs.transpose(0, 1) @ xw + xb).unbind(0)" in scan[: scan.index("for t in")]
+    assert "torch.addmm(xp[t], his_h, uw)" in loop
     assert loop.count("@") == 0  # no matmul left in the loop but the fused addmm
