@@ -85,11 +85,12 @@ class GRUCell(nn.Module):
         his_h = xs.new_zeros(batch, self.n_out)
         xw = torch.cat([self.W_z, self.W_r, self.W_h], dim=1)
         xb = torch.cat([self.b_z, self.b_r, self.b_h], dim=1)
-        xp = xs @ xw + xb  # every step's input projection, all gates at once
+        # every step's input projection, for all gates at once
+        xp = (xs.transpose(0, 1) @ xw + xb).unbind(0)
         uw = torch.cat([self.U_z, self.U_r], dim=1)
         outputs = []
         for t in range(steps):
-            x_both, h_cand_gate = xp[:, t].split([self.n_out * 2, self.n_out], dim=-1)
+            x_both, h_cand_gate = xp[t].split([self.n_out * 2, self.n_out], dim=-1)
             gates = torch.addmm(x_both, his_h, uw)
             z_gate, r_gate = gates.chunk(2, dim=-1)
             z = torch.sigmoid(z_gate)

@@ -105,11 +105,12 @@ class LSTMCell(nn.Module):
         his_c = xs.new_zeros(batch, self.n_out)
         xw = torch.cat([self.W_f, self.W_i, self.W_c, self.W_o], dim=1)
         xb = torch.cat([self.b_f, self.b_i, self.b_c, self.b_o], dim=1)
-        xp = xs @ xw + xb  # every step's input projection, all gates at once
+        # every step's input projection, for all gates at once
+        xp = (xs.transpose(0, 1) @ xw + xb).unbind(0)
         uw = torch.cat([self.U_f, self.U_i, self.U_c, self.U_o], dim=1)
         outputs = []
         for t in range(steps):
-            gates = torch.addmm(xp[:, t], his_h, uw)
+            gates = torch.addmm(xp[t], his_h, uw)
             f_gate, i_gate, c_cand_gate, o_gate = gates.chunk(4, dim=-1)
             f = torch.sigmoid(f_gate)
             i = torch.sigmoid(i_gate)

@@ -62,11 +62,12 @@ class RNNCell(nn.Module):
         his = xs.new_zeros(batch, self.n_out)
         xw = self.w_x
         xb = self.b
-        xp = xs @ xw + xb  # every step's input projection, all gates at once
+        # every step's input projection, for all gates at once
+        xp = (xs.transpose(0, 1) @ xw + xb).unbind(0)
         uw = self.w_h
         outputs = []
         for t in range(steps):
-            gates = torch.addmm(xp[:, t], his, uw)
+            gates = torch.addmm(xp[t], his, uw)
             h = torch.sigmoid(gates)
             his = h
             outputs.append(his)
