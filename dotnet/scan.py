@@ -16,6 +16,7 @@ does not understand scans by calling its own ``forward`` once per step.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dotnet.blocks import BlockCall
@@ -55,14 +56,21 @@ class _Gate:
     """Attribute of the input weight, ``W_f``."""
     u: str | None = None
     """Attribute of the recurrent weight, ``U_f``."""
+    state: str | None = None
+    """The state node the recurrent weight multiplies, ``his_h``."""
     biases: list[str] = field(default_factory=list)
     others: list[Expr] = field(default_factory=list)
     cols: Dim | None = None
 
 
-def plan_scan(analysis: Analysis, attrs: dict[str, str], implicit: dict[str, str], symbols: dict[str, str],
-              names: Namespace) -> ScanPlan | None:
-    """The scan of a cell over ``xs: [BatchSize, SeqLen, ...]``; ``None`` unless it reads one input per step."""
+def plan_scan(
+    analysis: Analysis, attrs: dict[str, str], implicit: dict[str, str], symbols: dict[str, str], names: Namespace
+) -> ScanPlan | None:
+    """The scan of a cell over ``xs: [BatchSize, SeqLen, ...]``; ``None`` unless it reads one input per step.
+
+    ``attrs`` name the cell's nodes, ``implicit`` its formula parameters, ``symbols`` its
+    constructor arguments; ``names`` hands out the scan's own variable names.
+    """
     cell = analysis.cell
     if cell is None or len(cell.steps) != 1:
         return None
@@ -70,8 +78,15 @@ def plan_scan(analysis: Analysis, attrs: dict[str, str], implicit: dict[str, str
 
 
 class _Builder:
-    def __init__(self, analysis: Analysis, cell: Cell, attrs: dict[str, str], implicit: dict[str, str],
-                 symbols: dict[str, str], names: Namespace) -> None:
+    def __init__(
+        self,
+        analysis: Analysis,
+        cell: Cell,
+        attrs: dict[str, str],
+        implicit: dict[str, str],
+        symbols: dict[str, str],
+        names: Namespace,
+    ) -> None:
         self.analysis = analysis
         self.graph = analysis.graph
         self.cell = cell
@@ -82,6 +97,8 @@ class _Builder:
         self.v = {k: names.claim(k) for k in ("xs", "batch", "steps", "outputs", "t", "xw", "xb", "xp", "uw", "gates")}
         self.names = names
         self.prev = {s.prev: attrs[s.prev] for s in cell.states}
+        self.vars: dict[str, str] = {}
+        """Variables of the op nodes computed once per step (see :meth:`materialized`)."""
 
     # -- sizes -----------------------------------------------------------
     def dim(self, value: Dim) -> str:
@@ -132,10 +149,9 @@ class _Builder:
             if not isinstance(node, OpNode):
                 continue
             succs = self.graph.succs(node_id)
-            users = [e.dst for e in succs] + [n for n, r in self.graph.refs.items() if node_id in r]
             if len(succs) == 1 and isinstance(self.graph.nodes[succs[0].dst], TensorNode):
                 found[node_id] = self.attrs[succs[0].dst]
-            elif len(users) != 1:
+            elif len(succs) != 1:
                 found[node_id] = self.attrs[node_id]
         return found
 
@@ -187,14 +203,13 @@ class _Builder:
         self.vars = self.materialized()
         exprs = {n: self.expression(n) for n in self.vars}
         gates = [g for n, e in exprs.items() if (g := _gate(n, e)) is not None]
-        recurrent = Counter(g.u.split("|")[0] for g in gates if g.u)
+        recurrent = Counter(g.state for g in gates if g.state)
         state = recurrent.most_common(1)[0][0] if recurrent else None
         cols = self.param_cols()
         for g in gates:
-            if g.u and not g.u.startswith(f"{state}|"):
-                g.others.append(BinOp("@", Name(g.u.split("|")[0], 0), Name("param:" + g.u.split("|")[1], 0)))
-                g.u = None
-            g.u = g.u.split("|")[1] if g.u else None
+            if g.u and g.state != state:  # fuse the state most gates share; others stay as they are
+                g.others.append(BinOp("@", Name("state:" + (g.state or ""), 0), Name("param:" + g.u, 0)))
+                g.u = g.state = None
             g.cols = cols[g.x or g.u or ""]
         gates = [g for g in gates if g.x or g.u]
         fold = all(len(g.biases) == 1 for g in gates if g.x)
@@ -221,7 +236,7 @@ class _Builder:
         body: list[str] = []
         pieces: dict[str, str] = {}
         x_t = f"{v['xp']}[{v['t']}]"
-        state_var = self.prev[state.partition(":")[2]] if state else ""
+        state_var = self.prev[state] if state else ""
         x_both = x_t
         if in_only:
             parts = ([self.names.claim("x_both")] if both else []) + [self.piece(g, pieces) for g in in_only]
@@ -317,15 +332,14 @@ def _gate(node_id: str, expr: Expr) -> _Gate | None:
                 gate.x = weight
                 continue
             if term.left.text.startswith("state:") and gate.u is None:
-                gate.u = f"{term.left.text}|{weight}"
+                gate.u, gate.state = weight, term.left.text[6:]
                 continue
         gate.others.append(term)
     return gate if gate.x or gate.u else None
 
 
-def _rename(expr: Expr, name: object) -> Expr:
+def _rename(expr: Expr, name: Callable[[str], Expr]) -> Expr:
     """The tree with every name replaced by ``name(text)``."""
-    assert callable(name)
     if isinstance(expr, Name):
         return name(expr.text)
     if isinstance(expr, Call):

@@ -173,3 +173,44 @@ def test_generated_scan_hoists_and_fuses():
     assert "xp = (xs.transpose(0, 1) @ xw + xb).unbind(0)" in scan[: scan.index("for t in")]
     assert "torch.addmm(xp[t], his_h, uw)" in loop
     assert loop.count("@") == 0  # no matmul left in the loop but the fused addmm
+
+
+LINEAR_CELL = """digraph LinearCell {
+    x [label="X[t](输入)\\n[BatchSize, NIn]", shape="Mrecord"]
+    his [label="H[t-1](历史)\\n[BatchSize, NOut]", shape="Mrecord"]
+    lin [label="Linear[NIn, NOut]"]
+    xl [label="XL[t]\\n[BatchSize, NOut]", shape="Mrecord"]
+    calc [label="tanh(XL[t] + H[t-1] @ U)"]
+    h [label="H[t](输出)\\n[BatchSize, NOut]", shape="Mrecord"]
+    x -> lin -> xl -> calc -> h
+    his -> calc
+}
+"""
+
+
+def test_a_cell_with_other_ops_scans_by_calling_its_step(tmp_path):
+    spec = tmp_path / "LinearCell.dot"
+    spec.write_text(LINEAR_CELL, encoding="utf-8")
+    torch.manual_seed(0)
+    cell = dotnet.build(spec, params={"NIn": NIN, "NOut": NOUT}).double()
+    xs = torch.randn(B, T, NIN, dtype=torch.float64)
+    h = torch.zeros(B, NOUT, dtype=torch.float64)
+    outputs = []
+    for t in range(T):
+        h = torch.tanh(cell.lin(xs[:, t]) + h @ cell.U)
+        outputs.append(h)
+    torch.testing.assert_close(cell.scan(xs), torch.stack(outputs, dim=1), rtol=0, atol=1e-10)
+
+
+def test_a_cell_called_on_a_non_sequence_is_an_error(tmp_path):
+    (tmp_path / "RNNCell.dot").write_text((SPECS / "RNNCell.dot").read_text(encoding="utf-8"), encoding="utf-8")
+    spec = tmp_path / "Net.dot"
+    spec.write_text(
+        'digraph Net { inp [label="输入\\n[BatchSize, NFeature]", shape="Mrecord"] rnn [label="RNNCell[NFeature, 4]"]'
+        " inp -> rnn }",
+        encoding="utf-8",
+    )
+    with pytest.raises(dotnet.SpecError) as info:
+        compile_spec(spec, params={"NFeature": 3})
+    assert info.value.diagnostics[0].code == codes.BAD_CELL
+    assert info.value.diagnostics[0].node == "rnn"
