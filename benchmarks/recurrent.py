@@ -75,23 +75,28 @@ def naive_gru(cell: nn.Module, xs: torch.Tensor) -> torch.Tensor:
 NAIVE = {"RNN": naive_rnn, "LSTM": naive_lstm, "GRU": naive_gru}
 
 
-def time_step(run: Callable[[], torch.Tensor], device: str, repeats: int) -> float:
-    """Median seconds of one forward and backward pass, after two warm-up passes."""
-    times = []
+def time_steps(runs: dict[str, Callable[[], torch.Tensor]], device: str, repeats: int) -> dict[str, float]:
+    """Median seconds of one forward and backward pass of each run, after two warm-up passes.
+
+    The runs take turns, so a change in the machine's load during the benchmark
+    affects all of them alike rather than whichever happened to run then.
+    """
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for k in range(repeats + 2):
-        if device == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        run().square().mean().backward()
-        if device == "cuda":
-            torch.cuda.synchronize()
-        if k >= 2:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, run in runs.items():
+            if device == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            run().square().mean().backward()
+            if device == "cuda":
+                torch.cuda.synchronize()
+            if k >= 2:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def bench_cell(label: str, cell: str, xs: torch.Tensor, sizes: dict[str, int], args: argparse.Namespace) -> str:
-    """One line of the table: the three timings of one cell and their ratios."""
+    """One line of the table: the timings of one cell and their ratios."""
     device = args.device
     model = dotnet.build(ROOT / "specs" / "TimeRNN.dot", params=sizes, blocks={"RNNCell": cell}, device=device)
     layers = [model.rnn1, *model.rnn_rest]
@@ -105,14 +110,15 @@ def bench_cell(label: str, cell: str, xs: torch.Tensor, sizes: dict[str, int], a
     with torch.no_grad():
         gap = (model(xs) - naive()).abs().max().item()
     assert gap < 1e-3, f"{label}: generated and naive differ by {gap}"
-    generated = time_step(lambda: model(xs), device, args.repeats)
-    slow = time_step(naive, device, args.repeats)
-    line = f"{label:<5} {generated * 1e3:>13.1f} {slow * 1e3:>9.1f}"
-    if label not in ("LSTM", "GRU"):
-        return line + f" {'-':>9} {slow / generated:>10.2f} {'-':>10}"
-    builtin = getattr(nn, label)(args.features, args.hidden, args.layers, batch_first=True).to(device)
-    reference = time_step(lambda: model.ll(builtin(xs)[0]), device, args.repeats)
-    return line + f" {reference * 1e3:>9.1f} {slow / generated:>10.2f} {generated / reference:>10.2f}"
+    runs = {"generated": lambda: model(xs), "naive": naive}
+    if label in ("LSTM", "GRU"):
+        builtin = getattr(nn, label)(args.features, args.hidden, args.layers, batch_first=True).to(device)
+        runs["torch"] = lambda: model.ll(builtin(xs)[0])
+    t = time_steps(runs, device, args.repeats)
+    line = f"{label:<5} {t['generated'] * 1e3:>13.1f} {t['naive'] * 1e3:>9.1f}"
+    if "torch" not in t:
+        return line + f" {'-':>9} {t['naive'] / t['generated']:>10.2f} {'-':>10}"
+    return line + f" {t['torch'] * 1e3:>9.1f} {t['naive'] / t['generated']:>10.2f} {t['generated'] / t['torch']:>10.2f}"
 
 
 def main() -> None:

@@ -128,7 +128,7 @@ def infer_graph(
             try:
                 ops[node.id] = library.make_op(node, graph)
             except SpecError as exc:
-                errors.extend(exc.diagnostics)
+                errors.extend(d for d in exc.diagnostics if d not in errors)  # one bad --block, many calls
     shapes = env.shapes
     for node_id in order:
         node = graph.nodes[node_id]
