@@ -191,9 +191,10 @@ def _topological_order(graph: Graph) -> list[str]:
         stuck = [n for n in names if waiting[n] > 0]
         cycle = _find_cycle(graph, set(stuck))
         first = graph.nodes[cycle[0]]
+        what = "the edges and formula references" if any(graph.refs.get(n) for n in cycle) else "the edges"
         raise error(
             codes.CYCLE,
-            f"node {cycle[0]!r}: the edges form a cycle: {' -> '.join(cycle + [cycle[0]])}",
+            f"node {cycle[0]!r}: {what} form a cycle: {' -> '.join(cycle + [cycle[0]])}",
             first.location,
             cycle[0],
         )
