@@ -41,10 +41,14 @@ class BlockCall(Op):
         """The callee's analysis for this call's input shapes (read by ``dotnet summary``)."""
         self.bindings: dict[str, Dim] = {}
         """Every callee symbol this call binds, in the caller's terms."""
+        self.scans = False
+        """The callee is a recurrent cell, run over a sequence from a zero state."""
 
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
         callee = env.library.analysis(self.callee)
-        bindings = self._unify_inputs(callee, inputs)
+        self.scans = callee.cell is not None
+        steps = [_step_shape(self, shape) for shape in inputs] if self.scans else inputs
+        bindings = self._unify_inputs(callee, steps)
         self._bind_args(callee, bindings, env)
         missing = [s for s in callee.constructor_symbols if s not in bindings]
         if missing:
@@ -62,9 +66,14 @@ class BlockCall(Op):
         for c in run.constraints:
             if c.expr.symbols():
                 env.require_divisible(c.expr, c.divisor, self.node.id, self.node.location)
+        if run.cell is not None:
+            step = run.shapes[run.cell.states[run.cell.output].new]
+            return step[:1] + (inputs[0][1],) + step[1:]  # [BatchSize, SeqLen, ...]
         return run.shapes[primary_output(run)]
 
     def _unify_inputs(self, callee: Analysis, inputs: list[Shape]) -> dict[str, Dim]:
+        if callee.cell is not None:
+            return self._unify_cell_inputs(callee, inputs)
         if len(inputs) != len(callee.inputs):
             raise error(
                 codes.BAD_EDGE,
@@ -87,6 +96,30 @@ class BlockCall(Op):
                 )
         return bindings
 
+    def _unify_cell_inputs(self, callee: Analysis, inputs: list[Shape]) -> dict[str, Dim]:
+        cell = callee.cell
+        assert cell is not None
+        if len(inputs) != 1 or len(cell.steps) != 1:
+            raise error(
+                codes.BAD_CELL,
+                f"node {self.node.id!r}: cell {self.callee} runs over one sequence; it reads "
+                f"{len(cell.steps)} input(s) per step ({', '.join(cell.steps)}) and gets {len(inputs)} edge(s)",
+                self.node.location,
+                self.node.id,
+            )
+        bindings: dict[str, Dim] = {}
+        node = callee.graph.nodes[cell.steps[0]]
+        assert isinstance(node, TensorNode)
+        if not unify(from_declared(node.label.dims), inputs[0], bindings):
+            raise error(
+                codes.SHAPE_MISMATCH,
+                f"node {self.node.id!r}: cell {self.callee} reads {node.label.shape_text()} per step, "
+                f"so it runs over [BatchSize, SeqLen, ...] of that; it gets a sequence of {diagram_text(inputs[0])}",
+                self.node.location,
+                self.node.id,
+            )
+        return bindings
+
     def _bind_args(self, callee: Analysis, bindings: dict[str, Dim], env: Env) -> None:
         symbols = callee.constructor_symbols
         if len(self.call.positional) > len(symbols):
@@ -100,7 +133,8 @@ class BlockCall(Op):
             symbol = next((s for s in (key, "Block" + key) if s in all_symbols), None)
             if symbol is None:
                 raise self.arg_error(
-                    f"{self.callee} has no symbol {key!r} (nor 'Block{key}'); its parameters are {', '.join(symbols) or 'none'}"
+                    f"{self.callee} has no symbol {key!r} (nor 'Block{key}'); "
+                    f"its parameters are {', '.join(symbols) or 'none'}"
                 )
             pairs.append((symbol, f"{key}={format_arg(value)}", value))
         for symbol, text, value in pairs:
@@ -127,8 +161,31 @@ class BlockCall(Op):
     def module(self, w: CodeWriter) -> str:
         return w.block_constructor(self.callee, self.bound)
 
+    def repeated_module(self, expr: str, count: str) -> str:
+        if self.scans:
+            return f"nn.ModuleList({expr} for _ in range({count}))"
+        return super().repeated_module(expr, count)
+
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        if self.scans and self.call.times is not None:
+            w.use("scan_layers")
+            return f"scan_layers(self.{attr}, {args[0]})"
+        if self.scans:
+            return f"self.{attr}.scan({args[0]})"
         return f"self.{attr}({', '.join(args)})"
+
+
+def _step_shape(op: Op, sequence: Shape) -> Shape:
+    """``[BatchSize, SeqLen, F...]`` without its time axis: what a cell reads per step."""
+    if len(sequence) < 3:
+        raise error(
+            codes.BAD_CELL,
+            f"node {op.node.id!r}: cell {op.name} runs over a sequence [BatchSize, SeqLen, ...], "
+            f"but gets {diagram_text(sequence)}",
+            op.node.location,
+            op.node.id,
+        )
+    return sequence[:1] + sequence[2:]
 
 
 def primary_output(analysis: Analysis) -> str:

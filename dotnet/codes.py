@@ -59,3 +59,14 @@ CONSTRAINT = _code("constraint", "a constraint a shape implies (such as an even 
 BAD_PARAM = _code("bad-param", "a --param or --block option is malformed")
 DEVICE = _code("device", "the device asked for is not available")
 RUNTIME = _code("runtime", "the generated module failed when instantiated or run")
+
+# Formulas and cells
+UNKNOWN_TENSOR = _code("unknown-tensor", "a formula names a time step (X[t]) that no tensor node carries")
+FORMULA_NO_EDGE = _code("formula-no-edge", "a formula uses a tensor that has no edge drawn to it (the use counts)")
+FORMULA_UNUSED_EDGE = _code("formula-unused-edge", "an edge goes into a formula that never uses its source")
+PARAM_SHAPE = _code("param-shape", "the shape of a formula's implicit parameter cannot be inferred or is used two ways")
+PARAM_NAME = _code("param-name", "a parameter subscript unlike the others in its formula (U[x] among W[z], b[z])")
+SUSPICIOUS_FORMULA = _code("suspicious-formula", "a formula squashes a gate again (C[t] * tanh(O[t]))")
+CELL_NAME = _code("cell-name", "a cell's name says LSTM or GRU but its states say otherwise")
+BAD_CELL = _code("bad-cell", "a recurrent cell's states or sequence input do not fit together")
+BAD_OPERAND = _code("bad-operand", "an inline operand such as '@ Embedding.w.T' names no suitable node")

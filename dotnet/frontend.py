@@ -9,6 +9,7 @@ from dotnet.diagnostics import Diagnostic, Report, SpecError
 from dotnet.dotparse import DotGraph
 from dotnet.ir import Edge, Graph, Node, OpNode, TensorNode
 from dotnet.labels import LabelError, OpCall, normalize, parse_op_label, parse_tensor_label, quote
+from dotnet.references import resolve_references
 
 TENSOR_NODE_SHAPES = frozenset({"mrecord", "record"})
 """Graphviz node shapes that mark a tensor node (spec language, section 2)."""
@@ -41,7 +42,9 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
     if errors:
         raise SpecError(errors)
     edges = [Edge(e.src, e.dst, e.location) for e in dot.edges]
-    return Graph(dot.name, dot.location, nodes, edges, dict(dot.attrs), list(dot.clusters), _symbol_order(nodes))
+    graph = Graph(dot.name, dot.location, nodes, edges, dict(dot.attrs), list(dot.clusters), _symbol_order(nodes))
+    graph.refs = resolve_references(graph, report)
+    return graph
 
 
 def _symbol_order(nodes: dict[str, Node]) -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dotnet import codes
+from dotnet.cells import Cell, find_cell
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
 from dotnet.ir import Graph, OpNode, TensorNode
 from dotnet.shape import Axis, Shape, diagram_text, from_declared, same
@@ -51,6 +52,8 @@ class Analysis:
     outputs: list[str]
     params: list[str]
     constraints: list[Constraint] = field(default_factory=list)
+    cell: Cell | None = None
+    """The recurrent structure, when the graph is a cell (section 5 of the spec language)."""
     constructor_symbols: list[str] = field(default_factory=list)
     """Symbols that size parameters, in order of first appearance: constructor arguments."""
 
@@ -67,6 +70,11 @@ class Env:
         self.bindings = dict(bindings)
         self.trail = trail
         self.constraints: list[Constraint] = []
+        self.shapes: dict[str, Shape] = {}
+        """Shapes proved so far in this run, by node id (formulas read the tensors they name)."""
+        self.implicit: dict[str, Shape] = {}
+        """Shapes of the implicit parameters formulas have named so far (``W[f]``)."""
+        """Shapes proved so far in this run, by node id (formulas read the tensors they name)."""
 
     def value(self, dim: Dim) -> Dim:
         """A size of this graph, in the terms of the run (bound symbols replaced)."""
@@ -120,13 +128,13 @@ def infer_graph(
             try:
                 ops[node.id] = library.make_op(node, graph)
             except SpecError as exc:
-                errors.extend(exc.diagnostics)
-    shapes: dict[str, Shape] = {}
+                errors.extend(d for d in exc.diagnostics if d not in errors)  # one bad --block, many calls
+    shapes = env.shapes
     for node_id in order:
         node = graph.nodes[node_id]
         preds = [e.src for e in graph.preds(node_id)]
         try:
-            if any(p not in shapes for p in preds) or (isinstance(node, OpNode) and node_id not in ops):
+            if any(p not in shapes for p in graph.deps(node_id)) or (isinstance(node, OpNode) and node_id not in ops):
                 # An upstream error was reported; a declared tensor lets the walk go on past it.
                 if isinstance(node, TensorNode):
                     shapes[node_id] = _declared_shape(node, env)
@@ -142,7 +150,10 @@ def infer_graph(
     inputs = [n for n, v in graph.nodes.items() if isinstance(v, TensorNode) and not v.is_param and not graph.preds(n)]
     params = [n for n, v in graph.nodes.items() if isinstance(v, TensorNode) and v.is_param]
     outputs = [n for n in graph.nodes if not graph.succs(n) and n not in params and n not in inputs]
-    analysis = Analysis(graph, ops, shapes, order, inputs, outputs, params, env.constraints)
+    cell = find_cell(graph, inputs, report)
+    if cell is not None:
+        outputs = cell.new_states  # a cell's step yields every state it carries
+    analysis = Analysis(graph, ops, shapes, order, inputs, outputs, params, env.constraints, cell=cell)
     analysis.constructor_symbols = _constructor_symbols(analysis)
     return analysis
 
@@ -153,9 +164,18 @@ def _source_order(d: Diagnostic) -> tuple[str, int, int]:
 
 
 def _topological_order(graph: Graph) -> list[str]:
-    """Kahn's algorithm, always taking the earliest node in file order that is ready."""
+    """Kahn's algorithm, always taking the earliest node in file order that is ready.
+
+    A node depends on the sources of its in-edges and on the tensors its formula names.
+    """
     index = {n: i for i, n in enumerate(graph.nodes)}
-    waiting = {n: len(graph.preds(n)) for n in graph.nodes}
+    users: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    waiting = {}
+    for n in graph.nodes:
+        deps = graph.deps(n)
+        waiting[n] = len(deps)
+        for d in deps:
+            users[d].append(n)
     ready = [index[n] for n, k in waiting.items() if k == 0]
     heapq.heapify(ready)
     names = list(graph.nodes)
@@ -163,17 +183,18 @@ def _topological_order(graph: Graph) -> list[str]:
     while ready:
         node = names[heapq.heappop(ready)]
         order.append(node)
-        for e in graph.succs(node):
-            waiting[e.dst] -= 1
-            if waiting[e.dst] == 0:
-                heapq.heappush(ready, index[e.dst])
+        for user in users[node]:
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                heapq.heappush(ready, index[user])
     if len(order) < len(names):
         stuck = [n for n in names if waiting[n] > 0]
         cycle = _find_cycle(graph, set(stuck))
         first = graph.nodes[cycle[0]]
+        what = "the edges and formula references" if any(graph.refs.get(n) for n in cycle) else "the edges"
         raise error(
             codes.CYCLE,
-            f"node {cycle[0]!r}: the edges form a cycle: {' -> '.join(cycle + [cycle[0]])}",
+            f"node {cycle[0]!r}: {what} form a cycle: {' -> '.join(cycle + [cycle[0]])}",
             first.location,
             cycle[0],
         )
@@ -189,7 +210,7 @@ def _find_cycle(graph: Graph, stuck: set[str]) -> list[str]:
     while node not in seen:
         seen[node] = len(path)
         path.append(node)
-        node = next(e.src for e in graph.preds(node) if e.src in stuck)
+        node = next(d for d in graph.deps(node) if d in stuck)
     cycle = path[seen[node] :]
     cycle.reverse()
     return cycle
@@ -244,7 +265,8 @@ def _apply(op: Op, node: OpNode, inputs: list[Shape], env: Env) -> Shape:
         wanted = f"{low}" if low == high else f"{low} to {high}" if high is not None else f"at least {low}"
         raise error(
             codes.BAD_EDGE,
-            f"node {node.id!r}: {op.name} takes {wanted} incoming edge{'s' if wanted != '1' else ''}, got {len(inputs)}",
+            f"node {node.id!r}: {op.name} takes {wanted} incoming edge{'s' if wanted != '1' else ''}, "
+            f"got {len(inputs)}",
             node.location,
             node.id,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dotnet.diagnostics import Location
+from dotnet.formulas import canonical_name
 from dotnet.labels import FormulaLabel, OpCall, TensorLabel
 
 
@@ -63,6 +64,8 @@ class Graph:
     clusters: list[tuple[str, list[str]]] = field(default_factory=list)
     symbol_order: list[str] = field(default_factory=list)
     """Symbols in order of first appearance in the file."""
+    refs: dict[str, list[str]] = field(default_factory=dict)
+    """For each formula node, the tensor nodes its names refer to (drawn edge or not)."""
 
     def __post_init__(self) -> None:
         self._preds: dict[str, list[Edge]] = {n: [] for n in self.nodes}
@@ -70,6 +73,11 @@ class Graph:
         for e in self.edges:
             self._preds[e.dst].append(e)
             self._succs[e.src].append(e)
+        self.titles: dict[str, str] = {}
+        """Tensor nodes by their name (``H[t-1]``), whitespace removed; the first of a name wins."""
+        for node in self.nodes.values():
+            if isinstance(node, TensorNode) and node.label.title:
+                self.titles.setdefault(canonical_name(node.label.title), node.id)
 
     @property
     def file(self) -> str:
@@ -82,3 +90,9 @@ class Graph:
     def succs(self, node_id: str) -> list[Edge]:
         """Outgoing edges, in the order the file writes them."""
         return self._succs[node_id]
+
+    def deps(self, node_id: str) -> list[str]:
+        """Nodes whose value ``node_id`` needs: sources of its in-edges, then formula references."""
+        found = dict.fromkeys(e.src for e in self._preds[node_id])
+        found.update(dict.fromkeys(self.refs.get(node_id, ())))
+        return list(found)

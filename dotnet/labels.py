@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dotnet.formulas import FUNCTIONS, Expr, FormulaError, parse_formula
 from dotnet.symbolic import Dim, ExprError, parse_dim
 
 MAX_LABEL_LENGTH = 4096
@@ -38,7 +39,6 @@ _OPERATOR = re.compile(
     r"\s*(?P<op>[@+*-])\s*(?P<operand>(?:[^\W\d]\w*)(?:\.\w+)+)?\s*(?P<args>\[.*\])?\s*\Z", re.DOTALL
 )
 _FLOAT = re.compile(r"\s*-?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\Z")
-FORMULA_FUNCTIONS = ("σ", "sigmoid", "tanh", "relu", "exp", "softmax")
 
 
 class LabelError(ValueError):
@@ -109,6 +109,7 @@ class FormulaLabel:
     """Label text that is not an op call: a formula, parsed by :mod:`dotnet.formulas`."""
 
     text: str
+    expr: Expr
 
 
 def format_arg(value: ArgValue) -> str:
@@ -229,7 +230,7 @@ def parse_op_label(label: str) -> OpCall | FormulaLabel:
         return OpCall(m.group("op"), positional, keywords, operand=operand)
     m = _OP_CALL.fullmatch(text)
     if m is None:
-        return FormulaLabel(text)
+        return _formula(text)
     name, args = m.group("name"), m.group("args")
     times: Dim | None = None
     times_text = m.group("times_expr") or m.group("times") or m.group("factor")
@@ -243,10 +244,34 @@ def parse_op_label(label: str) -> OpCall | FormulaLabel:
     try:
         positional, keywords = _parse_args(args, text)
     except LabelError:
-        if name.lower() in FORMULA_FUNCTIONS and args.startswith("(") and times is None:
-            return FormulaLabel(text)
+        # ``F[t] * C[t-1] + I[t]`` only looks like a call; so does ``σ(X[t] @ W[f])``.
+        # A real call whose arguments are malformed stays an error about its arguments.
+        looks_like_formula = not _one_group(args) or (name.lower() in FUNCTIONS and args.startswith("("))
+        if times is None and looks_like_formula:
+            try:
+                return FormulaLabel(text, parse_formula(text))
+            except FormulaError:
+                pass
         raise
     return OpCall(name, positional, keywords, times=times, parenthesized=args.startswith("("))
+
+
+def _one_group(args: str) -> bool:
+    """True when ``args`` is a single bracketed group: its first bracket closes at the end."""
+    depth = 0
+    for i, ch in enumerate(args):
+        depth += ch in "(["
+        depth -= ch in ")]"
+        if depth == 0:
+            return i == len(args) - 1
+    return False
+
+
+def _formula(text: str) -> FormulaLabel:
+    try:
+        return FormulaLabel(text, parse_formula(text))
+    except FormulaError as exc:
+        raise LabelError(f"{quote(text)} is neither an op call nor a formula: {exc}") from None
 
 
 def _parse_args(args: str, whole: str) -> tuple[tuple[ArgValue, ...], tuple[tuple[str, ArgValue], ...]]:

@@ -11,10 +11,11 @@ import re
 from dataclasses import dataclass, field
 
 from dotnet.infer import Analysis
-from dotnet.ir import OpNode, TensorNode
+from dotnet.ir import Graph, OpNode, TensorNode
 from dotnet.naming import Namespace, class_name, identifier, snake_case
 from dotnet.ops.base import CodeWriter
-from dotnet.shape import torch_text
+from dotnet.scan import ScanPlan, plan_scan
+from dotnet.shape import Axis, torch_text
 from dotnet.symbolic import Dim
 
 
@@ -63,6 +64,9 @@ class ClassPlan:
     statements: list[Statement]
     constraints: list[str]
     imports: set[str] = field(default_factory=set)
+    scan: ScanPlan | None = None
+    """For a recurrent cell: the method that runs it over a whole sequence."""
+    scan_doc: str = ""
 
 
 def comment_text(text: str) -> str:
@@ -78,10 +82,25 @@ def file_label(path: str) -> str:
 
 
 class _Writer(CodeWriter):
-    def __init__(self, symbols: dict[str, str], plans: dict[str, ClassPlan]) -> None:
+    def __init__(
+        self, symbols: dict[str, str], plans: dict[str, ClassPlan], graph: Graph, attrs: dict[str, str]
+    ) -> None:
         self.symbols = symbols
         self.plans = plans
+        self.graph = graph
+        self.attrs = attrs
+        self.values: dict[str, str] = {}
+        """Python expression of each node's value, filled while the forward is written."""
+        self.implicit: dict[str, str] = {}
+        """Attribute of each implicit parameter, by formula name."""
         self.imports: set[str] = set()
+
+    def formula_name(self, name: str) -> str:
+        tensor = self.graph.titles.get(name)
+        return self.values[tensor] if tensor is not None else f"self.{self.implicit[name]}"
+
+    def node_attr(self, node_id: str) -> str:
+        return self.attrs[node_id]
 
     def dim(self, value: Dim) -> str:
         missing = value.symbols() - self.symbols.keys()
@@ -104,11 +123,10 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     name = class_name(graph.name, graph.location)
     names = Namespace({name, *plans})
     args = [ConstructorArg(names.claim(snake_case(s)), s, defaults.get(s)) for s in analysis.constructor_symbols]
-    writer = _Writer({a.symbol: a.name for a in args}, plans)
     where = file_label(graph.file)
     attrs = {node_id: names.claim(identifier(node_id)) for node_id in graph.nodes}
-
-    parameters = [_parameter(graph.nodes[p], attrs[p], writer, where) for p in analysis.params]
+    writer = _Writer({a.symbol: a.name for a in args}, plans, graph, attrs)
+    parameters = _parameters(analysis, writer, names, where)
     submodules: list[Submodule] = []
     for node_id, op in analysis.ops.items():
         node = graph.nodes[node_id]
@@ -117,10 +135,11 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
             continue
         times = op.call.times if not op.times_is_factor else None
         if times is not None:
-            expr = f"nn.Sequential(*({expr} for _ in range({writer.dim(times)})))"
+            expr = op.repeated_module(expr, writer.dim(times))
         submodules.append(Submodule(attrs[node_id], expr, _origin(node, where)))
 
-    values = {n: attrs[n] for n in analysis.inputs}
+    values = writer.values
+    values.update({n: attrs[n] for n in analysis.inputs})
     values.update({p: f"self.{attrs[p]}" for p in analysis.params})
     statements: list[Statement] = []
     for node_id in analysis.order:
@@ -144,11 +163,25 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     ]
     outputs = [Port(values[n], comment_text(n), torch_text(analysis.shapes[n])) for n in analysis.outputs]
     kind = "Block" if is_block else "Model"
+    if analysis.cell is not None:
+        kind = "Recurrent cell"
     summary = f"{kind} {graph.name}, drawn in {where}:{graph.location.line}."
     constraints = [c.describe() for c in analysis.constraints if c.expr.symbols()]
-    return ClassPlan(
+    plan = ClassPlan(
         name, summary, args, submodules, parameters, inputs, outputs, statements, constraints, writer.imports
     )
+    plan.scan = plan_scan(analysis, attrs, writer.implicit, writer.symbols, names)
+    if plan.scan is not None and analysis.cell is not None:
+        cell = analysis.cell
+        step = analysis.shapes[cell.steps[0]]
+        out = analysis.shapes[cell.states[cell.output].new]
+        seq = Axis(None, Dim.sym("SeqLen"))
+        plan.scan_doc = (
+            f"Run over {torch_text(step[:1] + (seq,) + step[1:])} from a zero state.\n\n"
+            f"        Returns {torch_text(out[:1] + (seq,) + out[1:])}: the cell's {cell.states[cell.output].name} "
+            "at every step.\n        "
+        )
+    return plan
 
 
 def _tensor(analysis: Analysis, node_id: str) -> TensorNode:
@@ -172,7 +205,24 @@ def _origin(node: OpNode | TensorNode, where: str) -> str:
     return comment_text(f"{node.id}: {text} ({where}:{node.location.line})")
 
 
-def _parameter(node: OpNode | TensorNode, attr: str, writer: _Writer, where: str) -> Submodule:
-    assert isinstance(node, TensorNode)
-    sizes = ", ".join(writer.dim(d.size) for d in node.label.dims)
-    return Submodule(attr, f"nn.Parameter(torch.empty({sizes}))", _origin(node, where))
+def _parameters(analysis: Analysis, writer: _Writer, names: Namespace, where: str) -> list[Submodule]:
+    """Explicit parameter nodes and the parameters formulas name, in order of first appearance."""
+    graph = analysis.graph
+    found: list[tuple[tuple[int, int, int], Submodule]] = []
+    for p in analysis.params:
+        node = graph.nodes[p]
+        assert isinstance(node, TensorNode)
+        sizes = ", ".join(writer.dim(d.size) for d in node.label.dims)
+        key = (node.location.line, node.location.col, 0)
+        found.append((key, Submodule(writer.attrs[p], f"nn.Parameter(torch.empty({sizes}))", _origin(node, where))))
+    for node_id, op in analysis.ops.items():
+        node = graph.nodes[node_id]
+        for name, shape, offset in op.implicit_parameters():
+            if name in writer.implicit:
+                continue
+            attr = writer.implicit[name] = names.claim(identifier(name))
+            sizes = ", ".join(writer.dim(a.size) for a in shape)
+            comment = comment_text(f"{name}: used by {node_id} ({where}:{node.location.line})")
+            key = (node.location.line, node.location.col, offset + 1)
+            found.append((key, Submodule(attr, f"nn.Parameter(torch.empty({sizes}))", comment)))
+    return [s for _, s in sorted(found, key=lambda item: item[0])]

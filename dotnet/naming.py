@@ -28,7 +28,9 @@ MODULE_ATTRIBUTES = frozenset(
 )
 """Public attributes of ``nn.Module`` (torch 2.13); a test keeps this list complete."""
 
-GENERATED_CODE_NAMES = frozenset({"self", "torch", "nn", "F", "super", "annotations", "math", "int", "range"})
+GENERATED_CODE_NAMES = frozenset(
+    {"self", "torch", "nn", "F", "super", "annotations", "math", "int", "range", "scan_layers"}
+)
 """Names the generated code itself uses."""
 
 _GREEK = {

@@ -8,7 +8,7 @@ from pathlib import Path
 import jinja2
 
 from dotnet.lower import ClassPlan
-from dotnet.wrap import assignment_lines
+from dotnet.wrap import assignment_lines, code_lines
 
 LINE_LENGTH = 88
 
@@ -70,12 +70,17 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
                 "init_signature": signature("__init__", init_params, "None"),
                 "forward_signature": signature("forward", forward_params, returns),
                 "returns": ", ".join(p.name for p in plan.outputs),
-                "parameter_tuple": _tuple([f"self.{p.attr}" for p in plan.parameters]),
+                "parameter_tuple": _tuple([f"self.{p.attr}" for p in plan.parameters], 8 + len("for weight in ")),
+                "scan_lines": [line for raw in (plan.scan.lines if plan.scan else []) for line in code_lines(raw, body)],
             }
         )
     template = _environment().get_template("module.py.jinja")
     return template.render(title=title, source=source, imports=imports, classes=classes)
 
 
-def _tuple(items: list[str]) -> str:
-    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+def _tuple(items: list[str], indent: int) -> str:
+    text = f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    if indent + len(text) + 1 <= LINE_LENGTH:
+        return text
+    inner = " " * (indent - len("for weight in ") + 4)
+    return "(\n" + "".join(f"{inner}{item},\n" for item in items) + " " * (indent - len("for weight in ")) + ")"

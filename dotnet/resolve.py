@@ -20,6 +20,7 @@ from dotnet.infer import Analysis, infer_graph
 from dotnet.ir import Graph, OpNode
 from dotnet.labels import FormulaLabel, LabelError, OpCall, parse_op_label
 from dotnet.ops import Op, lookup
+from dotnet.ops.formula import FormulaOp
 from dotnet.sources import Source, read_source
 
 _INSTANCE_NUMBER = re.compile(r"^(.*?\D)\d+$")
@@ -145,15 +146,7 @@ class Library:
         """The op an operation node runs."""
         call = node.call
         if isinstance(call, FormulaLabel):
-            formula = lookup("formula")
-            if formula is None:
-                raise error(
-                    codes.UNKNOWN_OP,
-                    f"node {node.id!r}: formula nodes are not supported",
-                    node.location,
-                    node.id,
-                )
-            return formula(node, OpCall("formula"))
+            return FormulaOp(node, call)
         block = self.block_name(call.name)
         if block is not None:
             if block == graph.name:

@@ -24,7 +24,28 @@ def assignment_lines(target: str, expr: str, width: int, comment: str = "", abov
     head = comment_lines(comment, width) if comment else []
     if len(line) <= width:
         return head + [line]
+    if _outer_call(expr) is None:
+        return head + code_lines(line, width)
     return head + call_lines(f"{target} = ", expr, width)
+
+
+def code_lines(line: str, width: int) -> list[str]:
+    """A raw line (indentation kept) split after ``=`` at top-level ``+``/``-`` when too long."""
+    if len(line) <= width or " = " not in line:
+        return [line]
+    lead = " " * (len(line) - len(line.lstrip()))
+    head, _, expr = line.partition(" = ")
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(expr):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and expr[i : i + 3] in (" + ", " - ") and i > start:
+            parts.append(expr[start:i])
+            start = i + 1
+    parts.append(expr[start:])
+    if len(parts) == 1:
+        return [lead + ln if i else ln for i, ln in enumerate(call_lines(f"{head} = ", expr, width - len(lead)))]
+    return [f"{head} = (", *(f"{lead}    {p.strip()}" for p in parts), f"{lead})"]
 
 
 def call_lines(prefix: str, expr: str, width: int) -> list[str]:

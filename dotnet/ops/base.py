@@ -34,6 +34,14 @@ class CodeWriter(ABC):
     def use(self, import_name: str) -> None:
         """Note that generated code needs ``import_name`` (``F`` for torch.nn.functional)."""
 
+    @abstractmethod
+    def formula_name(self, name: str) -> str:
+        """Python for a name in a formula: the tensor node's variable, or ``self.W_f``."""
+
+    @abstractmethod
+    def node_attr(self, node_id: str) -> str:
+        """The attribute that holds node ``node_id``'s submodule (for inline operands)."""
+
 
 class Op(ABC):
     """An operation node's behaviour. Subclasses register with :func:`register`."""
@@ -67,10 +75,22 @@ class Op(ABC):
         """Multiply-adds of one forward pass; only weighted layers and matrix products count."""
         return Dim.const(0)
 
+    def weight_shape(self) -> tuple[Dim, Dim] | None:
+        """The shape of the submodule's ``weight``, for ops whose weight another node may use."""
+        return None
+
+    def implicit_parameters(self) -> list[tuple[str, Shape, int]]:
+        """Parameters the op creates by naming them: name, shape, offset in the label."""
+        return []
+
     # -- code ----------------------------------------------------------
     def module(self, w: CodeWriter) -> str | None:
         """Constructor expression of this node's submodule, or ``None`` for none."""
         return None
+
+    def repeated_module(self, expr: str, count: str) -> str:
+        """The submodule of ``OP x N``: ``count`` copies of ``expr``, each with its own weights."""
+        return f"nn.Sequential(*({expr} for _ in range({count})))"
 
     @abstractmethod
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:

@@ -73,6 +73,10 @@ class Embedding(Op):
         assert self.vocab_size is not None
         return self.vocab_size * output[-1].size
 
+    def weight_shape(self) -> tuple[Dim, Dim] | None:
+        assert self.vocab is not None and self.width is not None
+        return (self.vocab, self.width)
+
     def module(self, w: CodeWriter) -> str:
         assert self.vocab is not None and self.width is not None
         return f"nn.Embedding({w.dim(self.vocab)}, {w.dim(self.width)})"

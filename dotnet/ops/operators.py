@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from dotnet import codes
+from dotnet.diagnostics import error
 from dotnet.infer import Env
-from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.ir import OpNode
+from dotnet.labels import OpCall
+from dotnet.ops.base import CodeWriter, Op, normalize_name, register
 from dotnet.shape import Axis, Shape, diagram_text, numel
 from dotnet.symbolic import Dim
 
@@ -73,15 +77,73 @@ class Sub(_Elementwise):
 
 @register("@", "MatMul")
 class MatMul(Op):
-    """``@``: matrix product of two operands, ``[..., N, K] @ [K, M]`` -> ``[..., N, M]``."""
+    """``@``: matrix product of two operands, ``[..., N, K] @ [K, M]`` -> ``[..., N, M]``.
+
+    ``@ Embedding.w.T [NHidden, VocabSize]`` takes its right operand inline: the
+    (transposed) weight of the node whose op is ``Embedding``, shared, not copied.
+    """
 
     name = "@"
     min_inputs = 2
     max_inputs = 2
 
+    def __init__(self, node: OpNode, call: OpCall) -> None:
+        super().__init__(node, call)
+        self.tied: str | None = None
+        """The node whose weight is the inline right operand."""
+        if call.operand is not None:
+            self.min_inputs = self.max_inputs = 1  # type: ignore[misc]  # the operand is the second
+
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        if self.call.operand is not None:
+            return self._product(inputs[0], self._operand(env))
         self.no_args()
-        a, b = inputs
+        return self._product(*inputs)
+
+    def _operand(self, env: Env) -> Shape:
+        """The shape of ``Node.w`` or ``Node.w.T``, checked against the label's own ``[K, M]``."""
+        assert self.call.operand is not None
+        owner, *path = self.call.operand
+        matches = [
+            n
+            for n in env.graph.nodes.values()
+            if isinstance(n, OpNode)
+            and isinstance(n.call, OpCall)
+            and (n.id == owner or normalize_name(n.call.name).rstrip("0123456789") == normalize_name(owner))
+        ]
+        if len(matches) != 1 or path not in (["w"], ["w", "T"], ["weight"], ["weight", "T"]):
+            found = ", ".join(repr(n.id) for n in matches) or "none"
+            raise error(
+                codes.BAD_OPERAND,
+                f"node {self.node.id!r}: operand {'.'.join(self.call.operand)} must name exactly one node whose op "
+                f"or id is {owner!r} (found {found}) and end in .w or .w.T",
+                self.node.location,
+                self.node.id,
+            )
+        weight = env.library.make_op(matches[0], env.graph).weight_shape()
+        if weight is None:
+            raise error(
+                codes.BAD_OPERAND,
+                f"node {self.node.id!r}: node {matches[0].id!r} has no weight to use as an operand",
+                self.node.location,
+                self.node.id,
+            )
+        self.tied = matches[0].id
+        rows, cols = (weight[1], weight[0]) if path[-1] == "T" else weight
+        shape = (Axis(None, env.value(rows)), Axis(None, env.value(cols)))
+        declared = self.call.positional
+        if declared:
+            if len(declared) != 2 or any(isinstance(d, float) for d in declared):
+                raise self.arg_error("the operand's shape is written [ROWS, COLS]")
+            wanted = tuple(Axis(None, env.value(d)) for d in declared if not isinstance(d, float))
+            if wanted != shape:
+                raise self.mismatch(
+                    f"the label says the operand is {diagram_text(wanted)}, but {'.'.join(self.call.operand)} "
+                    f"is {diagram_text(shape)}"
+                )
+        return shape
+
+    def _product(self, a: Shape, b: Shape) -> Shape:
         if len(b) < 2 or len(a) < 1:
             raise self.mismatch(f"cannot multiply {diagram_text(a)} by {diagram_text(b)}")
         if a[-1].size != b[-2].size:
@@ -97,4 +159,8 @@ class MatMul(Op):
         return numel(output) * inputs[0][-1].size
 
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        if self.tied is not None:
+            assert self.call.operand is not None
+            transpose = ".T" if self.call.operand[-1] == "T" else ""
+            return f"{args[0]} @ self.{w.node_attr(self.tied)}.weight{transpose}"
         return f"{args[0]} @ {args[1]}"

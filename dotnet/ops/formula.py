@@ -1,0 +1,202 @@
+"""Formula nodes: ``σ(X[t] @ W[f] + H[t-1] @ U[f] + b[f])`` as an op.
+
+Names a tensor node carries refer to that tensor; every other name is an
+implicit parameter whose shape is found by unification: its first use gives its
+rank (right operand of ``@``: ``[K, ?]``; anywhere else: a row ``[1, ?]``), and
+the unknown sizes are bound by the other operands and by the declared shape of
+the tensor node the formula flows into.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from dotnet import codes
+from dotnet.diagnostics import SpecError, error
+from dotnet.formulas import Call, Expr, Name, Neg, Num, names, to_python
+from dotnet.infer import Env
+from dotnet.ir import OpNode, TensorNode
+from dotnet.labels import FormulaLabel, OpCall
+from dotnet.ops.base import CodeWriter, Op
+from dotnet.shape import Axis, Shape, diagram_text, from_declared, numel
+from dotnet.symbolic import Dim
+
+_ONE = Dim.const(1)
+_FRESH_PREFIX = "?"
+
+
+class FormulaOp(Op):
+    """A formula label: its value is the formula over the tensors and parameters it names."""
+
+    name = "formula"
+    min_inputs = 0
+    max_inputs = None
+
+    def __init__(self, node: OpNode, formula: FormulaLabel) -> None:
+        super().__init__(node, OpCall("formula"))
+        self.expr = formula.expr
+        self.params: dict[str, Shape] = {}
+        """Implicit parameters, in order of first appearance in the formula, with their shapes."""
+        self.owned: list[str] = []
+        """The implicit parameters this formula is the first to name (each is counted once)."""
+        self.products = Dim.const(0)
+        """Multiply-adds of the formula's matrix products."""
+
+    # -- shapes ----------------------------------------------------------
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        run = _Unifier(self, env)
+        shape = run.shape(self.expr)
+        target = self._declared_target(env)
+        if target is not None and not run.unify_shapes(shape, target):
+            raise self.mismatch(f"the formula gives {run.text(shape)} but flows into {diagram_text(target)}")
+        self.params, self.owned = {}, []
+        for name in dict.fromkeys(n.text for n in names(self.expr) if n.text not in env.graph.titles):
+            final = run.resolved(run.params[name])
+            if any(_is_fresh(a.size) for a in final):
+                raise error(
+                    codes.PARAM_SHAPE,
+                    f"node {self.node.id!r}: cannot tell the shape of parameter {name} ({run.text(final)}) from its "
+                    "uses; draw an edge from the formula to a tensor node with a declared shape",
+                    self.node.location,
+                    self.node.id,
+                )
+            known = env.implicit.get(name)
+            if known is not None and known != final:
+                raise error(
+                    codes.PARAM_SHAPE,
+                    f"node {self.node.id!r}: parameter {name} is {diagram_text(final)} here but "
+                    f"{diagram_text(known)} in another formula",
+                    self.node.location,
+                    self.node.id,
+                )
+            if known is None:
+                self.owned.append(name)
+            env.implicit[name] = final
+            self.params[name] = final
+        self.products = Dim.const(0)
+        for out, inner in run.products:
+            self.products = self.products + numel(run.resolved(out)) * run.resolved((Axis(None, inner),))[0].size
+        return run.resolved(shape)
+
+    def _declared_target(self, env: Env) -> Shape | None:
+        """The declared shape of the tensor node the formula flows into, if exactly one."""
+        targets = [env.graph.nodes[e.dst] for e in env.graph.succs(self.node.id)]
+        tensors = [t for t in targets if isinstance(t, TensorNode)]
+        if len(tensors) != 1:
+            return None
+        declared = from_declared(tensors[0].label.dims)
+        return tuple(Axis(a.name, env.value(a.size)) for a in declared)
+
+    def constructor_dims(self) -> list[Dim]:
+        return [a.size for shape in self.params.values() for a in shape]
+
+    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+        return sum((numel(self.params[name]) for name in self.owned), Dim.const(0))
+
+    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
+        return self.products
+
+    def implicit_parameters(self) -> list[tuple[str, Shape, int]]:
+        offsets: dict[str, int] = {}
+        for n in names(self.expr):
+            offsets.setdefault(n.text, n.offset)
+        return [(name, shape, offsets[name]) for name, shape in self.params.items()]
+
+    # -- code ------------------------------------------------------------
+    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        return to_python(self.expr, lambda name: w.formula_name(name))
+
+
+def _is_fresh(size: Dim) -> bool:
+    return any(s.startswith(_FRESH_PREFIX) for s in size.symbols())
+
+
+class _Unifier:
+    """Shapes of a formula's subexpressions, with unknown parameter sizes as fresh symbols."""
+
+    def __init__(self, op: FormulaOp, env: Env) -> None:
+        self.op = op
+        self.env = env
+        self.params: dict[str, Shape] = {}
+        self.bound: dict[str, Dim] = {}
+        self.counter = itertools.count(1)
+        self.products: list[tuple[Shape, Dim]] = []
+        """Each matrix product's result shape and inner size, for counting multiply-adds."""
+
+    def fresh(self) -> Dim:
+        return Dim.sym(f"{_FRESH_PREFIX}{next(self.counter)}")
+
+    def resolved(self, shape: Shape) -> Shape:
+        result = shape
+        for _ in range(len(self.bound) + 1):  # bindings may chain: ?1 -> ?2 -> NOut
+            result = tuple(Axis(a.name, a.size.substitute(self.bound)) for a in result)
+        return result
+
+    def text(self, shape: Shape) -> str:
+        return diagram_text(self.resolved(shape)).replace(_FRESH_PREFIX, "?")
+
+    def unify(self, a: Dim, b: Dim) -> bool:
+        a, b = self.resolved((Axis(None, a),))[0].size, self.resolved((Axis(None, b),))[0].size
+        if a == b:
+            return True
+        for x, y in ((a, b), (b, a)):
+            symbols = x.symbols()
+            if len(symbols) == 1 and _is_fresh(x) and x == Dim.sym(next(iter(symbols))):
+                self.bound[next(iter(symbols))] = y
+                return True
+        return False
+
+    def unify_shapes(self, a: Shape, b: Shape) -> bool:
+        return len(a) == len(b) and all(self.unify(x.size, y.size) for x, y in zip(a, b))
+
+    def param(self, name: str, first_use: Shape) -> Shape:
+        if name not in self.params:
+            self.params[name] = self.env.implicit.get(name, first_use)
+        return self.params[name]
+
+    def shape(self, expr: Expr) -> Shape:
+        if isinstance(expr, Num):
+            return ()
+        if isinstance(expr, Name):
+            return self.name_shape(expr, None)
+        if isinstance(expr, Call | Neg):
+            return self.shape(expr.arg)
+        if expr.op == "@":
+            left = self.shape(expr.left)
+            right = self.name_shape(expr.right, left) if isinstance(expr.right, Name) else self.shape(expr.right)
+            return self.matmul(left, right)
+        return self.broadcast(self.shape(expr.left), self.shape(expr.right), expr.op)
+
+    def name_shape(self, name: Name, left_of_matmul: Shape | None) -> Shape:
+        tensor = self.env.graph.titles.get(name.text)
+        if tensor is not None:
+            return self.env.shapes[tensor]
+        if left_of_matmul is not None and len(left_of_matmul) >= 1:
+            return self.param(name.text, (Axis(None, left_of_matmul[-1].size), Axis(None, self.fresh())))
+        return self.param(name.text, (Axis(None, _ONE), Axis(None, self.fresh())))
+
+    def matmul(self, a: Shape, b: Shape) -> Shape:
+        if len(a) < 1 or len(b) != 2 or not self.unify(a[-1].size, b[0].size):
+            raise self.failure(f"cannot multiply {self.text(a)} @ {self.text(b)}")
+        result = tuple(a[:-1]) + (Axis(None, b[1].size),)
+        self.products.append((result, a[-1].size))
+        return result
+
+    def broadcast(self, a: Shape, b: Shape, op: str) -> Shape:
+        if len(b) > len(a):
+            a, b = b, a
+        result = list(a)
+        offset = len(a) - len(b)
+        for i, axis in enumerate(b):
+            mine = self.resolved((result[offset + i],))[0]
+            other = self.resolved((axis,))[0]
+            if mine.size == _ONE and not _is_fresh(other.size):
+                result[offset + i] = other
+            elif other.size == _ONE or self.unify(mine.size, other.size):
+                continue
+            else:
+                raise self.failure(f"operands {self.text(a)} {op} {self.text(b)} do not broadcast together")
+        return tuple(result)
+
+    def failure(self, message: str) -> SpecError:
+        return self.op.mismatch(message + self.env.where())
