@@ -147,12 +147,44 @@ def _write_checked(target: Path, compiled, device, instantiate, smoke_run):  # t
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: lines on stderr for people; json: an array on stdout; github: workflow annotations on stdout.",
+)
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too, not only on errors.")
+@click.option(
+    "--ignore", "ignore", multiple=True, metavar="CODE[,CODE]", help="Silence these warning codes (repeatable)."
+)
 @_guarded
-def check(specs: tuple[Path, ...], blocks: tuple[str, ...]) -> None:
-    """Read SPECS and check the shapes along every edge, without building anything."""
-    from dotnet.checker import check_paths
+def check(
+    specs: tuple[Path, ...], blocks: tuple[str, ...], output_format: str, strict: bool, ignore: tuple[str, ...]
+) -> None:
+    """Check SPECS (files, folders of .dot files, documents) without building anything.
 
-    diagnostics = check_paths(list(specs), _pairs("--block", blocks))
-    _print_diagnostics(diagnostics)
-    if any(d.severity == "error" for d in diagnostics):
+    Exit 0 when clean, 1 when a spec has errors (or, with --strict, warnings).
+    """
+    from dotnet import codes
+    from dotnet.checker import check_paths
+    from dotnet.report_formats import format_github, format_json, format_text, summary
+    from dotnet.silence import split_codes
+
+    ignored = [c for item in ignore for c in split_codes(item)]
+    unknown = [c for c in ignored if c not in codes.REGISTRY]
+    if unknown:
+        raise click.BadParameter(f"no diagnostic code {', '.join(map(repr, unknown))}", param_hint="--ignore")
+    result = check_paths(list(specs), _pairs("--block", blocks), ignored)
+    if output_format == "json":
+        click.echo(format_json(result.diagnostics))
+    elif output_format == "github":
+        for line in format_github(result.diagnostics):
+            click.echo(line)
+    else:
+        for line in format_text(result.diagnostics):
+            click.echo(line, err=True)
+        click.echo(summary(result.diagnostics, result.files), err=True)
+    if result.count("error") or (strict and result.count("warning")):
         sys.exit(EXIT_ERRORS)

@@ -59,3 +59,13 @@ CONSTRAINT = _code("constraint", "a constraint a shape implies (such as an even 
 BAD_PARAM = _code("bad-param", "a --param or --block option is malformed")
 DEVICE = _code("device", "the device asked for is not available")
 RUNTIME = _code("runtime", "the generated module failed when instantiated or run")
+
+# Review warnings
+ISOLATED_NODE = _code("isolated-node", "a node is connected to nothing")
+CELL_NAME = _code("cell-name", "a recurrent cell's name contradicts what its diagram computes")
+ACTIVATION_RANGE = _code("activation-range", "an activation cannot reach part of its range: an earlier one cut it off")
+MISSING_SOFTMAX = _code("missing-softmax", "an output called probabilities has no softmax (or sigmoid) before it")
+UNKNOWN_CODE = _code("unknown-code", "a dotnet_ignore attribute names a code that does not exist")
+
+# Rendering
+GRAPHVIZ_MISSING = _code("graphviz-missing", "Graphviz's dot program, needed by dotnet render, is not installed")

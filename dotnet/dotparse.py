@@ -65,6 +65,8 @@ class DotGraph:
     clusters: list[tuple[str, list[str]]] = field(default_factory=list)
     span: tuple[int, int] = (0, 0)
     """Start and end offsets of the digraph in the text it was read from."""
+    end: Location | None = None
+    """Where the digraph's closing brace is."""
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,7 @@ class _Parser:
         self.stmt_list(g, {}, None)
         end = self.expect("}")
         g.span = (start.offset, end.offset + 1)
+        g.end = self.loc(end)
         return g
 
     def stmt_list(self, g: DotGraph, node_defaults: dict[str, str], members: list[str] | None) -> None:

@@ -109,8 +109,13 @@ def infer_graph(
     report: Report,
     bindings: Mapping[str, Dim] | None = None,
     trail: tuple[str, ...] = (),
+    partial: dict[str, Shape] | None = None,
 ) -> Analysis:
-    """Infer every node's shape; raise one :class:`SpecError` with all errors found."""
+    """Infer every node's shape; raise one :class:`SpecError` with all errors found.
+
+    ``partial``, when given, receives every shape inferred, even when errors follow
+    (``dotnet render`` draws them on a diagram that has errors).
+    """
     env = Env(graph, library, report, bindings or {}, trail)
     errors: list[Diagnostic] = []
     order = _topological_order(graph)
@@ -121,7 +126,7 @@ def infer_graph(
                 ops[node.id] = library.make_op(node, graph)
             except SpecError as exc:
                 errors.extend(exc.diagnostics)
-    shapes: dict[str, Shape] = {}
+    shapes: dict[str, Shape] = partial if partial is not None else {}
     for node_id in order:
         node = graph.nodes[node_id]
         preds = [e.src for e in graph.preds(node_id)]

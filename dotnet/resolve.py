@@ -66,6 +66,10 @@ class Library:
             raise error(codes.GRAPH_NOT_FOUND, f"{display} holds no digraph named {name!r}", Location(display, 1))
         return graph
 
+    def read_graphs(self) -> list[DotGraph]:
+        """Every raw digraph read so far: the source's own, then the sibling files used."""
+        return list(self.source.graphs) + [g for g in self._siblings_read.values() if g is not None]
+
     def sibling_names(self) -> list[str]:
         """Names of the ``.dot`` files beside the source (candidates for suggestions)."""
         folder = self.source.path.parent
