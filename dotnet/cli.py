@@ -188,3 +188,59 @@ def check(
         click.echo(summary(result.diagnostics, result.files), err=True)
     if result.count("error") or (strict and result.count("warning")):
         sys.exit(EXIT_ERRORS)
+
+
+@main.command()
+@click.argument("document", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o", "--output", "folder", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write."
+)
+@_guarded
+def extract(document: Path, folder: Path) -> None:
+    """Write each digraph of DOCUMENT to FOLDER/<Name>.dot, exactly as the document writes it."""
+    from dotnet.extract import extract as extract_graphs
+
+    for item in extract_graphs(document, folder):
+        click.echo(f"wrote {item.path} (digraph {item.name or '(unnamed)'}, line {item.line})")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--graph", "graph", metavar="NAME", help="The digraph to show when the file holds several.")
+@click.option("--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called.")
+@_guarded
+def shapes(spec: Path, graph: str | None, blocks: tuple[str, ...]) -> None:
+    """Print every tensor's inferred shape in SPEC, in diagram and PyTorch notation."""
+    from dotnet.compiler import analyse
+    from dotnet.diagnostics import Report
+    from dotnet.shape_table import shape_table
+
+    report = Report()
+    _, analysis = analyse(spec, graph, _pairs("--block", blocks), report)
+    _print_diagnostics(report.diagnostics)
+    for line in shape_table(analysis):
+        click.echo(line)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Picture to write."
+)
+@click.option("--graph", "graph", metavar="NAME", help="The digraph to draw when the file holds several.")
+@click.option("--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called.")
+@_guarded
+def render(spec: Path, output: Path, graph: str | None, blocks: tuple[str, ...]) -> None:
+    """Draw SPEC to OUTPUT (.svg or .png) with Graphviz, each edge labelled with its shape.
+
+    Blocks are drawn as clusters, nodes with errors in red; exit 1 when the spec has errors.
+    """
+    from dotnet.render_graph import FORMATS, render_spec
+
+    if output.suffix.lower().lstrip(".") not in FORMATS:
+        raise click.BadParameter(f"{output}: write a .svg or .png file", param_hint="--output")
+    diagnostics = render_spec(spec, output, graph, _pairs("--block", blocks))
+    _print_diagnostics(diagnostics)
+    click.echo(f"wrote {output}")
+    if any(d.severity == "error" for d in diagnostics):
+        sys.exit(EXIT_ERRORS)

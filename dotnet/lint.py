@@ -93,7 +93,7 @@ def _apply(name: str, r: Range) -> Range:
 
 
 @dataclass
-class _View:
+class GraphView:
     """A raw digraph with every label parsed that parses."""
 
     dot: DotGraph
@@ -103,7 +103,7 @@ class _View:
     succs: dict[str, list[str]]
 
     @staticmethod
-    def of(dot: DotGraph) -> _View:
+    def of(dot: DotGraph) -> GraphView:
         tensors: dict[str, TensorLabel] = {}
         ops: dict[str, OpCall | FormulaLabel] = {}
         for node in dot.nodes.values():
@@ -120,11 +120,15 @@ class _View:
         for e in dot.edges:
             preds[e.dst].append(e.src)
             succs[e.src].append(e.dst)
-        return _View(dot, tensors, ops, preds, succs)
+        return GraphView(dot, tensors, ops, preds, succs)
 
     def op_name(self, node_id: str) -> str | None:
         call = self.ops.get(node_id)
         return call.name.lower() if isinstance(call, OpCall) else None
+
+    def inputs(self) -> list[str]:
+        """Tensor nodes, not parameters, that nothing flows into: the graph's inputs, in file order."""
+        return [n for n, t in self.tensors.items() if not self.preds[n] and "param" not in t.roles]
 
     def outputs(self) -> list[str]:
         """Tensor nodes that something flows into and nothing leaves."""
@@ -150,12 +154,12 @@ class Linter:
 
     def lint(self, dot: DotGraph) -> list[Diagnostic]:
         """Every review warning for one digraph, in source order."""
-        view = _View.of(dot)
+        view = GraphView.of(dot)
         found = self._isolated(view) + self._cell_name(view) + self._activation_range(view) + self._softmax(view)
         return sorted(found, key=lambda d: (d.location.line, d.location.col) if d.location else (0, 0))
 
     # -- isolated-node ---------------------------------------------------
-    def _isolated(self, view: _View) -> list[Diagnostic]:
+    def _isolated(self, view: GraphView) -> list[Diagnostic]:
         # every op label's text, parsed or not: a formula that fails to parse still names its tensors
         formulas = [normalize(n.attrs.get("label", n.id)) for n in view.dot.nodes.values() if n.id not in view.tensors]
         found = []
@@ -176,7 +180,7 @@ class Linter:
         return found
 
     # -- cell-name -------------------------------------------------------
-    def _cell_name(self, view: _View) -> list[Diagnostic]:
+    def _cell_name(self, view: GraphView) -> list[Diagnostic]:
         states = [t.title for n, t in view.tensors.items() if _STATE_INPUT.fullmatch(t.title) and not view.preds[n]]
         if not states:
             return []
@@ -199,7 +203,7 @@ class Linter:
         return [Diagnostic("warning", codes.CELL_NAME, message, view.dot.location)]
 
     # -- activation-range --------------------------------------------------
-    def _activation_range(self, view: _View) -> list[Diagnostic]:
+    def _activation_range(self, view: GraphView) -> list[Diagnostic]:
         ranges = self._ranges_of(view)
         found = []
         for out in view.outputs():
@@ -221,7 +225,7 @@ class Linter:
                 )
         return found
 
-    def _ranges_of(self, view: _View) -> dict[str, Range]:
+    def _ranges_of(self, view: GraphView) -> dict[str, Range]:
         """The value range of every node's output, in topological order (nodes on cycles get none)."""
         ranges: dict[str, Range] = {}
         waiting = {n: len(p) for n, p in view.preds.items()}
@@ -235,7 +239,7 @@ class Linter:
                     ready.append(s)
         return ranges
 
-    def _range_at(self, view: _View, node: str, inputs: list[Range]) -> Range:
+    def _range_at(self, view: GraphView, node: str, inputs: list[Range]) -> Range:
         if node in view.tensors:
             return inputs[0] if len(inputs) == 1 else ANY
         name = view.op_name(node)
@@ -255,7 +259,7 @@ class Linter:
         block = self._block_output_range(view, node)
         return block or ANY
 
-    def _block_output_range(self, view: _View, node: str) -> Range | None:
+    def _block_output_range(self, view: GraphView, node: str) -> Range | None:
         call = view.ops[node]
         assert isinstance(call, OpCall)
         try:
@@ -267,7 +271,7 @@ class Linter:
             return None
         if callee not in self._block_ranges:
             self._block_ranges[callee] = None  # a block that calls itself gets no range
-            inner = _View.of(dot)
+            inner = GraphView.of(dot)
             out = inner.primary_output()
             self._block_ranges[callee] = self._ranges_of(inner).get(out) if out else None
         inner_range = self._block_ranges[callee]
@@ -276,7 +280,7 @@ class Linter:
         return replace(inner_range, cause=f"{inner_range.cause} at the end of block {callee} (called by {node!r})")
 
     # -- missing-softmax ---------------------------------------------------
-    def _softmax(self, view: _View) -> list[Diagnostic]:
+    def _softmax(self, view: GraphView) -> list[Diagnostic]:
         found = []
         for out in view.outputs():
             label = view.tensors[out]
@@ -297,7 +301,7 @@ class Linter:
             )
         return found
 
-    def _yields_probabilities(self, view: _View, node: str, seen: set[str]) -> bool:
+    def _yields_probabilities(self, view: GraphView, node: str, seen: set[str]) -> bool:
         call = view.ops.get(node)
         if isinstance(call, FormulaLabel):
             return bool(re.match(r"\s*(softmax|σ|sigmoid)\s*\(", call.text, re.IGNORECASE))
@@ -312,13 +316,13 @@ class Linter:
             return False
         if callee is None or dot is None or callee in seen:
             return False
-        inner = _View.of(dot)
+        inner = GraphView.of(dot)
         out = inner.primary_output()
         last = _walk_back(inner, out, _KEEPS_PROBABILITIES) if out else None
         return last is not None and self._yields_probabilities(inner, last, seen | {callee})
 
 
-def _walk_back(view: _View, node: str, through: frozenset[str]) -> str | None:
+def _walk_back(view: GraphView, node: str, through: frozenset[str]) -> str | None:
     """The op node that computes ``node``'s value, looking through tensor nodes and ``through`` ops."""
     seen: set[str] = set()
     current = node
@@ -346,5 +350,5 @@ def _mentions(formula: str, name: str) -> bool:
     return re.search(rf"(?<![\w\]]){re.escape(name)}(?![\w\[])", formula) is not None
 
 
-def _warn(code: str, message: str, view: _View, node: str) -> Diagnostic:
+def _warn(code: str, message: str, view: GraphView, node: str) -> Diagnostic:
     return Diagnostic("warning", code, message, view.dot.nodes[node].location, node)
