@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pydot
@@ -26,6 +26,7 @@ from dotnet.labels import LabelError, OpCall, normalize, parse_op_label
 from dotnet.lint import GraphView
 from dotnet.resolve import Library
 from dotnet.shape import Shape, diagram_text
+from dotnet.silence import graph_at
 from dotnet.sources import choose_graph, read_source
 
 FORMATS = ("svg", "png")
@@ -50,6 +51,7 @@ class _Drawing:
     library: Library
     marks: dict[tuple[str, int, int], list[Diagnostic]]
     counter: int = 0
+    drawn: list[DotGraph] = field(default_factory=list)
 
     def new_id(self) -> str:
         self.counter += 1
@@ -57,7 +59,7 @@ class _Drawing:
 
 
 def render_spec(spec: Path, out: Path, graph: str | None, blocks: dict[str, str]) -> list[Diagnostic]:
-    """Draw ``spec`` to ``out`` (``.svg`` or ``.png``); returns the diagnostics marked on it."""
+    """Draw ``spec`` to ``out`` (``.svg`` or ``.png``); returns the diagnostics of the graphs drawn."""
     fmt = out.suffix.lower().lstrip(".")
     executable = shutil.which("dot")
     if executable is None:
@@ -87,7 +89,7 @@ def render_spec(spec: Path, out: Path, graph: str | None, blocks: dict[str, str]
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise error(codes.IO_ERROR, f"Graphviz's dot failed: {message[-1] if message else proc.returncode}")
-    return diagnostics
+    return [d for d in diagnostics if graph_at(drawing.drawn, d.location) is not None]
 
 
 def _shapes(library: Library, dot: DotGraph) -> dict[str, Shape]:
@@ -108,6 +110,7 @@ def _draw_graph(
     Returns the drawn id of each node drawn as a node (block calls are not).
     """
     shapes = _shapes(drawing.library, dot)
+    drawing.drawn.append(dot)
     ids: dict[str, str] = {}
     ports: dict[str, tuple[list[str], str]] = {}
     for node in dot.nodes.values():

@@ -60,14 +60,19 @@ class Silencer:
         return node is None or d.code not in split_codes(node.attrs.get(IGNORE_ATTR, ""))
 
     def _graph_at(self, location: Location | None) -> DotGraph | None:
-        if location is None:
-            return None
-        here = (location.line, location.col)
-        for g in self.graphs:
-            end = g.end or g.location
-            if g.location.file == location.file and (g.location.line, g.location.col) <= here <= (end.line, end.col):
-                return g
+        return graph_at(self.graphs, location)
+
+
+def graph_at(graphs: Iterable[DotGraph], location: Location | None) -> DotGraph | None:
+    """The digraph whose text holds ``location``, if any."""
+    if location is None:
         return None
+    here = (location.line, location.col)
+    for g in graphs:
+        end = g.end or g.location
+        if g.location.file == location.file and (g.location.line, g.location.col) <= here <= (end.line, end.col):
+            return g
+    return None
 
 
 def _unknown(text: str, owner: str, location: Location, node: str | None = None) -> list[Diagnostic]:
