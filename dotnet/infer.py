@@ -147,6 +147,12 @@ def infer_graph(
     inputs = [n for n, v in graph.nodes.items() if isinstance(v, TensorNode) and not v.is_param and not graph.preds(n)]
     params = [n for n, v in graph.nodes.items() if isinstance(v, TensorNode) and v.is_param]
     outputs = [n for n in graph.nodes if not graph.succs(n) and n not in params and n not in inputs]
+    if not outputs:
+        raise error(
+            codes.NO_OUTPUT,
+            f"digraph {graph.name!r} has no output: no node that an edge enters and none leaves{env.where()}",
+            graph.location,
+        )
     analysis = Analysis(graph, ops, shapes, order, inputs, outputs, params, env.constraints)
     analysis.constructor_symbols = _constructor_symbols(analysis)
     return analysis

@@ -23,6 +23,7 @@ from dotnet import codes
 from dotnet.diagnostics import Diagnostic, SpecError
 from dotnet.dotparse import DotGraph
 from dotnet.frontend import TENSOR_NODE_SHAPES
+from dotnet.ir import Graph, TensorNode
 from dotnet.labels import (
     FormulaLabel,
     LabelError,
@@ -103,18 +104,26 @@ class GraphView:
     succs: dict[str, list[str]]
 
     @staticmethod
-    def of(dot: DotGraph) -> GraphView:
+    def of(dot: DotGraph, graph: Graph | None = None) -> GraphView:
+        """The view of ``dot``; ``graph``, its IR where it was built, spares parsing the labels again."""
         tensors: dict[str, TensorLabel] = {}
         ops: dict[str, OpCall | FormulaLabel] = {}
-        for node in dot.nodes.values():
-            label = node.attrs.get("label", node.id)
-            try:
-                if node.attrs.get("shape", "").lower() in TENSOR_NODE_SHAPES:
-                    tensors[node.id] = parse_tensor_label(label)
+        if graph is not None:
+            for node in graph.nodes.values():
+                if isinstance(node, TensorNode):
+                    tensors[node.id] = node.label
                 else:
-                    ops[node.id] = parse_op_label(label)
-            except LabelError:
-                continue
+                    ops[node.id] = node.call
+        else:
+            for raw in dot.nodes.values():
+                label = raw.attrs.get("label", raw.id)
+                try:
+                    if raw.attrs.get("shape", "").lower() in TENSOR_NODE_SHAPES:
+                        tensors[raw.id] = parse_tensor_label(label)
+                    else:
+                        ops[raw.id] = parse_op_label(label)
+                except LabelError:
+                    continue
         preds: dict[str, list[str]] = {n: [] for n in dot.nodes}
         succs: dict[str, list[str]] = {n: [] for n in dot.nodes}
         for e in dot.edges:
@@ -152,9 +161,17 @@ class Linter:
         self._block_ranges: dict[str, Range | None] = {}
         """The output range of each block called, by block name (None: unknown or in progress)."""
 
+    def view(self, dot: DotGraph) -> GraphView:
+        """``dot`` with its labels parsed, taken from the library's IR when that was built."""
+        try:
+            graph = self.library.graph(dot.name) if self.library.dot_graph(dot.name) is dot else None
+        except SpecError:
+            graph = None  # a label does not parse: each is parsed on its own below
+        return GraphView.of(dot, graph)
+
     def lint(self, dot: DotGraph) -> list[Diagnostic]:
         """Every review warning for one digraph, in source order."""
-        view = GraphView.of(dot)
+        view = self.view(dot)
         found = self._isolated(view) + self._cell_name(view) + self._activation_range(view) + self._softmax(view)
         return sorted(found, key=lambda d: (d.location.line, d.location.col) if d.location else (0, 0))
 
@@ -271,7 +288,7 @@ class Linter:
             return None
         if callee not in self._block_ranges:
             self._block_ranges[callee] = None  # a block that calls itself gets no range
-            inner = GraphView.of(dot)
+            inner = self.view(dot)
             out = inner.primary_output()
             self._block_ranges[callee] = self._ranges_of(inner).get(out) if out else None
         inner_range = self._block_ranges[callee]
@@ -316,7 +333,7 @@ class Linter:
             return False
         if callee is None or dot is None or callee in seen:
             return False
-        inner = GraphView.of(dot)
+        inner = self.view(dot)
         out = inner.primary_output()
         last = _walk_back(inner, out, _KEEPS_PROBABILITIES) if out else None
         return last is not None and self._yields_probabilities(inner, last, seen | {callee})

@@ -206,8 +206,15 @@ _EXPR_TOKEN = re.compile(r"\s*(?:(?P<num>\d+)|(?P<sym>[A-Za-z_][A-Za-z_0-9]*)|(?
 SYMBOL_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
 
 
+_SIMPLE_DIM = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z_0-9]*))\s*\Z")
+"""A lone number or symbol: most dims are one, and they skip the general parser."""
+
+
 def parse_dim(text: str) -> Dim:
     """Parse ``BlockW/2``, ``NLayers-1``, ``(A+B)*2`` ...; raise :class:`ExprError` if malformed."""
+    simple = _SIMPLE_DIM.match(text)
+    if simple:
+        return Dim.const(int(simple[1])) if simple[1] else Dim.sym(simple[2])
     tokens: list[tuple[str, str]] = []
     pos = 0
     stripped = text.rstrip()
