@@ -178,7 +178,9 @@ class Linter:
     # -- isolated-node ---------------------------------------------------
     def _isolated(self, view: GraphView) -> list[Diagnostic]:
         # every op label's text, parsed or not: a formula that fails to parse still names its tensors
-        formulas = [normalize(n.attrs.get("label", n.id)) for n in view.dot.nodes.values() if n.id not in view.tensors]
+        formulas = [
+            _layout_free(n.attrs.get("label", n.id)) for n in view.dot.nodes.values() if n.id not in view.tensors
+        ]
         found = []
         for node in view.dot.nodes.values():
             if view.preds[node.id] or view.succs[node.id]:

@@ -68,6 +68,7 @@ roles = st.sampled_from(
 tensor_labels = st.one_of(
     st.tuples(titles, roles, shapes).map(lambda p: f"{p[0]}{p[1]}\\n{p[2]}"),
     shapes.map(lambda s: s[:-1]),  # the seed's unclosed bracket
+    st.integers(4090, 4100).map(lambda n: "[" + "N" * n + "]"),  # around the label length limit
 )
 op_names = st.sampled_from(
     [
@@ -96,6 +97,7 @@ op_labels = st.one_of(
     st.sampled_from(["@", "+", "*", "-", "@ Embedding.w.T\\n[N, K]", "UpSample x2", "Dropout(0.5)"]),
     st.sampled_from(["σ(X[t] @ W[f] + H[t-1] @ U[f] + b[f])", "C[t] * tanh(O[t])", "(1 - Z[t]) * H[t-1]"]),
     st.sampled_from(PAYLOADS),
+    st.integers(4000, 4200).map(lambda n: "Relu" + " " * n),  # around the label length limit
 )
 
 
