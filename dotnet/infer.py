@@ -234,18 +234,19 @@ def _tensor(node: TensorNode, inputs: list[Shape], preds: list[str], env: Env, e
 
 def _declared_shape(node: TensorNode, env: Env) -> Shape:
     shape = tuple(a.__class__(a.name, env.value(a.size)) for a in from_declared(node.label.dims))
-    for axis, text in zip(shape, (d.text for d in node.label.dims)):
-        value = axis.size.constant_value()
+    for dim in node.label.dims:  # in the order written, so the message quotes the right one
+        size = env.value(dim.size)
+        value = size.constant_value()
         if value is not None and (value.denominator != 1 or value < 1):
             raise error(
                 codes.NOT_INTEGRAL,
-                f"node {node.id!r}: {text} is {value}, not a whole positive size{env.where()}",
+                f"node {node.id!r}: {dim.text} is {value}, not a whole positive size{env.where()}",
                 node.location,
                 node.id,
             )
-        if not axis.size.is_integral():
-            denominator = max(c.denominator for _, c in axis.size.terms)
-            env.require_divisible(axis.size * denominator, denominator, node.id, node.location)
+        if not size.is_integral():
+            denominator = max(c.denominator for _, c in size.terms)
+            env.require_divisible(size * denominator, denominator, node.id, node.location)
     return shape
 
 
