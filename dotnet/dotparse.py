@@ -16,6 +16,8 @@ from typing import NamedTuple
 from dotnet import codes
 from dotnet.diagnostics import Location, SpecError, error
 
+MAX_SUBGRAPH_DEPTH = 100
+"""Deepest nesting of subgraphs accepted; deeper is rejected before Python's stack runs out."""
 MAX_ID_LENGTH = 20_000
 """Longest id or quoted string accepted; a longer one is rejected, not parsed."""
 
@@ -165,6 +167,7 @@ class _Parser:
         self.i = 0
         self.file = file
         self.lines = lines
+        self.depth = 0
 
     # -- token helpers -------------------------------------------------
     def peek(self, ahead: int = 0) -> _Token:
@@ -296,10 +299,14 @@ class _Parser:
             self.take()
             if not self.at("{"):
                 name = self.ident("a subgraph name")
-        self.expect("{")
+        opening = self.expect("{")
+        if self.depth >= MAX_SUBGRAPH_DEPTH:
+            raise error(codes.TOO_LARGE, f"subgraphs nested deeper than {MAX_SUBGRAPH_DEPTH}", self.loc(opening))
+        self.depth += 1
         inner: list[str] = []
         self.stmt_list(g, node_defaults, inner)
         self.expect("}")
+        self.depth -= 1
         if name.startswith("cluster"):
             g.clusters.append((name, inner))
         if members is not None:

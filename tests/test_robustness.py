@@ -234,3 +234,18 @@ def test_label_payloads_are_never_run(payload: str, where: str) -> None:
     nodes = f"  a [label={dot_string('[N]')}, shape=Mrecord]\n  b [label={label}{shape}]\n"
     text = f"digraph {name} {{\n{extra}{nodes}  a -> b\n}}\n"
     exercise(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "digraph Spec { " + "subgraph { " * 3000 + "a" + " }" * 3000 + " }",
+        "digraph Spec { " + "{ " * 101 + "a" + " }" * 101 + " }",
+        'digraph Spec { a [label="[' + "(" * 500 + "N" + ")" * 500 + ']", shape=Mrecord] }',
+        "digraph Spec { " + " -> ".join(f"n{i}" for i in range(3000)) + " }",
+    ],
+    ids=["deep-subgraphs", "just-too-deep", "deep-parentheses", "long-chain-of-unknown-ops"],
+)
+def test_deep_and_long_inputs_end_in_diagnostics(text: str) -> None:
+    exercise(text)
+    assert check_source(WORK / "Spec.dot", {})[0].severity == "error"
