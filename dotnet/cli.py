@@ -7,7 +7,8 @@ Exit codes:
     3  internal error in dotnet itself (please report it)
 
 Results go to stdout; diagnostics go to stderr, one per line, as
-``file:line:col: severity: message [code]``.
+``file:line:col: severity: message [code]``. ``dotnet check --format json|github``
+is the exception: there the diagnostics are the result, so they go to stdout.
 """
 
 from __future__ import annotations

@@ -177,7 +177,8 @@ class _Parser:
 
     def take(self) -> _Token:
         tok = self.tokens[self.i]
-        self.i = min(self.i + 1, len(self.tokens) - 1)
+        if tok.kind != "eof":  # the final token; never move past it
+            self.i += 1
         return tok
 
     def at(self, text: str) -> bool:
