@@ -73,12 +73,17 @@ def _num(x: float) -> str:
     return "inf" if x == math.inf else "-inf" if x == -math.inf else f"{x:g}"
 
 
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x)) if x > -700 else 0.0  # exp(700) is near float's limit
+
+
 _ACTIVATIONS = {
     "relu": ("Relu", lambda x: max(x, 0.0)),
     "tanh": ("Tanh", math.tanh),
-    "sigmoid": ("Sigmoid", lambda x: 1 / (1 + math.exp(-x)) if x > -700 else 0.0),
-    "σ": ("Sigmoid", lambda x: 1 / (1 + math.exp(-x)) if x > -700 else 0.0),
+    "sigmoid": ("Sigmoid", _sigmoid),
+    "σ": ("Sigmoid", _sigmoid),
 }
+"""Bounded, monotone activations by lower-case op name: the name in messages, the function."""
 
 
 def _apply(name: str, r: Range) -> Range:

@@ -71,7 +71,7 @@ def render_spec(spec: Path, out: Path, graph: str | None, blocks: dict[str, str]
     for d in diagnostics:
         if d.node is not None and d.location is not None and d.severity != "note":
             marks.setdefault((d.location.file, d.location.line, d.location.col), []).append(d)
-    drawing = _Drawing(pydot.Dot(chosen.name or "G", graph_type="digraph"), library, marks)
+    drawing = _Drawing(pydot.Dot("G", graph_type="digraph"), library, marks)  # any name: ids are ours
     rankdir = chosen.attrs.get("rankdir", "TB").upper()
     drawing.dot.set("rankdir", rankdir if rankdir in ("TB", "BT", "LR", "RL") else "TB")
     drawing.dot.set_node_defaults(fontname="sans-serif", fontsize="11")

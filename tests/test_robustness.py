@@ -249,3 +249,23 @@ def test_label_payloads_are_never_run(payload: str, where: str) -> None:
 def test_deep_and_long_inputs_end_in_diagnostics(text: str) -> None:
     exercise(text)
     assert check_source(WORK / "Spec.dot", {})[0].severity == "error"
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+@settings(SETTINGS, max_examples=100, deadline=timedelta(seconds=5))
+@given(st.one_of(specs(), mutated()))
+def test_render_draws_or_reports_whatever_the_spec(text: str) -> None:
+    from dotnet.render_graph import render_spec
+
+    path = WORK / "Spec.dot"
+    path.write_text(text, encoding="utf-8")
+    out = WORK / "Spec.svg"
+    out.unlink(missing_ok=True)
+    with time_limit(30):
+        try:
+            render_spec(path, out, "Spec" if "digraph Spec" in text else None, {})
+        except SpecError as exc:
+            assert exc.diagnostics
+            return
+    assert out.read_bytes().startswith(b"<?xml")
+    assert not CANARY.exists()
