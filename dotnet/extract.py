@@ -41,7 +41,8 @@ def extract(document: Path, folder: Path) -> list[Extracted]:
     for index, graph in enumerate(source.graphs, start=1):
         start, end = graph.span
         path = folder / f"{file_stem(graph.name, index)}.dot"
-        header = f"// extracted by dotnet from {source.display}, line {graph.location.line}\n"
+        where = " ".join(source.display.split())  # a name with a line break would end the comment
+        header = f"// extracted by dotnet from {where}, line {graph.location.line}\n"
         try:
             path.write_text(header + source.text[start:end] + "\n", encoding="utf-8", newline="")
         except OSError as exc:

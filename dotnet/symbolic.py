@@ -16,6 +16,7 @@ from fractions import Fraction
 MAX_EXPR_DEPTH = 32
 """Deepest nesting of parentheses accepted in a dimension expression."""
 
+_ONE = Fraction(1)
 Monomial = tuple[str, ...]  # sorted symbol names, repeated for powers; () is the constant term
 
 
@@ -36,7 +37,7 @@ class Dim:
 
     @staticmethod
     def sym(name: str) -> Dim:
-        return Dim._from({(name,): Fraction(1)})
+        return Dim((((name,), _ONE),))  # what _from builds, without its sorting: there is one term
 
     @staticmethod
     def _from(terms: Mapping[Monomial, Fraction]) -> Dim:
