@@ -147,3 +147,16 @@ def test_a_block_problem_is_reported_once(tmp_path: Path) -> None:
     )
     result = check_paths([tmp_path], {})
     assert [d.code for d in result.diagnostics] == ["unclosed-bracket"]
+
+
+def test_warnings_from_any_stage_are_silenced_on_their_node(tmp_path: Path) -> None:
+    """Not only review warnings: a warning the label reader gives (or an op, such as a
+    formula's reference without an edge) is silenced by the node's dotnet_ignore too."""
+    spec = tmp_path / "A.dot"
+    spec.write_text(
+        'digraph A { a [label="[N", shape=Mrecord, dotnet_ignore="unclosed-bracket"] '
+        'b [label="[N", shape=Mrecord] r [label="Relu"] s [label="Relu"] o [label="[N]", shape=Mrecord] '
+        'p [label="[N]", shape=Mrecord] a -> r -> o  b -> s -> p }',
+        encoding="utf-8",
+    )
+    assert [(d.node, d.code) for d in check_source(spec, {})] == [("b", "unclosed-bracket")]
