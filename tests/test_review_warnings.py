@@ -68,3 +68,17 @@ def test_review_checks_survive_cycles_and_self_calls(tmp_path: Path) -> None:
     found = check_source(spec, {})
     assert codes.CYCLE in {d.code for d in found}
     assert codes.MISSING_SOFTMAX in {d.code for d in found}
+
+
+@pytest.mark.parametrize(("last", "warned"), [("Sigmoid", False), ("Linear[N, N]", True)])
+def test_probabilities_from_a_block_are_judged_by_the_blocks_last_op(tmp_path: Path, last: str, warned: bool) -> None:
+    spec = tmp_path / "Model.dot"
+    spec.write_text(
+        'digraph Model { i [label="[B, N]", shape=Mrecord] h [label="Head"] '
+        'o [label="输出(概率)\\n[B, N]", shape=Mrecord] i -> h -> o }\n'
+        f'digraph Head {{ i [label="[B, N]", shape=Mrecord] a [label="{last}"] '
+        'o [label="[B, N]", shape=Mrecord] i -> a -> o }\n',
+        encoding="utf-8",
+    )
+    found = check_source(spec, {})
+    assert [d.code for d in found] == ([codes.MISSING_SOFTMAX] if warned else [])
