@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from dotnet import codes
-from dotnet.diagnostics import Report, error
+from dotnet.diagnostics import error
 from dotnet.formulas import canonical_name
 from dotnet.ir import Graph, TensorNode
 
@@ -44,7 +44,7 @@ class Cell:
         return [s.new for s in self.states]
 
 
-def find_cell(graph: Graph, inputs: list[str], report: Report) -> Cell | None:
+def find_cell(graph: Graph, inputs: list[str]) -> Cell | None:
     """The cell structure of ``graph``, or ``None`` when it carries no state."""
     states: list[State] = []
     steps: list[str] = []
@@ -68,30 +68,9 @@ def find_cell(graph: Graph, inputs: list[str], report: Report) -> Cell | None:
         return None
     tagged = [i for i, s in enumerate(states) if "output" in _roles(graph, s.new)]
     output = tagged[0] if tagged else 0
-    _lint_name(graph, states, report)
     return Cell(tuple(steps), tuple(states), output)
 
 
 def _roles(graph: Graph, node_id: str) -> frozenset[str]:
     node = graph.nodes[node_id]
     return node.label.roles if isinstance(node, TensorNode) else frozenset()
-
-
-def _lint_name(graph: Graph, states: list[State], report: Report) -> None:
-    """A cell named GRU that carries two states, or LSTM that carries one (the seed's swap)."""
-    lowered = graph.name.lower()
-    carried = ", ".join(s.name for s in states)
-    if "gru" in lowered and len(states) == 2:
-        report.warn(
-            codes.CELL_NAME,
-            f"digraph {graph.name} carries two states ({carried}), as an LSTM does; a GRU carries one. "
-            "Is it named for the other cell?",
-            graph.location,
-        )
-    elif "lstm" in lowered and len(states) == 1:
-        report.warn(
-            codes.CELL_NAME,
-            f"digraph {graph.name} carries one state ({carried}); an LSTM carries two (H and C). "
-            "Is it named for the other cell?",
-            graph.location,
-        )

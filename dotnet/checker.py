@@ -1,34 +1,92 @@
-"""``dotnet check``: analyse every digraph of the given files and collect diagnostics."""
+"""``dotnet check``: analyse every digraph of the given paths and collect diagnostics.
+
+A path is a ``.dot``/``.gv`` file, a prose document that embeds digraphs, or a
+folder (every ``.dot``/``.gv`` file inside it, recursively, hidden folders skipped).
+Each file gets the shape pass and the review warnings of :mod:`dotnet.lint`;
+warnings the run or the spec silences (:mod:`dotnet.silence`) are dropped.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from dotnet.diagnostics import Diagnostic, Report, SpecError
+from dotnet import codes
+from dotnet.diagnostics import Diagnostic, Location, Report, SpecError
+from dotnet.lint import Linter
 from dotnet.resolve import Library
-from dotnet.sources import read_source
+from dotnet.silence import Silencer
+from dotnet.sources import DOT_SUFFIXES, read_source
 
 
-def check_source(path: Path, blocks: dict[str, str]) -> list[Diagnostic]:
-    """Diagnostics for every digraph in one file or document."""
+@dataclass
+class CheckResult:
+    """Everything one run found, and how many files it read."""
+
+    diagnostics: list[Diagnostic]
+    files: int
+
+    def count(self, severity: str) -> int:
+        return sum(d.severity == severity for d in self.diagnostics)
+
+
+def spec_files(path: Path) -> list[Path]:
+    """``path`` itself, or for a folder every spec file inside it, sorted."""
+    if not path.is_dir():
+        return [path]
+    found = [
+        p
+        for p in path.rglob("*")
+        if p.suffix.lower() in DOT_SUFFIXES
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])
+    ]
+    return sorted(found)
+
+
+def check_source(path: Path, blocks: dict[str, str], ignore: Iterable[str] = ()) -> list[Diagnostic]:
+    """Diagnostics for every digraph in one file or document, in source order."""
     report = Report()
-    errors: list[Diagnostic] = []
+    found: list[Diagnostic] = []
     try:
         library = Library(read_source(path), blocks, report)
-        for graph in library.source.graphs:
-            try:
-                library.analysis(graph.name)
-            except SpecError as exc:
-                errors.extend(d for d in exc.diagnostics if d not in errors)
     except SpecError as exc:
-        errors.extend(exc.diagnostics)
-    return sorted(errors + report.diagnostics, key=_position)
+        return exc.diagnostics
+    linter = Linter(library)
+    for graph in library.source.graphs:
+        try:
+            library.analysis(graph.name)
+        except SpecError as exc:
+            found.extend(exc.diagnostics)
+        found.extend(linter.lint(graph))
+    silencer = Silencer(ignore, library.read_graphs())
+    found += report.diagnostics + silencer.problems()
+    kept = [d for d in _unique(found) if silencer.allows(d)]
+    return sorted(kept, key=_position)
 
 
-def check_paths(paths: list[Path], blocks: dict[str, str]) -> list[Diagnostic]:
-    """Diagnostics for every file, in the order given."""
-    return [d for path in paths for d in check_source(path, blocks)]
+def check_paths(paths: list[Path], blocks: dict[str, str], ignore: Iterable[str] = ()) -> CheckResult:
+    """Diagnostics for every file under ``paths``, in the order given; each reported once."""
+    ignore = frozenset(ignore)
+    found: list[Diagnostic] = []
+    files = 0
+    for path in paths:
+        targets = spec_files(path)
+        if not targets:
+            found.append(
+                Diagnostic("error", codes.NO_DIGRAPH, "the folder holds no .dot or .gv file", Location(str(path), 1))
+            )
+        for target in targets:
+            files += 1
+            found += check_source(target, blocks, ignore)
+    return CheckResult(_unique(found), files)
 
 
-def _position(d: Diagnostic) -> tuple[int, int]:
-    return (d.location.line, d.location.col) if d.location else (0, 0)
+def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop repeats (a block's problem is found again by each file that calls it), keeping order."""
+    return list(dict.fromkeys(diagnostics))
+
+
+def _position(d: Diagnostic) -> tuple[str, int, int]:
+    return (d.location.file, d.location.line, d.location.col) if d.location else ("", 0, 0)

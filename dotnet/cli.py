@@ -7,7 +7,8 @@ Exit codes:
     3  internal error in dotnet itself (please report it)
 
 Results go to stdout; diagnostics go to stderr, one per line, as
-``file:line:col: severity: message [code]``.
+``file:line:col: severity: message [code]``. ``dotnet check --format json|github``
+is the exception: there the diagnostics are the result, so they go to stdout.
 """
 
 from __future__ import annotations
@@ -147,13 +148,101 @@ def _write_checked(target: Path, compiled, device, instantiate, smoke_run):  # t
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: lines on stderr for people; json: an array on stdout; github: workflow annotations on stdout.",
+)
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too, not only on errors.")
+@click.option(
+    "--ignore", "ignore", multiple=True, metavar="CODE[,CODE]", help="Silence these warning codes (repeatable)."
+)
 @_guarded
-def check(specs: tuple[Path, ...], blocks: tuple[str, ...]) -> None:
-    """Read SPECS and check the shapes along every edge, without building anything."""
-    from dotnet.checker import check_paths
+def check(
+    specs: tuple[Path, ...], blocks: tuple[str, ...], output_format: str, strict: bool, ignore: tuple[str, ...]
+) -> None:
+    """Check SPECS (files, folders of .dot files, documents) without building anything.
 
-    diagnostics = check_paths(list(specs), _pairs("--block", blocks))
+    Exit 0 when clean, 1 when a spec has errors (or, with --strict, warnings).
+    """
+    from dotnet import codes
+    from dotnet.checker import check_paths
+    from dotnet.report_formats import format_github, format_json, format_text, summary
+    from dotnet.silence import split_codes
+
+    ignored = [c for item in ignore for c in split_codes(item)]
+    unknown = [c for c in ignored if c not in codes.REGISTRY]
+    if unknown:
+        raise click.BadParameter(f"no diagnostic code {', '.join(map(repr, unknown))}", param_hint="--ignore")
+    result = check_paths(list(specs), _pairs("--block", blocks), ignored)
+    if output_format == "json":
+        click.echo(format_json(result.diagnostics))
+    elif output_format == "github":
+        for line in format_github(result.diagnostics):
+            click.echo(line)
+    else:
+        for line in format_text(result.diagnostics):
+            click.echo(line, err=True)
+        click.echo(summary(result.diagnostics, result.files), err=True)
+    if result.count("error") or (strict and result.count("warning")):
+        sys.exit(EXIT_ERRORS)
+
+
+@main.command()
+@click.argument("document", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o", "--output", "folder", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write."
+)
+@_guarded
+def extract(document: Path, folder: Path) -> None:
+    """Write each digraph of DOCUMENT to FOLDER/<Name>.dot, exactly as the document writes it."""
+    from dotnet.extract import extract as extract_graphs
+
+    for item in extract_graphs(document, folder):
+        click.echo(f"wrote {item.path} (digraph {item.name or '(unnamed)'}, line {item.line})")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--graph", "graph", metavar="NAME", help="The digraph to show when the file holds several.")
+@click.option("--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called.")
+@_guarded
+def shapes(spec: Path, graph: str | None, blocks: tuple[str, ...]) -> None:
+    """Print every tensor's inferred shape in SPEC, in diagram and PyTorch notation."""
+    from dotnet.compiler import analyse
+    from dotnet.diagnostics import Report
+    from dotnet.shape_table import shape_table
+
+    report = Report()
+    _, analysis = analyse(spec, graph, _pairs("--block", blocks), report)
+    _print_diagnostics(report.diagnostics)
+    for line in shape_table(analysis):
+        click.echo(line)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Picture to write."
+)
+@click.option("--graph", "graph", metavar="NAME", help="The digraph to draw when the file holds several.")
+@click.option("--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called.")
+@_guarded
+def render(spec: Path, output: Path, graph: str | None, blocks: tuple[str, ...]) -> None:
+    """Draw SPEC to OUTPUT (.svg or .png) with Graphviz, each edge labelled with its shape.
+
+    Blocks are drawn as clusters, nodes with errors in red; exit 1 when the spec has errors.
+    """
+    from dotnet.render_graph import FORMATS, render_spec
+
+    if output.suffix.lower().lstrip(".") not in FORMATS:
+        raise click.BadParameter(f"{output}: write a .svg or .png file", param_hint="--output")
+    diagnostics = render_spec(spec, output, graph, _pairs("--block", blocks))
     _print_diagnostics(diagnostics)
+    click.echo(f"wrote {output}")
     if any(d.severity == "error" for d in diagnostics):
         sys.exit(EXIT_ERRORS)
 

@@ -67,6 +67,16 @@ FORMULA_UNUSED_EDGE = _code("formula-unused-edge", "an edge goes into a formula 
 PARAM_SHAPE = _code("param-shape", "the shape of a formula's implicit parameter cannot be inferred or is used two ways")
 PARAM_NAME = _code("param-name", "a parameter subscript unlike the others in its formula (U[x] among W[z], b[z])")
 SUSPICIOUS_FORMULA = _code("suspicious-formula", "a formula squashes a gate again (C[t] * tanh(O[t]))")
-CELL_NAME = _code("cell-name", "a cell's name says LSTM or GRU but its states say otherwise")
 BAD_CELL = _code("bad-cell", "a recurrent cell's states or sequence input do not fit together")
 BAD_OPERAND = _code("bad-operand", "an inline operand such as '@ Embedding.w.T' names no suitable node")
+
+# Review warnings
+ISOLATED_NODE = _code("isolated-node", "a node is connected to nothing")
+CELL_NAME = _code("cell-name", "a recurrent cell's name contradicts what its diagram computes (the seed's swap)")
+ACTIVATION_RANGE = _code("activation-range", "an activation cannot reach part of its range: an earlier one cut it off")
+MISSING_SOFTMAX = _code("missing-softmax", "an output called probabilities has no softmax (or sigmoid) before it")
+NO_OUTPUT = _code("no-output", "a digraph has no output: no node that an edge enters and none leaves")
+UNKNOWN_CODE = _code("unknown-code", "a dotnet_ignore attribute names a code that does not exist")
+
+# Rendering
+GRAPHVIZ_MISSING = _code("graphviz-missing", "Graphviz's dot program, needed by dotnet render, is not installed")

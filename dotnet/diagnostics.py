@@ -74,12 +74,13 @@ class Report:
 
     def warn(self, code: str, message: str, location: Location | None = None, node: str | None = None) -> None:
         """Record a warning (once, however often it is found)."""
-        self._add(Diagnostic("warning", code, message, location, node))
+        self.add(Diagnostic("warning", code, message, location, node))
 
     def note(self, code: str, message: str, location: Location | None = None, node: str | None = None) -> None:
         """Record a note (information that never fails a check)."""
-        self._add(Diagnostic("note", code, message, location, node))
+        self.add(Diagnostic("note", code, message, location, node))
 
-    def _add(self, diagnostic: Diagnostic) -> None:
+    def add(self, diagnostic: Diagnostic) -> None:
+        """Record a diagnostic (once, however often it is found)."""
         if diagnostic not in self.diagnostics:
             self.diagnostics.append(diagnostic)

@@ -11,27 +11,30 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from dotnet import codes
 from dotnet.diagnostics import Location, SpecError, error
 
+MAX_SUBGRAPH_DEPTH = 100
+"""Deepest nesting of subgraphs accepted; deeper is rejected before Python's stack runs out."""
 MAX_ID_LENGTH = 20_000
 """Longest id or quoted string accepted; a longer one is rejected, not parsed."""
 
 _TOKEN = re.compile(
     r"""
-    (?P<ws>[ \t\r\n\f\v]+)
-  | (?P<comment>//[^\n]*|/\*.*?\*/)
-  | (?P<edgeop>->|--)
-  | (?P<number>-?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?))
-  | (?P<id>[A-Za-z_\u0080-\U0010ffff][A-Za-z_0-9\u0080-\U0010ffff]*)
-  | (?P<string>")
-  | (?P<html><)
-  | (?P<punct>[{}\[\];,=:+])
+    (?:[ \t\r\n\f\v]+|//[^\n]*|/\*.*?\*/|(?<![^\n])\#[^\n]*)*  # space, comments, '#' lines: skipped
+    (?:
+      (?P<edgeop>->|--)
+    | (?P<number>-?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?))
+    | (?P<id>[A-Za-z_\u0080-\U0010ffff][A-Za-z_0-9\u0080-\U0010ffff]*)
+    | (?P<string>"(?:[^"\\]|\\.)*")
+    | (?P<html><)
+    | (?P<punct>[{}\[\];,=:+])
+    )?
     """,
     re.VERBOSE | re.DOTALL,
 )
-_STRING_BODY = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)
 _KEYWORDS = {"strict", "graph", "digraph", "subgraph", "node", "edge"}
 
 
@@ -65,11 +68,12 @@ class DotGraph:
     clusters: list[tuple[str, list[str]]] = field(default_factory=list)
     span: tuple[int, int] = (0, 0)
     """Start and end offsets of the digraph in the text it was read from."""
+    end: Location | None = None
+    """Where the digraph's closing brace is."""
 
 
-@dataclass(frozen=True)
-class _Token:
-    kind: str  # id, string, html, number, edgeop, punct, eof
+class _Token(NamedTuple):
+    kind: str  # id, string, html, number, eof, or the punctuation or edge operator itself
     text: str
     offset: int
 
@@ -86,50 +90,54 @@ class _Lines:
 
 
 def _tokenize(text: str, start: int, file: str, lines: _Lines) -> list[_Token]:
-    """Split ``text[start:]`` into tokens, stopping after the brace that closes the first graph."""
+    """Split ``text[start:]`` into tokens, stopping after the brace that closes the first graph.
+
+    Punctuation and edge operators are their own kind (``"{"``, ``"->"``), so the
+    parser tells them from a quoted ``"{"`` by kind alone.
+    """
     tokens: list[_Token] = []
     pos, depth, n = start, 0, len(text)
-    while pos < n:
-        if text[pos] == "#" and (pos == 0 or text[pos - 1] == "\n"):
-            end = text.find("\n", pos)
-            pos = n if end < 0 else end
-            continue
-        m = _TOKEN.match(text, pos)
-        if m is None:
+    match = _TOKEN.match
+    while True:
+        m = match(text, pos)
+        kind = m.lastgroup  # the pattern always matches, if only the empty string
+        if kind is None:
+            pos = m.end()
+            if pos >= n:
+                break
             if text.startswith("/*", pos):
                 raise error(codes.SYNTAX, "unterminated comment", lines.location(file, pos))
-            raise error(codes.SYNTAX, f"unexpected character {text[pos]!r}", lines.location(file, pos))
-        kind = m.lastgroup
-        assert kind is not None
-        if kind in ("ws", "comment"):
-            pos = m.end()
-            continue
-        if kind == "string":
-            body = _STRING_BODY.match(text, pos + 1)
-            if body is None:
+            if text[pos] == '"':
                 raise error(codes.SYNTAX, "unterminated string", lines.location(file, pos))
-            raw = text[pos + 1 : body.end() - 1]
-            tokens.append(_Token("string", _unescape(raw), pos))
-            pos = body.end()
-        elif kind == "html":
-            end = _html_end(text, pos, file, lines)
-            tokens.append(_Token("html", text[pos + 1 : end - 1], pos))
-            pos = end
-        else:
-            tokens.append(_Token(kind, m.group(), pos))
+            raise error(codes.SYNTAX, f"unexpected character {text[pos]!r}", lines.location(file, pos))
+        offset = m.start(kind)
+        if kind == "string":
+            token = _Token("string", _unescape(m.group(kind)[1:-1]), offset)
             pos = m.end()
-            if kind == "punct" and m.group() == "{":
+        elif kind == "html":
+            pos = _html_end(text, offset, file, lines)
+            token = _Token("html", text[offset + 1 : pos - 1], offset)
+        elif kind in ("punct", "edgeop"):
+            value = m.group(kind)
+            token = _Token(value, value, offset)
+            pos = m.end()
+        else:
+            token = _Token(kind, m.group(kind), offset)
+            pos = m.end()
+        tokens.append(token)
+        if len(token.text) > MAX_ID_LENGTH:
+            raise error(
+                codes.TOO_LARGE,
+                f"a quoted string or id of {len(token.text)} characters exceeds the limit of {MAX_ID_LENGTH}",
+                lines.location(file, offset),
+            )
+        if kind == "punct":
+            if token.text == "{":
                 depth += 1
-            elif kind == "punct" and m.group() == "}":
+            elif token.text == "}":
                 depth -= 1
                 if depth == 0:
                     break
-        if len(tokens[-1].text) > MAX_ID_LENGTH:
-            raise error(
-                codes.TOO_LARGE,
-                f"a quoted string or id of {len(tokens[-1].text)} characters exceeds the limit of {MAX_ID_LENGTH}",
-                lines.location(file, tokens[-1].offset),
-            )
     tokens.append(_Token("eof", "", pos))
     return tokens
 
@@ -159,19 +167,22 @@ class _Parser:
         self.i = 0
         self.file = file
         self.lines = lines
+        self.depth = 0
 
     # -- token helpers -------------------------------------------------
     def peek(self, ahead: int = 0) -> _Token:
+        if ahead == 0:
+            return self.tokens[self.i]  # take() never moves past the final eof token
         return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
 
     def take(self) -> _Token:
         tok = self.tokens[self.i]
-        self.i = min(self.i + 1, len(self.tokens) - 1)
+        if tok.kind != "eof":  # the final token; never move past it
+            self.i += 1
         return tok
 
     def at(self, text: str) -> bool:
-        tok = self.peek()
-        return tok.kind in ("punct", "edgeop") and tok.text == text
+        return self.tokens[self.i].kind == text
 
     def keyword(self, word: str) -> bool:
         tok = self.peek()
@@ -218,6 +229,7 @@ class _Parser:
         self.stmt_list(g, {}, None)
         end = self.expect("}")
         g.span = (start.offset, end.offset + 1)
+        g.end = self.loc(end)
         return g
 
     def stmt_list(self, g: DotGraph, node_defaults: dict[str, str], members: list[str] | None) -> None:
@@ -231,7 +243,7 @@ class _Parser:
 
     def stmt(self, g: DotGraph, node_defaults: dict[str, str], members: list[str] | None) -> None:
         tok = self.peek()
-        if tok.kind == "id" and tok.text.lower() in ("graph", "node", "edge") and self.peek(1).text == "[":
+        if tok.kind == "id" and tok.text.lower() in ("graph", "node", "edge") and self.peek(1).kind == "[":
             self.take()
             attrs = self.attr_lists()
             if tok.text.lower() == "node":
@@ -239,7 +251,7 @@ class _Parser:
             elif tok.text.lower() == "graph" and members is None:
                 g.attrs.update(attrs)
             return
-        if self.peek(1).kind == "punct" and self.peek(1).text == "=" and not self.at("{"):
+        if self.peek(1).kind == "=" and not self.at("{"):
             key = self.ident("an attribute name")
             self.take()
             value = self.ident("an attribute value")
@@ -288,10 +300,14 @@ class _Parser:
             self.take()
             if not self.at("{"):
                 name = self.ident("a subgraph name")
-        self.expect("{")
+        opening = self.expect("{")
+        if self.depth >= MAX_SUBGRAPH_DEPTH:
+            raise error(codes.TOO_LARGE, f"subgraphs nested deeper than {MAX_SUBGRAPH_DEPTH}", self.loc(opening))
+        self.depth += 1
         inner: list[str] = []
         self.stmt_list(g, node_defaults, inner)
         self.expect("}")
+        self.depth -= 1
         if name.startswith("cluster"):
             g.clusters.append((name, inner))
         if members is not None:

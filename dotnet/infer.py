@@ -117,8 +117,13 @@ def infer_graph(
     report: Report,
     bindings: Mapping[str, Dim] | None = None,
     trail: tuple[str, ...] = (),
+    partial: dict[str, Shape] | None = None,
 ) -> Analysis:
-    """Infer every node's shape; raise one :class:`SpecError` with all errors found."""
+    """Infer every node's shape; raise one :class:`SpecError` with all errors found.
+
+    ``partial``, when given, receives every shape inferred, even when errors follow
+    (``dotnet render`` draws them on a diagram that has errors).
+    """
     env = Env(graph, library, report, bindings or {}, trail)
     errors: list[Diagnostic] = []
     order = _topological_order(graph)
@@ -129,6 +134,8 @@ def infer_graph(
                 ops[node.id] = library.make_op(node, graph)
             except SpecError as exc:
                 errors.extend(d for d in exc.diagnostics if d not in errors)  # one bad --block, many calls
+    if partial is not None:
+        env.shapes = partial  # filled as the walk goes, kept even when errors follow
     shapes = env.shapes
     for node_id in order:
         node = graph.nodes[node_id]
@@ -150,9 +157,15 @@ def infer_graph(
     inputs = [n for n, v in graph.nodes.items() if isinstance(v, TensorNode) and not v.is_param and not graph.preds(n)]
     params = [n for n, v in graph.nodes.items() if isinstance(v, TensorNode) and v.is_param]
     outputs = [n for n in graph.nodes if not graph.succs(n) and n not in params and n not in inputs]
-    cell = find_cell(graph, inputs, report)
+    cell = find_cell(graph, inputs)
     if cell is not None:
         outputs = cell.new_states  # a cell's step yields every state it carries
+    if not outputs:
+        raise error(
+            codes.NO_OUTPUT,
+            f"digraph {graph.name!r} has no output: no node that an edge enters and none leaves{env.where()}",
+            graph.location,
+        )
     analysis = Analysis(graph, ops, shapes, order, inputs, outputs, params, env.constraints, cell=cell)
     analysis.constructor_symbols = _constructor_symbols(analysis)
     return analysis
@@ -243,7 +256,7 @@ def _tensor(node: TensorNode, inputs: list[Shape], preds: list[str], env: Env, e
 
 
 def _declared_shape(node: TensorNode, env: Env) -> Shape:
-    for d in node.label.dims:
+    for d in node.label.dims:  # in the order written, so the message quotes the right one
         size = env.value(d.size)
         value = size.constant_value()
         if value is not None and (value.denominator != 1 or value < 1):

@@ -167,17 +167,25 @@ def _matching_open(text: str) -> int:
     raise LabelError(f"unbalanced ']' in {quote(text)}")
 
 
+_ROLE_SEPARATORS = re.compile(r"[&,/\s、]+")
+_ASCII_ROLE_WORDS = {k: role for role, keys in _ROLE_WORDS.items() for k in keys if k.isascii()}
+"""An English role word must be a whole word: ``in`` is a role, ``input_size`` is not."""
+_OTHER_ROLE_WORDS = [(k, role) for role, keys in _ROLE_WORDS.items() for k in keys if not k.isascii()]
+"""A Chinese role word may be part of one: ``短期历史`` holds ``历史``."""
+
+
 def _roles(title: str, role_text: str) -> frozenset[str]:
-    words = [w.lower() for w in re.split(r"[&,/\s、]+", f"{role_text} {title}") if w]
-    found = set()
-    for role, keys in _ROLE_WORDS.items():
-        if any(w == k or (not k.isascii() and k in w) for w in words for k in keys):
-            found.add(role)
+    words = [w.lower() for w in _ROLE_SEPARATORS.split(f"{role_text} {title}") if w]
+    found = {_ASCII_ROLE_WORDS[w] for w in words if w in _ASCII_ROLE_WORDS}
+    found.update(role for k, role in _OTHER_ROLE_WORDS if any(k in w for w in words))
     return frozenset(found)
 
 
+_AXIS_DIM = re.compile(r"\s*(\w+)\s*=(.*)", re.DOTALL)
+
+
 def _parse_axis_dim(part: str) -> AxisDim:
-    m = re.fullmatch(r"\s*(\w+)\s*=(.*)", part, re.DOTALL)
+    m = _AXIS_DIM.fullmatch(part)
     axis = None
     expr_text = part
     if m:
@@ -192,8 +200,13 @@ def _parse_axis_dim(part: str) -> AxisDim:
     return AxisDim(axis, size, " ".join(text.split()))
 
 
+_BRACKETS = re.compile(r"[()\[\]]")
+
+
 def _split_args(body: str, whole: str) -> list[str]:
     """Split on commas that are not inside brackets."""
+    if _BRACKETS.search(body) is None:  # the common case: nothing nested, so every comma splits
+        return _checked_parts(body.split(","), whole)
     parts, depth, current = [], 0, []
     for ch in body:
         if ch in "([":
@@ -210,6 +223,11 @@ def _split_args(body: str, whole: str) -> list[str]:
     if depth != 0:
         raise LabelError(f"unbalanced brackets in {quote(whole)}")
     parts.append("".join(current))
+    return _checked_parts(parts, whole)
+
+
+def _checked_parts(parts: list[str], whole: str) -> list[str]:
+    """No parts for an empty body; an error for an empty part among others."""
     if len(parts) == 1 and not parts[0].strip():
         return []
     if any(not p.strip() for p in parts):
@@ -274,11 +292,14 @@ def _formula(text: str) -> FormulaLabel:
         raise LabelError(f"{quote(text)} is neither an op call nor a formula: {exc}") from None
 
 
+_KEYWORD_ARG = re.compile(r"\s*([A-Za-z_]\w*)\s*=(.*)", re.DOTALL)
+
+
 def _parse_args(args: str, whole: str) -> tuple[tuple[ArgValue, ...], tuple[tuple[str, ArgValue], ...]]:
     positional: list[ArgValue] = []
     keywords: list[tuple[str, ArgValue]] = []
     for part in _split_args(args[1:-1], whole):
-        m = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*=(.*)", part, re.DOTALL)
+        m = _KEYWORD_ARG.fullmatch(part)
         if m:
             key = m.group(1)
             if any(k == key for k, _ in keywords):

@@ -71,7 +71,9 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
                 "forward_signature": signature("forward", forward_params, returns),
                 "returns": ", ".join(p.name for p in plan.outputs),
                 "parameter_tuple": _tuple([f"self.{p.attr}" for p in plan.parameters], 8 + len("for weight in ")),
-                "scan_lines": [line for raw in (plan.scan.lines if plan.scan else []) for line in code_lines(raw, body)],
+                "scan_lines": [
+                    line for raw in (plan.scan.lines if plan.scan else []) for line in code_lines(raw, body)
+                ],
             }
         )
     template = _environment().get_template("module.py.jinja")

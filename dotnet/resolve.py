@@ -64,6 +64,10 @@ class Library:
         sibling = read_source(path, display)
         return sibling.graph_named(name)
 
+    def read_graphs(self) -> list[DotGraph]:
+        """Every raw digraph read so far: the source's own, then the sibling files used."""
+        return list(self.source.graphs) + [g for g in self._siblings_read.values() if g is not None]
+
     def sibling_names(self) -> list[str]:
         """Blocks defined beside the source: each ``NAME.dot`` that holds a digraph ``NAME``."""
         folder = self.source.path.parent

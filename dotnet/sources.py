@@ -23,6 +23,8 @@ class Source:
     """The path as the user wrote it; diagnostics name the file this way."""
     graphs: list[DotGraph]
     is_document: bool
+    text: str = ""
+    """The decoded text the graphs were read from (their spans index into it)."""
 
     def graph_named(self, name: str) -> DotGraph | None:
         return next((g for g in self.graphs if g.name == name), None)
@@ -54,7 +56,7 @@ def read_source(path: str | Path, display: str | None = None) -> Source:
                 g.location,
             )
         seen[g.name] = g
-    return Source(path, display, graphs, is_document)
+    return Source(path, display, graphs, is_document, text)
 
 
 def decode(data: bytes, display: str) -> str:

@@ -16,6 +16,7 @@ from fractions import Fraction
 MAX_EXPR_DEPTH = 32
 """Deepest nesting of parentheses accepted in a dimension expression."""
 
+_ONE = Fraction(1)
 Monomial = tuple[str, ...]  # sorted symbol names, repeated for powers; () is the constant term
 
 
@@ -36,7 +37,7 @@ class Dim:
 
     @staticmethod
     def sym(name: str) -> Dim:
-        return Dim._from({(name,): Fraction(1)})
+        return Dim((((name,), _ONE),))  # what _from builds, without its sorting: there is one term
 
     @staticmethod
     def _from(terms: Mapping[Monomial, Fraction]) -> Dim:
@@ -206,8 +207,15 @@ _EXPR_TOKEN = re.compile(r"\s*(?:(?P<num>\d+)|(?P<sym>[A-Za-z_][A-Za-z_0-9]*)|(?
 SYMBOL_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
 
 
+_SIMPLE_DIM = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z_0-9]*))\s*\Z")
+"""A lone number or symbol: most dims are one, and they skip the general parser."""
+
+
 def parse_dim(text: str) -> Dim:
     """Parse ``BlockW/2``, ``NLayers-1``, ``(A+B)*2`` ...; raise :class:`ExprError` if malformed."""
+    simple = _SIMPLE_DIM.match(text)
+    if simple:
+        return Dim.const(int(simple[1])) if simple[1] else Dim.sym(simple[2])
     tokens: list[tuple[str, str]] = []
     pos = 0
     stripped = text.rstrip()

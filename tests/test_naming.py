@@ -17,7 +17,14 @@ def test_module_attribute_list_is_complete():
 
 @pytest.mark.parametrize(
     ("text", "name"),
-    [("featmap_e1", "featmap_e1"), ("σ", "sigma"), ("W[f]", "W_f"), ("H[t-1]", "H_t_1"), ("1x1", "n1x1"), ("输入", "node")],
+    [
+        ("featmap_e1", "featmap_e1"),
+        ("σ", "sigma"),
+        ("W[f]", "W_f"),
+        ("H[t-1]", "H_t_1"),
+        ("1x1", "n1x1"),
+        ("输入", "node"),
+    ],
 )
 def test_identifier(text, name):
     assert identifier(text) == name

@@ -82,7 +82,7 @@ class RNNCell(nn.Module):
 
 
 class NLPRNN(nn.Module):
-    """Model NLPRNN, drawn in NLPRNN.dot:8.
+    """Model NLPRNN, drawn in NLPRNN.dot:9.
 
     Shapes, in PyTorch layout:
         inp: (BatchSize, SeqLen) (integer ids)
@@ -101,9 +101,9 @@ class NLPRNN(nn.Module):
         n_layers: int = 1,
     ) -> None:
         super().__init__()
-        # emb: Embedding[VocabSize, NHidden] (NLPRNN.dot:20)
+        # emb: Embedding[VocabSize, NHidden] (NLPRNN.dot:21)
         self.emb = nn.Embedding(vocab_size, n_hidden)
-        # rnn: RNNCell x NLayers[NHidden, NHidden] (NLPRNN.dot:22)
+        # rnn: RNNCell x NLayers[NHidden, NHidden] (NLPRNN.dot:23)
         self.rnn = nn.ModuleList(
             RNNCell(n_in=n_hidden, n_out=n_hidden) for _ in range(n_layers)
         )

@@ -1,0 +1,378 @@
+"""Review warnings: what a reviewer of a diagram would point out, though it compiles.
+
+The checks read the raw digraph (labels parsed one by one, a bad label skipped), so
+they still speak when the shape pass fails:
+
+- ``isolated-node``: a node with no edge at all (a tensor a formula names is exempt:
+  the formula's own warning covers it).
+- ``cell-name``: a cell named LSTM that has the gates of a GRU, or the other way round.
+- ``activation-range``: an activation fed by one that already bounded its input, so a
+  declared output can never reach part of its range (ReLU then Tanh: [0, 1)).
+- ``missing-softmax``: an output called probabilities (概率, probabilit*) with no
+  softmax or sigmoid before it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from dotnet import codes
+from dotnet.diagnostics import Diagnostic, SpecError
+from dotnet.dotparse import DotGraph
+from dotnet.frontend import TENSOR_NODE_SHAPES
+from dotnet.ir import Graph, TensorNode
+from dotnet.labels import (
+    FormulaLabel,
+    LabelError,
+    OpCall,
+    TensorLabel,
+    normalize,
+    parse_op_label,
+    parse_tensor_label,
+)
+
+if TYPE_CHECKING:
+    from dotnet.resolve import Library
+
+_STATE_INPUT = re.compile(r"\w+\[t-1\]")
+_LSTM_GATES = ("遗忘门", "forget")
+_GRU_GATES = ("更新门", "复位门", "重置门", "update", "reset")
+_PROBABILITY = re.compile(r"概率|probabilit", re.IGNORECASE)
+_PASS_THROUGH = frozenset({"maxpool2d", "avgpool2d", "adaptiveavgpool2d", "upsample", "flatten"})
+"""Ops whose outputs lie in the range of their inputs."""
+_KEEPS_PROBABILITIES = _PASS_THROUGH | {"dropout"}
+
+
+@dataclass(frozen=True)
+class Range:
+    """An interval of values a tensor can hold, and what narrowed it, if anything did."""
+
+    lo: float
+    hi: float
+    lo_closed: bool = False
+    hi_closed: bool = False
+    cause: str | None = None
+
+    def text(self) -> str:
+        return f"{'[' if self.lo_closed else '('}{_num(self.lo)}, {_num(self.hi)}{']' if self.hi_closed else ')'}"
+
+    def narrower_than(self, other: Range) -> bool:
+        return (self.lo, not self.lo_closed) > (other.lo, not other.lo_closed) or (self.hi, self.hi_closed) < (
+            other.hi,
+            other.hi_closed,
+        )
+
+
+ANY = Range(-math.inf, math.inf)
+
+
+def _num(x: float) -> str:
+    return "inf" if x == math.inf else "-inf" if x == -math.inf else f"{x:g}"
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x)) if x > -700 else 0.0  # exp(700) is near float's limit
+
+
+_ACTIVATIONS = {
+    "relu": ("Relu", lambda x: max(x, 0.0)),
+    "tanh": ("Tanh", math.tanh),
+    "sigmoid": ("Sigmoid", _sigmoid),
+    "σ": ("Sigmoid", _sigmoid),
+}
+"""Bounded, monotone activations by lower-case op name: the name in messages, the function."""
+
+
+def _apply(name: str, r: Range) -> Range:
+    """The range of activation ``name`` over inputs in ``r`` (all are monotone)."""
+    f = _ACTIVATIONS[name][1]
+    lo, hi = f(r.lo), f(r.hi)
+    # a value reached at a finite closed end stays reached; a limit at infinity is not
+    lo_closed = (r.lo_closed and math.isfinite(r.lo)) or (name == "relu" and r.lo < 0)
+    hi_closed = r.hi_closed and math.isfinite(r.hi)
+    if name == "relu" and r.hi <= 0:
+        hi_closed = True
+    return Range(lo, hi, lo_closed, hi_closed, r.cause)
+
+
+@dataclass
+class GraphView:
+    """A raw digraph with every label parsed that parses."""
+
+    dot: DotGraph
+    tensors: dict[str, TensorLabel]
+    ops: dict[str, OpCall | FormulaLabel]
+    preds: dict[str, list[str]]
+    succs: dict[str, list[str]]
+
+    @staticmethod
+    def of(dot: DotGraph, graph: Graph | None = None) -> GraphView:
+        """The view of ``dot``; ``graph``, its IR where it was built, spares parsing the labels again."""
+        tensors: dict[str, TensorLabel] = {}
+        ops: dict[str, OpCall | FormulaLabel] = {}
+        if graph is not None:
+            for node in graph.nodes.values():
+                if isinstance(node, TensorNode):
+                    tensors[node.id] = node.label
+                else:
+                    ops[node.id] = node.call
+        else:
+            for raw in dot.nodes.values():
+                label = raw.attrs.get("label", raw.id)
+                try:
+                    if raw.attrs.get("shape", "").lower() in TENSOR_NODE_SHAPES:
+                        tensors[raw.id] = parse_tensor_label(label)
+                    else:
+                        ops[raw.id] = parse_op_label(label)
+                except LabelError:
+                    continue
+        preds: dict[str, list[str]] = {n: [] for n in dot.nodes}
+        succs: dict[str, list[str]] = {n: [] for n in dot.nodes}
+        for e in dot.edges:
+            preds[e.dst].append(e.src)
+            succs[e.src].append(e.dst)
+        return GraphView(dot, tensors, ops, preds, succs)
+
+    def op_name(self, node_id: str) -> str | None:
+        call = self.ops.get(node_id)
+        return call.name.lower() if isinstance(call, OpCall) else None
+
+    def inputs(self) -> list[str]:
+        """Tensor nodes, not parameters, that nothing flows into: the graph's inputs, in file order."""
+        return [n for n, t in self.tensors.items() if not self.preds[n] and "param" not in t.roles]
+
+    def outputs(self) -> list[str]:
+        """Tensor nodes that something flows into and nothing leaves."""
+        return [n for n, t in self.tensors.items() if self.preds[n] and not self.succs[n] and "param" not in t.roles]
+
+    def primary_output(self) -> str | None:
+        outputs = self.outputs()
+        tagged = [o for o in outputs if "output" in self.tensors[o].roles]
+        return outputs[0] if len(outputs) == 1 else tagged[0] if len(tagged) == 1 else None
+
+
+def _title(label: TensorLabel) -> str:
+    return label.title + (f"({label.role_text})" if label.role_text else "")
+
+
+class Linter:
+    """Runs the review checks over the digraphs of one library."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self._block_ranges: dict[str, Range | None] = {}
+        """The output range of each block called, by block name (None: unknown or in progress)."""
+
+    def view(self, dot: DotGraph) -> GraphView:
+        """``dot`` with its labels parsed, taken from the library's IR when that was built."""
+        try:
+            graph = self.library.graph(dot.name) if self.library.dot_graph(dot.name) is dot else None
+        except SpecError:
+            graph = None  # a label does not parse: each is parsed on its own below
+        return GraphView.of(dot, graph)
+
+    def lint(self, dot: DotGraph) -> list[Diagnostic]:
+        """Every review warning for one digraph, in source order."""
+        view = self.view(dot)
+        found = self._isolated(view) + self._cell_name(view) + self._activation_range(view) + self._softmax(view)
+        return sorted(found, key=lambda d: (d.location.line, d.location.col) if d.location else (0, 0))
+
+    # -- isolated-node ---------------------------------------------------
+    def _isolated(self, view: GraphView) -> list[Diagnostic]:
+        # every op label's text, parsed or not: a formula that fails to parse still names its tensors
+        formulas = [
+            _layout_free(n.attrs.get("label", n.id)) for n in view.dot.nodes.values() if n.id not in view.tensors
+        ]
+        found = []
+        for node in view.dot.nodes.values():
+            if view.preds[node.id] or view.succs[node.id]:
+                continue
+            tensor = view.tensors.get(node.id)
+            if tensor and tensor.title and any(_mentions(f, tensor.title) for f in formulas):
+                continue
+            found.append(
+                _warn(
+                    codes.ISOLATED_NODE,
+                    f"node {node.id!r} is connected to nothing: no edge enters or leaves it",
+                    view,
+                    node.id,
+                )
+            )
+        return found
+
+    # -- cell-name -------------------------------------------------------
+    def _cell_name(self, view: GraphView) -> list[Diagnostic]:
+        states = [t.title for n, t in view.tensors.items() if _STATE_INPUT.fullmatch(t.title) and not view.preds[n]]
+        if not states:
+            return []
+        gates = [(_title(t), f"{t.title} {t.role_text}".lower()) for t in view.tensors.values()]
+        lstm = [f"gate {title}" for title, words in gates if any(g in words for g in _LSTM_GATES)]
+        gru = [f"gate {title}" for title, words in gates if any(g in words for g in _GRU_GATES)]
+        if len(states) >= 2:
+            lstm.insert(0, f"two state inputs {' and '.join(states)}")
+        name = view.dot.name.lower()
+        claims, evidence, kind = (
+            ("an LSTM", gru, "a GRU")
+            if "lstm" in name and gru and not lstm
+            else ("a GRU", lstm, "an LSTM")
+            if "gru" in name and lstm and not gru
+            else ("", [], "")
+        )
+        if not claims:
+            return []
+        message = f"digraph {view.dot.name!r} is named like {claims} but computes {kind}: {', '.join(evidence)}"
+        return [Diagnostic("warning", codes.CELL_NAME, message, view.dot.location)]
+
+    # -- activation-range --------------------------------------------------
+    def _activation_range(self, view: GraphView) -> list[Diagnostic]:
+        ranges = self._ranges_of(view)
+        found = []
+        for out in view.outputs():
+            last = _walk_back(view, out, _PASS_THROUGH)
+            name = view.op_name(last) if last else None
+            if last is None or name not in _ACTIVATIONS or len(view.preds[last]) != 1:
+                continue
+            given = ranges.get(view.preds[last][0], ANY)
+            natural, actual = _apply(name, ANY), _apply(name, given)
+            if given.cause and actual.narrower_than(natural):
+                found.append(
+                    _warn(
+                        codes.ACTIVATION_RANGE,
+                        f"node {last!r}: {_ACTIVATIONS[name][0]} follows {given.cause}, so output {out!r} "
+                        f"lies in {actual.text()}, not in {natural.text()}",
+                        view,
+                        last,
+                    )
+                )
+        return found
+
+    def _ranges_of(self, view: GraphView) -> dict[str, Range]:
+        """The value range of every node's output, in topological order (nodes on cycles get none)."""
+        ranges: dict[str, Range] = {}
+        waiting = {n: len(p) for n, p in view.preds.items()}
+        ready = [n for n, k in waiting.items() if k == 0]
+        while ready:
+            node = ready.pop()
+            ranges[node] = self._range_at(view, node, [ranges[p] for p in view.preds[node]])
+            for s in view.succs[node]:
+                waiting[s] -= 1
+                if waiting[s] == 0:
+                    ready.append(s)
+        return ranges
+
+    def _range_at(self, view: GraphView, node: str, inputs: list[Range]) -> Range:
+        if node in view.tensors:
+            return inputs[0] if len(inputs) == 1 else ANY
+        name = view.op_name(node)
+        if name is None or not inputs:
+            return ANY
+        if name in _ACTIVATIONS and len(inputs) == 1:
+            out = _apply(name, inputs[0])
+            return out if out.cause else replace(out, cause=f"the {_ACTIVATIONS[name][0]} {node!r}")
+        if name in _PASS_THROUGH or name == "concat":
+            return Range(
+                min(r.lo for r in inputs),
+                max(r.hi for r in inputs),
+                all(r.lo_closed for r in inputs),
+                all(r.hi_closed for r in inputs),
+                next((r.cause for r in inputs if r.cause), None),
+            )
+        block = self._block_output_range(view, node)
+        return block or ANY
+
+    def _block_output_range(self, view: GraphView, node: str) -> Range | None:
+        call = view.ops[node]
+        assert isinstance(call, OpCall)
+        try:
+            callee = self.library.block_name(call.name)
+            dot = self.library.dot_graph(callee) if callee else None
+        except SpecError:
+            return None
+        if callee is None or dot is None:
+            return None
+        if callee not in self._block_ranges:
+            self._block_ranges[callee] = None  # a block that calls itself gets no range
+            inner = self.view(dot)
+            out = inner.primary_output()
+            self._block_ranges[callee] = self._ranges_of(inner).get(out) if out else None
+        inner_range = self._block_ranges[callee]
+        if inner_range is None or inner_range.cause is None:
+            return None
+        return replace(inner_range, cause=f"{inner_range.cause} at the end of block {callee} (called by {node!r})")
+
+    # -- missing-softmax ---------------------------------------------------
+    def _softmax(self, view: GraphView) -> list[Diagnostic]:
+        found = []
+        for out in view.outputs():
+            label = view.tensors[out]
+            if not _PROBABILITY.search(f"{label.title} {label.role_text}"):
+                continue
+            last = _walk_back(view, out, _KEEPS_PROBABILITIES)
+            if last is not None and self._yields_probabilities(view, last, set()):
+                continue
+            source = f": {last!r} yields logits" if last else ""
+            found.append(
+                _warn(
+                    codes.MISSING_SOFTMAX,
+                    f"node {out!r}: output {_title(label)!r} is called probabilities, "
+                    f"but no Softmax or Sigmoid is drawn before it{source}",
+                    view,
+                    out,
+                )
+            )
+        return found
+
+    def _yields_probabilities(self, view: GraphView, node: str, seen: set[str]) -> bool:
+        call = view.ops.get(node)
+        if isinstance(call, FormulaLabel):
+            return bool(re.match(r"\s*(softmax|σ|sigmoid)\s*\(", call.text, re.IGNORECASE))
+        if call is None:
+            return False
+        if call.name.lower() in ("softmax", "sigmoid", "σ"):
+            return True
+        try:
+            callee = self.library.block_name(call.name)
+            dot = self.library.dot_graph(callee) if callee else None
+        except SpecError:
+            return False
+        if callee is None or dot is None or callee in seen:
+            return False
+        inner = self.view(dot)
+        out = inner.primary_output()
+        last = _walk_back(inner, out, _KEEPS_PROBABILITIES) if out else None
+        return last is not None and self._yields_probabilities(inner, last, seen | {callee})
+
+
+def _walk_back(view: GraphView, node: str, through: frozenset[str]) -> str | None:
+    """The op node that computes ``node``'s value, looking through tensor nodes and ``through`` ops."""
+    seen: set[str] = set()
+    current = node
+    while current not in seen:
+        seen.add(current)
+        preds = view.preds[current]
+        if len(preds) != 1:
+            return None
+        current = preds[0]
+        if current in view.ops and view.op_name(current) not in through:
+            return current
+        if current not in view.ops and current not in view.tensors:
+            return None  # its label did not parse
+    return None
+
+
+def _layout_free(label: str) -> str:
+    try:
+        return normalize(label)
+    except LabelError:  # too long to be a label
+        return ""
+
+
+def _mentions(formula: str, name: str) -> bool:
+    return re.search(rf"(?<![\w\]]){re.escape(name)}(?![\w\[])", formula) is not None
+
+
+def _warn(code: str, message: str, view: GraphView, node: str) -> Diagnostic:
+    return Diagnostic("warning", code, message, view.dot.nodes[node].location, node)

@@ -1,0 +1,203 @@
+"""``dotnet render``: draw a spec with Graphviz, every edge labelled with its inferred shape.
+
+The picture is built with pydot from the raw digraph (so a spec with errors is still
+drawn) and laid out by Graphviz's ``dot`` program. A call of a block is drawn as a
+cluster holding the block's own nodes; edges inside it carry the block's symbolic
+shapes. Nodes with errors are red, nodes with warnings amber; hovering one in the
+SVG shows the messages.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pydot
+
+from dotnet import codes
+from dotnet.checker import check_source
+from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
+from dotnet.dotparse import DotGraph
+from dotnet.frontend import TENSOR_NODE_SHAPES
+from dotnet.infer import infer_graph
+from dotnet.labels import LabelError, OpCall, normalize, parse_op_label
+from dotnet.lint import GraphView
+from dotnet.resolve import Library
+from dotnet.shape import Shape, diagram_text
+from dotnet.silence import graph_at
+from dotnet.sources import choose_graph, read_source
+
+FORMATS = ("svg", "png")
+MAX_BLOCK_DEPTH = 4
+"""Deepest nesting of block clusters drawn; deeper calls are drawn as plain nodes."""
+INSTALL_HINT = (
+    "Graphviz's 'dot' program is not installed; dotnet render needs it. "
+    "Install it with 'apt-get install graphviz' (Debian, Ubuntu), 'brew install graphviz' (macOS) "
+    "or see https://graphviz.org/download/"
+)
+_STYLE = {
+    "error": {"color": "#c0392b", "fillcolor": "#f9d6d2", "penwidth": "2.5"},
+    "warning": {"color": "#b9770e", "fillcolor": "#fdebd0", "penwidth": "2"},
+}
+
+
+@dataclass
+class _Drawing:
+    """The pydot graph being built, and the diagnostics to mark on it."""
+
+    dot: pydot.Dot
+    library: Library
+    marks: dict[tuple[str, int, int], list[Diagnostic]]
+    counter: int = 0
+    drawn: list[DotGraph] = field(default_factory=list)
+
+    def new_id(self) -> str:
+        self.counter += 1
+        return f"n{self.counter}"
+
+
+def render_spec(spec: Path, out: Path, graph: str | None, blocks: dict[str, str]) -> list[Diagnostic]:
+    """Draw ``spec`` to ``out`` (``.svg`` or ``.png``); returns the diagnostics of the graphs drawn."""
+    fmt = out.suffix.lower().lstrip(".")
+    executable = shutil.which("dot")
+    if executable is None:
+        raise error(codes.GRAPHVIZ_MISSING, INSTALL_HINT)
+    library = Library(read_source(spec), blocks, Report())
+    chosen = choose_graph(library.source, graph, library.callees())
+    diagnostics = check_source(spec, blocks)
+    marks: dict[tuple[str, int, int], list[Diagnostic]] = {}
+    for d in diagnostics:
+        if d.node is not None and d.location is not None and d.severity != "note":
+            marks.setdefault((d.location.file, d.location.line, d.location.col), []).append(d)
+    drawing = _Drawing(pydot.Dot("G", graph_type="digraph"), library, marks)  # any name: ids are ours
+    rankdir = chosen.attrs.get("rankdir", "TB").upper()
+    drawing.dot.set("rankdir", rankdir if rankdir in ("TB", "BT", "LR", "RL") else "TB")
+    drawing.dot.set_node_defaults(fontname="sans-serif", fontsize="11")
+    drawing.dot.set_edge_defaults(fontname="monospace", fontsize="9")
+    _draw_graph(drawing, drawing.dot, chosen, (chosen.name,))
+    try:
+        proc = subprocess.run(
+            [executable, f"-T{fmt}", "-o", str(out)],
+            input=drawing.dot.to_string().encode("utf-8"),
+            capture_output=True,
+            timeout=300,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise error(codes.IO_ERROR, f"Graphviz's dot failed: {exc}", Location(str(out), 1)) from None
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise error(codes.IO_ERROR, f"Graphviz's dot failed: {message[-1] if message else proc.returncode}")
+    return [d for d in diagnostics if graph_at(drawing.drawn, d.location) is not None]
+
+
+def _shapes(library: Library, dot: DotGraph) -> dict[str, Shape]:
+    """The shapes the pass could infer, up to the first errors."""
+    shapes: dict[str, Shape] = {}
+    try:
+        infer_graph(library.graph(dot.name), library, Report(), partial=shapes)
+    except SpecError:
+        pass  # drawn anyway: the errors are marked on the nodes
+    return shapes
+
+
+def _draw_graph(
+    drawing: _Drawing, target: pydot.Dot | pydot.Subgraph, dot: DotGraph, chain: tuple[str, ...]
+) -> dict[str, str]:
+    """Add ``dot``'s nodes and edges to ``target``; calls of blocks become clusters.
+
+    Returns the drawn id of each node drawn as a node (block calls are not).
+    """
+    shapes = _shapes(drawing.library, dot)
+    drawing.drawn.append(dot)
+    ids: dict[str, str] = {}
+    ports: dict[str, tuple[list[str], str]] = {}
+    for node in dot.nodes.values():
+        callee = _callee(drawing, node.attrs, chain)
+        if callee is not None:
+            cluster = pydot.Subgraph(f"cluster_{drawing.new_id()}")
+            cluster.set("label", _escape(f"{node.id}: {_text(node.attrs.get('label', node.id))}"))
+            cluster.set("style", "rounded,dashed")
+            cluster.set("color", "#5d6d7e")
+            found = _draw_block(drawing, cluster, callee, chain + (callee,))
+            if found is not None:
+                target.add_subgraph(cluster)
+                ports[node.id] = found
+                continue
+        ids[node.id] = drawing.new_id()
+        target.add_node(_node(drawing, ids[node.id], node.attrs, node.id, node.location))
+    inputs_used: dict[str, int] = {}
+    for e in dot.edges:
+        label = diagram_text(shapes[e.src]) if e.src in shapes else ""
+        src = ports[e.src][1] if e.src in ports else ids[e.src]
+        if e.dst in ports:
+            k = inputs_used.get(e.dst, 0)
+            inputs_used[e.dst] = k + 1
+            entries = ports[e.dst][0]
+            dst = entries[min(k, len(entries) - 1)]
+        else:
+            dst = ids[e.dst]
+        target.add_edge(pydot.Edge(src, dst, label=_escape(label)))
+    return ids
+
+
+def _draw_block(
+    drawing: _Drawing, cluster: pydot.Subgraph, callee: str, chain: tuple[str, ...]
+) -> tuple[list[str], str] | None:
+    """Draw block ``callee`` inside ``cluster``; the drawn ids of its inputs and its output.
+
+    None when the block has no clear inputs and output to connect the caller's edges to.
+    """
+    inner = drawing.library.dot_graph(callee)
+    assert inner is not None
+    view = GraphView.of(inner)
+    inputs, output = view.inputs(), view.primary_output()
+    if not inputs or output is None:
+        return None
+    ids = _draw_graph(drawing, cluster, inner, chain)
+    if output not in ids or any(i not in ids for i in inputs):
+        return None
+    return [ids[i] for i in inputs], ids[output]
+
+
+def _callee(drawing: _Drawing, attrs: dict[str, str], chain: tuple[str, ...]) -> str | None:
+    """The block an op node calls, when it is one to draw as a cluster."""
+    if attrs.get("shape", "").lower() in TENSOR_NODE_SHAPES or len(chain) > MAX_BLOCK_DEPTH:
+        return None
+    try:
+        call = parse_op_label(attrs.get("label", ""))
+        callee = drawing.library.block_name(call.name) if isinstance(call, OpCall) else None
+        found = callee is not None and drawing.library.dot_graph(callee) is not None
+    except (LabelError, SpecError):
+        return None
+    return callee if found and callee not in chain else None
+
+
+def _node(drawing: _Drawing, name: str, attrs: dict[str, str], node_id: str, location: Location) -> pydot.Node:
+    label = _text(attrs.get("label", node_id))
+    tensor = attrs.get("shape", "").lower() in TENSOR_NODE_SHAPES
+    style = {"shape": "box", "style": "rounded,filled" if tensor else "filled"}
+    style["fillcolor"] = "#ffffff" if tensor else "#d6e4f0"
+    found = drawing.marks.get((location.file, location.line, location.col), [])
+    tooltip = node_id
+    if found:
+        worst = "error" if any(d.severity == "error" for d in found) else "warning"
+        style.update(_STYLE[worst])
+        label += "\n" + ", ".join(dict.fromkeys(f"{d.severity}: {d.code}" for d in found))
+        tooltip = "\n".join(d.format_text() for d in found)
+    return pydot.Node(name, label=_escape(label), tooltip=_escape(tooltip), **style)
+
+
+def _text(label: str) -> str:
+    """A label with its layout escapes turned into line breaks, tidied, never over-long."""
+    try:
+        lines = [normalize(part) for part in label.replace("\\n", "\n").split("\n")]
+    except LabelError:
+        return label[:200] + "..."
+    return "\n".join(line for line in lines if line)
+
+
+def _escape(text: str) -> str:
+    """Text as a DOT string body: backslashes kept literal, line breaks as ``\\n``."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
