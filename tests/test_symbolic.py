@@ -34,7 +34,7 @@ def test_parse(text, expected):
         ("a +", "'a +' ends too early"),
         ("x / y", "cannot divide by the symbolic size y"),
         ("1.5", "unexpected '.' in '1.5'"),
-        ("__import__('os')", "unexpected \"'\" in \"__import__('os')\""),
+        ("__import__('os')", 'unexpected "\'" in "__import__(\'os\')"'),
         ("(" * 40 + "1" + ")" * 40, "parentheses nested deeper than 32"),
         ("4 / 0", "division by zero"),
     ],
