@@ -19,9 +19,6 @@ class _Activation(Op):
     def module(self, w: CodeWriter) -> str:
         return f"nn.{self.torch_module}()"
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"self.{attr}({args[0]})"
-
 
 @register("Relu")
 class Relu(_Activation):
@@ -62,6 +59,3 @@ class Softmax(Op):
 
     def module(self, w: CodeWriter) -> str:
         return f"nn.Softmax(dim={self.dim})"
-
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"self.{attr}({args[0]})"

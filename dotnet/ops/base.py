@@ -92,9 +92,12 @@ class Op(ABC):
         """The submodule of ``OP x N``: ``count`` copies of ``expr``, each with its own weights."""
         return f"nn.Sequential(*({expr} for _ in range({count})))"
 
-    @abstractmethod
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        """Forward expression over the input variable names; ``attr`` is the submodule's name."""
+        """Forward expression over the input variable names; ``attr`` is the submodule's name.
+
+        By default the node's submodule is called on its inputs; ops without one override this.
+        """
+        return f"self.{attr}({', '.join(args)})"
 
     # -- helpers for subclasses ----------------------------------------
     def arg_error(self, message: str) -> SpecError:

@@ -40,9 +40,6 @@ class Linear(Op):
         assert self.features_in is not None and self.features_out is not None
         return f"nn.Linear({w.dim(self.features_in)}, {w.dim(self.features_out)})"
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"self.{attr}({args[0]})"
-
 
 @register("Embedding")
 class Embedding(Op):
@@ -80,6 +77,3 @@ class Embedding(Op):
     def module(self, w: CodeWriter) -> str:
         assert self.vocab is not None and self.width is not None
         return f"nn.Embedding({w.dim(self.vocab)}, {w.dim(self.width)})"
-
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"self.{attr}({args[0]})"

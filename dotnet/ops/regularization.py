@@ -27,6 +27,3 @@ class Dropout(Op):
 
     def module(self, w: CodeWriter) -> str:
         return f"nn.Dropout(p={self.rate!r})"
-
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"self.{attr}({args[0]})"

@@ -95,9 +95,6 @@ class Conv2D(Op):
             args.append(f"padding={self.padding}")
         return f"nn.Conv2d({', '.join(args)})"
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"self.{attr}({args[0]})"
-
 
 class _Pool2D(Op):
     """A sliding-window pooling: ``[K=3, S=2, P=1]`` or ``(3, 2, 1)``; the stride defaults to K."""
@@ -130,9 +127,6 @@ class _Pool2D(Op):
         if self.padding:
             args.append(f"padding={self.padding}")
         return f"nn.{self.torch_module}({', '.join(args)})"
-
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"self.{attr}({args[0]})"
 
 
 @register("MaxPool2D", "MaxPool")
@@ -173,9 +167,6 @@ class AdaptiveAvgPool2D(Op):
     def module(self, w: CodeWriter) -> str:
         return f"nn.AdaptiveAvgPool2d(({self.height}, {self.width}))"
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"self.{attr}({args[0]})"
-
 
 @register("UpSample")
 class UpSample(Op):
@@ -201,9 +192,6 @@ class UpSample(Op):
 
     def module(self, w: CodeWriter) -> str:
         return f"nn.Upsample(scale_factor={self.factor})"
-
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"self.{attr}({args[0]})"
 
 
 @register("BatchNorm", "BatchNorm2D", "BatchNorm1D", "BN")
@@ -240,6 +228,3 @@ class BatchNorm(Op):
         assert self.channels is not None
         kind = "BatchNorm2d" if self.rank == 4 else "BatchNorm1d"
         return f"nn.{kind}({w.dim(self.channels)})"
-
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"self.{attr}({args[0]})"

@@ -23,9 +23,6 @@ class Flatten(Op):
     def module(self, w: CodeWriter) -> str:
         return "nn.Flatten()"
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"self.{attr}({args[0]})"
-
 
 @register("Concat", "Cat", "Concatenate")
 class Concat(Op):
