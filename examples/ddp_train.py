@@ -13,6 +13,7 @@ ranks stay identical. At the end every rank checks that its parameters equal ran
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
 import sys
@@ -86,6 +87,12 @@ def main() -> None:
         (args.report / f"rank{rank}.json").write_text(json.dumps(result), encoding="utf-8")
     first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
     print(f"rank {rank}/{world}: loss {first:.3f} -> {last:.3f}, max difference from rank 0: {spread.item():g}")
+    # Release DDP's reducer (it holds the last backward's Gloo work) while the interpreter is
+    # fully alive, and let every rank get here, before the process group goes: otherwise Gloo's
+    # threads can outlive it and abort at exit ("terminate called without an active exception").
+    del model, optimizer
+    gc.collect()
+    dist.barrier()
     dist.destroy_process_group()
 
 

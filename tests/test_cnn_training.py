@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -58,9 +57,9 @@ def test_generated_lenet_learns_the_digits(one_thread, capsys: pytest.CaptureFix
 
 @pytest.mark.slow
 def test_ddp_on_two_processes_keeps_ranks_identical_and_learns(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    torchrun = shutil.which("torchrun")
-    launcher = [torchrun] if torchrun else [sys.executable, "-m", "torch.distributed.run"]
-    command = [*launcher, "--standalone", "--nproc_per_node=2", str(REPO / "examples" / "ddp_train.py")]
+    # torchrun itself, bound to this interpreter (a torchrun on PATH may belong to another Python)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    command += [str(REPO / "examples" / "ddp_train.py")]
     command += ["--spec", str(SPECS / "LeNet.dot"), "--report", str(tmp_path)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
