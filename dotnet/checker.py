@@ -14,6 +14,7 @@ from pathlib import Path
 
 from dotnet import codes
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError
+from dotnet.dotparse import DotGraph
 from dotnet.lint import Linter
 from dotnet.resolve import Library
 from dotnet.silence import Silencer
@@ -53,17 +54,25 @@ def check_source(path: Path, blocks: dict[str, str], ignore: Iterable[str] = ())
         library = Library(read_source(path), blocks, report)
     except SpecError as exc:
         return exc.diagnostics
-    linter = Linter(library)
     for graph in library.source.graphs:
         try:
             library.analysis(graph.name)
         except SpecError as exc:
             found.extend(exc.diagnostics)
-        found.extend(linter.lint(graph))
+    return sorted(review(library, library.source.graphs, found + report.diagnostics, ignore), key=_position)
+
+
+def review(
+    library: Library, graphs: Iterable[DotGraph], found: list[Diagnostic], ignore: Iterable[str] = ()
+) -> list[Diagnostic]:
+    """``found`` plus the review warnings of ``graphs``, less what ``--ignore`` or the specs silence.
+
+    Shared by ``dotnet check`` and ``dotnet compile``, so both report and silence alike.
+    """
+    linter = Linter(library)
+    reviewed = found + [d for graph in graphs for d in linter.lint(graph)]
     silencer = Silencer(ignore, library.read_graphs())
-    found += report.diagnostics + silencer.problems()
-    kept = [d for d in _unique(found) if silencer.allows(d)]
-    return sorted(kept, key=_position)
+    return [d for d in _unique(reviewed + silencer.problems()) if silencer.allows(d)]
 
 
 def check_paths(paths: list[Path], blocks: dict[str, str], ignore: Iterable[str] = ()) -> CheckResult:

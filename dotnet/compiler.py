@@ -8,15 +8,14 @@ from pathlib import Path
 
 from dotnet import codes
 from dotnet.blocks import BlockCall
+from dotnet.checker import review
 from dotnet.diagnostics import Location, Report, SpecError, error
 from dotnet.infer import Analysis
 from dotnet.ir import TensorNode
-from dotnet.lint import Linter
 from dotnet.lower import ClassPlan, file_label, lower
 from dotnet.render import render_module
 from dotnet.resolve import Library
 from dotnet.shape import Shape
-from dotnet.silence import Silencer
 from dotnet.sources import choose_graph, read_source
 from dotnet.symbolic import Dim
 
@@ -100,20 +99,9 @@ def compile_spec(
         file_label(library.source.display),
         [*plans.values(), top],
     )
-    _review(library, [*plans, name], report)
+    compiled_graphs = [dot for dot in map(library.dot_graph, [*plans, name]) if dot is not None]
+    report.diagnostics = review(library, compiled_graphs, report.diagnostics)
     return Compiled(name, source, analysis, values, report)
-
-
-def _review(library: Library, graphs: list[str], report: Report) -> None:
-    """Add the review warnings of ``dotnet check`` for the compiled digraphs, minus silenced ones."""
-    linter = Linter(library)
-    silencer = Silencer((), library.read_graphs())
-    for name in graphs:
-        dot = library.dot_graph(name)
-        if dot is not None:
-            for diagnostic in linter.lint(dot):
-                if silencer.allows(diagnostic):
-                    report.add(diagnostic)
 
 
 def _blocks_in_order(library: Library, analysis: Analysis) -> list[str]:

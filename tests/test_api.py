@@ -49,3 +49,26 @@ def test_importing_dotnet_does_not_import_torch():
     code = "import sys, dotnet, dotnet.cli, dotnet.compiler; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+CELL_WITHOUT_EDGE = """digraph Cell {
+    NIn=4; NOut=4
+    x [label="X[t](输入)\\n[B, NIn]", shape=Mrecord]
+    his [label="H[t-1](历史)\\n[B, NOut]", shape=Mrecord]
+    calc [label="tanh(X[t] @ W + H[t-1] @ U + b)"%s]
+    h [label="H[t](输出)\\n[B, NOut]", shape=Mrecord]
+    x -> calc -> h
+}
+"""
+
+
+def test_compile_reports_and_silences_warnings_as_check_does(tmp_path):
+    from dotnet.checker import check_source
+
+    loud, quiet = tmp_path / "Loud.dot", tmp_path / "Quiet.dot"
+    loud.write_text(CELL_WITHOUT_EDGE % "", encoding="utf-8")
+    quiet.write_text(CELL_WITHOUT_EDGE % ', dotnet_ignore="formula-no-edge"', encoding="utf-8")
+    for spec, expected in ((loud, ["formula-no-edge"]), (quiet, [])):
+        compiled = [d.code for d in dotnet.compile_spec(spec).report.diagnostics]
+        checked = [d.code for d in check_source(spec, {})]
+        assert compiled == checked == expected
