@@ -80,6 +80,13 @@ def _int_params(values: tuple[str, ...]) -> dict[str, int]:
     return result
 
 
+graph_option = click.option("--graph", "graph", metavar="NAME", help="The digraph to use when the file holds several.")
+block_option = click.option(
+    "--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called."
+)
+param_option = click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Value of a size symbol.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dotnet", prog_name="dotnet")
 def main() -> None:
@@ -88,10 +95,10 @@ def main() -> None:
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--graph", "graph", metavar="NAME", help="The digraph to compile when the file holds several.")
+@graph_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write [<Graph>.py].")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Value of a size symbol.")
-@click.option("--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called.")
+@param_option
+@block_option
 @click.option(
     "--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True, help="Where to build it."
 )
@@ -147,7 +154,7 @@ def _write_checked(target: Path, compiled, device, instantiate, smoke_run):  # t
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called.")
+@block_option
 @click.option(
     "--format",
     "output_format",
@@ -207,8 +214,8 @@ def extract(document: Path, folder: Path) -> None:
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--graph", "graph", metavar="NAME", help="The digraph to show when the file holds several.")
-@click.option("--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called.")
+@graph_option
+@block_option
 @_guarded
 def shapes(spec: Path, graph: str | None, blocks: tuple[str, ...]) -> None:
     """Print every tensor's inferred shape in SPEC, in diagram and PyTorch notation."""
@@ -228,8 +235,8 @@ def shapes(spec: Path, graph: str | None, blocks: tuple[str, ...]) -> None:
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Picture to write."
 )
-@click.option("--graph", "graph", metavar="NAME", help="The digraph to draw when the file holds several.")
-@click.option("--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called.")
+@graph_option
+@block_option
 @_guarded
 def render(spec: Path, output: Path, graph: str | None, blocks: tuple[str, ...]) -> None:
     """Draw SPEC to OUTPUT (.svg or .png) with Graphviz, each edge labelled with its shape.
@@ -249,9 +256,9 @@ def render(spec: Path, output: Path, graph: str | None, blocks: tuple[str, ...])
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--graph", "graph", metavar="NAME", help="The digraph to summarize when the file holds several.")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Value of a size symbol.")
-@click.option("--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called.")
+@graph_option
+@param_option
+@block_option
 @_guarded
 def summary(spec: Path, graph: str | None, params: tuple[str, ...], blocks: tuple[str, ...]) -> None:
     """Print each node's output shape, parameters and multiply-adds, from the shapes alone.
