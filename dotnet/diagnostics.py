@@ -74,13 +74,12 @@ class Report:
 
     def warn(self, code: str, message: str, location: Location | None = None, node: str | None = None) -> None:
         """Record a warning (once, however often it is found)."""
-        self.add(Diagnostic("warning", code, message, location, node))
+        self._add(Diagnostic("warning", code, message, location, node))
 
     def note(self, code: str, message: str, location: Location | None = None, node: str | None = None) -> None:
         """Record a note (information that never fails a check)."""
-        self.add(Diagnostic("note", code, message, location, node))
+        self._add(Diagnostic("note", code, message, location, node))
 
-    def add(self, diagnostic: Diagnostic) -> None:
-        """Record a diagnostic (once, however often it is found)."""
+    def _add(self, diagnostic: Diagnostic) -> None:
         if diagnostic not in self.diagnostics:
             self.diagnostics.append(diagnostic)
