@@ -8,7 +8,7 @@ from pathlib import Path
 import jinja2
 
 from dotnet.lower import ClassPlan
-from dotnet.wrap import assignment_lines, code_lines
+from dotnet.wrap import assignment_lines, code_lines, del_lines
 
 LINE_LENGTH = 88
 
@@ -66,7 +66,10 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
                 "submodule_lines": [
                     assignment_lines(f"self.{s.attr}", s.expr, body, s.comment, above=True) for s in plan.submodules
                 ],
-                "statement_lines": [assignment_lines(st.target, st.expr, body, st.comment) for st in plan.statements],
+                "statement_lines": [
+                    assignment_lines(st.target, st.expr, body, st.comment) + del_lines(st.frees, body)
+                    for st in plan.statements
+                ],
                 "init_signature": signature("__init__", init_params, "None"),
                 "forward_signature": signature("forward", forward_params, returns),
                 "returns": ", ".join(p.name for p in plan.outputs),

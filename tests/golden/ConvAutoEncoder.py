@@ -40,7 +40,9 @@ class CAEConvBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv = self.conv(inp)  # (BatchSize, BlockOut, BlockH, BlockW)
         batchnorm = self.batchnorm(conv)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del conv
         relu = self.relu(batchnorm)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del batchnorm
         oup = self.maxpool(relu)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         return oup
 
@@ -71,7 +73,9 @@ class CAEDeconvBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         upsamp = self.upsamp(inp)  # (BatchSize, BlockIn, BlockH*2, BlockW*2)
         conv = self.conv(upsamp)  # (BatchSize, BlockOut, BlockH*2, BlockW*2)
+        del upsamp
         batchnorm = self.batchnorm(conv)  # (BatchSize, BlockOut, BlockH*2, BlockW*2)
+        del conv
         oup = self.relu(batchnorm)  # (BatchSize, BlockOut, BlockH*2, BlockW*2)
         return oup
 
@@ -104,9 +108,14 @@ class ConvAutoEncoder(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         featmap_e1 = self.conv1(inp)  # (BatchSize, 16, 128, 128)
         featmap_e2 = self.conv2(featmap_e1)  # (BatchSize, 32, 64, 64)
+        del featmap_e1
         featmap_e3 = self.conv3(featmap_e2)  # (BatchSize, 32, 32, 32)
+        del featmap_e2
         featmap_d2 = self.upconv3(featmap_e3)  # (BatchSize, 32, 64, 64)
+        del featmap_e3
         featmap_d1 = self.upconv2(featmap_d2)  # (BatchSize, 16, 128, 128)
+        del featmap_d2
         upconv1 = self.upconv1(featmap_d1)  # (BatchSize, 3, 256, 256)
+        del featmap_d1
         oup = self.tanh(upconv1)  # (BatchSize, 3, 256, 256)
         return oup

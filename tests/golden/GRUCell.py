@@ -73,6 +73,7 @@ class GRUCell(nn.Module):
         r = torch.sigmoid(x @ self.W_r + his_h @ self.U_r + self.b_r)
         # (BatchSize, NOut)
         h_cand = torch.tanh(x @ self.W_h + (his_h * r) @ self.U_h + self.b_h)
+        del r
         h = (1 - z) * his_h + z * h_cand  # (BatchSize, NOut)
         return h
 

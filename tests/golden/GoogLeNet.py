@@ -70,17 +70,26 @@ class Inception(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         p1_1 = self.p1_1(inp)  # (BatchSize, C1, BlockH, BlockW)
         p1_relu = self.p1_relu(p1_1)  # (BatchSize, C1, BlockH, BlockW)
+        del p1_1
         p2_1 = self.p2_1(inp)  # (BatchSize, C2a, BlockH, BlockW)
         p2_relu1 = self.p2_relu1(p2_1)  # (BatchSize, C2a, BlockH, BlockW)
+        del p2_1
         p2_2 = self.p2_2(p2_relu1)  # (BatchSize, C2b, BlockH, BlockW)
+        del p2_relu1
         p2_relu2 = self.p2_relu2(p2_2)  # (BatchSize, C2b, BlockH, BlockW)
+        del p2_2
         p3_1 = self.p3_1(inp)  # (BatchSize, C3a, BlockH, BlockW)
         p3_relu1 = self.p3_relu1(p3_1)  # (BatchSize, C3a, BlockH, BlockW)
+        del p3_1
         p3_2 = self.p3_2(p3_relu1)  # (BatchSize, C3b, BlockH, BlockW)
+        del p3_relu1
         p3_relu2 = self.p3_relu2(p3_2)  # (BatchSize, C3b, BlockH, BlockW)
+        del p3_2
         p4_1 = self.p4_1(inp)  # (BatchSize, BlockIn, BlockH, BlockW)
         p4_2 = self.p4_2(p4_1)  # (BatchSize, C4, BlockH, BlockW)
+        del p4_1
         p4_relu = self.p4_relu(p4_2)  # (BatchSize, C4, BlockH, BlockW)
+        del p4_2
         # (BatchSize, C1+C2b+C3b+C4, BlockH, BlockW)
         oup = torch.cat((p1_relu, p2_relu2, p3_relu2, p4_relu), dim=1)
         return oup
@@ -171,24 +180,44 @@ class GoogLeNet(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         b1_conv = self.b1_conv(inp)  # (BatchSize, 64, 48, 48)
         b1_relu = self.b1_relu(b1_conv)  # (BatchSize, 64, 48, 48)
+        del b1_conv
         b1_out = self.b1_pool(b1_relu)  # (BatchSize, 64, 24, 24)
+        del b1_relu
         b2_conv1 = self.b2_conv1(b1_out)  # (BatchSize, 64, 24, 24)
+        del b1_out
         b2_relu1 = self.b2_relu1(b2_conv1)  # (BatchSize, 64, 24, 24)
+        del b2_conv1
         b2_conv2 = self.b2_conv2(b2_relu1)  # (BatchSize, 192, 24, 24)
+        del b2_relu1
         b2_relu2 = self.b2_relu2(b2_conv2)  # (BatchSize, 192, 24, 24)
+        del b2_conv2
         b2_out = self.b2_pool(b2_relu2)  # (BatchSize, 192, 12, 12)
+        del b2_relu2
         inc1 = self.inc1(b2_out)  # (BatchSize, 256, 12, 12)
+        del b2_out
         inc2 = self.inc2(inc1)  # (BatchSize, 480, 12, 12)
+        del inc1
         b3_out = self.b3_pool(inc2)  # (BatchSize, 480, 6, 6)
+        del inc2
         inc3 = self.inc3(b3_out)  # (BatchSize, 512, 6, 6)
+        del b3_out
         inc4 = self.inc4(inc3)  # (BatchSize, 512, 6, 6)
+        del inc3
         inc5 = self.inc5(inc4)  # (BatchSize, 512, 6, 6)
+        del inc4
         inc6 = self.inc6(inc5)  # (BatchSize, 528, 6, 6)
+        del inc5
         inc7 = self.inc7(inc6)  # (BatchSize, 832, 6, 6)
+        del inc6
         b4_out = self.b4_pool(inc7)  # (BatchSize, 832, 3, 3)
+        del inc7
         inc8 = self.inc8(b4_out)  # (BatchSize, 832, 3, 3)
+        del b4_out
         inc9 = self.inc9(inc8)  # (BatchSize, 1024, 3, 3)
+        del inc8
         gap = self.gap(inc9)  # (BatchSize, 1024, 1, 1)
+        del inc9
         features = self.flatten(gap)  # (BatchSize, 1024)
+        del gap
         oup = self.fc(features)  # (BatchSize, 10)
         return oup

@@ -92,6 +92,7 @@ class LSTMCell(nn.Module):
         # (BatchSize, NOut)
         o = torch.sigmoid(x @ self.W_o + his_h @ self.U_o + self.b_o)
         c = f * his_c + i * c_cand  # (BatchSize, NOut)
+        del f, i, c_cand
         h = o * torch.tanh(c)  # (BatchSize, NOut)
         return h, c
 

@@ -50,14 +50,24 @@ class LeNet(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, 6, 28, 28)
         sigmoid1 = self.sigmoid1(conv1)  # (BatchSize, 6, 28, 28)
+        del conv1
         featmap1 = self.pool1(sigmoid1)  # (BatchSize, 6, 14, 14)
+        del sigmoid1
         conv2 = self.conv2(featmap1)  # (BatchSize, 16, 10, 10)
+        del featmap1
         sigmoid2 = self.sigmoid2(conv2)  # (BatchSize, 16, 10, 10)
+        del conv2
         featmap2 = self.pool2(sigmoid2)  # (BatchSize, 16, 5, 5)
+        del sigmoid2
         features = self.flatten(featmap2)  # (BatchSize, 400)
+        del featmap2
         fc1 = self.fc1(features)  # (BatchSize, 120)
+        del features
         sigmoid3 = self.sigmoid3(fc1)  # (BatchSize, 120)
+        del fc1
         fc2 = self.fc2(sigmoid3)  # (BatchSize, 84)
+        del sigmoid3
         sigmoid4 = self.sigmoid4(fc2)  # (BatchSize, 84)
+        del fc2
         oup = self.fc3(sigmoid4)  # (BatchSize, 10)
         return oup

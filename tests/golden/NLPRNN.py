@@ -57,6 +57,7 @@ class RNNCell(nn.Module):
         matmul1 = x @ self.w_x  # (BatchSize, NOut)
         matmul2 = his @ self.w_h  # (BatchSize, NOut)
         plus = matmul1 + matmul2 + self.b  # (BatchSize, NOut)
+        del matmul1, matmul2
         h = self.sigma(plus)  # (BatchSize, NOut)
         return h
 
@@ -111,5 +112,6 @@ class NLPRNN(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         inp_emb = self.emb(inp)  # (BatchSize, SeqLen, NHidden)
         hidst = scan_layers(self.rnn, inp_emb)  # (BatchSize, SeqLen, NHidden)
+        del inp_emb
         oup = hidst @ self.emb.weight.T  # (BatchSize, SeqLen, VocabSize)
         return oup

@@ -37,7 +37,9 @@ class NiNBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockC, BlockH, BlockW)
         relu1 = self.relu1(conv1)  # (BatchSize, BlockC, BlockH, BlockW)
+        del conv1
         conv2 = self.conv2(relu1)  # (BatchSize, BlockC, BlockH, BlockW)
+        del relu1
         oup = self.relu2(conv2)  # (BatchSize, BlockC, BlockH, BlockW)
         return oup
 
@@ -92,20 +94,36 @@ class NiN(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, 96, 54, 54)
         relu1 = self.relu1(conv1)  # (BatchSize, 96, 54, 54)
+        del conv1
         nin1 = self.nin1(relu1)  # (BatchSize, 96, 54, 54)
+        del relu1
         featmap1 = self.pool1(nin1)  # (BatchSize, 96, 26, 26)
+        del nin1
         conv2 = self.conv2(featmap1)  # (BatchSize, 256, 26, 26)
+        del featmap1
         relu2 = self.relu2(conv2)  # (BatchSize, 256, 26, 26)
+        del conv2
         nin2 = self.nin2(relu2)  # (BatchSize, 256, 26, 26)
+        del relu2
         featmap2 = self.pool2(nin2)  # (BatchSize, 256, 12, 12)
+        del nin2
         conv3 = self.conv3(featmap2)  # (BatchSize, 384, 12, 12)
+        del featmap2
         relu3 = self.relu3(conv3)  # (BatchSize, 384, 12, 12)
+        del conv3
         nin3 = self.nin3(relu3)  # (BatchSize, 384, 12, 12)
+        del relu3
         pool3 = self.pool3(nin3)  # (BatchSize, 384, 5, 5)
+        del nin3
         featmap3 = self.dropout(pool3)  # (BatchSize, 384, 5, 5)
+        del pool3
         conv4 = self.conv4(featmap3)  # (BatchSize, 10, 5, 5)
+        del featmap3
         relu4 = self.relu4(conv4)  # (BatchSize, 10, 5, 5)
+        del conv4
         nin4 = self.nin4(relu4)  # (BatchSize, 10, 5, 5)
+        del relu4
         gap = self.gap(nin4)  # (BatchSize, 10, 1, 1)
+        del nin4
         oup = self.flatten(gap)  # (BatchSize, 10)
         return oup

@@ -50,6 +50,7 @@ class RNNCell(nn.Module):
         matmul1 = x @ self.w_x  # (BatchSize, NOut)
         matmul2 = his @ self.w_h  # (BatchSize, NOut)
         plus = matmul1 + matmul2 + self.b  # (BatchSize, NOut)
+        del matmul1, matmul2
         h = self.sigma(plus)  # (BatchSize, NOut)
         return h
 

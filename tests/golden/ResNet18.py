@@ -41,10 +41,15 @@ class Residual(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockC, BlockH, BlockW)
         bn1 = self.bn1(conv1)  # (BatchSize, BlockC, BlockH, BlockW)
+        del conv1
         relu1 = self.relu1(bn1)  # (BatchSize, BlockC, BlockH, BlockW)
+        del bn1
         conv2 = self.conv2(relu1)  # (BatchSize, BlockC, BlockH, BlockW)
+        del relu1
         bn2 = self.bn2(conv2)  # (BatchSize, BlockC, BlockH, BlockW)
+        del conv2
         add = bn2 + inp  # (BatchSize, BlockC, BlockH, BlockW)
+        del bn2
         oup = self.relu2(add)  # (BatchSize, BlockC, BlockH, BlockW)
         return oup
 
@@ -83,11 +88,16 @@ class ResidualDown(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         bn1 = self.bn1(conv1)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
+        del conv1
         relu1 = self.relu1(bn1)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
+        del bn1
         conv2 = self.conv2(relu1)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
+        del relu1
         bn2 = self.bn2(conv2)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
+        del conv2
         conv3 = self.conv3(inp)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         add = bn2 + conv3  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
+        del bn2, conv3
         oup = self.relu2(add)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         return oup
 
@@ -136,17 +146,30 @@ class ResNet18(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv = self.conv(inp)  # (BatchSize, 64, 48, 48)
         bn = self.bn(conv)  # (BatchSize, 64, 48, 48)
+        del conv
         relu = self.relu(bn)  # (BatchSize, 64, 48, 48)
+        del bn
         b1_out = self.pool(relu)  # (BatchSize, 64, 24, 24)
+        del relu
         res1 = self.res1(b1_out)  # (BatchSize, 64, 24, 24)
+        del b1_out
         b2_out = self.res2(res1)  # (BatchSize, 64, 24, 24)
+        del res1
         down1 = self.down1(b2_out)  # (BatchSize, 128, 12, 12)
+        del b2_out
         b3_out = self.res3(down1)  # (BatchSize, 128, 12, 12)
+        del down1
         down2 = self.down2(b3_out)  # (BatchSize, 256, 6, 6)
+        del b3_out
         b4_out = self.res4(down2)  # (BatchSize, 256, 6, 6)
+        del down2
         down3 = self.down3(b4_out)  # (BatchSize, 512, 3, 3)
+        del b4_out
         b5_out = self.res5(down3)  # (BatchSize, 512, 3, 3)
+        del down3
         gap = self.gap(b5_out)  # (BatchSize, 512, 1, 1)
+        del b5_out
         flatten = self.flatten(gap)  # (BatchSize, 512)
+        del gap
         oup = self.fc(flatten)  # (BatchSize, 10)
         return oup

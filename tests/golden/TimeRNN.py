@@ -57,6 +57,7 @@ class RNNCell(nn.Module):
         matmul1 = x @ self.w_x  # (BatchSize, NOut)
         matmul2 = his @ self.w_h  # (BatchSize, NOut)
         plus = matmul1 + matmul2 + self.b  # (BatchSize, NOut)
+        del matmul1, matmul2
         h = self.sigma(plus)  # (BatchSize, NOut)
         return h
 
@@ -115,5 +116,6 @@ class TimeRNN(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         rnn1 = self.rnn1.scan(inp)  # (BatchSize, SeqLen, NHidden)
         hidst = scan_layers(self.rnn_rest, rnn1)  # (BatchSize, SeqLen, NHidden)
+        del rnn1
         oup = self.ll(hidst)  # (BatchSize, SeqLen, NLabels)
         return oup

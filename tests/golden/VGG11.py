@@ -69,6 +69,7 @@ class VGGBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockOut, BlockH, BlockW)
         conv_rest = self.conv_rest(conv1)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del conv1
         oup = self.maxpool(conv_rest)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         return oup
 
@@ -113,15 +114,26 @@ class VGG11(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         featmap1 = self.block1(inp)  # (BatchSize, 64, 112, 112)
         featmap2 = self.block2(featmap1)  # (BatchSize, 128, 56, 56)
+        del featmap1
         featmap3 = self.block3(featmap2)  # (BatchSize, 256, 28, 28)
+        del featmap2
         featmap4 = self.block4(featmap3)  # (BatchSize, 512, 14, 14)
+        del featmap3
         featmap5 = self.block5(featmap4)  # (BatchSize, 512, 7, 7)
+        del featmap4
         features = self.flatten(featmap5)  # (BatchSize, 25088)
+        del featmap5
         fc1 = self.fc1(features)  # (BatchSize, 4096)
+        del features
         relu1 = self.relu1(fc1)  # (BatchSize, 4096)
+        del fc1
         drop1 = self.drop1(relu1)  # (BatchSize, 4096)
+        del relu1
         fc2 = self.fc2(drop1)  # (BatchSize, 4096)
+        del drop1
         relu2 = self.relu2(fc2)  # (BatchSize, 4096)
+        del fc2
         drop2 = self.drop2(relu2)  # (BatchSize, 4096)
+        del relu2
         oup = self.fc3(drop2)  # (BatchSize, 10)
         return oup
