@@ -13,57 +13,67 @@ __all__ = ["AlexNet"]
 
 
 class AlexNet(nn.Module):
-    """Model AlexNet, drawn in AlexNet.dot:5.
+    """Model AlexNet, drawn in AlexNet.dot:7.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 1, 224, 224)
-        returns oup: (BatchSize, 10)
+        inp: (BatchSize, InC, 224, 224)
+        returns oup: (BatchSize, NClasses)
+
+    Args:
+        in_c: InC in the diagram.
+        n_hidden: NHidden in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_c: int = 1,
+        n_hidden: int = 4096,
+        n_classes: int = 10,
+    ) -> None:
         super().__init__()
-        # conv1: Conv2D[K=11, S=4, P=1, In=1, Out=96] (AlexNet.dot:16)
-        self.conv1 = nn.Conv2d(1, 96, kernel_size=11, stride=4, padding=1)
-        # relu1: Relu (AlexNet.dot:17)
+        # conv1: Conv2D[K=11, S=4, P=1, In=InC, Out=96] (AlexNet.dot:19)
+        self.conv1 = nn.Conv2d(in_c, 96, kernel_size=11, stride=4, padding=1)
+        # relu1: Relu (AlexNet.dot:20)
         self.relu1 = nn.ReLU()
-        # pool1: MaxPool2D[K=3, S=2] (AlexNet.dot:18)
+        # pool1: MaxPool2D[K=3, S=2] (AlexNet.dot:21)
         self.pool1 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # conv2: Conv2D[K=5, P=2, In=96, Out=256] (AlexNet.dot:20)
+        # conv2: Conv2D[K=5, P=2, In=96, Out=256] (AlexNet.dot:23)
         self.conv2 = nn.Conv2d(96, 256, kernel_size=5, padding=2)
-        # relu2: Relu (AlexNet.dot:21)
+        # relu2: Relu (AlexNet.dot:24)
         self.relu2 = nn.ReLU()
-        # pool2: MaxPool2D[K=3, S=2] (AlexNet.dot:22)
+        # pool2: MaxPool2D[K=3, S=2] (AlexNet.dot:25)
         self.pool2 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # conv3: Conv2D[K=3, P=1, In=256, Out=384] (AlexNet.dot:24)
+        # conv3: Conv2D[K=3, P=1, In=256, Out=384] (AlexNet.dot:27)
         self.conv3 = nn.Conv2d(256, 384, kernel_size=3, padding=1)
-        # relu3: Relu (AlexNet.dot:25)
+        # relu3: Relu (AlexNet.dot:28)
         self.relu3 = nn.ReLU()
-        # conv4: Conv2D[K=3, P=1, In=384, Out=384] (AlexNet.dot:26)
+        # conv4: Conv2D[K=3, P=1, In=384, Out=384] (AlexNet.dot:29)
         self.conv4 = nn.Conv2d(384, 384, kernel_size=3, padding=1)
-        # relu4: Relu (AlexNet.dot:27)
+        # relu4: Relu (AlexNet.dot:30)
         self.relu4 = nn.ReLU()
-        # conv5: Conv2D[K=3, P=1, In=384, Out=256] (AlexNet.dot:28)
+        # conv5: Conv2D[K=3, P=1, In=384, Out=256] (AlexNet.dot:31)
         self.conv5 = nn.Conv2d(384, 256, kernel_size=3, padding=1)
-        # relu5: Relu (AlexNet.dot:29)
+        # relu5: Relu (AlexNet.dot:32)
         self.relu5 = nn.ReLU()
-        # pool3: MaxPool2D[K=3, S=2] (AlexNet.dot:30)
+        # pool3: MaxPool2D[K=3, S=2] (AlexNet.dot:33)
         self.pool3 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # flatten: Flatten (AlexNet.dot:32)
+        # flatten: Flatten (AlexNet.dot:35)
         self.flatten = nn.Flatten()
-        # fc1: Linear[6400, 4096] (AlexNet.dot:34)
-        self.fc1 = nn.Linear(6400, 4096)
-        # relu6: Relu (AlexNet.dot:35)
+        # fc1: Linear[6400, NHidden] (AlexNet.dot:37)
+        self.fc1 = nn.Linear(6400, n_hidden)
+        # relu6: Relu (AlexNet.dot:38)
         self.relu6 = nn.ReLU()
-        # drop1: Dropout(0.5) (AlexNet.dot:36)
+        # drop1: Dropout(0.5) (AlexNet.dot:39)
         self.drop1 = nn.Dropout(p=0.5)
-        # fc2: Linear[4096, 4096] (AlexNet.dot:37)
-        self.fc2 = nn.Linear(4096, 4096)
-        # relu7: Relu (AlexNet.dot:38)
+        # fc2: Linear[NHidden, NHidden] (AlexNet.dot:40)
+        self.fc2 = nn.Linear(n_hidden, n_hidden)
+        # relu7: Relu (AlexNet.dot:41)
         self.relu7 = nn.ReLU()
-        # drop2: Dropout(0.5) (AlexNet.dot:39)
+        # drop2: Dropout(0.5) (AlexNet.dot:42)
         self.drop2 = nn.Dropout(p=0.5)
-        # fc3: Linear[4096, 10] (AlexNet.dot:40)
-        self.fc3 = nn.Linear(4096, 10)
+        # fc3: Linear[NHidden, NClasses] (AlexNet.dot:43)
+        self.fc3 = nn.Linear(n_hidden, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, 96, 54, 54)
@@ -93,17 +103,17 @@ class AlexNet(nn.Module):
         del relu5
         features = self.flatten(featmap3)  # (BatchSize, 6400)
         del featmap3
-        fc1 = self.fc1(features)  # (BatchSize, 4096)
+        fc1 = self.fc1(features)  # (BatchSize, NHidden)
         del features
-        relu6 = self.relu6(fc1)  # (BatchSize, 4096)
+        relu6 = self.relu6(fc1)  # (BatchSize, NHidden)
         del fc1
-        drop1 = self.drop1(relu6)  # (BatchSize, 4096)
+        drop1 = self.drop1(relu6)  # (BatchSize, NHidden)
         del relu6
-        fc2 = self.fc2(drop1)  # (BatchSize, 4096)
+        fc2 = self.fc2(drop1)  # (BatchSize, NHidden)
         del drop1
-        relu7 = self.relu7(fc2)  # (BatchSize, 4096)
+        relu7 = self.relu7(fc2)  # (BatchSize, NHidden)
         del fc2
-        drop2 = self.drop2(relu7)  # (BatchSize, 4096)
+        drop2 = self.drop2(relu7)  # (BatchSize, NHidden)
         del relu7
-        oup = self.fc3(drop2)  # (BatchSize, 10)
+        oup = self.fc3(drop2)  # (BatchSize, NClasses)
         return oup

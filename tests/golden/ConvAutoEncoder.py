@@ -81,28 +81,31 @@ class CAEDeconvBlock(nn.Module):
 
 
 class ConvAutoEncoder(nn.Module):
-    """Model ConvAutoEncoder, drawn in ConvAutoEncoder.dot:8.
+    """Model ConvAutoEncoder, drawn in ConvAutoEncoder.dot:10.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 3, 256, 256)
-        returns oup: (BatchSize, 3, 256, 256)
+        inp: (BatchSize, InC, 256, 256)
+        returns oup: (BatchSize, InC, 256, 256)
+
+    Args:
+        in_c: InC in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_c: int = 3) -> None:
         super().__init__()
-        # conv1: CAEConvBlock1[In=3, Out=16] (ConvAutoEncoder.dot:19)
-        self.conv1 = CAEConvBlock(block_in=3, block_out=16)
-        # conv2: CAEConvBlock2[In=16, Out=32] (ConvAutoEncoder.dot:21)
+        # conv1: CAEConvBlock1[In=InC, Out=16] (ConvAutoEncoder.dot:22)
+        self.conv1 = CAEConvBlock(block_in=in_c, block_out=16)
+        # conv2: CAEConvBlock2[In=16, Out=32] (ConvAutoEncoder.dot:24)
         self.conv2 = CAEConvBlock(block_in=16, block_out=32)
-        # conv3: CAEConvBlock3[In=32, Out=32] (ConvAutoEncoder.dot:23)
+        # conv3: CAEConvBlock3[In=32, Out=32] (ConvAutoEncoder.dot:26)
         self.conv3 = CAEConvBlock(block_in=32, block_out=32)
-        # upconv3: CAEDeconvBlock3[In=32, Out=32] (ConvAutoEncoder.dot:25)
+        # upconv3: CAEDeconvBlock3[In=32, Out=32] (ConvAutoEncoder.dot:28)
         self.upconv3 = CAEDeconvBlock(block_in=32, block_out=32)
-        # upconv2: CAEDeconvBlock2[In=32, Out=16] (ConvAutoEncoder.dot:27)
+        # upconv2: CAEDeconvBlock2[In=32, Out=16] (ConvAutoEncoder.dot:30)
         self.upconv2 = CAEDeconvBlock(block_in=32, block_out=16)
-        # upconv1: CAEDeconvBlock1[In=16, Out=3] (ConvAutoEncoder.dot:29)
-        self.upconv1 = CAEDeconvBlock(block_in=16, block_out=3)
-        # tanh: Tanh (ConvAutoEncoder.dot:30)
+        # upconv1: CAEDeconvBlock1[In=16, Out=InC] (ConvAutoEncoder.dot:32)
+        self.upconv1 = CAEDeconvBlock(block_in=16, block_out=in_c)
+        # tanh: Tanh (ConvAutoEncoder.dot:33)
         self.tanh = nn.Tanh()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -115,7 +118,7 @@ class ConvAutoEncoder(nn.Module):
         del featmap_e3
         featmap_d1 = self.upconv2(featmap_d2)  # (BatchSize, 16, 128, 128)
         del featmap_d2
-        upconv1 = self.upconv1(featmap_d1)  # (BatchSize, 3, 256, 256)
+        upconv1 = self.upconv1(featmap_d1)  # (BatchSize, InC, 256, 256)
         del featmap_d1
-        oup = self.tanh(upconv1)  # (BatchSize, 3, 256, 256)
+        oup = self.tanh(upconv1)  # (BatchSize, InC, 256, 256)
         return oup

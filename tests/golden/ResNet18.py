@@ -103,45 +103,49 @@ class ResidualDown(nn.Module):
 
 
 class ResNet18(nn.Module):
-    """Model ResNet18, drawn in ResNet18.dot:7.
+    """Model ResNet18, drawn in ResNet18.dot:9.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 1, 96, 96)
-        returns oup: (BatchSize, 10)
+        inp: (BatchSize, InC, 96, 96)
+        returns oup: (BatchSize, NClasses)
+
+    Args:
+        in_c: InC in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_c: int = 1, n_classes: int = 10) -> None:
         super().__init__()
-        # conv: Conv2D[K=7, S=2, P=3, In=1, Out=64] (ResNet18.dot:18)
-        self.conv = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3)
-        # bn: BatchNorm(64) (ResNet18.dot:19)
+        # conv: Conv2D[K=7, S=2, P=3, In=InC, Out=64] (ResNet18.dot:21)
+        self.conv = nn.Conv2d(in_c, 64, kernel_size=7, stride=2, padding=3)
+        # bn: BatchNorm(64) (ResNet18.dot:22)
         self.bn = nn.BatchNorm2d(64)
-        # relu: Relu (ResNet18.dot:20)
+        # relu: Relu (ResNet18.dot:23)
         self.relu = nn.ReLU()
-        # pool: MaxPool2D[K=3, S=2, P=1] (ResNet18.dot:21)
+        # pool: MaxPool2D[K=3, S=2, P=1] (ResNet18.dot:24)
         self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        # res1: Residual1[C=64] (ResNet18.dot:23)
+        # res1: Residual1[C=64] (ResNet18.dot:26)
         self.res1 = Residual(block_c=64)
-        # res2: Residual2[C=64] (ResNet18.dot:24)
+        # res2: Residual2[C=64] (ResNet18.dot:27)
         self.res2 = Residual(block_c=64)
-        # down1: ResidualDown1[In=64, Out=128] (ResNet18.dot:26)
+        # down1: ResidualDown1[In=64, Out=128] (ResNet18.dot:29)
         self.down1 = ResidualDown(block_in=64, block_out=128)
-        # res3: Residual3[C=128] (ResNet18.dot:27)
+        # res3: Residual3[C=128] (ResNet18.dot:30)
         self.res3 = Residual(block_c=128)
-        # down2: ResidualDown2[In=128, Out=256] (ResNet18.dot:29)
+        # down2: ResidualDown2[In=128, Out=256] (ResNet18.dot:32)
         self.down2 = ResidualDown(block_in=128, block_out=256)
-        # res4: Residual4[C=256] (ResNet18.dot:30)
+        # res4: Residual4[C=256] (ResNet18.dot:33)
         self.res4 = Residual(block_c=256)
-        # down3: ResidualDown3[In=256, Out=512] (ResNet18.dot:32)
+        # down3: ResidualDown3[In=256, Out=512] (ResNet18.dot:35)
         self.down3 = ResidualDown(block_in=256, block_out=512)
-        # res5: Residual5[C=512] (ResNet18.dot:33)
+        # res5: Residual5[C=512] (ResNet18.dot:36)
         self.res5 = Residual(block_c=512)
-        # gap: AdaptiveAvgPool2D(1, 1) (ResNet18.dot:35)
+        # gap: AdaptiveAvgPool2D(1, 1) (ResNet18.dot:38)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
-        # flatten: Flatten (ResNet18.dot:36)
+        # flatten: Flatten (ResNet18.dot:39)
         self.flatten = nn.Flatten()
-        # fc: Linear[512, 10] (ResNet18.dot:37)
-        self.fc = nn.Linear(512, 10)
+        # fc: Linear[512, NClasses] (ResNet18.dot:40)
+        self.fc = nn.Linear(512, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv = self.conv(inp)  # (BatchSize, 64, 48, 48)
@@ -171,5 +175,5 @@ class ResNet18(nn.Module):
         del b5_out
         flatten = self.flatten(gap)  # (BatchSize, 512)
         del gap
-        oup = self.fc(flatten)  # (BatchSize, 10)
+        oup = self.fc(flatten)  # (BatchSize, NClasses)
         return oup

@@ -75,41 +75,51 @@ class VGGBlock(nn.Module):
 
 
 class VGG11(nn.Module):
-    """Model VGG11, drawn in VGG11.dot:7.
+    """Model VGG11, drawn in VGG11.dot:9.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 1, 224, 224)
-        returns oup: (BatchSize, 10)
+        inp: (BatchSize, InC, 224, 224)
+        returns oup: (BatchSize, NClasses)
+
+    Args:
+        in_c: InC in the diagram.
+        n_hidden: NHidden in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_c: int = 1,
+        n_hidden: int = 4096,
+        n_classes: int = 10,
+    ) -> None:
         super().__init__()
-        # block1: VGGBlock1[NConvs=1, In=1, Out=64] (VGG11.dot:18)
-        self.block1 = VGGBlock(block_in=1, block_out=64, n_convs=1)
-        # block2: VGGBlock2[NConvs=1, In=64, Out=128] (VGG11.dot:20)
+        # block1: VGGBlock1[NConvs=1, In=InC, Out=64] (VGG11.dot:21)
+        self.block1 = VGGBlock(block_in=in_c, block_out=64, n_convs=1)
+        # block2: VGGBlock2[NConvs=1, In=64, Out=128] (VGG11.dot:23)
         self.block2 = VGGBlock(block_in=64, block_out=128, n_convs=1)
-        # block3: VGGBlock3[NConvs=2, In=128, Out=256] (VGG11.dot:22)
+        # block3: VGGBlock3[NConvs=2, In=128, Out=256] (VGG11.dot:25)
         self.block3 = VGGBlock(block_in=128, block_out=256, n_convs=2)
-        # block4: VGGBlock4[NConvs=2, In=256, Out=512] (VGG11.dot:24)
+        # block4: VGGBlock4[NConvs=2, In=256, Out=512] (VGG11.dot:27)
         self.block4 = VGGBlock(block_in=256, block_out=512, n_convs=2)
-        # block5: VGGBlock5[NConvs=2, In=512, Out=512] (VGG11.dot:26)
+        # block5: VGGBlock5[NConvs=2, In=512, Out=512] (VGG11.dot:29)
         self.block5 = VGGBlock(block_in=512, block_out=512, n_convs=2)
-        # flatten: Flatten (VGG11.dot:28)
+        # flatten: Flatten (VGG11.dot:31)
         self.flatten = nn.Flatten()
-        # fc1: Linear[25088, 4096] (VGG11.dot:30)
-        self.fc1 = nn.Linear(25088, 4096)
-        # relu1: Relu (VGG11.dot:31)
+        # fc1: Linear[25088, NHidden] (VGG11.dot:33)
+        self.fc1 = nn.Linear(25088, n_hidden)
+        # relu1: Relu (VGG11.dot:34)
         self.relu1 = nn.ReLU()
-        # drop1: Dropout(0.5) (VGG11.dot:32)
+        # drop1: Dropout(0.5) (VGG11.dot:35)
         self.drop1 = nn.Dropout(p=0.5)
-        # fc2: Linear[4096, 4096] (VGG11.dot:33)
-        self.fc2 = nn.Linear(4096, 4096)
-        # relu2: Relu (VGG11.dot:34)
+        # fc2: Linear[NHidden, NHidden] (VGG11.dot:36)
+        self.fc2 = nn.Linear(n_hidden, n_hidden)
+        # relu2: Relu (VGG11.dot:37)
         self.relu2 = nn.ReLU()
-        # drop2: Dropout(0.5) (VGG11.dot:35)
+        # drop2: Dropout(0.5) (VGG11.dot:38)
         self.drop2 = nn.Dropout(p=0.5)
-        # fc3: Linear[4096, 10] (VGG11.dot:36)
-        self.fc3 = nn.Linear(4096, 10)
+        # fc3: Linear[NHidden, NClasses] (VGG11.dot:39)
+        self.fc3 = nn.Linear(n_hidden, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         featmap1 = self.block1(inp)  # (BatchSize, 64, 112, 112)
@@ -123,17 +133,17 @@ class VGG11(nn.Module):
         del featmap4
         features = self.flatten(featmap5)  # (BatchSize, 25088)
         del featmap5
-        fc1 = self.fc1(features)  # (BatchSize, 4096)
+        fc1 = self.fc1(features)  # (BatchSize, NHidden)
         del features
-        relu1 = self.relu1(fc1)  # (BatchSize, 4096)
+        relu1 = self.relu1(fc1)  # (BatchSize, NHidden)
         del fc1
-        drop1 = self.drop1(relu1)  # (BatchSize, 4096)
+        drop1 = self.drop1(relu1)  # (BatchSize, NHidden)
         del relu1
-        fc2 = self.fc2(drop1)  # (BatchSize, 4096)
+        fc2 = self.fc2(drop1)  # (BatchSize, NHidden)
         del drop1
-        relu2 = self.relu2(fc2)  # (BatchSize, 4096)
+        relu2 = self.relu2(fc2)  # (BatchSize, NHidden)
         del fc2
-        drop2 = self.drop2(relu2)  # (BatchSize, 4096)
+        drop2 = self.drop2(relu2)  # (BatchSize, NHidden)
         del relu2
-        oup = self.fc3(drop2)  # (BatchSize, 10)
+        oup = self.fc3(drop2)  # (BatchSize, NClasses)
         return oup
