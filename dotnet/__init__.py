@@ -5,8 +5,9 @@ The Python API mirrors the command line::
     import dotnet
     source = dotnet.compile_to_source("specs/ConvAutoEncoder.dot")
     model = dotnet.build("specs/ConvAutoEncoder.dot", device="cpu")
+    LeNet = dotnet.load("specs/LeNet.dot")      # the class, compiled once and cached
 
-Importing dotnet does not import torch; only :func:`build` does.
+Importing dotnet does not import torch; only :func:`build` and :func:`load` do.
 """
 
 from __future__ import annotations
@@ -16,11 +17,22 @@ from typing import TYPE_CHECKING
 
 from dotnet.compiler import Compiled, compile_spec
 from dotnet.diagnostics import Diagnostic, SpecError
+from dotnet.import_hook import install_import_hook, uninstall_import_hook
 
 if TYPE_CHECKING:
     from torch import nn
 
-__all__ = ["Compiled", "Diagnostic", "SpecError", "build", "compile_spec", "compile_to_source"]
+__all__ = [
+    "Compiled",
+    "Diagnostic",
+    "SpecError",
+    "build",
+    "compile_spec",
+    "compile_to_source",
+    "install_import_hook",
+    "load",
+    "uninstall_import_hook",
+]
 __version__ = "0.1.0"
 
 
@@ -41,7 +53,29 @@ def build(
     blocks: dict[str, str] | None = None,
     device: str = "cpu",
 ) -> nn.Module:
-    """Compile ``spec`` and return an instance of its model on ``device``."""
-    from dotnet.runtime import instantiate
+    """Compile ``spec`` and return an instance of its model on ``device``.
 
-    return instantiate(compile_spec(spec, graph, params, blocks), device)
+    The class is imported from the cache (see :func:`load`), so ``torch.save(model)``
+    loads wherever the generated module can be imported.
+    """
+    from dotnet.loading import import_compiled
+    from dotnet.runtime import instantiate_class
+
+    compiled = compile_spec(spec, graph, params, blocks)
+    return instantiate_class(compiled, getattr(import_compiled(compiled), compiled.class_name), device)
+
+
+def load(
+    spec: str | Path,
+    graph: str | None = None,
+    params: dict[str, int] | None = None,
+    blocks: dict[str, str] | None = None,
+) -> type[nn.Module]:
+    """The model class compiled from ``spec``: compiled once, then taken from the cache.
+
+    The cache is keyed by the content of the spec and of every block file it uses;
+    a change to any of them compiles again. Where it lives: :func:`dotnet.loading.cache_dir`.
+    """
+    from dotnet.loading import load as load_class
+
+    return load_class(spec, graph, params, blocks)

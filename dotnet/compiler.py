@@ -45,6 +45,8 @@ class Compiled:
     values: dict[str, int]
     """Every symbol of the top graph that has a value (--param, digraph attribute)."""
     report: Report = field(default_factory=Report)
+    sibling_files: list[Path] = field(default_factory=list)
+    """Every block file beside the spec that the compile looked for, found or not."""
 
     @property
     def inputs(self) -> list[InputSpec]:
@@ -101,7 +103,7 @@ def compile_spec(
     )
     compiled_graphs = [dot for dot in map(library.dot_graph, [*plans, name]) if dot is not None]
     report.diagnostics = review(library, compiled_graphs, report.diagnostics)
-    return Compiled(name, source, analysis, values, report)
+    return Compiled(name, source, analysis, values, report, library.sibling_files())
 
 
 def _blocks_in_order(library: Library, analysis: Analysis) -> list[str]:

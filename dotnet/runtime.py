@@ -49,9 +49,9 @@ def check_device(device: str) -> None:
         raise error(codes.DEVICE, f"unknown device {device!r}: use cpu or cuda")
 
 
-def load_module(source: str, name: str, path: Path | None = None) -> types.ModuleType:
+def load_module(source: str, name: str, path: Path | None = None, module_name: str | None = None) -> types.ModuleType:
     """Import generated source as a module (from ``path`` when given, so tracebacks show it)."""
-    module_name = f"dotnet_generated_{name}"
+    module_name = module_name or f"dotnet_generated_{name}"
     if path is not None:
         spec = importlib.util.spec_from_file_location(module_name, path)
         assert spec is not None and spec.loader is not None
@@ -67,10 +67,14 @@ def load_module(source: str, name: str, path: Path | None = None) -> types.Modul
 
 def instantiate(compiled: Compiled, device: str = "cpu", path: Path | None = None) -> nn.Module:
     """Build the compiled model on ``device`` with its default constructor arguments."""
+    module = load_module(compiled.source, compiled.class_name, path)
+    return instantiate_class(compiled, getattr(module, compiled.class_name), device)
+
+
+def instantiate_class(compiled: Compiled, model_class: type[nn.Module], device: str = "cpu") -> nn.Module:
+    """An instance of ``compiled``'s class on ``device``, or an error naming the sizes it lacks."""
     raise_if_missing(compiled)
     check_device(device)
-    module = load_module(compiled.source, compiled.class_name, path)
-    model_class = getattr(module, compiled.class_name)
     return model_class().to(device)
 
 
