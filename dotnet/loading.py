@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from dotnet.codegen.source import template_dir
 from dotnet.compiler import Compiled, compile_spec
-from dotnet.render import template_dir
 
 CACHE_ENV = "DOTNET_CACHE_DIR"
 """Environment variable that moves the cache (any absolute folder)."""
@@ -134,7 +134,7 @@ def generator_fingerprint() -> str:
     package = Path(__file__).resolve().parent
     files = sorted(package.rglob("*.py")) + sorted(template_dir().glob("*.jinja"))
     for path in files:
-        digest.update(path.name.encode())
+        digest.update(path.relative_to(path.parent if path.suffix == ".jinja" else package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
