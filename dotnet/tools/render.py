@@ -2,9 +2,11 @@
 
 The picture is built with pydot from the raw digraph (so a spec with errors is still
 drawn) and laid out by Graphviz's ``dot`` program. A call of a block is drawn as a
-cluster holding the block's own nodes; edges inside it carry the block's symbolic
-shapes. Nodes with errors are red, nodes with warnings amber; hovering one in the
-SVG shows the messages.
+cluster holding the block's own nodes, down to ``depth`` levels of calls; edges
+inside it carry the block's symbolic shapes. Deeper calls are single boxes labelled
+with the call and the shape it returns, concrete at the call site. Nodes with errors
+are red, nodes with warnings amber; hovering one in the SVG shows the messages. A
+PNG of labels in a script that no installed font draws gets a ``missing-font`` warning.
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ from dotnet.reading.labels import LabelError, OpCall, normalize, parse_op_label
 from dotnet.reading.shape import Shape, diagram_text
 from dotnet.reading.sources import choose_graph, read_source
 from dotnet.tools.check import check_source
+from dotnet.tools.fonts import install_hint, missing_scripts
 from dotnet.tools.lint import GraphView
 from dotnet.tools.silence import graph_at
 
 FORMATS = ("svg", "png")
-MAX_BLOCK_DEPTH = 4
-"""Deepest nesting of block clusters drawn; deeper calls are drawn as plain nodes."""
+DEFAULT_DEPTH = 0
+"""Levels of block calls drawn open by default: none, so every spec's picture stays small."""
+RASTER_FORMATS = ("png",)
+"""Formats whose glyphs Graphviz draws itself (an SVG leaves them to its viewer's fonts)."""
 INSTALL_HINT = (
     "Graphviz's 'dot' program is not installed; dotnet render needs it. "
     "Install it with 'apt-get install graphviz' (Debian, Ubuntu), 'brew install graphviz' (macOS) "
@@ -50,16 +55,24 @@ class _Drawing:
     dot: pydot.Dot
     library: Library
     marks: dict[tuple[str, int, int], list[Diagnostic]]
+    depth: int = DEFAULT_DEPTH
     counter: int = 0
     drawn: list[DotGraph] = field(default_factory=list)
+    labels: list[tuple[str, Location, str]] = field(default_factory=list)
+    """Every label drawn, with its node's location and id, for the font check."""
 
     def new_id(self) -> str:
         self.counter += 1
         return f"n{self.counter}"
 
 
-def render_spec(spec: Path, out: Path, graph: str | None, blocks: dict[str, str]) -> list[Diagnostic]:
-    """Draw ``spec`` to ``out`` (``.svg`` or ``.png``); returns the diagnostics of the graphs drawn."""
+def render_spec(
+    spec: Path, out: Path, graph: str | None, blocks: dict[str, str], depth: int = DEFAULT_DEPTH
+) -> list[Diagnostic]:
+    """Draw ``spec`` to ``out`` (``.svg`` or ``.png``); returns the diagnostics of the graphs drawn.
+
+    Block calls are drawn open ``depth`` levels deep (0: every call is one box).
+    """
     fmt = out.suffix.lower().lstrip(".")
     executable = shutil.which("dot")
     if executable is None:
@@ -71,10 +84,11 @@ def render_spec(spec: Path, out: Path, graph: str | None, blocks: dict[str, str]
     for d in diagnostics:
         if d.node is not None and d.location is not None and d.severity != "note":
             marks.setdefault((d.location.file, d.location.line, d.location.col), []).append(d)
-    drawing = _Drawing(pydot.Dot("G", graph_type="digraph"), library, marks)  # any name: ids are ours
+    drawing = _Drawing(pydot.Dot("G", graph_type="digraph"), library, marks, depth)  # any name: ids are ours
     rankdir = chosen.attrs.get("rankdir", "TB").upper()
     drawing.dot.set("rankdir", rankdir if rankdir in ("TB", "BT", "LR", "RL") else "TB")
-    drawing.dot.set_node_defaults(fontname="sans-serif", fontsize="11")
+    drawing.dot.set("ranksep", "0.2")  # shapes are xlabels, which take no rank of their own
+    drawing.dot.set_node_defaults(fontname="sans-serif", fontsize="11", height="0.3", margin="0.08,0.04")
     drawing.dot.set_edge_defaults(fontname="monospace", fontsize="9")
     _draw_graph(drawing, drawing.dot, chosen, (chosen.name,))
     try:
@@ -89,7 +103,25 @@ def render_spec(spec: Path, out: Path, graph: str | None, blocks: dict[str, str]
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise error(codes.IO_ERROR, f"Graphviz's dot failed: {message[-1] if message else proc.returncode}")
-    return [d for d in diagnostics if graph_at(drawing.drawn, d.location) is not None]
+    drawn = [d for d in diagnostics if graph_at(drawing.drawn, d.location) is not None]
+    return drawn + (_font_warnings(drawing) if fmt in RASTER_FORMATS else [])
+
+
+def _font_warnings(drawing: _Drawing) -> list[Diagnostic]:
+    """A warning for each script of the labels that no installed font draws, at its first node."""
+    warnings: dict[str, Diagnostic] = {}
+    for text, location, node_id in drawing.labels:
+        for script, chars in missing_scripts(text).items():
+            if script not in warnings:
+                warnings[script] = Diagnostic(
+                    "warning",
+                    codes.MISSING_FONT,
+                    f"node {node_id!r}: no installed font draws the {script} characters of its label "
+                    f"({chars!r}), so the picture shows them as empty boxes: install {install_hint(script)}",
+                    location,
+                    node_id,
+                )
+    return list(warnings.values())
 
 
 def _shapes(library: Library, dot: DotGraph) -> dict[str, Shape]:
@@ -115,10 +147,14 @@ def _draw_graph(
     ports: dict[str, tuple[list[str], str]] = {}
     for node in dot.nodes.values():
         callee = _callee(drawing, node.attrs, chain)
-        if callee is not None:
+        if callee is not None and len(chain) <= drawing.depth:
             cluster = pydot.Subgraph(f"cluster_{drawing.new_id()}")
             cluster.set("label", _escape(f"{node.id}: {_text(node.attrs.get('label', node.id))}"))
+            drawing.labels.append((cluster.get("label"), node.location, node.id))
             cluster.set("style", "rounded,dashed")
+            cluster.set("labeljust", "l")  # clear of the edges, which run down the middle
+            cluster.set("fontname", "sans-serif")
+            cluster.set("fontsize", "11")
             cluster.set("color", "#5d6d7e")
             found = _draw_block(drawing, cluster, callee, chain + (callee,))
             if found is not None:
@@ -126,7 +162,8 @@ def _draw_graph(
                 ports[node.id] = found
                 continue
         ids[node.id] = drawing.new_id()
-        target.add_node(_node(drawing, ids[node.id], node.attrs, node.id, node.location))
+        returns = diagram_text(shapes[node.id]) if callee is not None and node.id in shapes else None
+        target.add_node(_node(drawing, ids[node.id], node.attrs, node.id, node.location, returns))
     inputs_used: dict[str, int] = {}
     for e in dot.edges:
         label = diagram_text(shapes[e.src]) if e.src in shapes else ""
@@ -138,7 +175,7 @@ def _draw_graph(
             dst = entries[min(k, len(entries) - 1)]
         else:
             dst = ids[e.dst]
-        target.add_edge(pydot.Edge(src, dst, label=_escape(label)))
+        target.add_edge(pydot.Edge(src, dst, xlabel=_escape(label + "    ") if label else ""))
     return ids
 
 
@@ -162,8 +199,8 @@ def _draw_block(
 
 
 def _callee(drawing: _Drawing, attrs: dict[str, str], chain: tuple[str, ...]) -> str | None:
-    """The block an op node calls, when it is one to draw as a cluster."""
-    if attrs.get("shape", "").lower() in TENSOR_NODE_SHAPES or len(chain) > MAX_BLOCK_DEPTH:
+    """The block an op node calls, when it calls one that can be drawn (not recursively)."""
+    if attrs.get("shape", "").lower() in TENSOR_NODE_SHAPES:
         return None
     try:
         call = parse_op_label(attrs.get("label", ""))
@@ -174,11 +211,18 @@ def _callee(drawing: _Drawing, attrs: dict[str, str], chain: tuple[str, ...]) ->
     return callee if found and callee not in chain else None
 
 
-def _node(drawing: _Drawing, name: str, attrs: dict[str, str], node_id: str, location: Location) -> pydot.Node:
+def _node(
+    drawing: _Drawing, name: str, attrs: dict[str, str], node_id: str, location: Location, returns: str | None
+) -> pydot.Node:
+    """One drawn node; ``returns`` is the shape a block call drawn closed returns."""
     label = _text(attrs.get("label", node_id))
+    drawing.labels.append((label, location, node_id))
     tensor = attrs.get("shape", "").lower() in TENSOR_NODE_SHAPES
     style = {"shape": "box", "style": "rounded,filled" if tensor else "filled"}
     style["fillcolor"] = "#ffffff" if tensor else "#d6e4f0"
+    if returns is not None:
+        label += f"\n-> {returns}"
+        style.update(peripheries="2", fillcolor="#e8daef")
     found = drawing.marks.get((location.file, location.line, location.col), [])
     tooltip = node_id
     if found:
@@ -190,12 +234,23 @@ def _node(drawing: _Drawing, name: str, attrs: dict[str, str], node_id: str, loc
 
 
 def _text(label: str) -> str:
-    """A label with its layout escapes turned into line breaks, tidied, never over-long."""
+    """A label with its layout escapes turned into line breaks, tidied, never over-long.
+
+    A line break inside brackets (``[K=3, P=1,\\n In=64]``) is joined up: the diagram's
+    author broke the line for its own box sizes, and one line per bracket keeps boxes low.
+    """
     try:
-        lines = [normalize(part) for part in label.replace("\\n", "\n").split("\n")]
+        parts = [normalize(part) for part in label.replace("\\n", "\n").split("\n")]
     except LabelError:
         return label[:200] + "..."
-    return "\n".join(line for line in lines if line)
+    lines: list[str] = []
+    for part in filter(None, parts):
+        inside = lines and lines[-1].count("[") > lines[-1].count("]")
+        if inside:
+            lines[-1] += " " + part
+        else:
+            lines.append(part)
+    return "\n".join(lines)
 
 
 def _escape(text: str) -> str:
