@@ -35,6 +35,9 @@ from dotnet.tools.silence import graph_at
 FORMATS = ("svg", "png")
 DEFAULT_DEPTH = 0
 """Levels of block calls drawn open by default: none, so every spec's picture stays small."""
+LONG_SIDE_PX = 2000
+"""A picture whose long side would pass this many pixels (PNG, 96 dpi) gets compact edge labels."""
+PNG_DPI = 96
 RASTER_FORMATS = ("png",)
 """Formats whose glyphs Graphviz draws itself (an SVG leaves them to its viewer's fonts)."""
 INSTALL_HINT = (
@@ -87,24 +90,49 @@ def render_spec(
     drawing = _Drawing(pydot.Dot("G", graph_type="digraph"), library, marks, depth)  # any name: ids are ours
     rankdir = chosen.attrs.get("rankdir", "TB").upper()
     drawing.dot.set("rankdir", rankdir if rankdir in ("TB", "BT", "LR", "RL") else "TB")
-    drawing.dot.set("ranksep", "0.2")  # shapes are xlabels, which take no rank of their own
+    drawing.dot.set("ranksep", "0.2")
     drawing.dot.set_node_defaults(fontname="sans-serif", fontsize="11", height="0.3", margin="0.08,0.04")
     drawing.dot.set_edge_defaults(fontname="monospace", fontsize="9")
     _draw_graph(drawing, drawing.dot, chosen, (chosen.name,))
+    if max(_layout_inches(executable, drawing.dot)) * PNG_DPI > LONG_SIDE_PX:
+        _compact_edge_labels(drawing.dot)
+    _run_dot(executable, drawing.dot, ["-T" + fmt, "-o", str(out)])
+    drawn = [d for d in diagnostics if graph_at(drawing.drawn, d.location) is not None]
+    return drawn + (_font_warnings(drawing) if fmt in RASTER_FORMATS else [])
+
+
+def _run_dot(executable: str, dot: pydot.Dot, args: list[str]) -> bytes:
+    """Graphviz's output for ``dot`` with ``args``, or an error saying why it failed."""
     try:
         proc = subprocess.run(
-            [executable, f"-T{fmt}", "-o", str(out)],
-            input=drawing.dot.to_string().encode("utf-8"),
-            capture_output=True,
-            timeout=300,
+            [executable, *args], input=dot.to_string().encode("utf-8"), capture_output=True, timeout=300
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise error(codes.IO_ERROR, f"Graphviz's dot failed: {exc}", Location(str(out), 1)) from None
+        raise error(codes.IO_ERROR, f"Graphviz's dot failed: {exc}") from None
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise error(codes.IO_ERROR, f"Graphviz's dot failed: {message[-1] if message else proc.returncode}")
-    drawn = [d for d in diagnostics if graph_at(drawing.drawn, d.location) is not None]
-    return drawn + (_font_warnings(drawing) if fmt in RASTER_FORMATS else [])
+    return proc.stdout
+
+
+def _layout_inches(executable: str, dot: pydot.Dot) -> tuple[float, float]:
+    """Width and height of the laid-out picture, from ``dot -Tplain`` (``graph SCALE W H``)."""
+    first = _run_dot(executable, dot, ["-Tplain"]).decode("utf-8", "replace").split("\n", 1)[0].split()
+    return float(first[2]), float(first[3])
+
+
+def _compact_edge_labels(graph: pydot.Dot | pydot.Subgraph) -> None:
+    """Turn edge labels into xlabels, which take no rank of their own: about half the height.
+
+    They are padded on the right, where Graphviz places them against the edge.
+    """
+    for edge in graph.get_edges():
+        attributes = edge.get_attributes()
+        label = attributes.pop("label", None)
+        if label:
+            edge.set("xlabel", label + "    ")
+    for subgraph in graph.get_subgraphs():
+        _compact_edge_labels(subgraph)
 
 
 def _font_warnings(drawing: _Drawing) -> list[Diagnostic]:
@@ -175,7 +203,7 @@ def _draw_graph(
             dst = entries[min(k, len(entries) - 1)]
         else:
             dst = ids[e.dst]
-        target.add_edge(pydot.Edge(src, dst, xlabel=_escape(label + "    ") if label else ""))
+        target.add_edge(pydot.Edge(src, dst, label=_escape(label)))
     return ids
 
 
