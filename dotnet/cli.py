@@ -14,6 +14,8 @@ is the exception: there the diagnostics are the result, so they go to stdout.
 from __future__ import annotations
 
 import os
+import signal
+import stat
 import sys
 import tempfile
 import traceback
@@ -45,6 +47,9 @@ def _guarded(command: F) -> F:
         except SpecError as exc:
             _print_diagnostics(exc.diagnostics)
             sys.exit(EXIT_ERRORS)
+        except Interrupted as exc:
+            click.echo(f"interrupted by {signal.Signals(exc.signum).name}: nothing was written", err=True)
+            sys.exit(128 + exc.signum)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except RecursionError:
@@ -96,7 +101,7 @@ def main() -> None:
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @graph_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write [<Graph>.py].")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write [<Graph>.py].")
 @param_option
 @block_option
 @click.option(
@@ -115,7 +120,7 @@ def compile(
     raise_if_missing(compiled)
     check_device(device)
     target = output or Path(f"{compiled.class_name}.py")
-    summary = _write_checked(target, compiled, device, instantiate, smoke_run)
+    summary = _write_checked(target, compiled, device, instantiate, smoke_run, "-o" if output else "")
     click.echo(f"{summary.class_name}: {summary.parameters:,} parameters on {summary.device}")
     for name, shape in summary.inputs:
         click.echo(f"  input  {name}: {shape}")
@@ -124,18 +129,52 @@ def compile(
     click.echo(f"wrote {target}")
 
 
-def _write_checked(target: Path, compiled, device, instantiate, smoke_run):  # type: ignore[no-untyped-def]
-    """Write to a temporary file beside ``target``, prove it imports and runs, then rename it."""
+def _write_checked(target: Path, compiled, device, instantiate, smoke_run, flag: str = ""):  # type: ignore[no-untyped-def]
+    """Write to a temporary file beside ``target``, prove it imports and runs, then rename it.
+
+    Self-contained, so the API can share it: the target is refused (an ``io-error``
+    naming it and the cause) unless it is a regular file or new; every OS failure
+    (read-only or missing folder, full disk, over-long name) is such an error; the
+    temporary file never outlives the call, not even on SIGINT or SIGTERM; the file
+    written gets the mode a new file gets under the umask, or the mode of the file
+    it replaces. ``flag`` (``"-o"``) is named in errors when the user chose the path.
+    """
     from dotnet import codes
     from dotnet.diagnostics import error
 
+    def refuse(cause: str) -> SpecError:
+        what = f"{flag} {target}: cannot write the file" if flag else f"cannot write {target}"
+        return error(codes.IO_ERROR, f"{what}: {cause}")
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
     folder = target.parent if str(target.parent) else Path(".")
+    if not folder.exists():
+        raise refuse(f"folder {folder} does not exist")
     if not folder.is_dir():
-        raise error(codes.IO_ERROR, f"cannot write {target}: folder {folder} does not exist")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".py", dir=folder)
-    temp = Path(temp_name)
+        raise refuse(f"{folder} is not a folder")
     try:
+        existing = target.stat()
+    except FileNotFoundError:
+        existing = None
+    except OSError as exc:
+        raise refuse(_os_cause(exc)) from None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        raise refuse(f"it is {_file_kind(existing.st_mode)}, not a regular file")
+    mode = stat.S_IMODE(existing.st_mode) if existing is not None else _new_file_mode()
+    watched = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, interrupted) for s in watched}
+    temp: Path | None = None
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, watched)  # a signal now waits until `temp` is known
+        try:
+            fd, temp_name = tempfile.mkstemp(prefix=f".{target.stem[:100]}.", suffix=".py", dir=folder)
+            temp = Path(temp_name)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, watched)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
+            os.fchmod(f.fileno(), mode)
             f.write(compiled.source)
         try:
             model = instantiate(compiled, device, temp)
@@ -147,9 +186,46 @@ def _write_checked(target: Path, compiled, device, instantiate, smoke_run):  # t
                 codes.RUNTIME, f"the generated {compiled.class_name} failed to run: {type(exc).__name__}: {exc}"
             ) from None
         os.replace(temp, target)
+    except OSError as exc:
+        raise refuse(_os_cause(exc)) from None
     finally:
-        temp.unlink(missing_ok=True)
+        if temp is not None:
+            temp.unlink(missing_ok=True)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
     return summary
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived while a file was being written; carries the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _os_cause(exc: OSError) -> str:
+    """``Permission denied``: what the OS says went wrong, without the path it names."""
+    return exc.strerror or type(exc).__name__
+
+
+def _file_kind(mode: int) -> str:
+    """``a folder``, ``a character device``...: what a path that is not a regular file is."""
+    kinds = [
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((kind for test, kind in kinds if test(mode)), "not a file")
+
+
+def _new_file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0o666 less the process's umask."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 @main.command()
