@@ -88,8 +88,22 @@ def check_paths(paths: list[Path], blocks: dict[str, str], ignore: Iterable[str]
             )
         for target in targets:
             files += 1
-            found += check_source(target, blocks, ignore)
+            found += _check_contained(target, blocks, ignore)
     return CheckResult(_unique(found), files)
+
+
+def _check_contained(path: Path, blocks: dict[str, str], ignore: Iterable[str]) -> list[Diagnostic]:
+    """:func:`check_source`, but whatever happens checking one file, an error for that file."""
+    start = Location(str(path), 1)
+    try:
+        return check_source(path, blocks, ignore)
+    except RecursionError:
+        return [Diagnostic("error", codes.TOO_LARGE, "the spec is nested too deeply to process", start)]
+    except MemoryError:
+        return [Diagnostic("error", codes.TOO_LARGE, "checking the spec ran out of memory", start)]
+    except Exception as exc:  # a bug in dotnet: report it on the file, check the others
+        message = f"dotnet failed on this file: {type(exc).__name__}: {exc} (please report it with the file)"
+        return [Diagnostic("error", codes.INTERNAL, message, start)]
 
 
 def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

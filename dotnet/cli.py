@@ -270,6 +270,8 @@ def check(
         for line in format_text(result.diagnostics):
             click.echo(line, err=True)
         click.echo(summary(result.diagnostics, result.files), err=True)
+    if any(d.code == codes.INTERNAL for d in result.diagnostics):
+        sys.exit(EXIT_INTERNAL)
     if result.count("error") or (strict and result.count("warning")):
         sys.exit(EXIT_ERRORS)
 
