@@ -89,7 +89,7 @@ def choose_graph(source: Source, name: str | None, callees: dict[str, set[str]])
         if graph is None:
             raise error(
                 codes.GRAPH_NOT_FOUND,
-                f"no digraph named {name!r}; the file holds {_names(source.graphs)}",
+                f"--graph {name}: no digraph named {name!r}; the file holds {_names(source.graphs)}",
                 Location(source.display, 1),
             )
         return graph

@@ -116,3 +116,11 @@ def test_messages_are_kept_on_one_line_and_encodable() -> None:
     [data] = json.loads(format_json([d]))
     assert data["message"] == "line\nbreak\r, bell\x07, \u2028, \u202e, \\xff"
     assert printable("tab\tstays, 漢字 stay") == "tab\tstays, 漢字 stay"
+
+
+def test_compiling_a_file_nested_too_deeply_is_a_located_error(tmp_path: Path) -> None:
+    (tmp_path / "deep.dot").write_text(nested_blocks(2000), encoding="utf-8")
+    result = run_cli("compile", "deep.dot", "--graph", "B0", cwd=tmp_path)
+    assert result.code == 1
+    assert result.stderr == "deep.dot:1:1: error: the spec is nested too deeply to process [too-large]\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deep.dot"]
