@@ -34,7 +34,11 @@ class CheckResult:
 
 def spec_files(path: Path) -> list[Path]:
     """``path`` itself, or for a folder every spec file inside it, sorted."""
-    if not path.is_dir():
+    try:
+        is_folder = path.is_dir()
+    except OSError:  # such as a name too long: reading it says so, on the file
+        is_folder = False
+    if not is_folder:
         return [path]
     found = [
         p

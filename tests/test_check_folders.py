@@ -124,3 +124,19 @@ def test_compiling_a_file_nested_too_deeply_is_a_located_error(tmp_path: Path) -
     assert result.code == 1
     assert result.stderr == "deep.dot:1:1: error: the spec is nested too deeply to process [too-large]\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deep.dot"]
+
+
+def test_a_path_too_long_to_exist_is_an_error_on_that_path(tmp_path: Path) -> None:
+    path = "x" * 300 + "/a.dot"
+    result = run_cli("check", path, cwd=tmp_path)
+    assert result.code == 1
+    assert result.stderr.splitlines()[0] == f"{path}:1:1: error: cannot read the file: File name too long [io-error]"
+
+
+def test_an_op_name_too_long_for_a_file_name_is_an_unknown_op(tmp_path: Path) -> None:
+    name = "X" * 300
+    spec = SHAPE_ERROR.replace('"Linear\\n[NIn, NOut]"', f'"{name}"')
+    (tmp_path / "long.dot").write_text(spec, encoding="utf-8")
+    result = run_cli("check", "long.dot", cwd=tmp_path)
+    assert result.code == 1
+    assert [line.rsplit(" ", 1)[-1] for line in result.stderr.splitlines()[:-1]] == ["[unknown-op]"]
