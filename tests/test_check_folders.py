@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from dotnet.cli import main
 from dotnet.diagnostics import Diagnostic, Location, printable
-from dotnet.lint import Linter
-from dotnet.report_formats import format_github, format_json
+from dotnet.tools.lint import Linter
+from dotnet.tools.report_formats import format_github, format_json
 from tests.conftest import REPO, run_cli
 
 SHAPE_ERROR = (REPO / "tests" / "data" / "check" / "shape_error.dot").read_text(encoding="utf-8")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dotnet.checker import check_source
-from dotnet.extract import extract
-from dotnet.sources import read_source
+from dotnet.reading.sources import read_source
+from dotnet.tools.check import check_source
+from dotnet.tools.extract import extract
 
 BREAKS = {"LF": "\n", "CRLF": "\r\n", "CR": "\r"}
 
