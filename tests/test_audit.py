@@ -39,8 +39,7 @@ def _with_forward_line(line: str) -> str:
         (_with_forward_line("x = f'{x}'"), "line 50: JoinedStr is not something dotnet generates"),
         (_with_forward_line("x = lambda: 0"), "line 50: Lambda is not something dotnet generates"),
         (_with_forward_line("x = b'x'"), "line 50: constant b'x' is not one dotnet generates"),
-        (_with_forward_line("x = x\n        'a string statement'"), "line 51: constant 'a string statement' is not one dotnet"
-         " generates"),
+        (_with_forward_line("x = x\n        'a string'"), "line 51: constant 'a string' is not one dotnet generates"),
         (CLEAN.replace("from torch import nn", "from os import system"), "line 12: import from 'os' is not one"
          " dotnet writes"),
         (CLEAN.replace("from torch import nn", "from torch import nn as F"), "line 12: import from 'torch' is not"
