@@ -102,9 +102,7 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
                 "init_signature": signature("__init__", init_params, "None"),
                 "forward_signature": signature("forward", forward_params, returns),
                 "returns": Code(", ".join(p.name for p in plan.outputs)),
-                "parameter_tuple": Code(
-                    _tuple([f"self.{p.attr}" for p in plan.parameters], 8 + len("for weight in "))
-                ),
+                "parameter_tuple": Code(_tuple([f"self.{p.attr}" for p in plan.parameters], 8 + len("for weight in "))),
                 "scan_lines": _code(
                     [line for raw in (plan.scan.lines if plan.scan else []) for line in code_lines(raw, body)]
                 ),
