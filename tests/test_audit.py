@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from dotnet import render, wrap
-from dotnet.audit import AuditError, audit
 from dotnet.cli import main
+from dotnet.codegen import source, wrap
+from dotnet.codegen.audit import AuditError, audit
 from tests.conftest import SPECS
 from tests.golden_files import GOLDEN
 
@@ -66,7 +66,7 @@ def test_modules_the_generator_would_not_write_fail_the_audit(module, message):
 
 def test_a_module_that_fails_the_audit_is_an_internal_error_and_is_not_written(tmp_path, monkeypatch):
     """Were escaping ever skipped, the audit stops the module: exit 3, no file, no canary."""
-    monkeypatch.setattr(render, "doc_text", lambda text: text)
+    monkeypatch.setattr(source, "doc_text", lambda text: text)
     monkeypatch.setattr(wrap, "doc_text", lambda text: text)
     canary = tmp_path / "CANARY"
     payload = f'""";open("{canary}", "w");"""'.replace('"', '\\"')

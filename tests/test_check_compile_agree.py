@@ -1,6 +1,6 @@
 """``check`` reports every spec error ``compile`` reports, with the same code and location.
 
-Both run the same generation step (:mod:`dotnet.generate`), so a digraph name that
+Both run the same generation step (:mod:`dotnet.codegen.generate`), so a digraph name that
 cannot name a class or a bad digraph attribute is found by ``check`` too, not only
 when compiling. Run over every bad spec, every spec in the repository, and specs
 with reserved names in each place a name can come from.
@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from dotnet.checker import check_source
 from dotnet.compiler import compile_spec
 from dotnet.diagnostics import SpecError
+from dotnet.tools.check import check_source
 from tests.conftest import REPO, SPECS
 
 BAD_SPECS = sorted((REPO / "tests" / "bad_specs").glob("*.dot"))

@@ -27,10 +27,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dotnet.audit import audit
-from dotnet.checker import check_source
+from dotnet.codegen.audit import audit
 from dotnet.compiler import compile_spec
 from dotnet.diagnostics import Diagnostic, SpecError
+from dotnet.tools.check import check_source
 from tests.conftest import SPECS
 
 WORK = Path(tempfile.mkdtemp(prefix="dotnet-hostile-"))

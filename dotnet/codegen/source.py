@@ -3,8 +3,8 @@
 The template receives two kinds of strings. :class:`Code` is what the generator
 built (statements, signatures, names) and is written as it is; every other
 string is text (summaries, shapes, node ids, file names) and is written through
-:func:`~dotnet.safe_text.doc_text`, whichever ``{{ ... }}`` it fills. The result
-is audited (:mod:`dotnet.audit`) before anyone writes or imports it.
+:func:`~dotnet.codegen.safe_text.doc_text`, whichever ``{{ ... }}`` it fills. The result
+is audited (:mod:`dotnet.codegen.audit`) before anyone writes or imports it.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import jinja2
 
-from dotnet.audit import audit
-from dotnet.lower import ClassPlan
-from dotnet.safe_text import doc_text
-from dotnet.wrap import assignment_lines, code_lines
+from dotnet.codegen.audit import audit
+from dotnet.codegen.lower import ClassPlan
+from dotnet.codegen.safe_text import doc_text
+from dotnet.codegen.wrap import assignment_lines, code_lines
 
 LINE_LENGTH = 88
 
@@ -37,7 +37,7 @@ def _finalize(value: object) -> object:
 
 def template_dir() -> Path:
     """Where the templates are: ``dotnet/templates`` in a wheel, ``templates/`` in a checkout."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     installed = package / "templates"
     return installed if (installed / "module.py.jinja").is_file() else package.parent / "templates"
 
@@ -69,7 +69,7 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
     """The text of one generated module holding ``plans`` in order, audited.
 
     ``title`` and ``source`` are text (they go into the module docstring). Raises
-    :class:`~dotnet.audit.AuditError`, a bug in dotnet, if the source holds anything
+    :class:`~dotnet.codegen.audit.AuditError`, a bug in dotnet, if the source holds anything
     the generator does not emit.
     """
     imports = set().union(*(p.imports for p in plans))

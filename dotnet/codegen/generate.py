@@ -3,7 +3,7 @@
 Shared by ``dotnet compile`` (which then writes and runs the source) and ``dotnet
 check`` (which discards it), so that every error generation can find (a digraph
 name that cannot name a class, a bad digraph attribute) is reported by both, with
-the same code and location. The source is audited (:mod:`dotnet.audit`) as it is
+the same code and location. The source is audited (:mod:`dotnet.codegen.audit`) as it is
 rendered.
 """
 
@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 
 from dotnet import codes
-from dotnet.blocks import BlockCall
+from dotnet.analysis.blocks import BlockCall
+from dotnet.analysis.infer import Analysis
+from dotnet.analysis.resolve import Library
+from dotnet.codegen.lower import ClassPlan, file_label, lower
+from dotnet.codegen.source import render_module
 from dotnet.diagnostics import error
-from dotnet.infer import Analysis
-from dotnet.lower import ClassPlan, file_label, lower
-from dotnet.render import render_module
-from dotnet.resolve import Library
 
 
 def generate_source(library: Library, analysis: Analysis, values: dict[str, int]) -> str:

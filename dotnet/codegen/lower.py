@@ -1,9 +1,9 @@
 """Lowering: from analysed graphs to plans of the classes the template writes.
 
-A plan holds code the generator built itself (identifiers from :mod:`dotnet.naming`,
-sizes rendered from :class:`~dotnet.symbolic.Dim`, op code from the op registry)
+A plan holds code the generator built itself (identifiers from :mod:`dotnet.codegen.naming`,
+sizes rendered from :class:`~dotnet.reading.symbolic.Dim`, op code from the op registry)
 and text for comments and docstrings (summaries, shapes, node ids, spec origins),
-which the renderer passes through :func:`dotnet.safe_text.doc_text`: no label
+which the renderer passes through :func:`dotnet.codegen.safe_text.doc_text`: no label
 text reaches the generated file any other way.
 """
 
@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from dotnet.infer import Analysis
-from dotnet.ir import Graph, OpNode, TensorNode
-from dotnet.naming import Namespace, class_name, identifier, snake_case
+from dotnet.analysis.infer import Analysis
+from dotnet.analysis.ir import Graph, OpNode, TensorNode
+from dotnet.codegen.naming import Namespace, class_name, identifier, snake_case
+from dotnet.codegen.scan import ScanPlan, plan_scan
 from dotnet.ops.base import CodeWriter
-from dotnet.scan import ScanPlan, plan_scan
-from dotnet.shape import Axis, torch_text
-from dotnet.symbolic import Dim
+from dotnet.reading.shape import Axis, torch_text
+from dotnet.reading.symbolic import Dim
 
 
 @dataclass

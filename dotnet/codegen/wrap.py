@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import textwrap
 
-from dotnet.safe_text import doc_text
+from dotnet.codegen.safe_text import doc_text
 
 
 def comment_lines(text: str, width: int) -> list[str]:
     """``# text`` wrapped to ``width`` columns (long words are split only when they must be).
 
-    ``text`` may come from the diagram: it passes :func:`~dotnet.safe_text.doc_text` first.
+    ``text`` may come from the diagram: it passes :func:`~dotnet.codegen.safe_text.doc_text` first.
     """
     lines = textwrap.wrap(doc_text(text), max(width - 2, 20), break_on_hyphens=False)
     return [f"# {line}" for line in lines] or ["#"]
