@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from dotnet.checker import review
 from dotnet.diagnostics import Location, Report, SpecError, error
 from dotnet.infer import Analysis
 from dotnet.ir import TensorNode
+from dotnet.limits import MAX_SIZE
 from dotnet.lower import ClassPlan, file_label, lower
 from dotnet.render import render_module
 from dotnet.resolve import Library
@@ -52,13 +52,14 @@ class Compiled:
 
     def example_size(self, dim: Dim) -> int:
         """A concrete size for a symbolic dim, for the smoke test."""
-        values = {s: Dim.const(self._symbol_value(s)) for s in dim.symbols()}
+        values = {s: Dim.const(self.symbol_value(s)) for s in dim.symbols()}
         number = dim.substitute(values).int_value()
         if number is None or number < 1:
             raise error(codes.UNBOUND_SYMBOL, f"size {dim} has no whole positive value; pass its symbols with --param")
         return number
 
-    def _symbol_value(self, symbol: str) -> int:
+    def symbol_value(self, symbol: str) -> int:
+        """The symbol's value: --param or digraph attribute, else the smoke run's default."""
         if symbol in self.values:
             return self.values[symbol]
         return RUNTIME_DEFAULTS.get(symbol, OTHER_RUNTIME_DEFAULT)
@@ -120,18 +121,12 @@ def _blocks_in_order(library: Library, analysis: Analysis) -> list[str]:
 
 
 def _graph_defaults(analysis: Analysis) -> dict[str, int]:
-    """Symbol values the digraph itself sets as attributes (``NHidden=128;``)."""
+    """Symbol values the digraph itself sets as attributes (``NHidden=128;``), checked by the frontend."""
     values: dict[str, int] = {}
     symbols = set(analysis.graph.symbol_order)
     for key, raw in analysis.graph.attrs.items():
         if key in symbols:
-            if not re.fullmatch(r"\d+", raw.strip()) or int(raw) < 1:
-                raise error(
-                    codes.BAD_PARAM,
-                    f"digraph attribute {key}={raw!r}: a size must be a whole number of at least 1",
-                    analysis.graph.location,
-                )
-            values[key] = int(raw)
+            values[key] = int(raw)  # checked when the graph was built (frontend.check_symbol_defaults)
     return values
 
 
@@ -147,8 +142,8 @@ def _symbol_values(analysis: Analysis, params: dict[str, int]) -> dict[str, int]
                 f"--param {key}={value}: digraph {analysis.graph.name} has no symbol {key!r} (its symbols: {known})",
                 Location(analysis.graph.file, analysis.graph.location.line),
             )
-        if value < 1:
-            raise error(codes.BAD_PARAM, f"--param {key}={value}: a size must be at least 1")
+        if value < 1 or value > MAX_SIZE:
+            raise error(codes.BAD_PARAM, f"--param {key}={value}: a size must be at least 1 and at most 2**63-1")
         values[key] = value
     return values
 

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
+from dotnet.limits import MAX_DIM_TERMS
+
 MAX_EXPR_DEPTH = 32
 """Deepest nesting of parentheses accepted in a dimension expression."""
 
@@ -22,6 +24,10 @@ Monomial = tuple[str, ...]  # sorted symbol names, repeated for powers; () is th
 
 class ExprError(ValueError):
     """A dimension expression is malformed; the message says where and why."""
+
+
+class SizeLimitError(ExprError):
+    """A symbolic size would grow beyond :data:`~dotnet.limits.MAX_DIM_TERMS` terms."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,11 @@ class Dim:
 
     def __mul__(self, other: Dim | int) -> Dim:
         other = _lift(other)
+        if len(self.terms) * len(other.terms) > MAX_DIM_TERMS:  # checked before it is multiplied out
+            raise SizeLimitError(
+                f"a product of sizes of {len(self.terms)} and {len(other.terms)} terms exceeds "
+                f"the limit of {MAX_DIM_TERMS:,} terms"
+            )
         terms: dict[Monomial, Fraction] = {}
         for m1, c1 in self.terms:
             for m2, c2 in other.terms:

@@ -9,6 +9,7 @@ from dotnet.diagnostics import error
 from dotnet.infer import Env
 from dotnet.ir import OpNode
 from dotnet.labels import OpCall
+from dotnet.limits import MAX_OPERANDS
 from dotnet.ops.base import CodeWriter, Op, normalize_name, register
 from dotnet.shape import Axis, Shape, diagram_text, numel
 from dotnet.symbolic import Dim
@@ -47,12 +48,12 @@ class _Elementwise(Op):
 
 @register("+", "Add", "Sum")
 class Add(_Elementwise):
-    """``+``: the sum of any number of operands (a residual connection, a bias)."""
+    """``+``: the sum of up to 256 operands (a residual connection, a bias)."""
 
     name = "+"
     symbol = "+"
     min_inputs = 2
-    max_inputs = None
+    max_inputs = MAX_OPERANDS
 
 
 @register("*", "Mul")
