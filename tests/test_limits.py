@@ -193,6 +193,32 @@ def test_a_sum_of_the_most_operands_compiles_and_adds_them_all(tmp_path: Path) -
     torch.testing.assert_close(model(*xs), torch.stack(xs).sum(0))
 
 
+def test_a_formula_past_the_operator_limit_is_a_located_label_error_not_a_crash(tmp_path: Path) -> None:
+    formula = "+".join(["X"] * 2000)
+    write(tmp_path, chain("A", formula, shape="X(输入)\\n[B, N]"))
+    write(tmp_path, chain("B", "Rleu"), "b.dot")
+    result = dotnet("check", "a.dot", "b.dot", cwd=tmp_path)
+    assert result.code == 1
+    assert "a.dot:4:3: error: node 'r': 'X+X+X+" in result.stderr
+    assert "is neither an op call nor a formula: more than 256 operators [bad-label]" in result.stderr
+    assert "b.dot:4:3: error: node 'r': no op or block named 'Rleu'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("dim", "problem"),
+    [
+        ("٣", "unexpected '٣' in '٣'"),
+        ("9" * 25, "a number of 25 digits exceeds the limit of 19 digits"),
+        (f"2*{2**63}", f"{2**63} exceeds the largest size, 2**63-1 = {2**63 - 1}"),
+    ],
+)
+def test_a_size_in_a_label_is_ascii_digits_within_int64(tmp_path: Path, dim: str, problem: str) -> None:
+    write(tmp_path, chain("A", "Relu", shape=f"[B, {dim}]"))
+    result = dotnet("check", "a.dot", cwd=tmp_path)
+    assert result.code == 1
+    assert f"a.dot:3:3: error: node 'i': dimension '{dim}': {problem} [bad-label]" in result.stderr
+
+
 # -- inputs ----------------------------------------------------------------
 @pytest.mark.parametrize("command", ["check", "summary"])
 def test_a_device_as_spec_is_refused_before_it_is_read(tmp_path: Path, command: str) -> None:
