@@ -20,14 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dotnet import codes
-from dotnet.blocks import BlockCall
+from dotnet.analysis.blocks import BlockCall
+from dotnet.analysis.costs import node_costs
+from dotnet.analysis.infer import Analysis, check_repeat
+from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.compiler import Compiled
-from dotnet.costs import node_costs
 from dotnet.diagnostics import error
-from dotnet.infer import Analysis, check_repeat
-from dotnet.ir import OpNode, TensorNode
-from dotnet.shape import numel
-from dotnet.symbolic import Dim
+from dotnet.reading.shape import numel
+from dotnet.reading.symbolic import Dim
 
 ENV_VAR = "DOTNET_MEMORY_LIMIT"
 BYTES_PER_ELEMENT = 4
