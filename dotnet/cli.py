@@ -79,13 +79,8 @@ def _int_params(values: tuple[str, ...]) -> dict[str, int]:
         try:
             result[name] = whole_number(value)
         except LimitError as exc:
-            raise click.BadParameter(f"{name}={_shown(value)}: {exc}", param_hint="--param") from None
+            raise click.BadParameter(f"{name}: {exc}", param_hint="--param") from None
     return result
-
-
-def _shown(value: str, limit: int = 40) -> str:
-    """``value`` quoted for a message, shortened when it is long."""
-    return repr(value if len(value) <= limit else value[: limit - 3] + "...")
 
 
 graph_option = click.option("--graph", "graph", metavar="NAME", help="The digraph to use when the file holds several.")

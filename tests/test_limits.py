@@ -255,7 +255,7 @@ def test_a_param_value_that_is_not_a_bounded_ascii_number_is_a_usage_error_namin
     write(tmp_path, chain("A", "Linear[N, N]"))
     result = dotnet("summary", "a.dot", "--param", f"N={value}", cwd=tmp_path)
     assert result.code == 2
-    assert "Invalid value for --param: N=" in result.stderr
+    assert "Invalid value for --param: N: " in result.stderr
     assert problem in result.stderr
     assert "Traceback" not in result.stderr
 
