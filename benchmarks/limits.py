@@ -143,7 +143,7 @@ def folder(folder: Path) -> list[str]:
     specs = folder / "specs"
     specs.mkdir()
     for k in range(1000):
-        (specs / f"s{k:04}.dot").write_text(_chain(f"S{k}", "Linear[N, 8]").replace('[B, N]", shape', '[B, 8]", shape'))
+        (specs / f"s{k:04}.dot").write_text(_chain(f"S{k}", "Linear[8, 8]").replace('[B, N]", shape', '[B, 8]", shape'))
     (specs / "s0500_hostile.dot").write_text(_chain("H", "Relu x 99999999999999"))
     return ["check", "--format", "json", "specs"]
 
@@ -189,7 +189,9 @@ def run_case(name: str, timeout: float, root: Path = ROOT) -> tuple[str, str, st
             return f">{timeout:.0f}", "timeout", ""
         seconds = time.perf_counter() - start
         lines = (done.stderr + done.stdout).strip().splitlines()
-        first = next((line for line in lines if "error" in line), lines[0] if lines else "")
+        messages = [line.strip() for line in lines if '"message"' in line]  # a JSON report
+        errors = [line.strip() for line in lines if "error" in line.lower()]
+        first = (messages or errors or [""])[0]
         return f"{seconds:.2f}", str(done.returncode), first[:150].replace("|", "\\|")
 
 
