@@ -67,17 +67,23 @@ def read_regular_file(path: Path, display: str) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise error(codes.IO_ERROR, f"cannot read the file: {exc.strerror or exc}", start) from None
-    with os.fdopen(fd, "rb") as f:
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
             raise error(codes.IO_ERROR, f"cannot read the file: it is {kind}, not a regular file", start)
         if info.st_size > MAX_SOURCE_BYTES:
             raise error(codes.TOO_LARGE, f"the file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB", start)
-        try:
-            data = f.read(MAX_SOURCE_BYTES + 1)
-        except OSError as exc:
-            raise error(codes.IO_ERROR, f"cannot read the file: {exc.strerror or exc}", start) from None
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_SOURCE_BYTES and (chunk := os.read(fd, MAX_SOURCE_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise error(codes.IO_ERROR, f"cannot read the file: {exc.strerror or exc}", start) from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
     if len(data) > MAX_SOURCE_BYTES:  # it grew while it was read
         raise error(codes.TOO_LARGE, f"the file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB", start)
     return data
