@@ -9,20 +9,24 @@ first appearance). Arguments that contradict unification are errors.
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from dotnet import codes
 from dotnet.analysis.costs import total_cost
-from dotnet.analysis.infer import Env, infer_graph
+from dotnet.analysis.infer import Analysis, Env, infer_graph
 from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.diagnostics import Report, SpecError, error
-from dotnet.ops.base import CodeWriter, Op, known_names
+from dotnet.ops.base import CodeWriter, Op, OpEnv, OpResolver, known_names
 from dotnet.reading.labels import ArgValue, OpCall, format_arg
 from dotnet.reading.shape import Shape, diagram_text, from_declared, same
 from dotnet.reading.symbolic import Dim, ExprError
 
-if TYPE_CHECKING:
-    from dotnet.analysis.infer import Analysis
+
+class BlockLibrary(OpResolver, Protocol):
+    """The digraphs a call can reach (implemented by ``analysis.resolve.Library``)."""
+
+    def analysis(self, name: str) -> Analysis:
+        """The shape analysis of digraph ``name`` on its own symbols."""
 
 
 class BlockCall(Op):
@@ -31,10 +35,11 @@ class BlockCall(Op):
     min_inputs = 1
     max_inputs = None
 
-    def __init__(self, node: OpNode, call: OpCall, callee: str) -> None:
+    def __init__(self, node: OpNode, call: OpCall, callee: str, library: BlockLibrary) -> None:
         super().__init__(node, call)
         self.name = callee  # type: ignore[misc]
         self.callee = callee
+        self.library = library
         self.bound: dict[str, Dim] = {}
         """The callee's constructor symbols, valued in the caller's terms."""
         self.run: Analysis | None = None
@@ -44,8 +49,8 @@ class BlockCall(Op):
         self.scans = False
         """The callee is a recurrent cell, run over a sequence from a zero state."""
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
-        callee = env.library.analysis(self.callee)
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+        callee = self.library.analysis(self.callee)
         self.scans = callee.cell is not None
         steps = [_step_shape(self, shape) for shape in inputs] if self.scans else inputs
         bindings = self._unify_inputs(callee, steps)
@@ -61,7 +66,7 @@ class BlockCall(Op):
             )
         self.bound = {s: bindings[s] for s in callee.constructor_symbols}
         trail = env.trail + (f"call {self.node.id!r} at {self.node.location}",)
-        run = infer_graph(callee.graph, env.library, env.report, bindings, trail)
+        run = infer_graph(callee.graph, self.library, env.report, bindings, trail)
         self.run, self.bindings = run, bindings
         for c in run.constraints:
             if c.expr.symbols():
@@ -120,7 +125,7 @@ class BlockCall(Op):
             )
         return bindings
 
-    def _bind_args(self, callee: Analysis, bindings: dict[str, Dim], env: Env) -> None:
+    def _bind_args(self, callee: Analysis, bindings: dict[str, Dim], env: OpEnv) -> None:
         symbols = callee.constructor_symbols
         if len(self.call.positional) > len(symbols):
             raise self.arg_error(
@@ -252,13 +257,16 @@ class UnresolvedCall(Op):
     min_inputs = 0
     max_inputs = None
 
-    def __init__(self, node: OpNode, call: OpCall, names: list[str], candidates: list[str]) -> None:
+    def __init__(
+        self, node: OpNode, call: OpCall, names: list[str], candidates: list[str], library: BlockLibrary
+    ) -> None:
         super().__init__(node, call)
         self.name = names[-1]  # type: ignore[misc]
         self.names = names
         self.candidates = candidates
+        self.library = library
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         fits = [c for c in self.candidates if self._fits(c, inputs, env)]
         wanted = " or ".join(repr(n) for n in self.names)
         if fits:
@@ -281,10 +289,10 @@ class UnresolvedCall(Op):
             self.node.id,
         )
 
-    def _fits(self, candidate: str, inputs: list[Shape], env: Env) -> bool:
-        probe = Env(env.graph, env.library, Report(), env.bindings, env.trail)
+    def _fits(self, candidate: str, inputs: list[Shape], env: OpEnv) -> bool:
+        probe = Env(env.graph, self.library, Report(), env.bindings, env.trail)
         try:
-            shape = BlockCall(self.node, self.call, candidate).infer(inputs, probe)
+            shape = BlockCall(self.node, self.call, candidate, self.library).infer(inputs, probe)
         except SpecError:
             return False
         for e in env.graph.succs(self.node.id):

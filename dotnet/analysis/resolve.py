@@ -155,7 +155,7 @@ class Library:
         if block is not None:
             if block == graph.name:
                 raise error(codes.CYCLE, f"node {node.id!r}: digraph {block!r} calls itself", node.location, node.id)
-            return BlockCall(node, call, block)
+            return BlockCall(node, call, block, self)
         for candidate in candidate_names(call.name):
             op_class = lookup(candidate)
             if op_class is not None:
@@ -165,4 +165,4 @@ class Library:
                     raise
         others = [g.name for g in self.source.graphs] + self.sibling_names()
         candidates = [n for n in dict.fromkeys(others) if n != graph.name and n not in self._in_progress]
-        return UnresolvedCall(node, call, candidate_names(call.name), candidates)
+        return UnresolvedCall(node, call, candidate_names(call.name), candidates, self)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from dotnet.analysis.infer import Env
-from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.ops.base import CodeWriter, Op, OpEnv, register
 from dotnet.reading.shape import Shape
 
 
 class _Activation(Op):
     torch_module: ClassVar[str]
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         self.no_args()
         return inputs[0]
 
@@ -49,7 +48,7 @@ class Softmax(Op):
         bound = self.bind((("dim", ("axis",)),))
         self.dim = self.int_arg(bound, "dim") if "dim" in bound else None
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         if self.dim is None:
             self.dim = next((i for i, a in enumerate(x) if a.name == "C"), len(x) - 1)

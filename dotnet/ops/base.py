@@ -9,18 +9,68 @@ renders its part of the generated module: a constructor expression for
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import ClassVar, Protocol, TypeVar
 
 from dotnet import codes
-from dotnet.analysis.ir import OpNode
-from dotnet.diagnostics import SpecError, error
+from dotnet.analysis.ir import Graph, OpNode
+from dotnet.diagnostics import Location, Report, SpecError, error
 from dotnet.reading.labels import ArgValue, OpCall, format_arg
 from dotnet.reading.shape import Shape, diagram_text
 from dotnet.reading.symbolic import Dim
 
-if TYPE_CHECKING:
-    from dotnet.analysis.infer import Env
+
+class OpEnv(Protocol):
+    """What an op may ask of the inference run that calls it (implemented by ``analysis.infer``)."""
+
+    @property
+    def graph(self) -> Graph:
+        """The graph being inferred."""
+
+    @property
+    def report(self) -> Report:
+        """Where warnings go."""
+
+    @property
+    def bindings(self) -> Mapping[str, Dim]:
+        """The graph's symbols a block call has valued, in the caller's terms."""
+
+    @property
+    def trail(self) -> tuple[str, ...]:
+        """The block calls this run is inside of, outermost first."""
+
+    @property
+    def shapes(self) -> Mapping[str, Shape]:
+        """Shapes proved so far in this run, by node id (formulas read the tensors they name)."""
+
+    @property
+    def implicit(self) -> dict[str, Shape]:
+        """Shapes of the implicit parameters formulas have named so far (``W[f]``)."""
+
+    def value(self, dim: Dim) -> Dim:
+        """A size of this graph, in the terms of the run (bound symbols replaced)."""
+
+    def floordiv(self, numerator: Dim, divisor: int, node: OpNode, what: str) -> Dim:
+        """``floor(numerator / divisor)``, recording the divisibility a symbolic size needs."""
+
+    def positive(self, size: Dim, node: OpNode, what: str) -> Dim:
+        """``size`` unchanged, or an error when it is a number below 1."""
+
+    def require_divisible(self, expr: Dim, divisor: int, node_id: str, location: Location) -> None:
+        """Record that the shapes assume ``expr`` is a multiple of ``divisor``."""
+
+    def where(self) -> str:
+        """`` (in call ...)`` when inside a block call, for messages."""
+
+    def weight_of(self, node: OpNode) -> tuple[Dim, Dim] | None:
+        """The weight shape of the op that ``node`` runs, for ops that share it (``Embedding.w.T``)."""
+
+
+class OpResolver(Protocol):
+    """What an op node's name means: the resolver interface inference builds ops through."""
+
+    def make_op(self, node: OpNode, graph: Graph) -> Op:
+        """The op an operation node of ``graph`` runs."""
 
 
 class CodeWriter(ABC):
@@ -59,7 +109,7 @@ class Op(ABC):
 
     # -- checks --------------------------------------------------------
     @abstractmethod
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         """The output shape for these input shapes, or a :class:`SpecError`."""
 
     def constructor_dims(self) -> list[Dim]:

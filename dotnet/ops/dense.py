@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dotnet.analysis.infer import Env
-from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.ops.base import CodeWriter, Op, OpEnv, register
 from dotnet.reading.shape import Axis, Shape, numel
 from dotnet.reading.symbolic import Dim
 
@@ -20,7 +19,7 @@ class Linear(Op):
         self.features_in = self.size_arg(bound, "In")
         self.features_out = self.size_arg(bound, "Out")
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         assert self.features_in is not None and self.features_out is not None
         if env.value(self.features_in) != x[-1].size:
@@ -57,7 +56,7 @@ class Embedding(Op):
         self.vocab_size = self.vocab
         """The vocabulary size in the terms of the inference run (a block call's bindings applied)."""
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         assert self.vocab is not None and self.width is not None
         self.vocab_size = env.value(self.vocab)

@@ -12,10 +12,9 @@ from __future__ import annotations
 import itertools
 
 from dotnet import codes
-from dotnet.analysis.infer import Env
 from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.diagnostics import SpecError, error
-from dotnet.ops.base import CodeWriter, Op
+from dotnet.ops.base import CodeWriter, Op, OpEnv
 from dotnet.reading.formulas import Call, Expr, Name, Neg, Num, names, to_python
 from dotnet.reading.labels import FormulaLabel, OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, numel
@@ -43,7 +42,7 @@ class FormulaOp(Op):
         """Multiply-adds of the formula's matrix products."""
 
     # -- shapes ----------------------------------------------------------
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         run = _Unifier(self, env)
         shape = run.shape(self.expr)
         target = self._declared_target(env)
@@ -78,7 +77,7 @@ class FormulaOp(Op):
             self.products = self.products + numel(run.resolved(out)) * run.resolved((Axis(None, inner),))[0].size
         return run.resolved(shape)
 
-    def _declared_target(self, env: Env) -> Shape | None:
+    def _declared_target(self, env: OpEnv) -> Shape | None:
         """The declared shape of the tensor node the formula flows into, if exactly one."""
         targets = [env.graph.nodes[e.dst] for e in env.graph.succs(self.node.id)]
         tensors = [t for t in targets if isinstance(t, TensorNode)]
@@ -114,7 +113,7 @@ def _is_fresh(size: Dim) -> bool:
 class _Unifier:
     """Shapes of a formula's subexpressions, with unknown parameter sizes as fresh symbols."""
 
-    def __init__(self, op: FormulaOp, env: Env) -> None:
+    def __init__(self, op: FormulaOp, env: OpEnv) -> None:
         self.op = op
         self.env = env
         self.params: dict[str, Shape] = {}

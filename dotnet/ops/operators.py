@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from dotnet import codes
-from dotnet.analysis.infer import Env
 from dotnet.analysis.ir import OpNode
 from dotnet.diagnostics import error
-from dotnet.ops.base import CodeWriter, Op, normalize_name, register
+from dotnet.ops.base import CodeWriter, Op, OpEnv, normalize_name, register
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, numel
 from dotnet.reading.symbolic import Dim
@@ -37,7 +36,7 @@ def broadcast(op: Op, shapes: list[Shape]) -> Shape:
 class _Elementwise(Op):
     symbol: ClassVar[str]
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         self.no_args()
         return broadcast(self, inputs)
 
@@ -94,13 +93,13 @@ class MatMul(Op):
         if call.operand is not None:
             self.min_inputs = self.max_inputs = 1  # type: ignore[misc]  # the operand is the second
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         if self.call.operand is not None:
             return self._product(inputs[0], self._operand(env))
         self.no_args()
         return self._product(*inputs)
 
-    def _operand(self, env: Env) -> Shape:
+    def _operand(self, env: OpEnv) -> Shape:
         """The shape of ``Node.w`` or ``Node.w.T``, checked against the label's own ``[K, M]``."""
         assert self.call.operand is not None
         owner, *path = self.call.operand
@@ -120,7 +119,7 @@ class MatMul(Op):
                 self.node.location,
                 self.node.id,
             )
-        weight = env.library.make_op(matches[0], env.graph).weight_shape()
+        weight = env.weight_of(matches[0])
         if weight is None:
             raise error(
                 codes.BAD_OPERAND,

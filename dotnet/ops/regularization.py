@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dotnet.analysis.infer import Env
-from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.ops.base import CodeWriter, Op, OpEnv, register
 from dotnet.reading.shape import Shape
 
 
@@ -22,7 +21,7 @@ class Dropout(Op):
             raise self.arg_error(f"p={value} must be a number in [0, 1)")
         self.rate = float(rate)
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         return inputs[0]
 
     def module(self, w: CodeWriter) -> str:

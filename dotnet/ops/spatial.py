@@ -5,13 +5,12 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import ClassVar
 
-from dotnet.analysis.infer import Env
-from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.ops.base import CodeWriter, Op, OpEnv, register
 from dotnet.reading.shape import Shape, image, numel
 from dotnet.reading.symbolic import Dim
 
 
-def _window_out(env: Env, op: Op, axis: str, size: Dim, kernel: int, stride: int, padding: int) -> Dim:
+def _window_out(env: OpEnv, op: Op, axis: str, size: Dim, kernel: int, stride: int, padding: int) -> Dim:
     """``floor((size + 2*padding - kernel) / stride) + 1``, the PyTorch formula.
 
     For a symbolic size the symbolic part is assumed divisible by the stride (and
@@ -60,7 +59,7 @@ class Conv2D(Op):
         if self.kernel is None or self.kernel < 1 or (self.stride or 0) < 1 or (self.padding or 0) < 0:
             raise self.arg_error("K and S must be at least 1, and P at least 0")
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         n, c, h, w = _image(self, inputs[0])
         if self.channels_in is None:
             self.channels_in = c
@@ -111,7 +110,7 @@ class _Pool2D(Op):
         if self.kernel < 1 or self.stride < 1 or not 0 <= 2 * self.padding <= self.kernel:
             raise self.arg_error("K and S must be at least 1, and P at most half of K")
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         n, c, h, w = _image(self, inputs[0])
         return image(
             n,
@@ -160,7 +159,7 @@ class AdaptiveAvgPool2D(Op):
         if self.height < 1 or self.width < 1:
             raise self.arg_error("the output size must be at least 1")
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         n, c, _, _ = _image(self, inputs[0])
         return image(n, c, Dim.const(self.height), Dim.const(self.width))
 
@@ -186,7 +185,7 @@ class UpSample(Op):
             raise self.arg_error("needs a whole factor of at least 1, as in 'UpSample x2'")
         self.factor = value
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         n, c, h, w = _image(self, inputs[0])
         return image(n, c, h * self.factor, w * self.factor)
 
@@ -206,7 +205,7 @@ class BatchNorm(Op):
         self.channels = self.size_arg(bound, "C")
         self.rank = 4
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         if len(x) not in (2, 3, 4):
             raise self.rank_error(x, "a tensor of rank 2, 3 or 4")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dotnet.analysis.infer import Env
-from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.ops.base import CodeWriter, Op, OpEnv, register
 from dotnet.reading.shape import Axis, Shape, diagram_text, numel
 
 
@@ -13,7 +12,7 @@ class Flatten(Op):
 
     name = "Flatten"
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         self.no_args()
         (x,) = inputs
         if len(x) < 2:
@@ -32,7 +31,7 @@ class Concat(Op):
     min_inputs = 2
     max_inputs = None
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         self.no_args()
         first = inputs[0]
         if len(first) < 2:
