@@ -10,12 +10,13 @@ the tensor node the formula flows into.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 from dotnet import codes
 from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.diagnostics import SpecError, error
-from dotnet.ops.base import CodeWriter, Op, OpEnv
-from dotnet.reading.formulas import Call, Expr, Name, Neg, Num, names, to_python
+from dotnet.ops.base import CodeWriter, Op, OpEnv, declarations
+from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num, names
 from dotnet.reading.labels import FormulaLabel, OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, numel
 from dotnet.reading.symbolic import Dim
@@ -199,3 +200,40 @@ class _Unifier:
 
     def failure(self, message: str) -> SpecError:
         return self.op.mismatch(message + self.env.where())
+
+
+# -- Python source of a formula -------------------------------------------------
+_MATH_FUNCTIONS = {"exp": "torch.exp({})", "softmax": "torch.softmax({}, dim=-1)"}
+"""Formula functions that are not activation ops; softmax runs over the last dimension."""
+
+
+def _function_source(fn: str) -> str:
+    """Python for formula function ``fn`` around ``{}``: an activation's declared torch function, or math."""
+    activation = next((d.activation for d in declarations() if d.activation and d.activation.formula == fn), None)
+    return f"{activation.functional}({{}})" if activation is not None else _MATH_FUNCTIONS[fn]
+
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "@": 2}
+
+
+def to_python(tree: Expr, name: Callable[[str], str]) -> str:
+    """Python source for the tree; ``name`` maps each formula name to an expression."""
+    return _python(tree, name, 0)
+
+
+def _python(tree: Expr, name: Callable[[str], str], context: int) -> str:
+    if isinstance(tree, Num):
+        return repr(tree.value)
+    if isinstance(tree, Name):
+        return name(tree.text)
+    if isinstance(tree, Call):
+        return _function_source(tree.fn).format(_python(tree.arg, name, 0))
+    if isinstance(tree, Neg):
+        text = "-" + _python(tree.arg, name, 3)
+        return f"({text})" if context > 2 else text
+    level = _PRECEDENCE[tree.op]
+    # Left-associative: the right operand of an equal-precedence operator needs parentheses,
+    # and so, for the reader, does a product mixed into a matrix product: ``(h * r) @ u``.
+    mixed = isinstance(tree.left, BinOp) and {tree.op, tree.left.op} == {"*", "@"}
+    text = f"{_python(tree.left, name, 3 if mixed else level)} {tree.op} {_python(tree.right, name, level + 1)}"
+    return f"({text})" if level < context else text

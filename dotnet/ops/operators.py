@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from dotnet import codes
 from dotnet.analysis.ir import OpNode
 from dotnet.diagnostics import error
 from dotnet.ops.base import CodeWriter, Op, OpEnv, normalize_name, register
+from dotnet.ops.declaration import Declaration
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, numel
 from dotnet.reading.symbolic import Dim
@@ -34,47 +33,44 @@ def broadcast(op: Op, shapes: list[Shape]) -> Shape:
 
 
 class _Elementwise(Op):
-    symbol: ClassVar[str]
+    """A broadcasting arithmetic operator, written in generated code as its symbol (its name)."""
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         self.no_args()
         return broadcast(self, inputs)
 
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f" {self.symbol} ".join(args)
+        return f" {self.name} ".join(args)
 
 
-@register("+", "Add", "Sum")
+@register
 class Add(_Elementwise):
     """``+``: the sum of any number of operands (a residual connection, a bias)."""
 
-    name = "+"
-    symbol = "+"
+    declaration = Declaration("+", aliases=("Add", "Sum"), torch="torch.add", elementwise=True)
     min_inputs = 2
     max_inputs = None
 
 
-@register("*", "Mul")
+@register
 class Mul(_Elementwise):
     """``*``: element-wise product of two operands."""
 
-    name = "*"
-    symbol = "*"
+    declaration = Declaration("*", aliases=("Mul",), torch="torch.mul", elementwise=True)
     min_inputs = 2
     max_inputs = 2
 
 
-@register("-", "Sub")
+@register
 class Sub(_Elementwise):
     """``-``: the first operand minus the second."""
 
-    name = "-"
-    symbol = "-"
+    declaration = Declaration("-", aliases=("Sub",), torch="torch.sub", elementwise=True)
     min_inputs = 2
     max_inputs = 2
 
 
-@register("@", "MatMul")
+@register
 class MatMul(Op):
     """``@``: matrix product of two operands, ``[..., N, K] @ [K, M]`` -> ``[..., N, M]``.
 
@@ -82,7 +78,7 @@ class MatMul(Op):
     (transposed) weight of the node whose op is ``Embedding``, shared, not copied.
     """
 
-    name = "@"
+    declaration = Declaration("@", aliases=("MatMul",), torch="torch.matmul")
     min_inputs = 2
     max_inputs = 2
 
