@@ -71,7 +71,8 @@ def instantiate(compiled: Compiled, device: str = "cpu", path: Path | None = Non
     check_device(device)
     module = load_module(compiled.source, compiled.class_name, path)
     model_class = getattr(module, compiled.class_name)
-    return model_class().to(device)
+    model: nn.Module = model_class().to(device)
+    return model
 
 
 def example_inputs(compiled: Compiled, device: str = "cpu") -> list[torch.Tensor]:

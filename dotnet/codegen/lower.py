@@ -8,6 +8,7 @@ no label text reaches the generated file except through :func:`comment_text`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dotnet.analysis.infer import Analysis
@@ -111,7 +112,7 @@ class _Writer(CodeWriter):
     def use(self, import_name: str) -> None:
         self.imports.add(import_name)
 
-    def block_constructor(self, block: str, values: dict[str, Dim]) -> str:
+    def block_constructor(self, block: str, values: Mapping[str, Dim]) -> str:
         plan = self.plans[block]
         args = ", ".join(f"{a.name}={self.dim(values[a.symbol])}" for a in plan.args)
         return f"{block}({args})"

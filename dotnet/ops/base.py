@@ -93,6 +93,10 @@ class CodeWriter(ABC):
     def node_attr(self, node_id: str) -> str:
         """The attribute that holds node ``node_id``'s submodule (for inline operands)."""
 
+    @abstractmethod
+    def block_constructor(self, block: str, values: Mapping[str, Dim]) -> str:
+        """The constructor call of block class ``block``, its symbols valued by ``values``."""
+
 
 class Op(ABC):
     """An operation node's behaviour. Registered ops declare themselves and register with :func:`register`."""

@@ -207,7 +207,9 @@ def _split_args(body: str, whole: str) -> list[str]:
     """Split on commas that are not inside brackets."""
     if _BRACKETS.search(body) is None:  # the common case: nothing nested, so every comma splits
         return _checked_parts(body.split(","), whole)
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in body:
         if ch in "([":
             depth += 1

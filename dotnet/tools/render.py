@@ -186,7 +186,10 @@ def _node(drawing: _Drawing, name: str, attrs: dict[str, str], node_id: str, loc
         style.update(_STYLE[worst])
         label += "\n" + ", ".join(dict.fromkeys(f"{d.severity}: {d.code}" for d in found))
         tooltip = "\n".join(d.format_text() for d in found)
-    return pydot.Node(name, label=_escape(label), tooltip=_escape(tooltip), **style)
+    node = pydot.Node(name, label=_escape(label), tooltip=_escape(tooltip))
+    for key, value in style.items():
+        node.set(key, value)
+    return node
 
 
 def _text(label: str) -> str:
