@@ -25,6 +25,7 @@ from typing import TypeVar
 import click
 
 from dotnet.diagnostics import Diagnostic, SpecError
+from dotnet.tools.report_formats import FORMATS as REPORT_FORMATS
 
 F = TypeVar("F", bound=Callable[..., None])
 EXIT_ERRORS, EXIT_INTERNAL = 1, 3
@@ -158,7 +159,7 @@ def _write_checked(target: Path, compiled, device, instantiate, smoke_run):  # t
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(REPORT_FORMATS),
     default="text",
     show_default=True,
     help="text: lines on stderr for people; json: an array on stdout; github: workflow annotations on stdout.",

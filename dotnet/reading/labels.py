@@ -87,9 +87,6 @@ class OpCall:
     parenthesized: bool = False
     """The args were written ``(...)`` rather than ``[...]``."""
 
-    def keyword(self, key: str) -> ArgValue | None:
-        return dict(self.keywords).get(key)
-
     def describe(self) -> str:
         """Rebuild the label from its parsed parts (safe to print anywhere)."""
         text = self.name
