@@ -10,6 +10,7 @@ Errors are collected per node, so one run reports every independent problem.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -86,6 +87,15 @@ class Env:
         return quotient
 
     def require_divisible(self, expr: Dim, divisor: int, node_id: str, location: Location) -> None:
+        """Record that ``expr`` is a multiple of ``divisor``, stated over whole coefficients.
+
+        ``BlockH/2`` divisible by 1 is recorded as ``BlockH`` divisible by 2 (even); a whole
+        polynomial divisible by 1 needs nothing.
+        """
+        scale = math.lcm(*(c.denominator for _, c in expr.terms))
+        expr, divisor = expr * scale, divisor * scale
+        if divisor == 1:
+            return
         if not any(c.expr == expr and c.divisor == divisor for c in self.constraints):
             self.constraints.append(Constraint(expr, divisor, node_id, location))
 

@@ -16,6 +16,7 @@ from dotnet.analysis.ir import Graph, OpNode, TensorNode
 from dotnet.codegen.naming import Namespace, class_name, identifier, snake_case
 from dotnet.codegen.scan import ScanPlan, plan_scan
 from dotnet.ops.base import CodeWriter
+from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, torch_text
 from dotnet.reading.symbolic import Dim
 
@@ -68,6 +69,8 @@ class ClassPlan:
     scan: ScanPlan | None = None
     """For a recurrent cell: the method that runs it over a whole sequence."""
     scan_doc: str = ""
+    images: bool = False
+    """Some tensor has height or width axes, so the layout note applies."""
 
 
 def comment_text(text: str) -> str:
@@ -137,7 +140,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
         times = op.call.times if not op.times_is_factor else None
         if times is not None:
             expr = op.repeated_module(expr, writer.dim(times))
-        submodules.append(Submodule(attrs[node_id], expr, _origin(node, where)))
+        submodules.append(Submodule(attrs[node_id], expr, _origin(node, where, attrs[node_id])))
 
     values = writer.values
     values.update({n: attrs[n] for n in analysis.inputs})
@@ -171,6 +174,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     plan = ClassPlan(
         name, summary, args, submodules, parameters, inputs, outputs, statements, constraints, writer.imports
     )
+    plan.images = any(a.name in ("H", "W") for shape in analysis.shapes.values() for a in shape)
     plan.scan = plan_scan(analysis, attrs, writer.implicit, writer.symbols, names)
     if plan.scan is not None and analysis.cell is not None:
         cell = analysis.cell
@@ -201,9 +205,22 @@ def _target(analysis: Analysis, node_id: str, attrs: dict[str, str]) -> str:
     return attrs[node_id]
 
 
-def _origin(node: OpNode | TensorNode, where: str) -> str:
-    text = node.describe() if isinstance(node, OpNode) else f"{node.label.title} {node.label.shape_text()}".strip()
-    return comment_text(f"{node.id}: {text} ({where}:{node.location.line})")
+def _origin(node: OpNode | TensorNode, where: str, attr: str) -> str:
+    """The spec reference above a submodule, with only what its line does not already say.
+
+    The node id is left out when it is the attribute's name, and an op label without
+    arguments (``Relu``) when the constructor says the same.
+    """
+    reference = f"{where}:{node.location.line}"
+    if isinstance(node, OpNode):
+        call = node.call
+        bare = isinstance(call, OpCall) and not (call.positional or call.keywords or call.times or call.operand)
+        text = "" if bare else node.describe()
+    else:
+        text = f"{node.label.title} {node.label.shape_text()}".strip()
+    if attr != node.id:
+        text = f"{node.id}: {text}" if text else node.id
+    return comment_text(f"{text} ({reference})" if text else reference)
 
 
 def _parameters(analysis: Analysis, writer: _Writer, names: Namespace, where: str) -> list[Submodule]:
@@ -215,7 +232,14 @@ def _parameters(analysis: Analysis, writer: _Writer, names: Namespace, where: st
         assert isinstance(node, TensorNode)
         sizes = ", ".join(writer.dim(d.size) for d in node.label.dims)
         key = (node.location.line, node.location.col, 0)
-        found.append((key, Submodule(writer.attrs[p], f"nn.Parameter(torch.empty({sizes}))", _origin(node, where))))
+        found.append(
+            (
+                key,
+                Submodule(
+                    writer.attrs[p], f"nn.Parameter(torch.empty({sizes}))", _origin(node, where, writer.attrs[p])
+                ),
+            )
+        )
     for node_id, op in analysis.ops.items():
         node = graph.nodes[node_id]
         for name, shape, offset in op.implicit_parameters():

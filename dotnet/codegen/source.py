@@ -77,7 +77,8 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
             }
         )
     template = _environment().get_template("module.py.jinja")
-    return template.render(title=title, source=source, imports=imports, classes=classes)
+    images = any(p.images for p in plans)
+    return template.render(title=title, source=source, imports=imports, classes=classes, images=images)
 
 
 def _tuple(items: list[str], indent: int) -> str:
