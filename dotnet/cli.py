@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable
 from functools import wraps
@@ -109,48 +108,20 @@ def compile(
 ) -> None:
     """Compile SPEC to a PyTorch module, then build and run it once on DEVICE."""
     from dotnet.compiler import compile_spec, raise_if_missing
-    from dotnet.runtime import check_device, instantiate, smoke_run
+    from dotnet.runtime import check_device, write_checked
 
     compiled = compile_spec(spec, graph, _int_params(params), _pairs("--block", blocks))
     _print_diagnostics(compiled.report.diagnostics)
     raise_if_missing(compiled)
     check_device(device)
     target = output or Path(f"{compiled.class_name}.py")
-    summary = _write_checked(target, compiled, device, instantiate, smoke_run)
+    summary = write_checked(compiled, target, device)
     click.echo(f"{summary.class_name}: {summary.parameters:,} parameters on {summary.device}")
     for name, shape in summary.inputs:
         click.echo(f"  input  {name}: {shape}")
     for name, shape in summary.outputs:
         click.echo(f"  output {name}: {shape}")
     click.echo(f"wrote {target}")
-
-
-def _write_checked(target: Path, compiled, device, instantiate, smoke_run):  # type: ignore[no-untyped-def]
-    """Write to a temporary file beside ``target``, prove it imports and runs, then rename it."""
-    from dotnet import codes
-    from dotnet.diagnostics import error
-
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise error(codes.IO_ERROR, f"cannot write {target}: folder {folder} does not exist")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".py", dir=folder)
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(compiled.source)
-        try:
-            model = instantiate(compiled, device, temp)
-            summary = smoke_run(compiled, model, device)
-        except SpecError:
-            raise
-        except Exception as exc:
-            raise error(
-                codes.RUNTIME, f"the generated {compiled.class_name} failed to run: {type(exc).__name__}: {exc}"
-            ) from None
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
-    return summary
 
 
 @main.command()

@@ -72,3 +72,18 @@ def test_compile_reports_and_silences_warnings_as_check_does(tmp_path):
         compiled = [d.code for d in dotnet.compile_spec(spec).report.diagnostics]
         checked = [d.code for d in check_source(spec, {})]
         assert compiled == checked == expected
+
+
+def test_compile_spec_writes_out_as_the_command_line_does(tmp_path):
+    target = tmp_path / "block.py"
+    compiled = dotnet.compile_spec(SPECS / "CAEConvBlock.dot", params={"BlockIn": 2, "BlockOut": 5}, out=target)
+    assert target.read_text(encoding="utf-8") == compiled.source
+    assert [p.name for p in tmp_path.iterdir()] == ["block.py"]  # no temporary file left beside it
+
+
+def test_compile_spec_out_leaves_no_file_when_the_model_cannot_be_built(tmp_path):
+    target = tmp_path / "block.py"
+    with pytest.raises(dotnet.SpecError) as info:
+        dotnet.compile_spec(SPECS / "CAEConvBlock.dot", out=target)  # BlockIn and BlockOut have no values
+    assert [d.code for d in info.value.diagnostics] == ["unbound-symbol"]
+    assert list(tmp_path.iterdir()) == []
