@@ -42,7 +42,7 @@ def compile_spec(
     """
     compiled = compiler.compile_spec(spec, graph, params, blocks)
     if out is not None:
-        from dotnet.runtime import write_checked
+        from dotnet.writing import write_checked
 
         write_checked(compiled, Path(out), device)
     return compiled

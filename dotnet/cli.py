@@ -2,9 +2,11 @@
 
 Exit codes:
     0  success (``check``: no errors)
-    1  the spec has errors, or the model failed to build or run
+    1  the spec has errors, or the model failed to build or run, or a file cannot be
+       read or written (the message names the path, the cause and the flag)
     2  usage error (unknown option, malformed --param or --block)
     3  internal error in dotnet itself (please report it)
+    128 + N  interrupted by signal N (SIGINT, SIGTERM) while writing; nothing is left behind
 
 Results go to stdout; diagnostics go to stderr, one per line, as
 ``file:line:col: severity: message [code]``. ``dotnet check --format json|github``
@@ -14,6 +16,8 @@ is the exception: there the diagnostics are the result, so they go to stdout.
 from __future__ import annotations
 
 import os
+import re
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -23,8 +27,10 @@ from typing import TypeVar
 
 import click
 
-from dotnet.diagnostics import Diagnostic, SpecError
+from dotnet import codes
+from dotnet.diagnostics import Diagnostic, Location, SpecError, printable
 from dotnet.tools.report_formats import FORMATS as REPORT_FORMATS
+from dotnet.writing import Interrupted, require_folder
 
 F = TypeVar("F", bound=Callable[..., None])
 EXIT_ERRORS, EXIT_INTERNAL = 1, 3
@@ -45,10 +51,17 @@ def _guarded(command: F) -> F:
         except SpecError as exc:
             _print_diagnostics(exc.diagnostics)
             sys.exit(EXIT_ERRORS)
+        except Interrupted as exc:
+            click.echo(f"interrupted by {signal.Signals(exc.signum).name}: nothing was written", err=True)
+            sys.exit(128 + exc.signum)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except RecursionError:
-            click.echo("error: the spec is nested too deeply to process [too-large]", err=True)
+            spec = kwargs.get("spec") or kwargs.get("document")
+            where = Location(str(spec), 1) if spec is not None else None
+            _print_diagnostics(
+                [Diagnostic("error", codes.TOO_LARGE, "the spec is nested too deeply to process", where)]
+            )
             sys.exit(EXIT_ERRORS)
         except Exception as exc:  # a bug in dotnet, not in the spec
             click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
@@ -69,6 +82,23 @@ def _pairs(option: str, values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint=option)
         result[name.strip()] = value.strip()
     return result
+
+
+_NAME = re.compile(r"\w+")
+"""What an op name or a digraph name given on the command line may hold: letters, digits, '_'."""
+
+
+def _block_bindings(values: tuple[str, ...]) -> dict[str, str]:
+    """``--block NAME=GRAPH`` values; each side must be a plain name, so nothing code-shaped gets in."""
+    bindings = _pairs("--block", values)
+    for name, graph in bindings.items():
+        for what, text in (("the op name", name), ("the digraph name", graph)):
+            if not _NAME.fullmatch(text):
+                raise click.BadParameter(
+                    f"{name + '=' + graph!r}: {what} {text!r} may hold only letters, digits and '_'",
+                    param_hint="--block",
+                )
+    return bindings
 
 
 def _int_params(values: tuple[str, ...]) -> dict[str, int]:
@@ -96,7 +126,7 @@ def main() -> None:
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @graph_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write [<Graph>.py].")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write [<Graph>.py].")
 @param_option
 @block_option
 @click.option(
@@ -107,21 +137,19 @@ def compile(
     spec: Path, graph: str | None, output: Path | None, params: tuple[str, ...], blocks: tuple[str, ...], device: str
 ) -> None:
     """Compile SPEC to a PyTorch module, then build and run it once on DEVICE."""
-    from dotnet.compiler import compile_spec, raise_if_missing
-    from dotnet.runtime import check_device, write_checked
+    from dotnet.compiler import compile_spec
+    from dotnet.writing import write_checked
 
-    compiled = compile_spec(spec, graph, _int_params(params), _pairs("--block", blocks))
+    compiled = compile_spec(spec, graph, _int_params(params), _block_bindings(blocks))
     _print_diagnostics(compiled.report.diagnostics)
-    raise_if_missing(compiled)
-    check_device(device)
     target = output or Path(f"{compiled.class_name}.py")
-    summary = write_checked(compiled, target, device)
+    summary = write_checked(compiled, target, device, "-o" if output else "")
     click.echo(f"{summary.class_name}: {summary.parameters:,} parameters on {summary.device}")
     for name, shape in summary.inputs:
         click.echo(f"  input  {name}: {shape}")
     for name, shape in summary.outputs:
         click.echo(f"  output {name}: {shape}")
-    click.echo(f"wrote {target}")
+    click.echo(printable(f"wrote {target}"))
 
 
 @main.command()
@@ -147,7 +175,6 @@ def check(
 
     Exit 0 when clean, 1 when a spec has errors (or, with --strict, warnings).
     """
-    from dotnet import codes
     from dotnet.tools.check import check_paths
     from dotnet.tools.report_formats import format_github, format_json, format_text, summary
     from dotnet.tools.silence import split_codes
@@ -156,7 +183,7 @@ def check(
     unknown = [c for c in ignored if c not in codes.REGISTRY]
     if unknown:
         raise click.BadParameter(f"no diagnostic code {', '.join(map(repr, unknown))}", param_hint="--ignore")
-    result = check_paths(list(specs), _pairs("--block", blocks), ignored)
+    result = check_paths(list(specs), _block_bindings(blocks), ignored)
     if output_format == "json":
         click.echo(format_json(result.diagnostics))
     elif output_format == "github":
@@ -166,6 +193,8 @@ def check(
         for line in format_text(result.diagnostics):
             click.echo(line, err=True)
         click.echo(summary(result.diagnostics, result.files), err=True)
+    if any(d.code == codes.INTERNAL for d in result.diagnostics):
+        sys.exit(EXIT_INTERNAL)
     if result.count("error") or (strict and result.count("warning")):
         sys.exit(EXIT_ERRORS)
 
@@ -181,7 +210,7 @@ def extract(document: Path, folder: Path) -> None:
     from dotnet.tools.extract import extract as extract_graphs
 
     for item in extract_graphs(document, folder):
-        click.echo(f"wrote {item.path} (digraph {item.name or '(unnamed)'}, line {item.line})")
+        click.echo(printable(f"wrote {item.path} (digraph {item.name or '(unnamed)'}, line {item.line})"))
 
 
 @main.command()
@@ -196,7 +225,7 @@ def shapes(spec: Path, graph: str | None, blocks: tuple[str, ...]) -> None:
     from dotnet.tools.shapes import shape_table
 
     report = Report()
-    _, analysis = analyse(spec, graph, _pairs("--block", blocks), report)
+    _, analysis = analyse(spec, graph, _block_bindings(blocks), report)
     _print_diagnostics(report.diagnostics)
     for line in shape_table(analysis):
         click.echo(line)
@@ -219,9 +248,10 @@ def render(spec: Path, output: Path, graph: str | None, blocks: tuple[str, ...])
 
     if output.suffix.lower().lstrip(".") not in FORMATS:
         raise click.BadParameter(f"{output}: write a .svg or .png file", param_hint="--output")
-    diagnostics = render_spec(spec, output, graph, _pairs("--block", blocks))
+    require_folder(output, "-o")
+    diagnostics = render_spec(spec, output, graph, _block_bindings(blocks))
     _print_diagnostics(diagnostics)
-    click.echo(f"wrote {output}")
+    click.echo(printable(f"wrote {output}"))
     if any(d.severity == "error" for d in diagnostics):
         sys.exit(EXIT_ERRORS)
 
@@ -240,5 +270,5 @@ def summary(spec: Path, graph: str | None, params: tuple[str, ...], blocks: tupl
     """
     from dotnet.tools.summary import format_table, summarize
 
-    result = summarize(spec, graph, _int_params(params), _pairs("--block", blocks))
+    result = summarize(spec, graph, _int_params(params), _block_bindings(blocks))
     click.echo(format_table(result))

@@ -6,9 +6,7 @@ This is the only module that imports torch, and only when called.
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
-import tempfile
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from dotnet import codes
 from dotnet.compiler import Compiled, raise_if_missing
-from dotnet.diagnostics import SpecError, error
+from dotnet.diagnostics import error
 
 if TYPE_CHECKING:
     import torch
@@ -117,34 +115,3 @@ def smoke_run(compiled: Compiled, model: nn.Module, device: str = "cpu") -> RunS
         [(s.name, tuple(t.shape)) for s, t in zip(compiled.inputs, inputs)],
         out_shapes,
     )
-
-
-def write_checked(compiled: Compiled, target: Path, device: str = "cpu") -> RunSummary:
-    """Write the source to a temporary file beside ``target``, prove it imports and runs, then rename it.
-
-    The one write step of ``dotnet compile`` and ``dotnet.compile_spec(..., out=PATH)``:
-    a failed compile never leaves a file behind, nor half of one.
-    """
-    raise_if_missing(compiled)
-    check_device(device)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise error(codes.IO_ERROR, f"cannot write {target}: folder {folder} does not exist")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".py", dir=folder)
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(compiled.source)
-        try:
-            model = instantiate(compiled, device, temp)
-            summary = smoke_run(compiled, model, device)
-        except SpecError:
-            raise
-        except Exception as exc:
-            raise error(
-                codes.RUNTIME, f"the generated {compiled.class_name} failed to run: {type(exc).__name__}: {exc}"
-            ) from None
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
-    return summary

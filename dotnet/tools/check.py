@@ -34,7 +34,11 @@ class CheckResult:
 
 def spec_files(path: Path) -> list[Path]:
     """``path`` itself, or for a folder every spec file inside it, sorted."""
-    if not path.is_dir():
+    try:
+        is_folder = path.is_dir()
+    except OSError:  # such as a name too long: reading it says so, on the file
+        is_folder = False
+    if not is_folder:
         return [path]
     found = [
         p
@@ -88,8 +92,22 @@ def check_paths(paths: list[Path], blocks: dict[str, str], ignore: Iterable[str]
             )
         for target in targets:
             files += 1
-            found += check_source(target, blocks, ignore)
+            found += _check_contained(target, blocks, ignore)
     return CheckResult(_unique(found), files)
+
+
+def _check_contained(path: Path, blocks: dict[str, str], ignore: Iterable[str]) -> list[Diagnostic]:
+    """:func:`check_source`, but whatever happens checking one file, an error for that file."""
+    start = Location(str(path), 1)
+    try:
+        return check_source(path, blocks, ignore)
+    except RecursionError:
+        return [Diagnostic("error", codes.TOO_LARGE, "the spec is nested too deeply to process", start)]
+    except MemoryError:
+        return [Diagnostic("error", codes.TOO_LARGE, "checking the spec ran out of memory", start)]
+    except Exception as exc:  # a bug in dotnet: report it on the file, check the others
+        message = f"dotnet failed on this file: {type(exc).__name__}: {exc} (please report it with the file)"
+        return [Diagnostic("error", codes.INTERNAL, message, start)]
 
 
 def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
