@@ -16,11 +16,12 @@ from dotnet.analysis.blocks import BlockCall, UnresolvedCall
 from dotnet.analysis.frontend import build_graph
 from dotnet.analysis.infer import Analysis, infer_graph
 from dotnet.analysis.ir import Graph, OpNode
+from dotnet.analysis.view import GraphView
 from dotnet.diagnostics import Report, SpecError, error
 from dotnet.ops import Op, lookup
 from dotnet.ops.formula import FormulaOp
 from dotnet.reading.dot import DotGraph
-from dotnet.reading.labels import FormulaLabel, LabelError, OpCall, parse_op_label
+from dotnet.reading.labels import FormulaLabel, OpCall
 from dotnet.reading.sources import Source, read_source
 
 _INSTANCE_NUMBER = re.compile(r"^(.*?\D)\d+$")
@@ -108,13 +109,7 @@ class Library:
         result: dict[str, set[str]] = {}
         for g in self.source.graphs:
             names: set[str] = set()
-            for node in g.nodes.values():
-                if node.attrs.get("shape", "").lower() in ("mrecord", "record"):
-                    continue
-                try:
-                    call = parse_op_label(node.attrs.get("label", node.id))
-                except LabelError:
-                    continue
+            for call in GraphView.of(g).ops.values():
                 if isinstance(call, OpCall):
                     for candidate in candidate_names(call.name):
                         target = self.bindings.get(candidate, candidate)

@@ -21,9 +21,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from dotnet import codes
-from dotnet.analysis.frontend import TENSOR_NODE_SHAPES
-from dotnet.analysis.ir import Graph, TensorNode
 from dotnet.analysis.resolve import candidate_names
+from dotnet.analysis.view import GraphView
 from dotnet.diagnostics import Diagnostic, SpecError
 from dotnet.ops.base import declaration_of
 from dotnet.ops.declaration import Activation, Declaration
@@ -34,8 +33,6 @@ from dotnet.reading.labels import (
     OpCall,
     TensorLabel,
     normalize,
-    parse_op_label,
-    parse_tensor_label,
 )
 
 if TYPE_CHECKING:
@@ -94,67 +91,16 @@ def _keeps_probabilities(declaration: Declaration | None) -> bool:
     return _keeps_range(declaration) or (declaration is not None and declaration.identity_in_eval)
 
 
-@dataclass
-class GraphView:
-    """A raw digraph with every label parsed that parses."""
-
-    dot: DotGraph
-    tensors: dict[str, TensorLabel]
-    ops: dict[str, OpCall | FormulaLabel]
-    preds: dict[str, list[str]]
-    succs: dict[str, list[str]]
-
-    @staticmethod
-    def of(dot: DotGraph, graph: Graph | None = None) -> GraphView:
-        """The view of ``dot``; ``graph``, its IR where it was built, spares parsing the labels again."""
-        tensors: dict[str, TensorLabel] = {}
-        ops: dict[str, OpCall | FormulaLabel] = {}
-        if graph is not None:
-            for node in graph.nodes.values():
-                if isinstance(node, TensorNode):
-                    tensors[node.id] = node.label
-                else:
-                    ops[node.id] = node.call
-        else:
-            for raw in dot.nodes.values():
-                label = raw.attrs.get("label", raw.id)
-                try:
-                    if raw.attrs.get("shape", "").lower() in TENSOR_NODE_SHAPES:
-                        tensors[raw.id] = parse_tensor_label(label)
-                    else:
-                        ops[raw.id] = parse_op_label(label)
-                except LabelError:
-                    continue
-        preds: dict[str, list[str]] = {n: [] for n in dot.nodes}
-        succs: dict[str, list[str]] = {n: [] for n in dot.nodes}
-        for e in dot.edges:
-            preds[e.dst].append(e.src)
-            succs[e.src].append(e.dst)
-        return GraphView(dot, tensors, ops, preds, succs)
-
-    def declaration(self, node_id: str) -> Declaration | None:
-        """The declaration of the built-in op node ``node_id`` runs, by the registry's name rules."""
-        call = self.ops.get(node_id)
-        if not isinstance(call, OpCall):
-            return None
-        return next(filter(None, map(declaration_of, candidate_names(call.name))), None)
-
-    def inputs(self) -> list[str]:
-        """Tensor nodes, not parameters, that nothing flows into: the graph's inputs, in file order."""
-        return [n for n, t in self.tensors.items() if not self.preds[n] and "param" not in t.roles]
-
-    def outputs(self) -> list[str]:
-        """Tensor nodes that something flows into and nothing leaves."""
-        return [n for n, t in self.tensors.items() if self.preds[n] and not self.succs[n] and "param" not in t.roles]
-
-    def primary_output(self) -> str | None:
-        outputs = self.outputs()
-        tagged = [o for o in outputs if "output" in self.tensors[o].roles]
-        return outputs[0] if len(outputs) == 1 else tagged[0] if len(tagged) == 1 else None
-
-
 def _title(label: TensorLabel) -> str:
     return label.title + (f"({label.role_text})" if label.role_text else "")
+
+
+def _declaration(view: GraphView, node_id: str) -> Declaration | None:
+    """The declaration of the built-in op node ``node_id`` runs, by the registry's name rules."""
+    call = view.ops.get(node_id)
+    if not isinstance(call, OpCall):
+        return None
+    return next(filter(None, map(declaration_of, candidate_names(call.name))), None)
 
 
 class Linter:
@@ -231,7 +177,7 @@ class Linter:
         found = []
         for out in view.outputs():
             last = _walk_back(view, out, _keeps_range)
-            declaration = view.declaration(last) if last else None
+            declaration = _declaration(view, last) if last else None
             activation = declaration.activation if declaration else None
             if last is None or declaration is None or activation is None or len(view.preds[last]) != 1:
                 continue
@@ -269,7 +215,7 @@ class Linter:
         call = view.ops.get(node)
         if not isinstance(call, OpCall) or not inputs:
             return ANY
-        declaration = view.declaration(node)
+        declaration = _declaration(view, node)
         if declaration is not None and declaration.activation is not None and len(inputs) == 1:
             out = _apply(declaration.activation, inputs[0])
             return out if out.cause else replace(out, cause=f"the {declaration.name} {node!r}")
@@ -332,7 +278,7 @@ class Linter:
             return bool(re.match(r"\s*(softmax|σ|sigmoid)\s*\(", call.text, re.IGNORECASE))
         if call is None:
             return False
-        if (declaration := view.declaration(node)) is not None and declaration.yields_probabilities:
+        if (declaration := _declaration(view, node)) is not None and declaration.yields_probabilities:
             return True
         try:
             callee = self.library.block_name(call.name)
@@ -357,7 +303,7 @@ def _walk_back(view: GraphView, node: str, through: Callable[[Declaration | None
         if len(preds) != 1:
             return None
         current = preds[0]
-        if current in view.ops and not through(view.declaration(current)):
+        if current in view.ops and not through(_declaration(view, current)):
             return current
         if current not in view.ops and current not in view.tensors:
             return None  # its label did not parse
