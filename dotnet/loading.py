@@ -24,9 +24,13 @@ import types
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dotnet.codegen.source import template_dir
 from dotnet.compiler import Compiled, compile_spec
+
+if TYPE_CHECKING:
+    from torch import nn
 
 CACHE_ENV = "DOTNET_CACHE_DIR"
 """Environment variable that moves the cache (any absolute folder)."""
@@ -79,7 +83,7 @@ def load(
     graph: str | None = None,
     params: dict[str, int] | None = None,
     blocks: dict[str, str] | None = None,
-) -> type:
+) -> type[nn.Module]:
     """The model class compiled from ``spec``, from the cache when nothing it depends on changed.
 
     Raises :class:`dotnet.SpecError` on a bad spec. Needs torch (the class is imported).
@@ -97,8 +101,14 @@ def load(
             _write_record(key, {"class": compiled.class_name, "module": module.__file__, "depends": depends})
         except OSError:
             pass  # an unwritable cache only costs a compile next time
-        return getattr(module, compiled.class_name)
-    return getattr(_import_file(Path(record["module"]), record["class"]), record["class"])
+        return _model_class(module, compiled.class_name)
+    return _model_class(_import_file(Path(record["module"]), record["class"]), record["class"])
+
+
+def _model_class(module: types.ModuleType, name: str) -> type[nn.Module]:
+    """The class ``name`` of a generated module."""
+    model_class: type[nn.Module] = getattr(module, name)
+    return model_class
 
 
 def import_compiled(compiled: Compiled) -> types.ModuleType:
@@ -139,12 +149,14 @@ def generator_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _read_record(key: str) -> dict | None:
+def _read_record(key: str) -> dict[str, Any] | None:
     """The record of an earlier compile of this request, if all it depended on is unchanged."""
     try:
         record = json.loads(_record_path(key).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    if not isinstance(record, dict) or not all(isinstance(record.get(k), str) for k in ("class", "module")):
+        return None  # not a record this version wrote
     depends = record.get("depends", {})
     if any(file_hash(Path(name)) != digest for name, digest in depends.items()):
         return None
@@ -153,7 +165,7 @@ def _read_record(key: str) -> dict | None:
     return record
 
 
-def _write_record(key: str, record: dict) -> None:
+def _write_record(key: str, record: dict[str, Any]) -> None:
     _write_atomically(_record_path(key), json.dumps(record, indent=1, ensure_ascii=False))
 
 

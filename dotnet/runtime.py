@@ -85,7 +85,8 @@ def instantiate(
     check_buildable(compiled, device, memory_limit)
     module = load_module(compiled.source, compiled.class_name, path)
     model_class = getattr(module, compiled.class_name)
-    return model_class().to(device)
+    model: nn.Module = model_class().to(device)
+    return model
 
 
 def instantiate_class(
@@ -93,7 +94,8 @@ def instantiate_class(
 ) -> nn.Module:
     """An instance of ``compiled``'s class, already imported, checked as :func:`instantiate` checks."""
     check_buildable(compiled, device, memory_limit)
-    return model_class().to(device)
+    model: nn.Module = model_class().to(device)
+    return model
 
 
 def check_buildable(compiled: Compiled, device: str, memory_limit: str | None = None) -> None:

@@ -34,29 +34,29 @@ class LeNet(nn.Module):
         n_classes: int = 10,
     ) -> None:
         super().__init__()
-        # conv1: Conv2D[K=5, P=2, In=InC, Out=6] (LeNet.dot:21)
+        # Conv2D[K=5, P=2, In=InC, Out=6] (LeNet.dot:21)
         self.conv1 = nn.Conv2d(in_c, 6, kernel_size=5, padding=2)
-        # sigmoid1: Sigmoid (LeNet.dot:22)
+        # LeNet.dot:22
         self.sigmoid1 = nn.Sigmoid()
-        # pool1: AvgPool2D[K=2, S=2] (LeNet.dot:23)
+        # AvgPool2D[K=2, S=2] (LeNet.dot:23)
         self.pool1 = nn.AvgPool2d(kernel_size=2)
-        # conv2: Conv2D[K=5, In=6, Out=16] (LeNet.dot:25)
+        # Conv2D[K=5, In=6, Out=16] (LeNet.dot:25)
         self.conv2 = nn.Conv2d(6, 16, kernel_size=5)
-        # sigmoid2: Sigmoid (LeNet.dot:26)
+        # LeNet.dot:26
         self.sigmoid2 = nn.Sigmoid()
-        # pool2: AvgPool2D[K=2, S=2] (LeNet.dot:27)
+        # AvgPool2D[K=2, S=2] (LeNet.dot:27)
         self.pool2 = nn.AvgPool2d(kernel_size=2)
-        # flatten: Flatten (LeNet.dot:29)
+        # LeNet.dot:29
         self.flatten = nn.Flatten()
-        # fc1: Linear[400, NHidden1] (LeNet.dot:31)
+        # Linear[400, NHidden1] (LeNet.dot:31)
         self.fc1 = nn.Linear(400, n_hidden1)
-        # sigmoid3: Sigmoid (LeNet.dot:32)
+        # LeNet.dot:32
         self.sigmoid3 = nn.Sigmoid()
-        # fc2: Linear[NHidden1, NHidden2] (LeNet.dot:33)
+        # Linear[NHidden1, NHidden2] (LeNet.dot:33)
         self.fc2 = nn.Linear(n_hidden1, n_hidden2)
-        # sigmoid4: Sigmoid (LeNet.dot:34)
+        # LeNet.dot:34
         self.sigmoid4 = nn.Sigmoid()
-        # fc3: Linear[NHidden2, NClasses] (LeNet.dot:35)
+        # Linear[NHidden2, NClasses] (LeNet.dot:35)
         self.fc3 = nn.Linear(n_hidden2, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

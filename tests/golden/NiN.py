@@ -25,13 +25,13 @@ class NiNBlock(nn.Module):
 
     def __init__(self, block_c: int) -> None:
         super().__init__()
-        # conv1: Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:17)
+        # Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:17)
         self.conv1 = nn.Conv2d(block_c, block_c, kernel_size=1)
-        # relu1: Relu (NiNBlock.dot:18)
+        # NiNBlock.dot:18
         self.relu1 = nn.ReLU()
-        # conv2: Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:19)
+        # Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:19)
         self.conv2 = nn.Conv2d(block_c, block_c, kernel_size=1)
-        # relu2: Relu (NiNBlock.dot:20)
+        # NiNBlock.dot:20
         self.relu2 = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -58,41 +58,41 @@ class NiN(nn.Module):
 
     def __init__(self, in_c: int = 1, n_classes: int = 10) -> None:
         super().__init__()
-        # conv1: Conv2D[K=11, S=4, P=0, In=InC, Out=96] (NiN.dot:20)
+        # Conv2D[K=11, S=4, P=0, In=InC, Out=96] (NiN.dot:20)
         self.conv1 = nn.Conv2d(in_c, 96, kernel_size=11, stride=4)
-        # relu1: Relu (NiN.dot:21)
+        # NiN.dot:21
         self.relu1 = nn.ReLU()
-        # nin1: NiNBlock1[C=96] (NiN.dot:22)
+        # NiNBlock1[C=96] (NiN.dot:22)
         self.nin1 = NiNBlock(block_c=96)
-        # pool1: MaxPool2D[3, S=2] (NiN.dot:23)
+        # MaxPool2D[3, S=2] (NiN.dot:23)
         self.pool1 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # conv2: Conv2D[K=5, S=1, P=2, In=96, Out=256] (NiN.dot:25)
+        # Conv2D[K=5, S=1, P=2, In=96, Out=256] (NiN.dot:25)
         self.conv2 = nn.Conv2d(96, 256, kernel_size=5, padding=2)
-        # relu2: Relu (NiN.dot:26)
+        # NiN.dot:26
         self.relu2 = nn.ReLU()
-        # nin2: NiNBlock2[C=256] (NiN.dot:27)
+        # NiNBlock2[C=256] (NiN.dot:27)
         self.nin2 = NiNBlock(block_c=256)
-        # pool2: MaxPool2D[3, S=2] (NiN.dot:28)
+        # MaxPool2D[3, S=2] (NiN.dot:28)
         self.pool2 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # conv3: Conv2D[K=3, S=1, P=1, In=256, Out=384] (NiN.dot:30)
+        # Conv2D[K=3, S=1, P=1, In=256, Out=384] (NiN.dot:30)
         self.conv3 = nn.Conv2d(256, 384, kernel_size=3, padding=1)
-        # relu3: Relu (NiN.dot:31)
+        # NiN.dot:31
         self.relu3 = nn.ReLU()
-        # nin3: NiNBlock3[C=384] (NiN.dot:32)
+        # NiNBlock3[C=384] (NiN.dot:32)
         self.nin3 = NiNBlock(block_c=384)
-        # pool3: MaxPool2D[3, S=2] (NiN.dot:33)
+        # MaxPool2D[3, S=2] (NiN.dot:33)
         self.pool3 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # dropout: Dropout(0.5) (NiN.dot:34)
+        # Dropout(0.5) (NiN.dot:34)
         self.dropout = nn.Dropout(p=0.5)
-        # conv4: Conv2D[K=3, S=1, P=1, In=384, Out=NClasses] (NiN.dot:36)
+        # Conv2D[K=3, S=1, P=1, In=384, Out=NClasses] (NiN.dot:36)
         self.conv4 = nn.Conv2d(384, n_classes, kernel_size=3, padding=1)
-        # relu4: Relu (NiN.dot:37)
+        # NiN.dot:37
         self.relu4 = nn.ReLU()
-        # nin4: NiNBlock4[C=NClasses] (NiN.dot:38)
+        # NiNBlock4[C=NClasses] (NiN.dot:38)
         self.nin4 = NiNBlock(block_c=n_classes)
-        # gap: AdaptiveAvgPool2D(1, 1) (NiN.dot:39)
+        # AdaptiveAvgPool2D(1, 1) (NiN.dot:39)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
-        # flatten: Flatten (NiN.dot:40)
+        # NiN.dot:40
         self.flatten = nn.Flatten()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
