@@ -114,7 +114,15 @@ class InvertedResidual(nn.Module):
 class MobileNetV2(nn.Module):
     """torchvision's ``MobileNetV2()`` for 3x224x224 images, 1000 classes, dropout 0.2."""
 
-    SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+    SETTINGS = (
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    )
     """t (expansion), c (channels), n (repeats), s (first stride), as torchvision lists them."""
 
     def __init__(self, num_classes: int = 1000) -> None:
