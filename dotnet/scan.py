@@ -25,12 +25,12 @@ from dotnet.formulas import BinOp, Call, Expr, Name, Neg, Num, to_python
 from dotnet.infer import Analysis
 from dotnet.ir import OpNode, TensorNode
 from dotnet.naming import Namespace
-from dotnet.ops.activations import Relu, Sigmoid, Tanh
+from dotnet.ops.activations import ReLU, Sigmoid, Tanh
 from dotnet.ops.formula import FormulaOp
 from dotnet.ops.operators import Add, MatMul, Mul, Sub
 from dotnet.symbolic import Dim
 
-_ACTIVATIONS = {Sigmoid: "sigmoid", Tanh: "tanh", Relu: "relu"}
+_ACTIVATIONS = {Sigmoid: "sigmoid", Tanh: "tanh", ReLU: "relu"}
 _OPERATORS = {Add: "+", Sub: "-", Mul: "*", MatMul: "@"}
 
 

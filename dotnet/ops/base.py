@@ -16,6 +16,7 @@ from dotnet import codes
 from dotnet.diagnostics import SpecError, error
 from dotnet.ir import OpNode
 from dotnet.labels import ArgValue, OpCall, format_arg
+from dotnet.ops.args import Arg, ArgProblem, Value, bind
 from dotnet.shape import Shape, diagram_text
 from dotnet.symbolic import Dim
 
@@ -52,6 +53,22 @@ class Op(ABC):
     max_inputs: ClassVar[int | None] = 1
     times_is_factor: ClassVar[bool] = False
     """``OP x2`` gives the op a factor instead of repeating it."""
+
+    # -- the declaration: read by binding, ``dotnet ops`` and docs/ops.md ----
+    aliases: ClassVar[tuple[str, ...]] = ()
+    """Every name the op is registered under, the canonical one first (set by :func:`register`)."""
+    args: ClassVar[tuple[Arg, ...]] = ()
+    """The arguments in PyTorch's positional order."""
+    shape_rule: ClassVar[str] = ""
+    """The output shape in terms of the input's, in diagram notation."""
+    torch_form: ClassVar[str] = ""
+    """The PyTorch code the op becomes."""
+    costs: ClassVar[str] = ""
+    """Its trainable parameters and multiply-adds, as formulas (empty: none)."""
+    output_range: ClassVar[tuple[float, float] | None] = None
+    """For activations: the interval every output lies in."""
+    elementwise: ClassVar[bool] = False
+    """Each output element depends only on the input element at the same place."""
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         self.node = node
@@ -133,6 +150,13 @@ class Op(ABC):
                 raise self.arg_error(f"missing argument {name!r}")
         return bound
 
+    def bind_declared(self) -> dict[str, Value]:
+        """The call's values for :attr:`args`, checked and converted; a ``bad-arg`` otherwise."""
+        try:
+            return bind(self.call, self.args)
+        except ArgProblem as exc:
+            raise self.arg_error(str(exc)) from None
+
     def size_arg(self, bound: dict[str, ArgValue], key: str, default: int | None = None) -> Dim | None:
         """An argument that must be a size (an integer expression), not a decimal."""
         value = bound.get(key)
@@ -170,6 +194,7 @@ def register(*names: str) -> Callable[[OpT], OpT]:
     """Class decorator: make an op reachable under ``names`` (case and ``_`` ignored)."""
 
     def wrap(cls: OpT) -> OpT:
+        cls.aliases = tuple(names)
         for name in names:
             key = normalize_name(name)
             if key in _REGISTRY:
@@ -180,6 +205,16 @@ def register(*names: str) -> Callable[[OpT], OpT]:
     return wrap
 
 
+def declare(base: OpT, name: str, *aliases: str, doc: str, **facts: object) -> OpT:
+    """Declare and register op ``name``: a subclass of ``base`` whose class attributes are ``facts``.
+
+    For families whose members differ only in data (the rank of a pooling, an activation's
+    torch class), so that each member is one line of declaration.
+    """
+    cls = type(name, (base,), {"name": name, "__doc__": doc, "__module__": base.__module__, **facts})
+    return register(name, *aliases)(cls)  # type: ignore[arg-type, return-value]
+
+
 def lookup(name: str) -> type[Op] | None:
     """The op registered under ``name``, or ``None``."""
     return _REGISTRY.get(normalize_name(name))
@@ -188,3 +223,8 @@ def lookup(name: str) -> type[Op] | None:
 def known_names() -> list[str]:
     """Canonical names of every registered op, sorted."""
     return sorted({cls.name for cls in _REGISTRY.values()})
+
+
+def registered_ops() -> list[type[Op]]:
+    """Every registered op class once, sorted by canonical name."""
+    return sorted(set(_REGISTRY.values()), key=lambda cls: cls.name.lower())

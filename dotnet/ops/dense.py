@@ -50,10 +50,12 @@ class Embedding(Op):
     def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
         super().__init__(node, call)
         bound = self.bind(
-            (("Vocab", ("num_embeddings", "V")), ("Dim", ("embedding_dim", "D"))), required=("Vocab", "Dim")
+            (("Vocab", ("num_embeddings", "V")), ("Dim", ("embedding_dim", "D")), ("padding_idx", ())),
+            required=("Vocab", "Dim"),
         )
         self.vocab = self.size_arg(bound, "Vocab")
         self.width = self.size_arg(bound, "Dim")
+        self.padding_idx = self.int_arg(bound, "padding_idx") if "padding_idx" in bound else None
         self.vocab_size = self.vocab
         """The vocabulary size in the terms of the inference run (a block call's bindings applied)."""
 
@@ -76,4 +78,5 @@ class Embedding(Op):
 
     def module(self, w: CodeWriter) -> str:
         assert self.vocab is not None and self.width is not None
-        return f"nn.Embedding({w.dim(self.vocab)}, {w.dim(self.width)})"
+        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"nn.Embedding({w.dim(self.vocab)}, {w.dim(self.width)}{padding})"

@@ -1,24 +1,53 @@
-"""Ops over images in (N, C, H, W): convolution, pooling, upsampling, batch norm."""
+"""Arithmetic shared by ops over spatial axes: the input check and the sliding-window sizes.
+
+Spatial ops take ``(N, C, *spatial)`` in PyTorch layout with one, two or three spatial axes:
+a signal ``[BatchSize, L, C]``, an image ``[BatchSize, W, H, C]`` or a volume
+``[BatchSize, W, H, D, C]``. Output axes keep the input's axis names.
+"""
 
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import ClassVar
 
 from dotnet.infer import Env
-from dotnet.ops.base import CodeWriter, Op, register
-from dotnet.shape import Shape, image, numel
+from dotnet.ops.base import Op
+from dotnet.shape import Axis, Shape
 from dotnet.symbolic import Dim
 
+INPUT_KINDS = {
+    1: "a 1-d signal [BatchSize, L, C]",
+    2: "an image [BatchSize, W, H, C]",
+    3: "a volume [BatchSize, W, H, D, C]",
+}
+"""What a spatial op of each rank takes, for messages and docs."""
+TORCH_SUFFIX = {1: "1d", 2: "2d", 3: "3d"}
+"""PyTorch's class-name suffix for each spatial rank: ``nn.Conv1d``."""
 
-def _window_out(env: Env, op: Op, axis: str, size: Dim, kernel: int, stride: int, padding: int) -> Dim:
-    """``floor((size + 2*padding - kernel) / stride) + 1``, the PyTorch formula.
 
-    For a symbolic size the symbolic part is assumed divisible by the stride (and
-    that is recorded), so the constant part floors exactly: a 3x3 convolution
-    with stride 2 and padding 1 maps ``BlockW`` to ``BlockW/2`` for even ``BlockW``.
+def spatial_input(op: Op, x: Shape, rank: int) -> tuple[Axis, Axis, tuple[Axis, ...]]:
+    """The batch axis, channel axis and spatial axes of ``x``, or an error naming the node."""
+    if len(x) != rank + 2:
+        raise op.rank_error(x, INPUT_KINDS[rank])
+    return x[0], x[1], tuple(x[2:])
+
+
+def rank_of(op: Op, x: Shape) -> int:
+    """The spatial rank of ``x`` for an op that takes any of 1, 2 or 3 spatial axes."""
+    if len(x) not in (3, 4, 5):
+        raise op.rank_error(x, "a signal, an image or a volume: [BatchSize, L, C], [BatchSize, W, H, C] or "
+                            "[BatchSize, W, H, D, C]")  # fmt: skip
+    return len(x) - 2
+
+
+def window_out(env: Env, op: Op, axis: str, size: Dim, kernel: int, stride: int, padding: int, dilation: int = 1) -> Dim:
+    """``floor((size + 2*padding - dilation*(kernel-1) - 1) / stride) + 1``, PyTorch's formula.
+
+    For a symbolic size the symbolic part is assumed divisible by the stride (and that is
+    recorded), so the constant part floors exactly: a 3x3 convolution with stride 2 and
+    padding 1 maps ``BlockW`` to ``BlockW/2`` for even ``BlockW``.
     """
-    numerator = size + 2 * padding - kernel
+    span = dilation * (kernel - 1) + 1
+    numerator = size + 2 * padding - span
     offset = dict(numerator.terms).get((), Fraction(0))
     if numerator.constant_value() is None and offset.denominator == 1:
         symbolic = numerator - int(offset)
@@ -28,203 +57,14 @@ def _window_out(env: Env, op: Op, axis: str, size: Dim, kernel: int, stride: int
     return env.positive(out, op.node, f"{op.name} output {axis}")
 
 
-def _image(op: Op, x: Shape) -> tuple[Dim, Dim, Dim, Dim]:
-    """The (N, C, H, W) sizes of an image input, or an error naming the node."""
-    if len(x) != 4:
-        raise op.rank_error(x, "an image [BatchSize, W, H, C]")
-    n, c, h, w = (a.size for a in x)
-    return n, c, h, w
+def transposed_out(
+    env: Env, op: Op, axis: str, size: Dim, kernel: int, stride: int, padding: int, output_padding: int, dilation: int
+) -> Dim:
+    """``(size - 1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1``, PyTorch's formula."""
+    out = (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+    return env.positive(out, op.node, f"{op.name} output {axis}")
 
 
-@register("Conv2D", "Conv")
-class Conv2D(Op):
-    """``Conv2D[K=3, S=1, P=1, In=C, Out=C']``: ``nn.Conv2d``; positional args in its order."""
-
-    name = "Conv2D"
-    params = (
-        ("In", ("in_channels",)),
-        ("Out", ("out_channels",)),
-        ("K", ("kernel", "kernel_size")),
-        ("S", ("stride", "strides")),
-        ("P", ("padding", "pad")),
-    )
-
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(node, call)
-        bound = self.bind(self.params, required=("Out", "K"))
-        self.channels_in = self.size_arg(bound, "In")
-        self.channels_out = self.size_arg(bound, "Out")
-        self.kernel = self.int_arg(bound, "K")
-        self.stride = self.int_arg(bound, "S", 1)
-        self.padding = self.int_arg(bound, "P", 0)
-        if self.kernel is None or self.kernel < 1 or (self.stride or 0) < 1 or (self.padding or 0) < 0:
-            raise self.arg_error("K and S must be at least 1, and P at least 0")
-
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
-        n, c, h, w = _image(self, inputs[0])
-        if self.channels_in is None:
-            self.channels_in = c
-        elif env.value(self.channels_in) != c:
-            raise self.mismatch(f"In={self.channels_in} but its input has C={c}")
-        assert self.kernel is not None and self.stride is not None and self.padding is not None
-        return image(
-            n,
-            env.value(self.channels_out or Dim.const(0)),
-            _window_out(env, self, "H", h, self.kernel, self.stride, self.padding),
-            _window_out(env, self, "W", w, self.kernel, self.stride, self.padding),
-        )
-
-    def constructor_dims(self) -> list[Dim]:
-        return [d for d in (self.channels_in, self.channels_out) if d is not None]
-
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
-        assert self.kernel is not None
-        c_in, c_out = inputs[0][1].size, output[1].size
-        return c_in * c_out * (self.kernel * self.kernel) + c_out
-
-    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
-        assert self.kernel is not None
-        return numel(output) * inputs[0][1].size * (self.kernel * self.kernel)
-
-    def module(self, w: CodeWriter) -> str:
-        assert self.channels_in is not None and self.channels_out is not None
-        args = [w.dim(self.channels_in), w.dim(self.channels_out), f"kernel_size={self.kernel}"]
-        if self.stride != 1:
-            args.append(f"stride={self.stride}")
-        if self.padding:
-            args.append(f"padding={self.padding}")
-        return f"nn.Conv2d({', '.join(args)})"
-
-
-class _Pool2D(Op):
-    """A sliding-window pooling: ``[K=3, S=2, P=1]`` or ``(3, 2, 1)``; the stride defaults to K."""
-
-    torch_module: ClassVar[str]
-    params = (("K", ("kernel", "kernel_size")), ("S", ("stride", "strides")), ("P", ("padding", "pad")))
-
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(node, call)
-        bound = self.bind(self.params, required=("K",))
-        self.kernel = self.int_arg(bound, "K") or 0
-        self.stride = self.int_arg(bound, "S", self.kernel) or 0
-        self.padding = self.int_arg(bound, "P", 0) or 0
-        if self.kernel < 1 or self.stride < 1 or not 0 <= 2 * self.padding <= self.kernel:
-            raise self.arg_error("K and S must be at least 1, and P at most half of K")
-
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
-        n, c, h, w = _image(self, inputs[0])
-        return image(
-            n,
-            c,
-            _window_out(env, self, "H", h, self.kernel, self.stride, self.padding),
-            _window_out(env, self, "W", w, self.kernel, self.stride, self.padding),
-        )
-
-    def module(self, w: CodeWriter) -> str:
-        args = [f"kernel_size={self.kernel}"]
-        if self.stride != self.kernel:
-            args.append(f"stride={self.stride}")
-        if self.padding:
-            args.append(f"padding={self.padding}")
-        return f"nn.{self.torch_module}({', '.join(args)})"
-
-
-@register("MaxPool2D", "MaxPool")
-class MaxPool2D(_Pool2D):
-    """``MaxPool2D[K=2, S=2, P=0]``: ``nn.MaxPool2d``."""
-
-    name = "MaxPool2D"
-    torch_module = "MaxPool2d"
-
-
-@register("AvgPool2D", "AvgPool", "AveragePool2D")
-class AvgPool2D(_Pool2D):
-    """``AvgPool2D[K=2, S=2]``: ``nn.AvgPool2d`` (padding counts as zeros, PyTorch's default)."""
-
-    name = "AvgPool2D"
-    torch_module = "AvgPool2d"
-
-
-@register("AdaptiveAvgPool2D", "AdaptiveAvgPool", "GlobalAvgPool2D")
-class AdaptiveAvgPool2D(Op):
-    """``AdaptiveAvgPool2D(1, 1)`` or ``[H=1, W=1]``: ``nn.AdaptiveAvgPool2d`` to a fixed size."""
-
-    name = "AdaptiveAvgPool2D"
-    params = (("H", ("height", "output_size")), ("W", ("width",)))
-
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(node, call)
-        bound = self.bind(self.params)
-        self.height = self.int_arg(bound, "H", 1) or 0
-        self.width = self.int_arg(bound, "W", self.height) or 0
-        if self.height < 1 or self.width < 1:
-            raise self.arg_error("the output size must be at least 1")
-
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
-        n, c, _, _ = _image(self, inputs[0])
-        return image(n, c, Dim.const(self.height), Dim.const(self.width))
-
-    def module(self, w: CodeWriter) -> str:
-        return f"nn.AdaptiveAvgPool2d(({self.height}, {self.width}))"
-
-
-@register("UpSample")
-class UpSample(Op):
-    """``UpSample x2``: nearest-neighbour upsampling by a whole factor."""
-
-    name = "UpSample"
-    times_is_factor = True
-
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(node, call)
-        bound = self.bind((("S", ("scale", "scale_factor", "factor")),))
-        factor = call.times if call.times is not None else self.size_arg(bound, "S")
-        if call.times is not None and "S" in bound:
-            raise self.arg_error("give the factor once: 'UpSample x2' or 'UpSample[S=2]'")
-        value = factor.int_value() if factor is not None else None
-        if value is None or value < 1:
-            raise self.arg_error("needs a whole factor of at least 1, as in 'UpSample x2'")
-        self.factor = value
-
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
-        n, c, h, w = _image(self, inputs[0])
-        return image(n, c, h * self.factor, w * self.factor)
-
-    def module(self, w: CodeWriter) -> str:
-        return f"nn.Upsample(scale_factor={self.factor})"
-
-
-@register("BatchNorm", "BatchNorm2D", "BatchNorm1D", "BN")
-class BatchNorm(Op):
-    """``BatchNorm(C)``: ``nn.BatchNorm2d`` on images, ``nn.BatchNorm1d`` on (N, C) or (N, C, L)."""
-
-    name = "BatchNorm"
-
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(node, call)
-        bound = self.bind((("C", ("channels", "num_features", "features")),))
-        self.channels = self.size_arg(bound, "C")
-        self.rank = 4
-
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
-        (x,) = inputs
-        if len(x) not in (2, 3, 4):
-            raise self.rank_error(x, "a tensor of rank 2, 3 or 4")
-        self.rank = len(x)
-        c = x[1].size
-        if self.channels is None:
-            self.channels = c
-        elif env.value(self.channels) != c:
-            raise self.mismatch(f"normalizes {self.channels} channels but its input has C={c}")
-        return x
-
-    def constructor_dims(self) -> list[Dim]:
-        return [self.channels] if self.channels is not None else []
-
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
-        return 2 * output[1].size  # weight and bias; the running statistics are buffers
-
-    def module(self, w: CodeWriter) -> str:
-        assert self.channels is not None
-        kind = "BatchNorm2d" if self.rank == 4 else "BatchNorm1d"
-        return f"nn.{kind}({w.dim(self.channels)})"
+def axis_label(axis: Axis, position: int) -> str:
+    """The name an axis goes by in messages: its diagram name, else its position."""
+    return axis.name or f"axis {position}"

@@ -1,0 +1,272 @@
+"""Normalisation layers: batch, instance, layer, group and RMS norm.
+
+Batch and instance norm come in one declaration per rank (``BatchNorm1D``/``2D``/``3D``)
+plus a rank-free name (``BatchNorm``, ``BN``) that picks the member from the input's rank:
+see :data:`RANK_FAMILIES`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import ClassVar
+
+from dotnet.infer import Env
+from dotnet.ops.args import REQUIRED, Arg, ArgProblem, FromInput, Kind, Value, bind, convert
+from dotnet.ops.base import CodeWriter, Op, declare, register
+from dotnet.shape import Shape, diagram_text, numel
+from dotnet.symbolic import Dim
+
+CHANNELS = Arg("C", "num_features", Kind.SIZE, FromInput("C"), aliases=("channels", "features"))
+EPS = Arg("eps", "eps", Kind.NUMBER, None)
+MOMENTUM = Arg("momentum", "momentum", Kind.NUMBER, None)
+
+RANK_FAMILIES: dict[str, dict[int, str]] = {
+    "BatchNorm": {2: "BatchNorm1D", 3: "BatchNorm1D", 4: "BatchNorm2D", 5: "BatchNorm3D"},
+    "InstanceNorm": {3: "InstanceNorm1D", 4: "InstanceNorm2D", 5: "InstanceNorm3D"},
+}
+"""Rank-free names and, by input rank, the op each stands for (for label notations that ask)."""
+
+
+_RANK_TEXT = {
+    2: "[BatchSize, C]",
+    3: "a signal [BatchSize, L, C]",
+    4: "an image [BatchSize, W, H, C]",
+    5: "a volume [BatchSize, W, H, D, C]",
+}
+
+
+def _keywords(pairs: list[tuple[str, Value]]) -> list[str]:
+    """``eps=0.001``-style keyword code for the values a label gave (``None``: PyTorch's default)."""
+    return [f"{key}={value!r}" for key, value in pairs if value is not None]
+
+
+class _ChannelNorm(Op):
+    """Norms over the channel axis (axis 1 in PyTorch layout), one family member per rank."""
+
+    family: ClassVar[str]
+    """The rank-free name: a key of :data:`RANK_FAMILIES`."""
+    ranks: ClassVar[tuple[int, ...]]
+    """Input ranks this member takes; the rank-free member takes them all."""
+    shape_rule = "[N, ..., C] -> the same shape"
+    affine_default: ClassVar[bool]
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        bound = self.bind_declared()
+        self.channels: Dim | None = bound["C"]  # type: ignore[assignment]
+        self.options = [(a.torch or a.name, bound[a.name]) for a in self.args[1:]]
+        self.affine = bool(bound.get("affine", self.affine_default))
+        self.run_rank = max(self.ranks)
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        (x,) = inputs
+        if len(x) not in self.ranks:
+            raise self.rank_error(x, " or ".join(_RANK_TEXT[r] for r in self.ranks))
+        self.run_rank = len(x)
+        c = x[1].size
+        if self.channels is None:
+            self.channels = c
+        elif env.value(self.channels) != c:
+            raise self.mismatch(f"normalizes {self.channels} channels but its input has C={c}")
+        return x
+
+    def constructor_dims(self) -> list[Dim]:
+        return [self.channels] if self.channels is not None else []
+
+    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+        return 2 * output[1].size if self.affine else Dim.const(0)  # the running statistics are buffers
+
+    def module(self, w: CodeWriter) -> str:
+        assert self.channels is not None
+        member = RANK_FAMILIES[self.family][self.run_rank]
+        options = [(k, v) for k, v in self.options if not (k == "affine" and v == self.affine_default)]
+        args = [w.dim(self.channels)] + _keywords(options)
+        return f"nn.{member[:-1]}d({', '.join(args)})"
+
+
+class _BatchNorm(_ChannelNorm):
+    family = "BatchNorm"
+    args = (CHANNELS, EPS, MOMENTUM)
+    affine_default = True
+    costs = "parameters: 2*C (weight and bias; the running mean and variance are buffers)"
+
+
+class _InstanceNorm(_ChannelNorm):
+    family = "InstanceNorm"
+    args = (
+        CHANNELS,
+        EPS,
+        MOMENTUM,
+        Arg("affine", "affine", Kind.FLAG, False),
+        Arg("track_running_stats", "track_running_stats", Kind.FLAG, None),
+    )
+    affine_default = False
+    costs = "parameters: 2*C with affine=True, else none"
+
+
+for _rank, _ranks, _what in ((1, (2, 3), "[BatchSize, C] or [BatchSize, L, C]"), (2, (4,), "images"), (3, (5,), "volumes")):
+    declare(
+        _BatchNorm,
+        f"BatchNorm{_rank}D",
+        doc=f"Batch norm over {_what}.",
+        ranks=_ranks,
+        torch_form=f"nn.BatchNorm{_rank}d(C, eps=eps, momentum=momentum)",
+    )
+    declare(
+        _InstanceNorm,
+        f"InstanceNorm{_rank}D",
+        doc=f"Instance norm over {'signals' if _rank == 1 else _what}.",
+        ranks=(_rank + 2,),
+        torch_form=f"nn.InstanceNorm{_rank}d(C, eps=eps, momentum=momentum, affine=affine)",
+    )
+declare(
+    _BatchNorm,
+    "BatchNorm",
+    "BN",
+    doc="Batch norm; BatchNorm1D, 2D or 3D by the input's rank.",
+    ranks=(2, 3, 4, 5),
+    torch_form="nn.BatchNorm1d, 2d or 3d, by the input's rank",
+)
+declare(
+    _InstanceNorm,
+    "InstanceNorm",
+    doc="Instance norm; InstanceNorm1D, 2D or 3D by the input's rank.",
+    ranks=(3, 4, 5),
+    torch_form="nn.InstanceNorm1d, 2d or 3d, by the input's rank",
+)
+
+
+class _TrailingNorm(Op):
+    """Norms over the last axes: ``LayerNorm(NHidden)``, ``LayerNorm[8, 9]`` (PyTorch's order)."""
+
+    torch_class: ClassVar[str]
+    shape_rule = "the same shape; normalizes the trailing sizes given (default: the last one)"
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        shape_arg, *option_args = self.args
+        shape_names = {s.lower() for s in shape_arg.spellings()}
+        shape_keywords = [v for k, v in call.keywords if k.lower() in shape_names]
+        if shape_keywords and call.positional:
+            raise self.arg_error("give the normalized sizes positionally or as normalized_shape=, not both")
+        options = replace(call, positional=(), keywords=tuple(kv for kv in call.keywords if kv[0].lower() not in shape_names))
+        try:
+            sizes = [convert(shape_arg, v) for v in (*call.positional, *shape_keywords)]
+            bound = bind(options, option_args)
+        except ArgProblem as exc:
+            raise self.arg_error(str(exc)) from None
+        self.sizes: list[Dim] = sizes  # type: ignore[assignment]
+        self.options = [(a.torch or a.name, bound[a.name]) for a in option_args]
+        self.affine = bound["elementwise_affine"] is not False
+        self.with_bias = bound.get("bias") is not False
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        (x,) = inputs
+        if not self.sizes:
+            self.sizes = [x[-1].size]
+        count = len(self.sizes)
+        wanted = [env.value(s) for s in self.sizes]
+        if count > len(x) or [a.size for a in x[-count:]] != wanted:
+            tail = "[" + ", ".join(str(a.size) for a in x[-count:]) + "]"
+            raise self.mismatch(
+                f"normalizes [{', '.join(map(str, self.sizes))}] but its input ends in {tail} ({diagram_text(x)})"
+            )
+        return x
+
+    def constructor_dims(self) -> list[Dim]:
+        return list(self.sizes)
+
+    def normalized_elements(self, output: Shape) -> Dim:
+        return numel(output[-len(self.sizes) :])
+
+    def module(self, w: CodeWriter) -> str:
+        sizes = [w.dim(s) for s in self.sizes]
+        shape = sizes[0] if len(sizes) == 1 else f"({', '.join(sizes)})"
+        defaults = {"elementwise_affine": True, "bias": True}
+        options = [(k, v) for k, v in self.options if defaults.get(k, None) != v]
+        return f"nn.{self.torch_class}({', '.join([shape, *_keywords(options)])})"
+
+
+SHAPE = Arg(
+    "shape", "normalized_shape", Kind.SIZE, FromInput("last size"), help="positional: one size per trailing axis"
+)
+AFFINE = Arg("elementwise_affine", "elementwise_affine", Kind.FLAG, True, aliases=("affine",))
+
+
+@register("LayerNorm", "LN")
+class LayerNorm(_TrailingNorm):
+    """Layer norm over the last axes."""
+
+    name = "LayerNorm"
+    torch_class = "LayerNorm"
+    args = (SHAPE, Arg("eps", "eps", Kind.NUMBER, None), AFFINE, Arg("bias", "bias", Kind.FLAG, True))
+    torch_form = "nn.LayerNorm(shape, eps=eps, elementwise_affine=elementwise_affine, bias=bias)"
+    costs = "parameters: 2 * the normalized elements (weight and bias)"
+
+    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+        per_tensor = self.normalized_elements(output) if self.affine else Dim.const(0)
+        return per_tensor * (2 if self.with_bias else 1)
+
+
+@register("RMSNorm")
+class RMSNorm(_TrailingNorm):
+    """Root-mean-square norm over the last axes (no centring, no bias)."""
+
+    name = "RMSNorm"
+    torch_class = "RMSNorm"
+    args = (SHAPE, Arg("eps", "eps", Kind.NUMBER, None), AFFINE)
+    torch_form = "nn.RMSNorm(shape, eps=eps, elementwise_affine=elementwise_affine)"
+    costs = "parameters: the normalized elements (one weight each)"
+
+    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+        return self.normalized_elements(output) if self.affine else Dim.const(0)
+
+
+@register("GroupNorm", "GN")
+class GroupNorm(Op):
+    """Group norm: the channels in G groups, each normalized over its channels and spatial axes."""
+
+    name = "GroupNorm"
+    args = (
+        Arg("G", "num_groups", Kind.SIZE, REQUIRED, aliases=("groups",)),
+        Arg("C", "num_channels", Kind.SIZE, FromInput("C"), aliases=("channels",)),
+        Arg("eps", "eps", Kind.NUMBER, None),
+        Arg("affine", "affine", Kind.FLAG, True),
+    )
+    shape_rule = "[N, ..., C] -> the same shape; C a multiple of G"
+    torch_form = "nn.GroupNorm(G, C, eps=eps, affine=affine)"
+    costs = "parameters: 2*C with affine (the default)"
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        bound = self.bind_declared()
+        self.groups: Dim = bound["G"]  # type: ignore[assignment]
+        self.channels: Dim | None = bound["C"]  # type: ignore[assignment]
+        self.options = [("eps", bound["eps"]), ("affine", None if bound["affine"] else False)]
+        self.affine = bool(bound["affine"])
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        (x,) = inputs
+        if len(x) < 2:
+            raise self.rank_error(x, "a batch with a channel axis")
+        c = x[1].size
+        if self.channels is None:
+            self.channels = c
+        elif env.value(self.channels) != c:
+            raise self.mismatch(f"normalizes {self.channels} channels but its input has C={c}")
+        groups, count = env.value(self.groups).int_value(), c.int_value()
+        if groups is not None and count is not None and (groups < 1 or count % groups):
+            raise self.arg_error(f"C={count} is not a multiple of G={groups}")
+        if groups is not None and env.value(self.groups) != c:
+            env.floordiv(c, groups, self.node, "C into groups")
+        return x
+
+    def constructor_dims(self) -> list[Dim]:
+        return [self.groups] + ([self.channels] if self.channels is not None else [])
+
+    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+        return 2 * output[1].size if self.affine else Dim.const(0)
+
+    def module(self, w: CodeWriter) -> str:
+        assert self.channels is not None
+        return f"nn.GroupNorm({', '.join([w.dim(self.groups), w.dim(self.channels), *_keywords(self.options)])})"

@@ -1,0 +1,174 @@
+"""Pooling over 1, 2 or 3 spatial axes: sliding windows, adaptive output sizes, global pooling.
+
+Every member is declared in the table at the end, one line each; the rank-free names
+(``MaxPool``, ``AvgPool``, ``GlobalAvgPool``) take the input's rank.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from dotnet.infer import Env
+from dotnet.ops.args import REQUIRED, Arg, Kind, SameAs
+from dotnet.ops.base import CodeWriter, Op, declare
+from dotnet.ops.spatial import TORCH_SUFFIX, rank_of, spatial_input, window_out
+from dotnet.shape import Axis, Shape
+from dotnet.symbolic import Dim
+
+KERNEL = Arg("K", "kernel_size", Kind.WHOLE, REQUIRED, aliases=("kernel",))
+STRIDE = Arg("S", "stride", Kind.WHOLE, SameAs("K"), aliases=("strides",))
+PADDING = Arg("P", "padding", Kind.WHOLE, 0, aliases=("pad",), help="at most K/2")
+DILATION = Arg("D", "dilation", Kind.WHOLE, 1)
+
+
+class _Pool(Op):
+    """A sliding-window pooling: ``[K=3, S=2, P=1]`` or ``(3, 2, 1)``; the stride defaults to K."""
+
+    rank: ClassVar[int | None]
+    torch_class: ClassVar[str]
+    """``MaxPool`` or ``AvgPool``; the rank's suffix is appended."""
+    shape_rule = "each spatial size n -> floor((n + 2P - D*(K-1) - 1)/S) + 1; C unchanged"
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        bound = self.bind_declared()
+        self.kernel: int = bound["K"]  # type: ignore[assignment]
+        self.stride: int = bound["S"]  # type: ignore[assignment]
+        self.padding: int = bound["P"]  # type: ignore[assignment]
+        self.dilation: int = bound.get("D", 1)  # type: ignore[assignment]
+        if self.kernel < 1 or self.stride < 1 or not 0 <= 2 * self.padding <= self.kernel:
+            raise self.arg_error("K and S must be at least 1, and P at most half of K")
+        if self.dilation < 1:
+            raise self.arg_error("D must be at least 1")
+        self.run_rank = self.rank or 2
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        x = inputs[0]
+        self.run_rank = self.rank or rank_of(self, x)
+        batch, channels, spatial = spatial_input(self, x, self.run_rank)
+        sizes = [
+            window_out(env, self, a.name or f"axis {i + 2}", a.size, self.kernel, self.stride, self.padding, self.dilation)
+            for i, a in enumerate(spatial)
+        ]
+        return (batch, channels, *(Axis(a.name, s) for a, s in zip(spatial, sizes)))
+
+    def module(self, w: CodeWriter) -> str:
+        args = [f"kernel_size={self.kernel}"]
+        if self.stride != self.kernel:
+            args.append(f"stride={self.stride}")
+        if self.padding:
+            args.append(f"padding={self.padding}")
+        if self.dilation != 1:
+            args.append(f"dilation={self.dilation}")
+        return f"nn.{self.torch_class}{TORCH_SUFFIX[self.run_rank]}({', '.join(args)})"
+
+
+class _MaxPool(_Pool):
+    torch_class = "MaxPool"
+    args = (KERNEL, STRIDE, PADDING, DILATION)
+
+
+class _AvgPool(_Pool):
+    torch_class = "AvgPool"
+    args = (KERNEL, STRIDE, PADDING)
+
+
+OUTPUT_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+"""The output-size arguments of an adaptive pooling, by rank, in PyTorch's order."""
+
+
+def _output_size_args(rank: int) -> tuple[Arg, ...]:
+    first, *rest = OUTPUT_AXES[rank]
+    return (Arg(first, "output_size", Kind.WHOLE, 1, help="the output size on every axis not given"),) + tuple(
+        Arg(name, None, Kind.WHOLE, SameAs(first)) for name in rest
+    )
+
+
+class _AdaptivePool(Op):
+    """Pooling to a fixed output size: ``AdaptiveAvgPool2D(1, 1)``, ``AdaptiveMaxPool1D(5)``."""
+
+    rank: ClassVar[int]
+    torch_class: ClassVar[str]
+    shape_rule = "spatial sizes -> the given output size; C unchanged"
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        bound = self.bind_declared()
+        self.sizes: tuple[int, ...] = tuple(bound[name] for name in OUTPUT_AXES[self.rank])  # type: ignore[misc]
+        if min(self.sizes) < 1:
+            raise self.arg_error("the output size must be at least 1")
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        batch, channels, spatial = spatial_input(self, inputs[0], self.rank)
+        return (batch, channels, *(Axis(a.name, Dim.const(s)) for a, s in zip(spatial, self.sizes)))
+
+    def module(self, w: CodeWriter) -> str:
+        size = str(self.sizes[0]) if self.rank == 1 else f"({', '.join(map(str, self.sizes))})"
+        return f"nn.{self.torch_class}{TORCH_SUFFIX[self.rank]}({size})"
+
+
+class _GlobalPool(Op):
+    """Pooling every spatial axis to size 1: ``GlobalAvgPool2D`` is ``nn.AdaptiveAvgPool2d(1)``."""
+
+    rank: ClassVar[int | None]
+    torch_class: ClassVar[str]
+    shape_rule = "every spatial size -> 1; C unchanged"
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        self.no_args()
+        self.run_rank = self.rank or 2
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        x = inputs[0]
+        self.run_rank = self.rank or rank_of(self, x)
+        batch, channels, spatial = spatial_input(self, x, self.run_rank)
+        return (batch, channels, *(Axis(a.name, Dim.const(1)) for a in spatial))
+
+    def module(self, w: CodeWriter) -> str:
+        return f"nn.{self.torch_class}{TORCH_SUFFIX[self.run_rank]}(1)"
+
+
+OVER = {1: "over a signal", 2: "over an image", 3: "over a volume", None: "over the input's spatial axes"}
+
+
+def _torch(kind: str, rank: int | None, call: str = "") -> str:
+    return f"nn.{kind}{TORCH_SUFFIX[rank]}{call}" if rank else f"nn.{kind}1d, 2d or 3d, by the input's rank"
+
+
+def _declare_family(rank: int | None) -> None:
+    """The pooling ops of one rank (``None``: the rank-free names)."""
+    suffix, over = f"{rank}D" if rank else "", OVER[rank]
+    declare(_MaxPool, f"MaxPool{suffix}", doc=f"Max pooling {over}.", rank=rank, torch_form=_torch("MaxPool", rank))
+    declare(
+        _AvgPool,
+        f"AvgPool{suffix}",
+        *(("AveragePool2D",) if rank == 2 else ()),
+        doc=f"Average pooling {over}.",
+        rank=rank,
+        torch_form=_torch("AvgPool", rank),
+    )
+    for kind, word in (("Avg", "Average"), ("Max", "Maximum")):
+        declare(
+            _GlobalPool,
+            f"Global{kind}Pool{suffix}",
+            doc=f"{word} of each channel {over}, keeping the axes at size 1.",
+            rank=rank,
+            torch_class=f"Adaptive{kind}Pool",
+            torch_form=_torch(f"Adaptive{kind}Pool", rank, "(1)"),
+        )
+        if rank is not None:
+            declare(
+                _AdaptivePool,
+                f"Adaptive{kind}Pool{suffix}",
+                *(("AdaptiveAvgPool",) if (kind, rank) == ("Avg", 2) else ()),
+                doc=f"{word} pooling {over} to a fixed output size.",
+                rank=rank,
+                args=_output_size_args(rank),
+                torch_class=f"Adaptive{kind}Pool",
+                torch_form=_torch(f"Adaptive{kind}Pool", rank, f"(({', '.join(OUTPUT_AXES[rank])}))"),
+            )
+
+
+for _rank in (1, 2, 3, None):
+    _declare_family(_rank)

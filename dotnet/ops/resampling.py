@@ -1,0 +1,151 @@
+"""Ops that change spatial sizes without weights: upsampling, pixel shuffle and unshuffle."""
+
+from __future__ import annotations
+
+from dotnet.infer import Env
+from dotnet.ops.args import Arg, Kind
+from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.ops.spatial import INPUT_KINDS, rank_of, spatial_input
+from dotnet.shape import Axis, Shape, diagram_text
+from dotnet.symbolic import Dim
+
+MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear")
+MODE_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+"""Interpolation modes that work on one spatial rank only."""
+SIZE_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+@register("UpSample", "Interpolate")
+class UpSample(Op):
+    """Upsampling by a whole factor or to a size: ``UpSample x2``, ``Upsample[S=2, mode=bilinear]``."""
+
+    name = "UpSample"
+    times_is_factor = True
+    args = (
+        Arg("S", "scale_factor", Kind.WHOLE, None, aliases=("scale", "factor"), help="or write 'UpSample x2'"),
+        Arg("mode", "mode", Kind.CHOICE, "nearest", choices=MODES),
+        Arg("align_corners", "align_corners", Kind.FLAG, None, help="for the linear modes"),
+        Arg("size", "size", Kind.WHOLE, None, help="the output size on every spatial axis"),
+        Arg("L", None, Kind.WHOLE, None, help="output length (signals)"),
+        Arg("D", None, Kind.WHOLE, None, help="output depth (volumes)"),
+        Arg("H", None, Kind.WHOLE, None, help="output height"),
+        Arg("W", None, Kind.WHOLE, None, help="output width"),
+    )
+    shape_rule = "each spatial size n -> n*S, or the size given; C unchanged"
+    torch_form = "nn.Upsample(scale_factor=S | size=(...), mode=mode, align_corners=align_corners)"
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        bound = self.bind_declared()
+        if call.times is not None and bound["S"] is not None:
+            raise self.arg_error("give the factor once: 'UpSample x2' or 'UpSample[S=2]'")
+        factor = call.times.int_value() if call.times is not None else bound["S"]
+        self.mode: str = bound["mode"]  # type: ignore[assignment]
+        self.align_corners: bool | None = bound["align_corners"]  # type: ignore[assignment]
+        self.size: int | None = bound["size"]  # type: ignore[assignment]
+        self.axis_sizes = {a: bound[a] for a in ("L", "D", "H", "W") if bound[a] is not None}
+        sized = self.size is not None or bool(self.axis_sizes)
+        if factor is not None and sized:
+            raise self.arg_error("give a scale or a size, not both")
+        if self.size is not None and self.axis_sizes:
+            raise self.arg_error("give size= or the sizes of the axes, not both")
+        if factor is None and not sized:
+            raise self.arg_error("needs a whole factor of at least 1, as in 'UpSample x2', or a size")
+        if factor is not None and (not isinstance(factor, int) or factor < 1):
+            raise self.arg_error("needs a whole factor of at least 1, as in 'UpSample x2'")
+        if self.align_corners is not None and self.mode not in MODE_RANK:
+            raise self.arg_error(f"align_corners needs mode linear, bilinear, bicubic or trilinear, not {self.mode}")
+        self.factor: int | None = factor  # type: ignore[assignment]
+        self.run_sizes: tuple[int, ...] = ()
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        x = inputs[0]
+        rank = MODE_RANK.get(self.mode) or rank_of(self, x)
+        if len(x) != rank + 2:
+            raise self.mismatch(f"mode={self.mode} needs {INPUT_KINDS[rank]}, but its input is {diagram_text(x)}")
+        batch, channels, spatial = spatial_input(self, x, rank)
+        if self.factor is not None:
+            return (batch, channels, *(Axis(a.name, a.size * self.factor) for a in spatial))
+        if self.axis_sizes:
+            wanted = SIZE_AXES[rank]
+            if set(self.axis_sizes) != set(wanted):
+                raise self.arg_error(f"give the output size of each of {', '.join(wanted)}, or size=")
+            self.run_sizes = tuple(self.axis_sizes[a] for a in wanted)
+        else:
+            assert self.size is not None
+            self.run_sizes = (self.size,) * rank
+        return (batch, channels, *(Axis(a.name, Dim.const(s)) for a, s in zip(spatial, self.run_sizes)))
+
+    def module(self, w: CodeWriter) -> str:
+        if self.factor is not None:
+            args = [f"scale_factor={self.factor}"]
+        elif len(set(self.run_sizes)) == 1:
+            args = [f"size={self.run_sizes[0]}"]
+        else:
+            args = [f"size=({', '.join(map(str, self.run_sizes))})"]
+        if self.mode != "nearest":
+            args.append(f'mode="{self.mode}"')
+        if self.align_corners is not None:
+            args.append(f"align_corners={self.align_corners}")
+        return f"nn.Upsample({', '.join(args)})"
+
+
+FACTOR = Arg("r", "upscale_factor", Kind.WHOLE, aliases=("factor", "S"))
+
+
+@register("PixelShuffle")
+class PixelShuffle(Op):
+    """Channels into space: ``PixelShuffle(2)`` turns C=4c, H, W into C=c, H*2, W*2."""
+
+    name = "PixelShuffle"
+    args = (FACTOR,)
+    shape_rule = "[N, W, H, C=c*r*r] -> [N, W=W*r, H=H*r, C=c]"
+    torch_form = "nn.PixelShuffle(r)"
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        self.factor: int = self.bind_declared()["r"]  # type: ignore[assignment]
+        if self.factor < 1:
+            raise self.arg_error("the factor must be at least 1")
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        batch, channels, (h, w) = spatial_input(self, inputs[0], 2)
+        area = self.factor * self.factor
+        count = channels.size.int_value()
+        if count is not None and count % area:
+            raise self.mismatch(f"C={count} is not a multiple of {area}, the factor squared")
+        c = env.floordiv(channels.size, area, self.node, "C into PixelShuffle")
+        return (batch, Axis(channels.name, c), Axis(h.name, h.size * self.factor), Axis(w.name, w.size * self.factor))
+
+    def module(self, w: CodeWriter) -> str:
+        return f"nn.PixelShuffle({self.factor})"
+
+
+@register("PixelUnshuffle")
+class PixelUnshuffle(Op):
+    """Space into channels: ``PixelUnshuffle(2)`` turns C=c, H, W into C=4c, H/2, W/2."""
+
+    name = "PixelUnshuffle"
+    args = (Arg("r", "downscale_factor", Kind.WHOLE, aliases=("factor", "S")),)
+    shape_rule = "[N, W=W*r, H=H*r, C=c] -> [N, W, H, C=c*r*r]"
+    torch_form = "nn.PixelUnshuffle(r)"
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        self.factor: int = self.bind_declared()["r"]  # type: ignore[assignment]
+        if self.factor < 1:
+            raise self.arg_error("the factor must be at least 1")
+
+    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        batch, channels, spatial = spatial_input(self, inputs[0], 2)
+        sizes = []
+        for axis in spatial:
+            value = axis.size.int_value()
+            if value is not None and value % self.factor:
+                raise self.mismatch(f"{axis.name or 'a spatial size'}={value} is not a multiple of {self.factor}")
+            sizes.append(env.floordiv(axis.size, self.factor, self.node, f"{axis.name} into PixelUnshuffle"))
+        c = channels.size * (self.factor * self.factor)
+        return (batch, Axis(channels.name, c), *(Axis(a.name, s) for a, s in zip(spatial, sizes)))
+
+    def module(self, w: CodeWriter) -> str:
+        return f"nn.PixelUnshuffle({self.factor})"
