@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-from dotnet.infer import Env
+from dotnet.analysis.infer import Env
 from dotnet.ops.args import Arg, Kind, Value, format_value
 from dotnet.ops.base import CodeWriter, Op, declare, register
-from dotnet.shape import Shape, diagram_text
-from dotnet.symbolic import Dim
+from dotnet.reading.shape import Shape, diagram_text
+from dotnet.reading.symbolic import Dim
 
 INF = math.inf
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Union
 
-from dotnet.labels import ArgValue, OpCall, format_arg
-from dotnet.symbolic import Dim
+from dotnet.reading.labels import ArgValue, OpCall, format_arg
+from dotnet.reading.symbolic import Dim
 
 
 class Kind(Enum):

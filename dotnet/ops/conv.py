@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from dotnet.infer import Env
+from dotnet.analysis.infer import Env
 from dotnet.ops.args import REQUIRED, Arg, FromInput, Kind
 from dotnet.ops.base import CodeWriter, Op, register
 from dotnet.ops.spatial import TORCH_SUFFIX, rank_of, spatial_input, transposed_out, window_out
-from dotnet.shape import Axis, Shape, numel
-from dotnet.symbolic import Dim
+from dotnet.reading.shape import Axis, Shape, numel
+from dotnet.reading.symbolic import Dim
 
 IN = Arg("In", "in_channels", Kind.SIZE, FromInput("C"))
 OUT = Arg("Out", "out_channels", Kind.SIZE, REQUIRED)
@@ -255,4 +255,3 @@ class ConvTranspose(_ConvTranspose):
     rank = None
     shape_rule = _TRANSPOSED_SHAPE
     torch_form = "nn.ConvTranspose1d, 2d or 3d, by the input's rank"
-

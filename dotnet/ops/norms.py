@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import ClassVar
 
-from dotnet.infer import Env
+from dotnet.analysis.infer import Env
 from dotnet.ops.args import REQUIRED, Arg, ArgProblem, FromInput, Kind, Value, bind, convert
 from dotnet.ops.base import CodeWriter, Op, declare, register
-from dotnet.shape import Shape, diagram_text, numel
-from dotnet.symbolic import Dim
+from dotnet.reading.shape import Shape, diagram_text, numel
+from dotnet.reading.symbolic import Dim
 
 CHANNELS = Arg("C", "num_features", Kind.SIZE, FromInput("C"), aliases=("channels", "features"))
 EPS = Arg("eps", "eps", Kind.NUMBER, None)
@@ -104,7 +104,11 @@ class _InstanceNorm(_ChannelNorm):
     costs = "parameters: 2*C with affine=True, else none"
 
 
-for _rank, _ranks, _what in ((1, (2, 3), "[BatchSize, C] or [BatchSize, L, C]"), (2, (4,), "images"), (3, (5,), "volumes")):
+for _rank, _ranks, _what in (
+    (1, (2, 3), "[BatchSize, C] or [BatchSize, L, C]"),
+    (2, (4,), "images"),
+    (3, (5,), "volumes"),
+):
     declare(
         _BatchNorm,
         f"BatchNorm{_rank}D",
@@ -149,7 +153,9 @@ class _TrailingNorm(Op):
         shape_keywords = [v for k, v in call.keywords if k.lower() in shape_names]
         if shape_keywords and call.positional:
             raise self.arg_error("give the normalized sizes positionally or as normalized_shape=, not both")
-        options = replace(call, positional=(), keywords=tuple(kv for kv in call.keywords if kv[0].lower() not in shape_names))
+        options = replace(
+            call, positional=(), keywords=tuple(kv for kv in call.keywords if kv[0].lower() not in shape_names)
+        )
         try:
             sizes = [convert(shape_arg, v) for v in (*call.positional, *shape_keywords)]
             bound = bind(options, option_args)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from dotnet.infer import Env
+from dotnet.analysis.infer import Env
 from dotnet.ops.args import REQUIRED, Arg, Kind, SameAs
 from dotnet.ops.base import CodeWriter, Op, declare
 from dotnet.ops.spatial import TORCH_SUFFIX, rank_of, spatial_input, window_out
-from dotnet.shape import Axis, Shape
-from dotnet.symbolic import Dim
+from dotnet.reading.shape import Axis, Shape
+from dotnet.reading.symbolic import Dim
 
 KERNEL = Arg("K", "kernel_size", Kind.WHOLE, REQUIRED, aliases=("kernel",))
 STRIDE = Arg("S", "stride", Kind.WHOLE, SameAs("K"), aliases=("strides",))
@@ -47,7 +47,9 @@ class _Pool(Op):
         self.run_rank = self.rank or rank_of(self, x)
         batch, channels, spatial = spatial_input(self, x, self.run_rank)
         sizes = [
-            window_out(env, self, a.name or f"axis {i + 2}", a.size, self.kernel, self.stride, self.padding, self.dilation)
+            window_out(
+                env, self, a.name or f"axis {i + 2}", a.size, self.kernel, self.stride, self.padding, self.dilation
+            )
             for i, a in enumerate(spatial)
         ]
         return (batch, channels, *(Axis(a.name, s) for a, s in zip(spatial, sizes)))

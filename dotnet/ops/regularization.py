@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from dotnet.infer import Env
+from dotnet.analysis.infer import Env
 from dotnet.ops.args import Arg, Kind
 from dotnet.ops.base import CodeWriter, Op, declare, register
-from dotnet.shape import Shape
+from dotnet.reading.shape import Shape
 
 RATE = Arg("p", "p", Kind.NUMBER, 0.5, aliases=("rate", "prob"), help="in [0, 1)")
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dotnet.infer import Env
+from dotnet.analysis.infer import Env
 from dotnet.ops.args import Arg, Kind
 from dotnet.ops.base import CodeWriter, Op, register
 from dotnet.ops.spatial import INPUT_KINDS, rank_of, spatial_input
-from dotnet.shape import Axis, Shape, diagram_text
-from dotnet.symbolic import Dim
+from dotnet.reading.shape import Axis, Shape, diagram_text
+from dotnet.reading.symbolic import Dim
 
 MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear")
 MODE_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}

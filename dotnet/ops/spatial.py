@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from dotnet.infer import Env
+from dotnet.analysis.infer import Env
 from dotnet.ops.base import Op
-from dotnet.shape import Axis, Shape
-from dotnet.symbolic import Dim
+from dotnet.reading.shape import Axis, Shape
+from dotnet.reading.symbolic import Dim
 
 INPUT_KINDS = {
     1: "a 1-d signal [BatchSize, L, C]",
@@ -39,7 +39,9 @@ def rank_of(op: Op, x: Shape) -> int:
     return len(x) - 2
 
 
-def window_out(env: Env, op: Op, axis: str, size: Dim, kernel: int, stride: int, padding: int, dilation: int = 1) -> Dim:
+def window_out(
+    env: Env, op: Op, axis: str, size: Dim, kernel: int, stride: int, padding: int, dilation: int = 1
+) -> Dim:
     """``floor((size + 2*padding - dilation*(kernel-1) - 1) / stride) + 1``, PyTorch's formula.
 
     For a symbolic size the symbolic part is assumed divisible by the stride (and that is
