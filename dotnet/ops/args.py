@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Union
 
 from dotnet.reading.labels import ArgValue, OpCall, format_arg
 from dotnet.reading.symbolic import Dim
@@ -55,8 +54,8 @@ class FromInput:
     what: str
 
 
-Value = Union[Dim, int, float, bool, str, None]
-Default = Union[Value, Required, SameAs, FromInput]
+Value = Dim | int | float | bool | str | None
+Default = Value | Required | SameAs | FromInput
 
 
 @dataclass(frozen=True)
