@@ -55,6 +55,8 @@ ROWS: list[tuple[str, str, Reference]] = [
     ),
     ("Conv3D[K=3, P=1, In=4, Out=6]", VOLUME, lambda: nn.Conv3d(4, 6, 3, padding=1)),
     ("Conv3D[K=2, S=2, In=4, Out=2, Bias=False]", VOLUME, lambda: nn.Conv3d(4, 2, 2, stride=2, bias=False)),
+    ("Conv[K=3, In=4, Out=2]", SEQUENCE, lambda: nn.Conv1d(4, 2, 3)),
+    ("Conv[K=3, P=1, In=4, Out=2]", VOLUME, lambda: nn.Conv3d(4, 2, 3, padding=1)),
     # -- transposed convolution ----------------------------------------------------------
     ("ConvTranspose1D[K=3, S=2, In=4, Out=6]", SEQUENCE, lambda: nn.ConvTranspose1d(4, 6, 3, stride=2)),
     (
@@ -74,6 +76,7 @@ ROWS: list[tuple[str, str, Reference]] = [
         lambda: nn.ConvTranspose2d(4, 6, 3, padding=2, dilation=2, groups=2),
     ),
     ("Deconv2D(4, 2, 3)", IMAGE, lambda: nn.ConvTranspose2d(4, 2, 3)),
+    ("ConvTranspose[K=2, S=2, In=4, Out=2]", SEQUENCE, lambda: nn.ConvTranspose1d(4, 2, 2, stride=2)),
     (
         "ConvTranspose3D[K=3, S=2, P=1, OP=1, In=4, Out=2]",
         VOLUME,
@@ -84,8 +87,10 @@ ROWS: list[tuple[str, str, Reference]] = [
     ("MaxPool1D[K=3, S=2, P=1]", SEQUENCE, lambda: nn.MaxPool1d(3, 2, 1)),
     ("MaxPool2D[K=3, S=1, P=1, D=2]", IMAGE, lambda: nn.MaxPool2d(3, 1, 1, dilation=2)),
     ("MaxPool3D[K=2]", VOLUME, lambda: nn.MaxPool3d(2)),
+    ("MaxPool[K=2]", SEQUENCE, lambda: nn.MaxPool1d(2)),
     ("AvgPool1D[K=3, S=2, P=1]", SEQUENCE, lambda: nn.AvgPool1d(3, 2, 1)),
     ("AvgPool3D[K=2, S=1]", VOLUME, lambda: nn.AvgPool3d(2, 1)),
+    ("AvgPool(2)", VOLUME, lambda: nn.AvgPool3d(2)),
     ("AdaptiveAvgPool1D(3)", SEQUENCE, lambda: nn.AdaptiveAvgPool1d(3)),
     ("AdaptiveAvgPool3D(2, 3, 3)", VOLUME, lambda: nn.AdaptiveAvgPool3d((2, 3, 3))),
     ("AdaptiveMaxPool1D(5)", SEQUENCE, lambda: nn.AdaptiveMaxPool1d(5)),
@@ -97,6 +102,8 @@ ROWS: list[tuple[str, str, Reference]] = [
     ("GlobalMaxPool1D", SEQUENCE, lambda: nn.AdaptiveMaxPool1d(1)),
     ("GlobalMaxPool2D", IMAGE, lambda: nn.AdaptiveMaxPool2d(1)),
     ("GlobalMaxPool3D", VOLUME, lambda: nn.AdaptiveMaxPool3d(1)),
+    ("GlobalAvgPool", SEQUENCE, lambda: nn.AdaptiveAvgPool1d(1)),
+    ("GlobalMaxPool", VOLUME, lambda: nn.AdaptiveMaxPool3d(1)),
     # -- resampling ----------------------------------------------------------------------
     ("UpSample x2", IMAGE, lambda: nn.Upsample(scale_factor=2)),
     ("Upsample[S=3]", SEQUENCE, lambda: nn.Upsample(scale_factor=3)),
@@ -151,8 +158,11 @@ ROWS: list[tuple[str, str, Reference]] = [
     ("Mish", IMAGE, lambda: nn.Mish()),
     ("Hardswish", IMAGE, lambda: nn.Hardswish()),
     ("Hardsigmoid", IMAGE, lambda: nn.Hardsigmoid()),
+    ("Hardtanh", IMAGE, lambda: nn.Hardtanh()),
+    ("Hardtanh[min_val=-2, max_val=0.5]", IMAGE, lambda: nn.Hardtanh(-2.0, 0.5)),
     ("Softplus", IMAGE, lambda: nn.Softplus()),
     ("Softplus[beta=2, threshold=10]", IMAGE, lambda: nn.Softplus(beta=2, threshold=10)),
+    ("Softsign", IMAGE, lambda: nn.Softsign()),
     ("Tanh", IMAGE, lambda: nn.Tanh()),
     ("Sigmoid", IMAGE, lambda: nn.Sigmoid()),
     ("Softmax[dim=C]", IMAGE, lambda: nn.Softmax(dim=1)),
@@ -167,6 +177,7 @@ ROWS: list[tuple[str, str, Reference]] = [
     ("Dropout2D(0.5)", IMAGE, lambda: nn.Dropout2d(0.5)),
     ("Dropout3D", VOLUME, lambda: nn.Dropout3d()),
     ("AlphaDropout(0.2)", VECTOR, lambda: nn.AlphaDropout(0.2)),
+    ("FeatureAlphaDropout(0.2)", IMAGE, lambda: nn.FeatureAlphaDropout(0.2)),
     ("Identity", IMAGE, lambda: nn.Identity()),
 ]
 
