@@ -151,6 +151,7 @@ ROWS: list[tuple[str, str, Reference]] = [
     ("ELU", IMAGE, lambda: nn.ELU()),
     ("ELU(0.5)", IMAGE, lambda: nn.ELU(0.5)),
     ("SELU", IMAGE, lambda: nn.SELU()),
+    ("CELU(0.5)", IMAGE, lambda: nn.CELU(0.5)),
     ("GELU", IMAGE, lambda: nn.GELU()),
     ("GELU[approximate=tanh]", IMAGE, lambda: nn.GELU(approximate="tanh")),
     ("SiLU", IMAGE, lambda: nn.SiLU()),

@@ -75,6 +75,13 @@ _activation(
     high=INF,
     args=(Arg("alpha", "alpha", Kind.NUMBER, 1.0),),
 )
+_activation(
+    "CELU",
+    doc="max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).",
+    low=-INF,
+    high=INF,
+    args=(Arg("alpha", "alpha", Kind.NUMBER, 1.0),),
+)
 _activation("SELU", doc="scale * ELU(x, alpha) with the self-normalising constants.", low=-1.7581, high=INF)
 _activation(
     "GELU",
