@@ -355,7 +355,12 @@ BAD_ROWS = [
     ("Conv2D[K=3, In=4, Out=6, G=4]", IMAGE, codes.BAD_ARG, "Out=6 is not a multiple of G=4"),
     ("Conv2D[K=3, In=4, Out=8, G=3]", IMAGE, codes.BAD_ARG, "In=4 is not a multiple of G=3"),
     ("Conv2D[K=3, In=4, Out=4, Bias=maybe]", IMAGE, codes.BAD_ARG, "Bias=maybe must be True or False"),
-    ("Conv2D[K=3, In=4, Out=4, P=half]", IMAGE, codes.BAD_ARG, "P=half must be a whole number, same or valid"),
+    (
+        "Conv2D[K=3, In=4, Out=4, P=1.5]",
+        IMAGE,
+        codes.BAD_ARG,
+        "P=1.5 must be a whole number, a size symbol, same or valid",
+    ),
     ("Conv1D[K=3, In=4, Out=4]", IMAGE, codes.ARG_MISMATCH, "expects a 1-d signal [BatchSize, L, C]"),
     ("Conv3D[K=3, In=4, Out=4]", IMAGE, codes.ARG_MISMATCH, "expects a volume [BatchSize, W, H, D, C]"),
     ("ConvTranspose2D[K=3, S=2, OP=2, In=4, Out=4]", IMAGE, codes.BAD_ARG, "OP=2 must be smaller than S or D"),

@@ -31,7 +31,8 @@ class Constraint:
     """A size the shapes assume divisible: ``expr`` is a multiple of ``divisor``."""
 
     expr: Dim
-    divisor: int
+    divisor: int | Dim
+    """A number, or a symbol when a stride is a block argument (``BlockW divisible by Stride``)."""
     node: str
     location: Location
 
@@ -90,7 +91,7 @@ class Env:
             self.require_divisible(remainder, divisor, node.id, node.location)
         return quotient
 
-    def require_divisible(self, expr: Dim, divisor: int, node_id: str, location: Location) -> None:
+    def require_divisible(self, expr: Dim, divisor: int | Dim, node_id: str, location: Location) -> None:
         if not any(c.expr == expr and c.divisor == divisor for c in self.constraints):
             self.constraints.append(Constraint(expr, divisor, node_id, location))
 

@@ -20,12 +20,12 @@ class Kind(Enum):
     """What an argument's value must be; the value says how it reads in ``dotnet ops``."""
 
     SIZE = "size"
-    """A whole number or a size expression (``BlockIn*Expand``): becomes a constructor argument."""
+    """A whole number or a size expression (``BlockIn*Expand``, ``Stride``); symbols become constructor arguments."""
     WHOLE = "whole number"
     NUMBER = "number"
     FLAG = "True or False"
     CHOICE = "one of"
-    PADDING = "whole number, same or valid"
+    PADDING = "size, same or valid"
     AXIS = "axis"
     """An index in PyTorch layout (``1``, ``-1``) or an axis name of the input (``C``, ``W``)."""
 
@@ -170,10 +170,9 @@ def convert(arg: Arg, value: ArgValue) -> Value:
     if arg.kind is Kind.PADDING:
         if word in ("same", "valid"):
             return word
-        number = None if isinstance(value, float) else value.int_value()
-        if number is None or number < 0:
-            raise ArgProblem(f"{text} must be a whole number, same or valid")
-        return number
+        if isinstance(value, float) or (value.int_value() or 0) < 0:
+            raise ArgProblem(f"{text} must be a whole number, a size symbol, same or valid")
+        return value
     # Kind.AXIS
     number = None if isinstance(value, float) else value.int_value()
     if number is not None:

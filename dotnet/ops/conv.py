@@ -11,20 +11,21 @@ from typing import ClassVar
 from dotnet.analysis.infer import Env
 from dotnet.ops.args import REQUIRED, Arg, FromInput, Kind
 from dotnet.ops.base import CodeWriter, Op, register
-from dotnet.ops.spatial import TORCH_SUFFIX, rank_of, spatial_input, transposed_out, window_out
+from dotnet.ops.spatial import TORCH_SUFFIX, at_least, rank_of, spatial_input, transposed_out, window_out
 from dotnet.reading.shape import Axis, Shape, numel
 from dotnet.reading.symbolic import Dim
 
 IN = Arg("In", "in_channels", Kind.SIZE, FromInput("C"))
 OUT = Arg("Out", "out_channels", Kind.SIZE, REQUIRED)
-KERNEL = Arg("K", "kernel_size", Kind.WHOLE, REQUIRED, aliases=("kernel",), help="the same on every spatial axis")
-STRIDE = Arg("S", "stride", Kind.WHOLE, 1, aliases=("strides",))
-PADDING = Arg("P", "padding", Kind.PADDING, 0, aliases=("pad",), help="same: the output keeps the input's size")
-DILATION = Arg("D", "dilation", Kind.WHOLE, 1)
+ONE, ZERO = Dim.const(1), Dim.const(0)
+KERNEL = Arg("K", "kernel_size", Kind.SIZE, REQUIRED, aliases=("kernel",), help="the same on every spatial axis")
+STRIDE = Arg("S", "stride", Kind.SIZE, ONE, aliases=("strides",))
+PADDING = Arg("P", "padding", Kind.PADDING, ZERO, aliases=("pad",), help="same: the output keeps the input's size")
+DILATION = Arg("D", "dilation", Kind.SIZE, ONE)
 GROUPS = Arg("G", "groups", Kind.SIZE, Dim.const(1), help="G=In: depthwise")
 BIAS = Arg("Bias", "bias", Kind.FLAG, True)
 OUTPUT_PADDING = Arg("OP", "output_padding", Kind.WHOLE, 0, help="added to one side of the output")
-TRANSPOSED_PADDING = Arg("P", "padding", Kind.WHOLE, 0, aliases=("pad",))
+TRANSPOSED_PADDING = Arg("P", "padding", Kind.SIZE, ZERO, aliases=("pad",))
 
 
 class _Convolution(Op):
@@ -40,15 +41,18 @@ class _Convolution(Op):
         bound = self.bind_declared()
         self.channels_in: Dim | None = bound["In"]  # type: ignore[assignment]
         self.channels_out: Dim = bound["Out"]  # type: ignore[assignment]
-        self.kernel: int = bound["K"]  # type: ignore[assignment]
-        self.stride: int = bound["S"]  # type: ignore[assignment]
-        self.padding: int | str = bound["P"]  # type: ignore[assignment]
-        self.dilation: int = bound["D"]  # type: ignore[assignment]
+        self.kernel: Dim = bound["K"]  # type: ignore[assignment]
+        self.stride: Dim = bound["S"]  # type: ignore[assignment]
+        self.padding: Dim | str = bound["P"]  # type: ignore[assignment]
+        self.dilation: Dim = bound["D"]  # type: ignore[assignment]
         self.groups: Dim = bound["G"]  # type: ignore[assignment]
         self.bias: bool = bound["Bias"]  # type: ignore[assignment]
         self.output_padding: int = bound.get("OP", 0)  # type: ignore[assignment]
-        if min(self.kernel, self.stride, self.dilation) < 1:
-            raise self.arg_error("K, S and D must be at least 1")
+        at_least(self, {"K": self.kernel, "S": self.stride, "D": self.dilation}, 1)
+        if isinstance(self.padding, Dim):
+            at_least(self, {"P": self.padding}, 0)
+        self.window = (self.kernel, self.stride, self.padding, self.dilation)
+        """The hyperparameters as the inference run sees them (a block call's values applied)."""
         self.run_rank = self.rank or 2
         self.run_groups = self.groups
         """The rank and the groups in the terms of the inference run (a block call's values)."""
@@ -63,6 +67,10 @@ class _Convolution(Op):
             raise self.mismatch(f"In={self.channels_in} but its input has C={channels.size}")
         out = env.value(self.channels_out)
         self.run_groups = env.value(self.groups)
+        self.window = tuple(
+            v if isinstance(v, str) else env.value(v) for v in (self.kernel, self.stride, self.padding, self.dilation)
+        )
+        at_least(self, {"K": self.window[0], "S": self.window[1], "D": self.window[3]}, 1)
         self._check_groups(env, channels.size, "In")
         self._check_groups(env, out, "Out")
         sizes = [self.spatial_out(env, a.name or f"axis {i + 2}", a.size) for i, a in enumerate(spatial)]
@@ -93,16 +101,21 @@ class _Convolution(Op):
         number = groups.int_value()
         return count.divide(number) if number else count
 
-    def kernel_volume(self) -> int:
-        return int(self.kernel**self.run_rank)
+    def kernel_volume(self) -> Dim:
+        kernel, volume = self.window[0], ONE
+        assert isinstance(kernel, Dim)
+        for _ in range(self.run_rank):
+            volume = volume * kernel
+        return volume
 
     def constructor_dims(self) -> list[Dim]:
         dims = [d for d in (self.channels_in, self.channels_out) if d is not None]
-        return dims + ([self.groups] if self.groups.symbols() else [])
+        hyper = [d for d in (self.kernel, self.stride, self.padding, self.dilation, self.groups) if isinstance(d, Dim)]
+        return dims + [d for d in hyper if d.symbols()]
 
     def module(self, w: CodeWriter) -> str:
         assert self.channels_in is not None
-        args = [w.dim(self.channels_in), w.dim(self.channels_out), f"kernel_size={self.kernel}"]
+        args = [w.dim(self.channels_in), w.dim(self.channels_out), f"kernel_size={w.dim(self.kernel)}"]
         args += [f"{k}={v}" for k, v in self.keyword_args(w) if v is not None]
         if not self.bias:
             args.append("bias=False")
@@ -110,14 +123,15 @@ class _Convolution(Op):
 
     def keyword_args(self, w: CodeWriter) -> list[tuple[str, str | None]]:
         """torch's keywords after ``kernel_size`` with their code, ``None`` where the default holds."""
-        groups = None if self.groups == Dim.const(1) else w.dim(self.groups)
-        padding = f'"{self.padding}"' if isinstance(self.padding, str) else str(self.padding) if self.padding else None
+        padding = f'"{self.padding}"' if isinstance(self.padding, str) else None
+        if isinstance(self.padding, Dim) and self.padding != ZERO:
+            padding = w.dim(self.padding)
         return [
-            ("stride", None if self.stride == 1 else str(self.stride)),
+            ("stride", None if self.stride == ONE else w.dim(self.stride)),
             ("padding", padding),
             ("output_padding", None if not self.output_padding else str(self.output_padding)),
-            ("dilation", None if self.dilation == 1 else str(self.dilation)),
-            ("groups", groups),
+            ("dilation", None if self.dilation == ONE else w.dim(self.dilation)),
+            ("groups", None if self.groups == ONE else w.dim(self.groups)),
         ]
 
 
@@ -130,14 +144,15 @@ class _Conv(_Convolution):
 
     def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
         super().__init__(node, call)
-        if self.padding == "same" and self.stride != 1:
+        if self.padding == "same" and self.stride != ONE:
             raise self.arg_error(f"P=same needs S=1, as in PyTorch (got S={self.stride})")
 
     def spatial_out(self, env: Env, axis: str, size: Dim) -> Dim:
-        if self.padding == "same":
+        kernel, stride, padding, dilation = self.window
+        if padding == "same":
             return size
-        padding = 0 if self.padding == "valid" else int(self.padding)
-        return window_out(env, self, axis, size, self.kernel, self.stride, padding, self.dilation)
+        assert isinstance(kernel, Dim) and isinstance(stride, Dim) and isinstance(dilation, Dim)
+        return window_out(env, self, axis, size, kernel, stride, ZERO if padding == "valid" else padding, dilation)
 
     def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
         c_in, c_out = inputs[0][1].size, output[1].size
@@ -156,14 +171,15 @@ class _ConvTranspose(_Convolution):
 
     def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
         super().__init__(node, call)
-        if self.output_padding >= max(self.stride, self.dilation):
+        stride, dilation = self.stride.int_value(), self.dilation.int_value()
+        if stride is not None and dilation is not None and self.output_padding >= max(stride, dilation):
             raise self.arg_error(f"OP={self.output_padding} must be smaller than S or D, as in PyTorch")
 
     def spatial_out(self, env: Env, axis: str, size: Dim) -> Dim:
-        assert isinstance(self.padding, int)
-        return transposed_out(
-            env, self, axis, size, self.kernel, self.stride, self.padding, self.output_padding, self.dilation
-        )
+        kernel, stride, padding, dilation = self.window
+        assert isinstance(kernel, Dim) and isinstance(stride, Dim) and isinstance(padding, Dim)
+        assert isinstance(dilation, Dim)
+        return transposed_out(env, self, axis, size, kernel, stride, padding, self.output_padding, dilation)
 
     def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
         c_in, c_out = inputs[0][1].size, output[1].size

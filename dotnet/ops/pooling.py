@@ -15,10 +15,10 @@ from dotnet.ops.spatial import TORCH_SUFFIX, rank_of, spatial_input, window_out
 from dotnet.reading.shape import Axis, Shape
 from dotnet.reading.symbolic import Dim
 
-KERNEL = Arg("K", "kernel_size", Kind.WHOLE, REQUIRED, aliases=("kernel",))
-STRIDE = Arg("S", "stride", Kind.WHOLE, SameAs("K"), aliases=("strides",))
-PADDING = Arg("P", "padding", Kind.WHOLE, 0, aliases=("pad",), help="at most K/2")
-DILATION = Arg("D", "dilation", Kind.WHOLE, 1)
+KERNEL = Arg("K", "kernel_size", Kind.SIZE, REQUIRED, aliases=("kernel",))
+STRIDE = Arg("S", "stride", Kind.SIZE, SameAs("K"), aliases=("strides",))
+PADDING = Arg("P", "padding", Kind.SIZE, Dim.const(0), aliases=("pad",), help="at most K/2")
+DILATION = Arg("D", "dilation", Kind.SIZE, Dim.const(1))
 
 
 class _Pool(Op):
@@ -32,36 +32,50 @@ class _Pool(Op):
     def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
         super().__init__(node, call)
         bound = self.bind_declared()
-        self.kernel: int = bound["K"]  # type: ignore[assignment]
-        self.stride: int = bound["S"]  # type: ignore[assignment]
-        self.padding: int = bound["P"]  # type: ignore[assignment]
-        self.dilation: int = bound.get("D", 1)  # type: ignore[assignment]
-        if self.kernel < 1 or self.stride < 1 or not 0 <= 2 * self.padding <= self.kernel:
-            raise self.arg_error("K and S must be at least 1, and P at most half of K")
-        if self.dilation < 1:
-            raise self.arg_error("D must be at least 1")
+        self.kernel: Dim = bound["K"]  # type: ignore[assignment]
+        self.stride: Dim = bound["S"]  # type: ignore[assignment]
+        self.padding: Dim = bound["P"]  # type: ignore[assignment]
+        self.dilation: Dim = bound.get("D", Dim.const(1))  # type: ignore[assignment]
+        self._check(self.kernel, self.stride, self.padding, self.dilation)
+        self.window = (self.kernel, self.stride, self.padding, self.dilation)
+        """The hyperparameters as the inference run sees them (a block call's values applied)."""
         self.run_rank = self.rank or 2
+
+    def _check(self, kernel: Dim, stride: Dim, padding: Dim, dilation: Dim) -> None:
+        numbers = [v.int_value() for v in (kernel, stride, padding)]
+        if None not in numbers:
+            k, s, p = numbers
+            assert k is not None and s is not None and p is not None
+            if k < 1 or s < 1 or not 0 <= 2 * p <= k:
+                raise self.arg_error("K and S must be at least 1, and P at most half of K")
+        if (number := dilation.int_value()) is not None and number < 1:
+            raise self.arg_error("D must be at least 1")
 
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
         x = inputs[0]
         self.run_rank = self.rank or rank_of(self, x)
         batch, channels, spatial = spatial_input(self, x, self.run_rank)
-        sizes = [
-            window_out(
-                env, self, a.name or f"axis {i + 2}", a.size, self.kernel, self.stride, self.padding, self.dilation
-            )
-            for i, a in enumerate(spatial)
-        ]
+        self.window = window = (
+            env.value(self.kernel),
+            env.value(self.stride),
+            env.value(self.padding),
+            env.value(self.dilation),
+        )
+        self._check(*window)
+        sizes = [window_out(env, self, a.name or f"axis {i + 2}", a.size, *window) for i, a in enumerate(spatial)]
         return (batch, channels, *(Axis(a.name, s) for a, s in zip(spatial, sizes)))
 
+    def constructor_dims(self) -> list[Dim]:
+        return [d for d in (self.kernel, self.stride, self.padding, self.dilation) if d.symbols()]
+
     def module(self, w: CodeWriter) -> str:
-        args = [f"kernel_size={self.kernel}"]
+        args = [f"kernel_size={w.dim(self.kernel)}"]
         if self.stride != self.kernel:
-            args.append(f"stride={self.stride}")
-        if self.padding:
-            args.append(f"padding={self.padding}")
-        if self.dilation != 1:
-            args.append(f"dilation={self.dilation}")
+            args.append(f"stride={w.dim(self.stride)}")
+        if self.padding != Dim.const(0):
+            args.append(f"padding={w.dim(self.padding)}")
+        if self.dilation != Dim.const(1):
+            args.append(f"dilation={w.dim(self.dilation)}")
         return f"nn.{self.torch_class}{TORCH_SUFFIX[self.run_rank]}({', '.join(args)})"
 
 

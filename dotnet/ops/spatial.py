@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from dotnet.analysis.infer import Env
-from dotnet.ops.base import Op
+from dotnet.ops.base import CodeWriter, Op
 from dotnet.reading.shape import Axis, Shape
 from dotnet.reading.symbolic import Dim
 
@@ -39,34 +39,55 @@ def rank_of(op: Op, x: Shape) -> int:
     return len(x) - 2
 
 
-def window_out(
-    env: Env, op: Op, axis: str, size: Dim, kernel: int, stride: int, padding: int, dilation: int = 1
-) -> Dim:
+def window_out(env: Env, op: Op, axis: str, size: Dim, kernel: Dim, stride: Dim, padding: Dim, dilation: Dim) -> Dim:
     """``floor((size + 2*padding - dilation*(kernel-1) - 1) / stride) + 1``, PyTorch's formula.
 
     For a symbolic size the symbolic part is assumed divisible by the stride (and that is
     recorded), so the constant part floors exactly: a 3x3 convolution with stride 2 and
-    padding 1 maps ``BlockW`` to ``BlockW/2`` for even ``BlockW``.
+    padding 1 maps ``BlockW`` to ``BlockW/2`` for even ``BlockW``. A symbolic stride (a
+    block argument) divides the same way when the rest is -1 or 0, as with
+    ``P = (K-1)/2``: ``BlockW`` becomes ``BlockW/Stride``.
     """
-    span = dilation * (kernel - 1) + 1
-    numerator = size + 2 * padding - span
+    numerator = size + 2 * padding - dilation * (kernel - 1) - 1
     offset = dict(numerator.terms).get((), Fraction(0))
-    if numerator.constant_value() is None and offset.denominator == 1:
+    number = stride.int_value()
+    if number is None:
+        out = _symbolic_stride(env, op, axis, numerator - offset, offset, stride)
+    elif numerator.constant_value() is None and offset.denominator == 1:
         symbolic = numerator - int(offset)
-        out = env.floordiv(symbolic, stride, op.node, f"{axis} into {op.name}") + int(offset) // stride + 1
+        out = env.floordiv(symbolic, number, op.node, f"{axis} into {op.name}") + int(offset) // number + 1
     else:
-        out = env.floordiv(numerator, stride, op.node, f"{axis} into {op.name}") + 1
+        out = env.floordiv(numerator, number, op.node, f"{axis} into {op.name}") + 1
     return env.positive(out, op.node, f"{op.name} output {axis}")
 
 
+def _symbolic_stride(env: Env, op: Op, axis: str, symbolic: Dim, offset: Fraction, stride: Dim) -> Dim:
+    """``floor((symbolic + offset) / stride) + 1`` for a symbolic stride, when it is exact."""
+    if offset not in (0, -1) or not symbolic.symbols():
+        raise op.arg_error(
+            f"with the stride S={stride} a symbol, {axis} must be symbolic and 2*P - D*(K-1) - 1 "
+            f"must be 0 or -1 (P = (K-1)/2 for odd K), so the output size is exact; it is {offset}"
+        )
+    env.require_divisible(symbolic, stride, op.node.id, op.node.location)
+    return symbolic.divide(stride) + (1 if offset == 0 else 0)
+
+
 def transposed_out(
-    env: Env, op: Op, axis: str, size: Dim, kernel: int, stride: int, padding: int, output_padding: int, dilation: int
+    env: Env, op: Op, axis: str, size: Dim, kernel: Dim, stride: Dim, padding: Dim, output_padding: int, dilation: Dim
 ) -> Dim:
     """``(size - 1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1``, PyTorch's formula."""
     out = (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
     return env.positive(out, op.node, f"{op.name} output {axis}")
 
 
-def axis_label(axis: Axis, position: int) -> str:
-    """The name an axis goes by in messages: its diagram name, else its position."""
-    return axis.name or f"axis {position}"
+def at_least(op: Op, values: dict[str, Dim], low: int) -> None:
+    """An error unless every value that is a number is at least ``low`` (symbols are checked per call)."""
+    for key, value in values.items():
+        number = value.int_value()
+        if number is not None and number < low:
+            raise op.arg_error(f"{key}={number} must be at least {low}")
+
+
+def code(value: Dim | int, w: CodeWriter) -> str:
+    """Python for a hyperparameter: the number, or the constructor argument a block passes."""
+    return w.dim(value) if isinstance(value, Dim) else str(value)

@@ -143,4 +143,3 @@ def markdown() -> str:
 
 def _code(title: str, value: str) -> str:
     return f"`{value}`" if title in ("Shape", "PyTorch") else value
-
