@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from dotnet.codegen.audit import ALLOWED_WORDS
 from dotnet.ops import lookup
 from dotnet.ops.base import registered_ops
 from dotnet.reading.labels import OpCall, parse_op_label
@@ -60,6 +61,12 @@ def _tested_ops() -> set[str]:
         assert op is not None, label
         names.add(op.name)
     return names
+
+
+def test_generated_code_may_hold_every_word_an_op_passes_to_torch() -> None:
+    """The audit of generated code lets through exactly the words op arguments can take."""
+    words = {"same", "valid"} | {c for cls in registered_ops() for arg in cls.args for c in arg.choices}
+    assert words == ALLOWED_WORDS
 
 
 def test_every_layer_op_has_a_test_row() -> None:
