@@ -10,8 +10,10 @@ import math
 from typing import ClassVar
 
 from dotnet.analysis.infer import Env
-from dotnet.ops.args import Arg, Kind, Value, format_value
+from dotnet.analysis.ir import OpNode
+from dotnet.ops.args import Arg, Value, format_value
 from dotnet.ops.base import CodeWriter, Op, declare, register
+from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Shape, diagram_text
 from dotnet.reading.symbolic import Dim
 
@@ -29,7 +31,7 @@ class _Activation(Op):
     elementwise = True
     shape_rule = "the same shape"
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         if not self.args:
             self.no_args()
@@ -39,7 +41,8 @@ class _Activation(Op):
         return inputs[0]
 
     def module(self, w: CodeWriter) -> str:
-        changed = [(a.torch or a.name, self.bound[a.name]) for a in self.args if self.bound[a.name] != a.default]
+        values = self.bound.values
+        changed = [(a.torch or a.name, values[a.name]) for a in self.args if values[a.name] != a.default]
         return f"nn.{self.torch_class}({', '.join(f'{k}={_code(v)}' for k, v in changed)})"
 
 
@@ -66,21 +69,21 @@ _activation(
     doc="x for x >= 0, else slope * x.",
     low=-INF,
     high=INF,
-    args=(Arg("slope", "negative_slope", Kind.NUMBER, 0.01, aliases=("alpha",)),),
+    args=(Arg("slope", "float", "negative_slope", default=0.01, spellings=("alpha",)),),
 )
 _activation(
     "ELU",
     doc="x for x > 0, else alpha * (exp(x) - 1).",
     low=-INF,
     high=INF,
-    args=(Arg("alpha", "alpha", Kind.NUMBER, 1.0),),
+    args=(Arg("alpha", "float", "alpha", default=1.0),),
 )
 _activation(
     "CELU",
     doc="max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).",
     low=-INF,
     high=INF,
-    args=(Arg("alpha", "alpha", Kind.NUMBER, 1.0),),
+    args=(Arg("alpha", "float", "alpha", default=1.0),),
 )
 _activation("SELU", doc="scale * ELU(x, alpha) with the self-normalising constants.", low=-1.7581, high=INF)
 _activation(
@@ -88,7 +91,7 @@ _activation(
     doc="x * Phi(x), exact or with the tanh approximation.",
     low=-0.17,
     high=INF,
-    args=(Arg("approximate", "approximate", Kind.CHOICE, "none", choices=("none", "tanh")),),
+    args=(Arg("approximate", "choice", "approximate", default="none", choices=("none", "tanh")),),
 )
 _activation("SiLU", "Swish", doc="x * sigmoid(x).", low=-0.2785, high=INF)
 _activation("Mish", doc="x * tanh(softplus(x)).", low=-0.3089, high=INF)
@@ -99,14 +102,14 @@ _activation(
     doc="x clamped to [min_val, max_val].",
     low=-INF,
     high=INF,
-    args=(Arg("min_val", "min_val", Kind.NUMBER, -1.0), Arg("max_val", "max_val", Kind.NUMBER, 1.0)),
+    args=(Arg("min_val", "float", "min_val", default=-1.0), Arg("max_val", "float", "max_val", default=1.0)),
 )
 _activation(
     "Softplus",
     doc="log(1 + exp(beta * x)) / beta; linear above the threshold.",
     low=0,
     high=INF,
-    args=(Arg("beta", "beta", Kind.NUMBER, 1.0), Arg("threshold", "threshold", Kind.NUMBER, 20.0)),
+    args=(Arg("beta", "float", "beta", default=1.0), Arg("threshold", "float", "threshold", default=20.0)),
 )
 _activation("Softsign", doc="x / (1 + |x|).", low=-1, high=1)
 Tanh = _activation("Tanh", doc="tanh(x).", low=-1, high=1)
@@ -120,19 +123,26 @@ class PReLU(Op):
     name = "PReLU"
     elementwise = True
     args = (
-        Arg("n", "num_parameters", Kind.SIZE, Dim.const(1), aliases=("C", "channels"), help="1 or the channel count"),
-        Arg("init", "init", Kind.NUMBER, 0.25),
+        Arg(
+            "n",
+            "size",
+            "num_parameters",
+            default=Dim.const(1),
+            spellings=("C", "channels"),
+            help="1 or the channel count",
+        ),
+        Arg("init", "float", "init", default=0.25),
     )
     shape_rule = "the same shape"
     torch_form = "nn.PReLU(num_parameters=n, init=init)"
     costs = "parameters: n"
     output_range = (-INF, INF)
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         bound = self.bind_declared()
-        self.count: Dim = bound["n"]  # type: ignore[assignment]
-        self.init: float = bound["init"]  # type: ignore[assignment]
+        self.count = bound.size("n")
+        self.init = bound.number("init")
         self.run_count = self.count
 
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
@@ -156,7 +166,7 @@ class PReLU(Op):
         return f"nn.PReLU({', '.join(args)})"
 
 
-AXIS = Arg("dim", "dim", Kind.AXIS, None, aliases=("axis",), help="an index or an axis name; default C, else the last")
+AXIS = Arg("dim", "axis", "dim", spellings=("axis",), help="an index or an axis name; default C, else the last")
 
 
 class _Softmax(Op):
@@ -166,9 +176,9 @@ class _Softmax(Op):
     args = (AXIS,)
     shape_rule = "the same shape"
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        self.axis: int | str | None = self.bind_declared()["dim"]  # type: ignore[assignment]
+        self.axis = self.bind_declared().axis("dim")
         self.dim = 0
 
     def infer(self, inputs: list[Shape], env: Env) -> Shape:

@@ -10,34 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from typing import Literal
 
 from dotnet.reading.labels import ArgValue, OpCall, format_arg
 from dotnet.reading.symbolic import Dim
 
+ArgKind = Literal["size", "int", "float", "flag", "choice", "padding", "axis"]
+"""``size``: a whole number or a size expression (``BlockIn*Expand``, ``Stride``), whose symbols
+become constructor arguments; ``int``: a literal whole number; ``float``: any number;
+``flag``: True or False; ``choice``: one of the declared words; ``padding``: a size, ``same``
+or ``valid``; ``axis``: an index in PyTorch layout or an axis name of the input (``C``)."""
 
-class Kind(Enum):
-    """What an argument's value must be; the value says how it reads in ``dotnet ops``."""
+KIND_TEXT: dict[str, str] = {
+    "size": "size",
+    "int": "whole number",
+    "float": "number",
+    "flag": "True or False",
+    "padding": "size, same or valid",
+    "axis": "axis index or name",
+}
 
-    SIZE = "size"
-    """A whole number or a size expression (``BlockIn*Expand``, ``Stride``); symbols become constructor arguments."""
-    WHOLE = "whole number"
-    NUMBER = "number"
-    FLAG = "True or False"
-    CHOICE = "one of"
-    PADDING = "size, same or valid"
-    AXIS = "axis"
-    """An index in PyTorch layout (``1``, ``-1``) or an axis name of the input (``C``, ``W``)."""
-
-
-class Required:
-    """The default of an argument a call must give."""
-
-    def __repr__(self) -> str:
-        return "required"
-
-
-REQUIRED = Required()
+AXIS_NAMES = ("C", "L", "D", "H", "W")
+"""Axis names a label may pass as an axis argument (``Softmax[dim=C]``)."""
 
 
 @dataclass(frozen=True)
@@ -55,34 +49,38 @@ class FromInput:
 
 
 Value = Dim | int | float | bool | str | None
-Default = Value | Required | SameAs | FromInput
+"""A bound value: what :func:`convert` makes of a label's value for each kind."""
+Default = Value | SameAs | FromInput
 
 
 @dataclass(frozen=True)
 class Arg:
-    """One argument of an op, as the label writes it and as PyTorch names it."""
+    """One argument an op label may give, by position (in declaration order) or by name."""
 
     name: str
-    torch: str | None
-    kind: Kind
-    default: Default = REQUIRED
-    aliases: tuple[str, ...] = ()
+    """The name diagrams use: ``K``."""
+    kind: ArgKind
+    torch: str | None = None
+    """PyTorch's keyword for it, also accepted in labels: ``kernel_size``."""
+    default: Default = None
+    """The value when the label leaves it out; ``None``: PyTorch's default, or none when required."""
+    required: bool = False
+    spellings: tuple[str, ...] = ()
+    """Other accepted spellings (case is ignored): ``kernel``."""
     choices: tuple[str, ...] = ()
+    """The words a ``choice`` argument takes."""
     help: str = ""
 
-    def spellings(self) -> tuple[str, ...]:
-        """Every accepted keyword: the short name, torch's keyword, then the aliases."""
-        names = (self.name,) + ((self.torch,) if self.torch and self.torch != self.name else ()) + self.aliases
-        return tuple(dict.fromkeys(names))
+    def accepted(self) -> tuple[str, ...]:
+        """Every spelling a label may use for this argument: the short name, torch's keyword, the rest."""
+        return tuple(dict.fromkeys((self.name, *((self.torch,) if self.torch else ()), *self.spellings)))
 
     def kind_text(self) -> str:
-        if self.kind is Kind.CHOICE:
-            return "one of " + ", ".join(self.choices)
-        return self.kind.value
+        return "one of " + ", ".join(self.choices) if self.kind == "choice" else KIND_TEXT[self.kind]
 
     def default_text(self) -> str:
         default = self.default
-        if isinstance(default, Required):
+        if self.required:
             return "required"
         if isinstance(default, SameAs):
             return f"= {default.name}"
@@ -95,8 +93,6 @@ class Arg:
 
 def format_value(value: Value) -> str:
     """A bound value as a label would write it."""
-    if isinstance(value, Dim):
-        return str(value)
     if isinstance(value, float):
         return format_arg(value)
     return str(value)
@@ -106,7 +102,64 @@ class ArgProblem(ValueError):
     """A call's value does not fit its argument; the message names both."""
 
 
-def bind(call: OpCall, args: Sequence[Arg]) -> dict[str, Value]:
+class Bound:
+    """A call's values for the declared arguments, read back with the type each kind gives."""
+
+    def __init__(self, values: dict[str, Value]) -> None:
+        self.values = values
+
+    def raw(self, name: str) -> Value:
+        return self.values[name]
+
+    def size(self, name: str) -> Dim:
+        value = self.values[name]
+        assert isinstance(value, Dim), name
+        return value
+
+    def maybe_size(self, name: str) -> Dim | None:
+        return None if self.values[name] is None else self.size(name)
+
+    def whole(self, name: str) -> int:
+        value = self.values[name]
+        assert isinstance(value, int) and not isinstance(value, bool), name
+        return value
+
+    def maybe_whole(self, name: str) -> int | None:
+        return None if self.values[name] is None else self.whole(name)
+
+    def number(self, name: str) -> float:
+        value = self.values[name]
+        assert isinstance(value, float), name
+        return value
+
+    def maybe_number(self, name: str) -> float | None:
+        return None if self.values[name] is None else self.number(name)
+
+    def flag(self, name: str) -> bool:
+        value = self.values[name]
+        assert isinstance(value, bool), name
+        return value
+
+    def maybe_flag(self, name: str) -> bool | None:
+        return None if self.values[name] is None else self.flag(name)
+
+    def word(self, name: str) -> str:
+        value = self.values[name]
+        assert isinstance(value, str), name
+        return value
+
+    def padding(self, name: str) -> Dim | str:
+        value = self.values[name]
+        assert isinstance(value, Dim | str), name
+        return value
+
+    def axis(self, name: str) -> int | str | None:
+        value = self.values[name]
+        assert value is None or isinstance(value, int | str), name
+        return value
+
+
+def bind(call: OpCall, args: Sequence[Arg]) -> Bound:
     """Each declared argument's value: from the call (checked and converted), else its default.
 
     ``SameAs`` defaults are resolved; ``FromInput`` defaults are left as ``None`` for the op
@@ -115,7 +168,7 @@ def bind(call: OpCall, args: Sequence[Arg]) -> dict[str, Value]:
     if len(call.positional) > len(args):
         raise ArgProblem(f"takes at most {len(args)} positional arguments, got {len(call.positional)}")
     given: dict[str, ArgValue] = {a.name: v for a, v in zip(args, call.positional)}
-    spellings = {s.lower(): a.name for a in args for s in a.spellings()}
+    spellings = {s.lower(): a.name for a in args for s in a.accepted()}
     for key, value in call.keywords:
         name = spellings.get(key.lower())
         if name is None:
@@ -123,67 +176,62 @@ def bind(call: OpCall, args: Sequence[Arg]) -> dict[str, Value]:
         if name in given:
             raise ArgProblem(f"argument {name!r} given twice")
         given[name] = value
-    bound: dict[str, Value] = {}
+    values: dict[str, Value] = {}
     for arg in args:
         if arg.name in given:
-            bound[arg.name] = convert(arg, given[arg.name])
-        elif isinstance(arg.default, Required):
+            values[arg.name] = convert(arg, given[arg.name])
+        elif arg.required:
             raise ArgProblem(f"missing argument {arg.name!r}")
         elif isinstance(arg.default, FromInput):
-            bound[arg.name] = None
+            values[arg.name] = None
         elif not isinstance(arg.default, SameAs):
-            bound[arg.name] = arg.default
+            values[arg.name] = arg.default
     for arg in args:
         if isinstance(arg.default, SameAs) and arg.name not in given:
-            bound[arg.name] = bound[arg.default.name]
-    return bound
+            values[arg.name] = values[arg.default.name]
+    return Bound(values)
 
 
 def convert(arg: Arg, value: ArgValue) -> Value:
     """``value`` as the kind ``arg`` declares, or an :class:`ArgProblem` naming it."""
     text = f"{arg.name}={format_arg(value)}"
     word = _word(value)
-    if arg.kind is Kind.SIZE:
+    if arg.kind == "size":
         if isinstance(value, float):
             raise ArgProblem(f"{text} must be a whole number or a size symbol")
         return value
-    if arg.kind is Kind.WHOLE:
+    if arg.kind == "int":
         number = None if isinstance(value, float) else value.int_value()
         if number is None:
             raise ArgProblem(f"{text} must be a whole number")
         return number
-    if arg.kind is Kind.NUMBER:
-        number = value if isinstance(value, float) else value.constant_value()
-        if number is None:
+    if arg.kind == "float":
+        fraction = value if isinstance(value, float) else value.constant_value()
+        if fraction is None:
             raise ArgProblem(f"{text} must be a number")
-        return float(number)
-    if arg.kind is Kind.FLAG:
+        return float(fraction)
+    if arg.kind == "flag":
         flags = {"true": True, "false": False, "1": True, "0": False}
         if word not in flags:
             raise ArgProblem(f"{text} must be True or False")
         return flags[word]
-    if arg.kind is Kind.CHOICE:
+    if arg.kind == "choice":
         choices = {c.lower(): c for c in arg.choices}
         if word not in choices:
             raise ArgProblem(f"{text} is not one of {', '.join(arg.choices)}")
         return choices[word]
-    if arg.kind is Kind.PADDING:
+    if arg.kind == "padding":
         if word in ("same", "valid"):
             return word
         if isinstance(value, float) or (value.int_value() or 0) < 0:
             raise ArgProblem(f"{text} must be a whole number, a size symbol, same or valid")
         return value
-    # Kind.AXIS
-    number = None if isinstance(value, float) else value.int_value()
+    number = None if isinstance(value, float) else value.int_value()  # an axis
     if number is not None:
         return number
     if word is not None and word.upper() in AXIS_NAMES:
         return word.upper()
     raise ArgProblem(f"{text} must be an axis index or one of the axis names {', '.join(AXIS_NAMES)}")
-
-
-AXIS_NAMES = ("C", "L", "D", "H", "W")
-"""Axis names a label may pass as an axis argument (``Softmax[dim=C]``)."""
 
 
 def _word(value: ArgValue) -> str | None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 from dotnet import codes
 from dotnet.analysis.ir import OpNode
 from dotnet.diagnostics import SpecError, error
-from dotnet.ops.args import Arg, ArgProblem, Value, bind
+from dotnet.ops.args import Arg, ArgProblem, Bound, bind
 from dotnet.reading.labels import ArgValue, OpCall, format_arg
 from dotnet.reading.shape import Shape, diagram_text
 from dotnet.reading.symbolic import Dim
@@ -150,7 +150,7 @@ class Op(ABC):
                 raise self.arg_error(f"missing argument {name!r}")
         return bound
 
-    def bind_declared(self) -> dict[str, Value]:
+    def bind_declared(self) -> Bound:
         """The call's values for :attr:`args`, checked and converted; a ``bad-arg`` otherwise."""
         try:
             return bind(self.call, self.args)
@@ -212,7 +212,7 @@ def declare(base: OpT, name: str, *aliases: str, doc: str, **facts: object) -> O
     torch class), so that each member is one line of declaration.
     """
     cls = type(name, (base,), {"name": name, "__doc__": doc, "__module__": base.__module__, **facts})
-    return register(name, *aliases)(cls)  # type: ignore[arg-type, return-value]
+    return register(name, *aliases)(cls)  # type: ignore[return-value]
 
 
 def lookup(name: str) -> type[Op] | None:

@@ -9,23 +9,27 @@ from __future__ import annotations
 from typing import ClassVar
 
 from dotnet.analysis.infer import Env
-from dotnet.ops.args import REQUIRED, Arg, FromInput, Kind
+from dotnet.analysis.ir import OpNode
+from dotnet.ops.args import Arg, FromInput
 from dotnet.ops.base import CodeWriter, Op, register
-from dotnet.ops.spatial import TORCH_SUFFIX, at_least, rank_of, spatial_input, transposed_out, window_out
+from dotnet.ops.spatial import TORCH_SUFFIX, Window, at_least, rank_of, spatial_input, transposed_out, window_out
+from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, numel
 from dotnet.reading.symbolic import Dim
 
-IN = Arg("In", "in_channels", Kind.SIZE, FromInput("C"))
-OUT = Arg("Out", "out_channels", Kind.SIZE, REQUIRED)
+IN = Arg("In", "size", "in_channels", default=FromInput("C"))
+OUT = Arg("Out", "size", "out_channels", required=True)
 ONE, ZERO = Dim.const(1), Dim.const(0)
-KERNEL = Arg("K", "kernel_size", Kind.SIZE, REQUIRED, aliases=("kernel",), help="the same on every spatial axis")
-STRIDE = Arg("S", "stride", Kind.SIZE, ONE, aliases=("strides",))
-PADDING = Arg("P", "padding", Kind.PADDING, ZERO, aliases=("pad",), help="same: the output keeps the input's size")
-DILATION = Arg("D", "dilation", Kind.SIZE, ONE)
-GROUPS = Arg("G", "groups", Kind.SIZE, Dim.const(1), help="G=In: depthwise")
-BIAS = Arg("Bias", "bias", Kind.FLAG, True)
-OUTPUT_PADDING = Arg("OP", "output_padding", Kind.WHOLE, 0, help="added to one side of the output")
-TRANSPOSED_PADDING = Arg("P", "padding", Kind.SIZE, ZERO, aliases=("pad",))
+KERNEL = Arg("K", "size", "kernel_size", required=True, spellings=("kernel",), help="the same on every spatial axis")
+STRIDE = Arg("S", "size", "stride", default=ONE, spellings=("strides",))
+PADDING = Arg(
+    "P", "padding", "padding", default=ZERO, spellings=("pad",), help="same: the output keeps the input's size"
+)
+DILATION = Arg("D", "size", "dilation", default=ONE)
+GROUPS = Arg("G", "size", "groups", default=Dim.const(1), help="G=In: depthwise")
+BIAS = Arg("Bias", "flag", "bias", default=True)
+OUTPUT_PADDING = Arg("OP", "int", "output_padding", default=0, help="added to one side of the output")
+TRANSPOSED_PADDING = Arg("P", "size", "padding", default=ZERO, spellings=("pad",))
 
 
 class _Convolution(Op):
@@ -36,23 +40,18 @@ class _Convolution(Op):
     torch_class: ClassVar[str]
     """``Conv`` or ``ConvTranspose``; the rank's suffix is appended."""
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         bound = self.bind_declared()
-        self.channels_in: Dim | None = bound["In"]  # type: ignore[assignment]
-        self.channels_out: Dim = bound["Out"]  # type: ignore[assignment]
-        self.kernel: Dim = bound["K"]  # type: ignore[assignment]
-        self.stride: Dim = bound["S"]  # type: ignore[assignment]
-        self.padding: Dim | str = bound["P"]  # type: ignore[assignment]
-        self.dilation: Dim = bound["D"]  # type: ignore[assignment]
-        self.groups: Dim = bound["G"]  # type: ignore[assignment]
-        self.bias: bool = bound["Bias"]  # type: ignore[assignment]
-        self.output_padding: int = bound.get("OP", 0)  # type: ignore[assignment]
-        at_least(self, {"K": self.kernel, "S": self.stride, "D": self.dilation}, 1)
-        if isinstance(self.padding, Dim):
-            at_least(self, {"P": self.padding}, 0)
-        self.window = (self.kernel, self.stride, self.padding, self.dilation)
-        """The hyperparameters as the inference run sees them (a block call's values applied)."""
+        self.channels_in = bound.maybe_size("In")
+        self.channels_out = bound.size("Out")
+        self.window = Window(bound.size("K"), bound.size("S"), bound.padding("P"), bound.size("D"))
+        self.groups = bound.size("G")
+        self.bias = bound.flag("Bias")
+        self.output_padding = bound.whole("OP") if "OP" in bound.values else 0
+        self._check_window(self.window)
+        self.run_window = self.window
+        """The window as the inference run sees it (a block call's values applied)."""
         self.run_rank = self.rank or 2
         self.run_groups = self.groups
         """The rank and the groups in the terms of the inference run (a block call's values)."""
@@ -67,10 +66,8 @@ class _Convolution(Op):
             raise self.mismatch(f"In={self.channels_in} but its input has C={channels.size}")
         out = env.value(self.channels_out)
         self.run_groups = env.value(self.groups)
-        self.window = tuple(
-            v if isinstance(v, str) else env.value(v) for v in (self.kernel, self.stride, self.padding, self.dilation)
-        )
-        at_least(self, {"K": self.window[0], "S": self.window[1], "D": self.window[3]}, 1)
+        self.run_window = self.window.valued(env)
+        self._check_window(self.run_window)
         self._check_groups(env, channels.size, "In")
         self._check_groups(env, out, "Out")
         sizes = [self.spatial_out(env, a.name or f"axis {i + 2}", a.size) for i, a in enumerate(spatial)]
@@ -78,6 +75,11 @@ class _Convolution(Op):
 
     def spatial_out(self, env: Env, axis: str, size: Dim) -> Dim:
         raise NotImplementedError
+
+    def _check_window(self, window: Window) -> None:
+        at_least(self, {"K": window.kernel, "S": window.stride, "D": window.dilation}, 1)
+        if isinstance(window.padding, Dim):
+            at_least(self, {"P": window.padding}, 0)
 
     def _check_groups(self, env: Env, count: Dim, what: str) -> None:
         groups = self.run_groups
@@ -102,20 +104,18 @@ class _Convolution(Op):
         return count.divide(number) if number else count
 
     def kernel_volume(self) -> Dim:
-        kernel, volume = self.window[0], ONE
-        assert isinstance(kernel, Dim)
+        volume = ONE
         for _ in range(self.run_rank):
-            volume = volume * kernel
+            volume = volume * self.run_window.kernel
         return volume
 
     def constructor_dims(self) -> list[Dim]:
         dims = [d for d in (self.channels_in, self.channels_out) if d is not None]
-        hyper = [d for d in (self.kernel, self.stride, self.padding, self.dilation, self.groups) if isinstance(d, Dim)]
-        return dims + [d for d in hyper if d.symbols()]
+        return dims + self.window.symbolic() + ([self.groups] if self.groups.symbols() else [])
 
     def module(self, w: CodeWriter) -> str:
         assert self.channels_in is not None
-        args = [w.dim(self.channels_in), w.dim(self.channels_out), f"kernel_size={w.dim(self.kernel)}"]
+        args = [w.dim(self.channels_in), w.dim(self.channels_out), f"kernel_size={w.dim(self.window.kernel)}"]
         args += [f"{k}={v}" for k, v in self.keyword_args(w) if v is not None]
         if not self.bias:
             args.append("bias=False")
@@ -123,14 +123,15 @@ class _Convolution(Op):
 
     def keyword_args(self, w: CodeWriter) -> list[tuple[str, str | None]]:
         """torch's keywords after ``kernel_size`` with their code, ``None`` where the default holds."""
-        padding = f'"{self.padding}"' if isinstance(self.padding, str) else None
-        if isinstance(self.padding, Dim) and self.padding != ZERO:
-            padding = w.dim(self.padding)
+        window = self.window
+        padding = f'"{window.padding}"' if isinstance(window.padding, str) else None
+        if isinstance(window.padding, Dim) and window.padding != ZERO:
+            padding = w.dim(window.padding)
         return [
-            ("stride", None if self.stride == ONE else w.dim(self.stride)),
+            ("stride", None if window.stride == ONE else w.dim(window.stride)),
             ("padding", padding),
             ("output_padding", None if not self.output_padding else str(self.output_padding)),
-            ("dilation", None if self.dilation == ONE else w.dim(self.dilation)),
+            ("dilation", None if window.dilation == ONE else w.dim(window.dilation)),
             ("groups", None if self.groups == ONE else w.dim(self.groups)),
         ]
 
@@ -142,17 +143,18 @@ class _Conv(_Convolution):
     args = (IN, OUT, KERNEL, STRIDE, PADDING, DILATION, GROUPS, BIAS)
     costs = "parameters: In/G * Out * K^rank (+ Out with bias); multiply-adds: output elements * In/G * K^rank"
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        if self.padding == "same" and self.stride != ONE:
-            raise self.arg_error(f"P=same needs S=1, as in PyTorch (got S={self.stride})")
+        if self.window.padding == "same" and self.window.stride != ONE:
+            raise self.arg_error(f"P=same needs S=1, as in PyTorch (got S={self.window.stride})")
 
     def spatial_out(self, env: Env, axis: str, size: Dim) -> Dim:
-        kernel, stride, padding, dilation = self.window
-        if padding == "same":
+        window = self.run_window
+        if window.padding == "same":
             return size
-        assert isinstance(kernel, Dim) and isinstance(stride, Dim) and isinstance(dilation, Dim)
-        return window_out(env, self, axis, size, kernel, stride, ZERO if padding == "valid" else padding, dilation)
+        padding = ZERO if window.padding == "valid" else window.padding
+        assert isinstance(padding, Dim)
+        return window_out(env, self, axis, size, window.kernel, window.stride, padding, window.dilation)
 
     def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
         c_in, c_out = inputs[0][1].size, output[1].size
@@ -169,17 +171,18 @@ class _ConvTranspose(_Convolution):
     args = (IN, OUT, KERNEL, STRIDE, TRANSPOSED_PADDING, OUTPUT_PADDING, GROUPS, BIAS, DILATION)
     costs = "parameters: In * Out/G * K^rank (+ Out with bias); multiply-adds: input elements * Out/G * K^rank"
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        stride, dilation = self.stride.int_value(), self.dilation.int_value()
+        stride, dilation = self.window.stride.int_value(), self.window.dilation.int_value()
         if stride is not None and dilation is not None and self.output_padding >= max(stride, dilation):
             raise self.arg_error(f"OP={self.output_padding} must be smaller than S or D, as in PyTorch")
 
     def spatial_out(self, env: Env, axis: str, size: Dim) -> Dim:
-        kernel, stride, padding, dilation = self.window
-        assert isinstance(kernel, Dim) and isinstance(stride, Dim) and isinstance(padding, Dim)
-        assert isinstance(dilation, Dim)
-        return transposed_out(env, self, axis, size, kernel, stride, padding, self.output_padding, dilation)
+        window = self.run_window
+        assert isinstance(window.padding, Dim)
+        return transposed_out(
+            env, self, axis, size, window.kernel, window.stride, window.padding, self.output_padding, window.dilation
+        )
 
     def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
         c_in, c_out = inputs[0][1].size, output[1].size

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dotnet.analysis.infer import Env
-from dotnet.ops.args import REQUIRED, Arg, Kind
+from dotnet.analysis.ir import OpNode
+from dotnet.ops.args import Arg
 from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, numel
 from dotnet.reading.symbolic import Dim
 
@@ -15,20 +17,20 @@ class Linear(Op):
 
     name = "Linear"
     args = (
-        Arg("In", "in_features", Kind.SIZE, REQUIRED),
-        Arg("Out", "out_features", Kind.SIZE, REQUIRED),
-        Arg("Bias", "bias", Kind.FLAG, True),
+        Arg("In", "size", "in_features", required=True),
+        Arg("Out", "size", "out_features", required=True),
+        Arg("Bias", "flag", "bias", default=True),
     )
     shape_rule = "[..., In] -> [..., Out]"
     torch_form = "nn.Linear(In, Out, bias=Bias)"
     costs = "parameters: In*Out (+ Out with bias); multiply-adds: output elements * In"
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         bound = self.bind_declared()
-        self.features_in: Dim = bound["In"]  # type: ignore[assignment]
-        self.features_out: Dim = bound["Out"]  # type: ignore[assignment]
-        self.bias = bool(bound["Bias"])
+        self.features_in = bound.size("In")
+        self.features_out = bound.size("Out")
+        self.bias = bound.flag("Bias")
 
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
         (x,) = inputs
@@ -56,20 +58,20 @@ class Embedding(Op):
 
     name = "Embedding"
     args = (
-        Arg("Vocab", "num_embeddings", Kind.SIZE, REQUIRED, aliases=("V",)),
-        Arg("Dim", "embedding_dim", Kind.SIZE, REQUIRED, aliases=("D",)),
-        Arg("padding_idx", "padding_idx", Kind.WHOLE, None, help="the id whose vector stays zero"),
+        Arg("Vocab", "size", "num_embeddings", required=True, spellings=("V",)),
+        Arg("Dim", "size", "embedding_dim", required=True, spellings=("D",)),
+        Arg("padding_idx", "int", "padding_idx", help="the id whose vector stays zero"),
     )
     shape_rule = "[...] of ids -> [..., Dim]"
     torch_form = "nn.Embedding(Vocab, Dim, padding_idx=padding_idx)"
     costs = "parameters: Vocab*Dim"
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         bound = self.bind_declared()
-        self.vocab: Dim = bound["Vocab"]  # type: ignore[assignment]
-        self.width: Dim = bound["Dim"]  # type: ignore[assignment]
-        self.padding_idx: int | None = bound["padding_idx"]  # type: ignore[assignment]
+        self.vocab = bound.size("Vocab")
+        self.width = bound.size("Dim")
+        self.padding_idx = bound.maybe_whole("padding_idx")
         self.vocab_size = self.vocab
         """The vocabulary size in the terms of the inference run (a block call's bindings applied)."""
 

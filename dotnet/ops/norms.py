@@ -11,14 +11,16 @@ from dataclasses import replace
 from typing import ClassVar
 
 from dotnet.analysis.infer import Env
-from dotnet.ops.args import REQUIRED, Arg, ArgProblem, FromInput, Kind, Value, bind, convert
+from dotnet.analysis.ir import OpNode
+from dotnet.ops.args import Arg, ArgProblem, FromInput, Value, bind, convert
 from dotnet.ops.base import CodeWriter, Op, declare, register
+from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Shape, diagram_text, numel
 from dotnet.reading.symbolic import Dim
 
-CHANNELS = Arg("C", "num_features", Kind.SIZE, FromInput("C"), aliases=("channels", "features"))
-EPS = Arg("eps", "eps", Kind.NUMBER, None)
-MOMENTUM = Arg("momentum", "momentum", Kind.NUMBER, None)
+CHANNELS = Arg("C", "size", "num_features", default=FromInput("C"), spellings=("channels", "features"))
+EPS = Arg("eps", "float", "eps")
+MOMENTUM = Arg("momentum", "float", "momentum")
 
 RANK_FAMILIES: dict[str, dict[int, str]] = {
     "BatchNorm": {2: "BatchNorm1D", 3: "BatchNorm1D", 4: "BatchNorm2D", 5: "BatchNorm3D"},
@@ -50,12 +52,12 @@ class _ChannelNorm(Op):
     shape_rule = "[N, ..., C] -> the same shape"
     affine_default: ClassVar[bool]
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         bound = self.bind_declared()
-        self.channels: Dim | None = bound["C"]  # type: ignore[assignment]
-        self.options = [(a.torch or a.name, bound[a.name]) for a in self.args[1:]]
-        self.affine = bool(bound.get("affine", self.affine_default))
+        self.channels = bound.maybe_size("C")
+        self.options = [(a.torch or a.name, bound.raw(a.name)) for a in self.args[1:]]
+        self.affine = bound.flag("affine") if "affine" in bound.values else self.affine_default
         self.run_rank = max(self.ranks)
 
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
@@ -97,8 +99,8 @@ class _InstanceNorm(_ChannelNorm):
         CHANNELS,
         EPS,
         MOMENTUM,
-        Arg("affine", "affine", Kind.FLAG, False),
-        Arg("track_running_stats", "track_running_stats", Kind.FLAG, None),
+        Arg("affine", "flag", "affine", default=False),
+        Arg("track_running_stats", "flag", "track_running_stats"),
     )
     affine_default = False
     costs = "parameters: 2*C with affine=True, else none"
@@ -146,10 +148,10 @@ class _TrailingNorm(Op):
     torch_class: ClassVar[str]
     shape_rule = "the same shape; normalizes the trailing sizes given (default: the last one)"
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         shape_arg, *option_args = self.args
-        shape_names = {s.lower() for s in shape_arg.spellings()}
+        shape_names = {s.lower() for s in shape_arg.accepted()}
         shape_keywords = [v for k, v in call.keywords if k.lower() in shape_names]
         if shape_keywords and call.positional:
             raise self.arg_error("give the normalized sizes positionally or as normalized_shape=, not both")
@@ -161,10 +163,10 @@ class _TrailingNorm(Op):
             bound = bind(options, option_args)
         except ArgProblem as exc:
             raise self.arg_error(str(exc)) from None
-        self.sizes: list[Dim] = sizes  # type: ignore[assignment]
-        self.options = [(a.torch or a.name, bound[a.name]) for a in option_args]
-        self.affine = bound["elementwise_affine"] is not False
-        self.with_bias = bound.get("bias") is not False
+        self.sizes = [s for s in sizes if isinstance(s, Dim)]
+        self.options = [(a.torch or a.name, bound.raw(a.name)) for a in option_args]
+        self.affine = bound.flag("elementwise_affine")
+        self.with_bias = bound.flag("bias") if "bias" in bound.values else True
 
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
         (x,) = inputs
@@ -194,9 +196,9 @@ class _TrailingNorm(Op):
 
 
 SHAPE = Arg(
-    "shape", "normalized_shape", Kind.SIZE, FromInput("last size"), help="positional: one size per trailing axis"
+    "shape", "size", "normalized_shape", default=FromInput("last size"), help="positional: one size per trailing axis"
 )
-AFFINE = Arg("elementwise_affine", "elementwise_affine", Kind.FLAG, True, aliases=("affine",))
+AFFINE = Arg("elementwise_affine", "flag", "elementwise_affine", default=True, spellings=("affine",))
 
 
 @register("LayerNorm", "LN")
@@ -205,7 +207,7 @@ class LayerNorm(_TrailingNorm):
 
     name = "LayerNorm"
     torch_class = "LayerNorm"
-    args = (SHAPE, Arg("eps", "eps", Kind.NUMBER, None), AFFINE, Arg("bias", "bias", Kind.FLAG, True))
+    args = (SHAPE, Arg("eps", "float", "eps"), AFFINE, Arg("bias", "flag", "bias", default=True))
     torch_form = "nn.LayerNorm(shape, eps=eps, elementwise_affine=elementwise_affine, bias=bias)"
     costs = "parameters: 2 * the normalized elements (weight and bias)"
 
@@ -220,7 +222,7 @@ class RMSNorm(_TrailingNorm):
 
     name = "RMSNorm"
     torch_class = "RMSNorm"
-    args = (SHAPE, Arg("eps", "eps", Kind.NUMBER, None), AFFINE)
+    args = (SHAPE, Arg("eps", "float", "eps"), AFFINE)
     torch_form = "nn.RMSNorm(shape, eps=eps, elementwise_affine=elementwise_affine)"
     costs = "parameters: the normalized elements (one weight each)"
 
@@ -234,22 +236,22 @@ class GroupNorm(Op):
 
     name = "GroupNorm"
     args = (
-        Arg("G", "num_groups", Kind.SIZE, REQUIRED, aliases=("groups",)),
-        Arg("C", "num_channels", Kind.SIZE, FromInput("C"), aliases=("channels",)),
-        Arg("eps", "eps", Kind.NUMBER, None),
-        Arg("affine", "affine", Kind.FLAG, True),
+        Arg("G", "size", "num_groups", required=True, spellings=("groups",)),
+        Arg("C", "size", "num_channels", default=FromInput("C"), spellings=("channels",)),
+        Arg("eps", "float", "eps"),
+        Arg("affine", "flag", "affine", default=True),
     )
     shape_rule = "[N, ..., C] -> the same shape; C a multiple of G"
     torch_form = "nn.GroupNorm(G, C, eps=eps, affine=affine)"
     costs = "parameters: 2*C with affine (the default)"
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         bound = self.bind_declared()
-        self.groups: Dim = bound["G"]  # type: ignore[assignment]
-        self.channels: Dim | None = bound["C"]  # type: ignore[assignment]
-        self.options = [("eps", bound["eps"]), ("affine", None if bound["affine"] else False)]
-        self.affine = bool(bound["affine"])
+        self.groups = bound.size("G")
+        self.channels = bound.maybe_size("C")
+        self.affine = bound.flag("affine")
+        self.options: list[tuple[str, Value]] = [("eps", bound.raw("eps")), ("affine", None if self.affine else False)]
 
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
         (x,) = inputs

@@ -9,16 +9,18 @@ from __future__ import annotations
 from typing import ClassVar
 
 from dotnet.analysis.infer import Env
-from dotnet.ops.args import REQUIRED, Arg, Kind, SameAs
+from dotnet.analysis.ir import OpNode
+from dotnet.ops.args import Arg, SameAs
 from dotnet.ops.base import CodeWriter, Op, declare
 from dotnet.ops.spatial import TORCH_SUFFIX, rank_of, spatial_input, window_out
+from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape
 from dotnet.reading.symbolic import Dim
 
-KERNEL = Arg("K", "kernel_size", Kind.SIZE, REQUIRED, aliases=("kernel",))
-STRIDE = Arg("S", "stride", Kind.SIZE, SameAs("K"), aliases=("strides",))
-PADDING = Arg("P", "padding", Kind.SIZE, Dim.const(0), aliases=("pad",), help="at most K/2")
-DILATION = Arg("D", "dilation", Kind.SIZE, Dim.const(1))
+KERNEL = Arg("K", "size", "kernel_size", required=True, spellings=("kernel",))
+STRIDE = Arg("S", "size", "stride", default=SameAs("K"), spellings=("strides",))
+PADDING = Arg("P", "size", "padding", default=Dim.const(0), spellings=("pad",), help="at most K/2")
+DILATION = Arg("D", "size", "dilation", default=Dim.const(1))
 
 
 class _Pool(Op):
@@ -29,13 +31,13 @@ class _Pool(Op):
     """``MaxPool`` or ``AvgPool``; the rank's suffix is appended."""
     shape_rule = "each spatial size n -> floor((n + 2P - D*(K-1) - 1)/S) + 1; C unchanged"
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         bound = self.bind_declared()
-        self.kernel: Dim = bound["K"]  # type: ignore[assignment]
-        self.stride: Dim = bound["S"]  # type: ignore[assignment]
-        self.padding: Dim = bound["P"]  # type: ignore[assignment]
-        self.dilation: Dim = bound.get("D", Dim.const(1))  # type: ignore[assignment]
+        self.kernel = bound.size("K")
+        self.stride = bound.size("S")
+        self.padding = bound.size("P")
+        self.dilation = bound.size("D") if "D" in bound.values else Dim.const(1)
         self._check(self.kernel, self.stride, self.padding, self.dilation)
         self.window = (self.kernel, self.stride, self.padding, self.dilation)
         """The hyperparameters as the inference run sees them (a block call's values applied)."""
@@ -95,8 +97,8 @@ OUTPUT_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 def _output_size_args(rank: int) -> tuple[Arg, ...]:
     first, *rest = OUTPUT_AXES[rank]
-    return (Arg(first, "output_size", Kind.WHOLE, 1, help="the output size on every axis not given"),) + tuple(
-        Arg(name, None, Kind.WHOLE, SameAs(first)) for name in rest
+    return (Arg(first, "int", "output_size", default=1, help="the output size on every axis not given"),) + tuple(
+        Arg(name, "int", default=SameAs(first)) for name in rest
     )
 
 
@@ -107,10 +109,10 @@ class _AdaptivePool(Op):
     torch_class: ClassVar[str]
     shape_rule = "spatial sizes -> the given output size; C unchanged"
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         bound = self.bind_declared()
-        self.sizes: tuple[int, ...] = tuple(bound[name] for name in OUTPUT_AXES[self.rank])  # type: ignore[misc]
+        self.sizes = tuple(bound.whole(name) for name in OUTPUT_AXES[self.rank])
         if min(self.sizes) < 1:
             raise self.arg_error("the output size must be at least 1")
 
@@ -130,7 +132,7 @@ class _GlobalPool(Op):
     torch_class: ClassVar[str]
     shape_rule = "every spatial size -> 1; C unchanged"
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         self.no_args()
         self.run_rank = self.rank or 2

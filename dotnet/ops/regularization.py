@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from dotnet.analysis.infer import Env
-from dotnet.ops.args import Arg, Kind
+from dotnet.analysis.ir import OpNode
+from dotnet.ops.args import Arg
 from dotnet.ops.base import CodeWriter, Op, declare, register
+from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Shape
 
-RATE = Arg("p", "p", Kind.NUMBER, 0.5, aliases=("rate", "prob"), help="in [0, 1)")
+RATE = Arg("p", "float", "p", default=0.5, spellings=("rate", "prob"), help="in [0, 1)")
 
 
 class _Dropout(Op):
@@ -21,9 +23,9 @@ class _Dropout(Op):
     args = (RATE,)
     shape_rule = "the same shape"
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        self.rate: float = self.bind_declared()["p"]  # type: ignore[assignment]
+        self.rate = self.bind_declared().number("p")
         if not 0 <= self.rate < 1:
             raise self.arg_error(f"p={self.rate!r} must be a number in [0, 1)")
 

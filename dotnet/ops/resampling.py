@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dotnet.analysis.infer import Env
-from dotnet.ops.args import Arg, Kind
+from dotnet.analysis.ir import OpNode
+from dotnet.ops.args import Arg
 from dotnet.ops.base import CodeWriter, Op, register
 from dotnet.ops.spatial import INPUT_KINDS, rank_of, spatial_input
+from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text
 from dotnet.reading.symbolic import Dim
 
@@ -22,28 +24,30 @@ class UpSample(Op):
     name = "UpSample"
     times_is_factor = True
     args = (
-        Arg("S", "scale_factor", Kind.WHOLE, None, aliases=("scale", "factor"), help="or write 'UpSample x2'"),
-        Arg("mode", "mode", Kind.CHOICE, "nearest", choices=MODES),
-        Arg("align_corners", "align_corners", Kind.FLAG, None, help="for the linear modes"),
-        Arg("size", "size", Kind.WHOLE, None, help="the output size on every spatial axis"),
-        Arg("L", None, Kind.WHOLE, None, help="output length (signals)"),
-        Arg("D", None, Kind.WHOLE, None, help="output depth (volumes)"),
-        Arg("H", None, Kind.WHOLE, None, help="output height"),
-        Arg("W", None, Kind.WHOLE, None, help="output width"),
+        Arg("S", "int", "scale_factor", spellings=("scale", "factor"), help="or write 'UpSample x2'"),
+        Arg("mode", "choice", "mode", default="nearest", choices=MODES),
+        Arg("align_corners", "flag", "align_corners", help="for the linear modes"),
+        Arg("size", "int", "size", help="the output size on every spatial axis"),
+        Arg("L", "int", help="output length (signals)"),
+        Arg("D", "int", help="output depth (volumes)"),
+        Arg("H", "int", help="output height"),
+        Arg("W", "int", help="output width"),
     )
     shape_rule = "each spatial size n -> n*S, or the size given; C unchanged"
     torch_form = "nn.Upsample(scale_factor=S | size=(...), mode=mode, align_corners=align_corners)"
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         bound = self.bind_declared()
-        if call.times is not None and bound["S"] is not None:
+        if call.times is not None and bound.raw("S") is not None:
             raise self.arg_error("give the factor once: 'UpSample x2' or 'UpSample[S=2]'")
-        factor = call.times.int_value() if call.times is not None else bound["S"]
-        self.mode: str = bound["mode"]  # type: ignore[assignment]
-        self.align_corners: bool | None = bound["align_corners"]  # type: ignore[assignment]
-        self.size: int | None = bound["size"]  # type: ignore[assignment]
-        self.axis_sizes = {a: bound[a] for a in ("L", "D", "H", "W") if bound[a] is not None}
+        factor = call.times.int_value() if call.times is not None else bound.maybe_whole("S")
+        if (call.times is not None and factor is None) or (factor is not None and factor < 1):
+            raise self.arg_error("needs a whole factor of at least 1, as in 'UpSample x2'")
+        self.mode = bound.word("mode")
+        self.align_corners = bound.maybe_flag("align_corners")
+        self.size = bound.maybe_whole("size")
+        self.axis_sizes = {a: bound.whole(a) for a in ("L", "D", "H", "W") if bound.raw(a) is not None}
         sized = self.size is not None or bool(self.axis_sizes)
         if factor is not None and sized:
             raise self.arg_error("give a scale or a size, not both")
@@ -51,11 +55,9 @@ class UpSample(Op):
             raise self.arg_error("give size= or the sizes of the axes, not both")
         if factor is None and not sized:
             raise self.arg_error("needs a whole factor of at least 1, as in 'UpSample x2', or a size")
-        if factor is not None and (not isinstance(factor, int) or factor < 1):
-            raise self.arg_error("needs a whole factor of at least 1, as in 'UpSample x2'")
         if self.align_corners is not None and self.mode not in MODE_RANK:
             raise self.arg_error(f"align_corners needs mode linear, bilinear, bicubic or trilinear, not {self.mode}")
-        self.factor: int | None = factor  # type: ignore[assignment]
+        self.factor = factor
         self.run_sizes: tuple[int, ...] = ()
 
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
@@ -90,7 +92,7 @@ class UpSample(Op):
         return f"nn.Upsample({', '.join(args)})"
 
 
-FACTOR = Arg("r", "upscale_factor", Kind.WHOLE, aliases=("factor", "S"))
+FACTOR = Arg("r", "int", "upscale_factor", required=True, spellings=("factor", "S"))
 
 
 @register("PixelShuffle")
@@ -102,9 +104,9 @@ class PixelShuffle(Op):
     shape_rule = "[N, W, H, C=c*r*r] -> [N, W=W*r, H=H*r, C=c]"
     torch_form = "nn.PixelShuffle(r)"
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        self.factor: int = self.bind_declared()["r"]  # type: ignore[assignment]
+        self.factor = self.bind_declared().whole("r")
         if self.factor < 1:
             raise self.arg_error("the factor must be at least 1")
 
@@ -126,13 +128,13 @@ class PixelUnshuffle(Op):
     """Space into channels: ``PixelUnshuffle(2)`` turns C=c, H, W into C=4c, H/2, W/2."""
 
     name = "PixelUnshuffle"
-    args = (Arg("r", "downscale_factor", Kind.WHOLE, aliases=("factor", "S")),)
+    args = (Arg("r", "int", "downscale_factor", required=True, spellings=("factor", "S")),)
     shape_rule = "[N, W=W*r, H=H*r, C=c] -> [N, W, H, C=c*r*r]"
     torch_form = "nn.PixelUnshuffle(r)"
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        self.factor: int = self.bind_declared()["r"]  # type: ignore[assignment]
+        self.factor = self.bind_declared().whole("r")
         if self.factor < 1:
             raise self.arg_error("the factor must be at least 1")
 

@@ -7,6 +7,7 @@ a signal ``[BatchSize, L, C]``, an image ``[BatchSize, W, H, C]`` or a volume
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 from dotnet.analysis.infer import Env
@@ -39,6 +40,27 @@ def rank_of(op: Op, x: Shape) -> int:
     return len(x) - 2
 
 
+@dataclass(frozen=True)
+class Window:
+    """A sliding window's kernel size, stride, padding and dilation, the same on every axis."""
+
+    kernel: Dim
+    stride: Dim
+    padding: Dim | str
+    """A size, or ``same``/``valid``."""
+    dilation: Dim
+
+    def valued(self, env: Env) -> Window:
+        """The window in the terms of an inference run (a block call's argument values applied)."""
+        padding = self.padding if isinstance(self.padding, str) else env.value(self.padding)
+        return Window(env.value(self.kernel), env.value(self.stride), padding, env.value(self.dilation))
+
+    def symbolic(self) -> list[Dim]:
+        """Its sizes that hold symbols: block arguments, which become constructor arguments."""
+        sizes = [self.kernel, self.stride, self.dilation] + ([] if isinstance(self.padding, str) else [self.padding])
+        return [d for d in sizes if d.symbols()]
+
+
 def window_out(env: Env, op: Op, axis: str, size: Dim, kernel: Dim, stride: Dim, padding: Dim, dilation: Dim) -> Dim:
     """``floor((size + 2*padding - dilation*(kernel-1) - 1) / stride) + 1``, PyTorch's formula.
 
@@ -52,7 +74,7 @@ def window_out(env: Env, op: Op, axis: str, size: Dim, kernel: Dim, stride: Dim,
     offset = dict(numerator.terms).get((), Fraction(0))
     number = stride.int_value()
     if number is None:
-        out = _symbolic_stride(env, op, axis, numerator - offset, offset, stride)
+        out = _symbolic_stride(env, op, axis, numerator - Dim.const(offset), offset, stride)
     elif numerator.constant_value() is None and offset.denominator == 1:
         symbolic = numerator - int(offset)
         out = env.floordiv(symbolic, number, op.node, f"{axis} into {op.name}") + int(offset) // number + 1

@@ -74,9 +74,9 @@ def describe(cls: type[Op]) -> list[str]:
         lines.append(f"  also: {', '.join(others)}")
     if cls.args:
         lines.append("  arguments, in positional order:")
-        width = max(len(", ".join(a.spellings())) for a in cls.args)
+        width = max(len(", ".join(a.accepted())) for a in cls.args)
         for arg in cls.args:
-            names = ", ".join(arg.spellings())
+            names = ", ".join(arg.accepted())
             note = f"  ({arg.help})" if arg.help else ""
             default = arg.default_text()
             default = default if default == "required" else f"default {default}"
@@ -125,7 +125,7 @@ def markdown() -> str:
         if cls.args:
             lines += ["", "| argument | also | kind | default | note |", "| --- | --- | --- | --- | --- |"]
             for arg in cls.args:
-                also = ", ".join(f"`{s}`" for s in arg.spellings()[1:])
+                also = ", ".join(f"`{s}`" for s in arg.accepted()[1:])
                 row = [f"`{arg.name}`", also, arg.kind_text(), arg.default_text(), arg.help]
                 lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
         details = [
