@@ -3,7 +3,7 @@
 The references (tests/layer_references.py) are written by hand after torchvision's
 resnet50 and mobilenet_v2, torchaudio's M5 tutorial and milesial's Pytorch-UNet; torchvision
 itself cannot be imported here. Compared: the parameter count (written here, in README.md
-and docs/layers.md), the names-free order of every parameter and buffer (shapes, in
+and docs/cnn.md), the shapes of every parameter and buffer (in
 registration order), the output shape, and the outputs once the reference's weights and
 batch-norm statistics are copied in order into the generated model.
 """
