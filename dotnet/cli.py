@@ -29,6 +29,7 @@ import click
 
 from dotnet import codes
 from dotnet.diagnostics import Diagnostic, Location, SpecError, printable
+from dotnet.limits import LimitError, whole_number
 from dotnet.tools.report_formats import FORMATS as REPORT_FORMATS
 from dotnet.writing import Interrupted, require_folder
 
@@ -104,9 +105,10 @@ def _block_bindings(values: tuple[str, ...]) -> dict[str, str]:
 def _int_params(values: tuple[str, ...]) -> dict[str, int]:
     result: dict[str, int] = {}
     for name, value in _pairs("--param", values).items():
-        if not value.isdigit():
-            raise click.BadParameter(f"{name}={value!r}: the value must be a whole number", param_hint="--param")
-        result[name] = int(value)
+        try:
+            result[name] = whole_number(value)
+        except LimitError as exc:
+            raise click.BadParameter(f"{name}: {exc}", param_hint="--param") from None
     return result
 
 
@@ -132,18 +134,36 @@ def main() -> None:
 @click.option(
     "--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True, help="Where to build it."
 )
+@click.option(
+    "--memory-limit",
+    metavar="SIZE",
+    help="Refuse a model that needs more to be built and run once (8G, 512M) [$DOTNET_MEMORY_LIMIT, or half "
+    "the free memory].",
+)
 @_guarded
 def compile(
-    spec: Path, graph: str | None, output: Path | None, params: tuple[str, ...], blocks: tuple[str, ...], device: str
+    spec: Path,
+    graph: str | None,
+    output: Path | None,
+    params: tuple[str, ...],
+    blocks: tuple[str, ...],
+    device: str,
+    memory_limit: str | None,
 ) -> None:
     """Compile SPEC to a PyTorch module, then build and run it once on DEVICE."""
+    from dotnet.budget import parse_size
     from dotnet.compiler import compile_spec
     from dotnet.writing import write_checked
 
+    if memory_limit is not None:
+        try:
+            parse_size(memory_limit)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--memory-limit") from None
     compiled = compile_spec(spec, graph, _int_params(params), _block_bindings(blocks))
     _print_diagnostics(compiled.report.diagnostics)
     target = output or Path(f"{compiled.class_name}.py")
-    summary = write_checked(compiled, target, device, "-o" if output else "")
+    summary = write_checked(compiled, target, device, "-o" if output else "", memory_limit)
     click.echo(f"{summary.class_name}: {summary.parameters:,} parameters on {summary.device}")
     for name, shape in summary.inputs:
         click.echo(f"  input  {name}: {shape}")

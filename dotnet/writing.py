@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from dotnet.runtime import RunSummary
 
 
-def write_checked(compiled: Compiled, target: Path, device: str = "cpu", flag: str = "") -> RunSummary:
+def write_checked(
+    compiled: Compiled, target: Path, device: str = "cpu", flag: str = "", memory_limit: str | None = None
+) -> RunSummary:
     """Write to a temporary file beside ``target``, prove it imports and runs, then rename it.
 
     Self-contained, so the API can share it: the target is refused (an ``io-error``
@@ -31,7 +33,8 @@ def write_checked(compiled: Compiled, target: Path, device: str = "cpu", flag: s
     (read-only or missing folder, full disk, over-long name) is such an error; the
     temporary file never outlives the call, not even on SIGINT or SIGTERM; the file
     written gets the mode a new file gets under the umask, or the mode of the file
-    it replaces. ``flag`` (``"-o"``) is named in errors when the user chose the path.
+    it replaces. ``flag`` (``"-o"``) is named in errors when the user chose the path;
+    ``memory_limit`` (``8G``) bounds what building and running the model may need.
     """
     from dotnet.compiler import raise_if_missing
     from dotnet.runtime import check_device, instantiate, smoke_run
@@ -69,7 +72,7 @@ def write_checked(compiled: Compiled, target: Path, device: str = "cpu", flag: s
             os.fchmod(f.fileno(), mode)
             f.write(compiled.source)
         try:
-            model = instantiate(compiled, device, temp)
+            model = instantiate(compiled, device, temp, memory_limit)
             summary = smoke_run(compiled, model, device)
         except SpecError:
             raise

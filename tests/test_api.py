@@ -87,3 +87,18 @@ def test_compile_spec_out_leaves_no_file_when_the_model_cannot_be_built(tmp_path
         dotnet.compile_spec(SPECS / "CAEConvBlock.dot", out=target)  # BlockIn and BlockOut have no values
     assert [d.code for d in info.value.diagnostics] == ["unbound-symbol"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_default_before_a_symbol_without_one_makes_keyword_only_arguments(tmp_path):
+    spec = tmp_path / "Half.dot"
+    spec.write_text(
+        'digraph Half { NIn=8 x [label="[BatchSize, NIn]", shape="Mrecord"] lin [label="Linear[NIn, NOut]"] '
+        'y [label="[BatchSize, NOut]", shape="Mrecord"] x -> lin -> y }',
+        encoding="utf-8",
+    )
+    source = dotnet.compile_to_source(spec)
+    assert "def __init__(self, *, n_in: int = 8, n_out: int) -> None:" in source
+    namespace: dict[str, object] = {}
+    exec(compile(source, "Half.py", "exec"), namespace)  # our generated code
+    model = namespace["Half"](n_out=3)
+    assert model.lin.in_features == 8 and model.lin.out_features == 3

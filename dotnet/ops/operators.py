@@ -5,6 +5,7 @@ from __future__ import annotations
 from dotnet import codes
 from dotnet.analysis.ir import OpNode
 from dotnet.diagnostics import error
+from dotnet.limits import MAX_OPERANDS
 from dotnet.ops.base import CodeWriter, Op, OpEnv, normalize_name, register
 from dotnet.ops.declaration import Declaration
 from dotnet.reading.labels import OpCall
@@ -45,11 +46,11 @@ class _Elementwise(Op):
 
 @register
 class Add(_Elementwise):
-    """``+``: the sum of any number of operands (a residual connection, a bias)."""
+    """``+``: the sum of up to 256 operands (a residual connection, a bias)."""
 
     declaration = Declaration("+", aliases=("Add", "Sum"), torch="torch.add", elementwise=True)
     min_inputs = 2
-    max_inputs = None
+    max_inputs = MAX_OPERANDS
 
 
 @register
