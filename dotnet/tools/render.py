@@ -38,6 +38,8 @@ DEFAULT_DEPTH = 0
 LONG_SIDE_PX = 2000
 """A picture whose long side would pass this many pixels (PNG, 96 dpi) gets compact edge labels."""
 PNG_DPI = 96
+COMPACT_RANKSEP = 0.1
+"""Inches between ranks when xlabels alone leave the picture over ``LONG_SIDE_PX`` (else 0.2)."""
 RASTER_FORMATS = ("png",)
 """Formats whose glyphs Graphviz draws itself (an SVG leaves them to its viewer's fonts)."""
 INSTALL_HINT = (
@@ -96,6 +98,8 @@ def render_spec(
     _draw_graph(drawing, drawing.dot, chosen, (chosen.name,))
     if max(_layout_inches(executable, drawing.dot)) * PNG_DPI > LONG_SIDE_PX:
         _compact_edge_labels(drawing.dot)
+        if max(_layout_inches(executable, drawing.dot)) * PNG_DPI > LONG_SIDE_PX:
+            drawing.dot.set("ranksep", str(COMPACT_RANKSEP))  # a long chain (MobileNetV2): closer ranks too
     _run_dot(executable, drawing.dot, ["-T" + fmt, "-o", str(out)])
     drawn = [d for d in diagnostics if graph_at(drawing.drawn, d.location) is not None]
     return drawn + (_font_warnings(drawing) if fmt in RASTER_FORMATS else [])
