@@ -18,6 +18,9 @@ from dotnet.ops.base import CodeWriter
 from dotnet.reading.shape import Axis, torch_text
 from dotnet.reading.symbolic import Dim
 
+METHOD_NAMES = frozenset({"forward", "reset_parameters", "scan", "_step", "_loop", "_gate_weights"})
+"""Methods a generated class may have; no node's attribute takes their names."""
+
 
 @dataclass
 class ConstructorArg:
@@ -65,8 +68,7 @@ class ClassPlan:
     constraints: list[str]
     imports: set[str] = field(default_factory=set)
     scan: ScanPlan | None = None
-    """For a recurrent cell: the method that runs it over a whole sequence."""
-    scan_doc: str = ""
+    """For a recurrent cell: its step, and the methods that run it over a whole sequence."""
 
 
 def comment_text(text: str) -> str:
@@ -121,7 +123,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     """Plan the class for one analysed graph; ``plans`` must already hold its blocks."""
     graph = analysis.graph
     name = class_name(graph.name, graph.location)
-    names = Namespace({name, *plans})
+    names = Namespace({name, *plans, *METHOD_NAMES})
     args = [ConstructorArg(names.claim(snake_case(s)), s, defaults.get(s)) for s in analysis.constructor_symbols]
     where = file_label(graph.file)
     attrs = {node_id: names.claim(identifier(node_id)) for node_id in graph.nodes}
@@ -170,18 +172,26 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     plan = ClassPlan(
         name, summary, args, submodules, parameters, inputs, outputs, statements, constraints, writer.imports
     )
-    plan.scan = plan_scan(analysis, attrs, writer.implicit, writer.symbols, names)
-    if plan.scan is not None and analysis.cell is not None:
-        cell = analysis.cell
-        step = analysis.shapes[cell.steps[0]]
-        out = analysis.shapes[cell.states[cell.output].new]
-        seq = Axis(None, Dim.sym("SeqLen"))
-        plan.scan_doc = (
-            f"Run over {torch_text(step[:1] + (seq,) + step[1:])} from a zero state.\n\n"
-            f"        Returns {torch_text(out[:1] + (seq,) + out[1:])}: the cell's {cell.states[cell.output].name} "
-            "at every step.\n        "
-        )
+    if analysis.cell is not None:
+        plan.scan = plan_scan(analysis, attrs, writer.implicit, writer.symbols, names, _scan_doc(analysis))
+    if plan.scan is not None:
+        plan.imports.add("scan_cell")
+        plan.submodules = [s for s in plan.submodules if s.attr not in plan.scan.replaced]
     return plan
+
+
+def _scan_doc(analysis: Analysis) -> str:
+    """The docstring of a cell's ``scan``: what it reads and what it returns."""
+    cell = analysis.cell
+    assert cell is not None
+    step = analysis.shapes[cell.steps[0]]
+    out = analysis.shapes[cell.states[cell.output].new]
+    seq = Axis(None, Dim.sym("SeqLen"))
+    return (
+        f"Run over {torch_text(step[:1] + (seq,) + step[1:])} from a zero state.\n\n"
+        f"Returns {torch_text(out[:1] + (seq,) + out[1:])}: the cell's "
+        f"{comment_text(cell.states[cell.output].name)} at every step."
+    )
 
 
 def _tensor(analysis: Analysis, node_id: str) -> TensorNode:

@@ -7,11 +7,123 @@ Tensors are in PyTorch layout (N, C, H, W); the diagram writes [BatchSize, W, H,
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 
 __all__ = ["RNNCell"]
+
+
+class RecurrentScan(torch.autograd.Function):
+    """A recurrent cell run over a sequence, with a backward pass written for speed.
+
+    ``step(*inputs_t, rec_t, *states)`` is the cell's step after its recurrent
+    matmul ``rec_t = states[multiplies] @ weight``; it returns the new states.
+    Forward runs it into preallocated buffers. Backward walks the steps in reverse:
+    it re-runs each step under autograd (so it fits any cell), carries the state's
+    gradient back through ``d_rec @ weight.T``, and after the loop computes the
+    recurrent weight's gradient as one product of every step's state with every
+    step's ``d_rec``, where autograd would add up one small product per step.
+    """
+
+    @staticmethod
+    def forward(ctx, step, layout, weight, *tensors):
+        n_inputs, n_states, multiplies, output = layout
+        inputs = tensors[:n_inputs]
+        starts = tensors[n_inputs : n_inputs + n_states]
+        steps = inputs[0].shape[0]
+        history = [s.new_empty((steps + 1, *s.shape)) for s in starts]
+        for states, start in zip(history, starts):
+            states[0] = start
+        rec = weight.new_empty(steps, starts[multiplies].shape[0], weight.shape[1])
+        for t in range(steps):
+            states = [h[t] for h in history]
+            torch.mm(states[multiplies], weight, out=rec[t])
+            news = step(*(x[t] for x in inputs), rec[t], *states)
+            for h, new in zip(history, news):
+                h[t + 1] = new
+        ctx.step, ctx.layout = step, layout
+        params = tensors[n_inputs + n_states :]
+        ctx.save_for_backward(weight, rec, *inputs, *history, *params)
+        return history[output][1:]
+
+    @staticmethod
+    def backward(ctx, d_outputs):
+        n_inputs, n_states, multiplies, output = ctx.layout
+        weight, rec, *saved = ctx.saved_tensors
+        inputs = saved[:n_inputs]
+        history = saved[n_inputs : n_inputs + n_states]
+        params = saved[n_inputs + n_states :]
+        d_inputs = [torch.empty_like(x) for x in inputs]
+        d_rec = torch.empty_like(rec)
+        d_states = [torch.zeros_like(h[0]) for h in history]
+        d_params = [torch.zeros_like(p) for p in params]
+        for t in range(rec.shape[0] - 1, -1, -1):
+            d_states[output] = d_states[output] + d_outputs[t]
+            with torch.enable_grad():
+                leaves = [x[t].detach().requires_grad_() for x in inputs]
+                leaves += [rec[t].detach().requires_grad_()]
+                leaves += [h[t].detach().requires_grad_() for h in history]
+                news = ctx.step(*leaves)
+                used = [(n, d) for n, d in zip(news, d_states) if n.requires_grad]
+                grads = torch.autograd.grad(
+                    [n for n, _ in used],
+                    leaves + list(params),
+                    [d for _, d in used],
+                    materialize_grads=True,
+                )
+            for d_x, g in zip(d_inputs, grads):
+                d_x[t] = g
+            d_rec[t] = grads[n_inputs]
+            d_states = list(grads[n_inputs + 1 : n_inputs + 1 + n_states])
+            d_states[multiplies] = d_states[multiplies].addmm(d_rec[t], weight.T)
+            for d_p, g in zip(d_params, grads[n_inputs + 1 + n_states :]):
+                d_p += g
+        states = history[multiplies][:-1].flatten(0, 1)
+        d_weight = states.T @ d_rec.flatten(0, 1)
+        return None, None, d_weight, *d_inputs, *d_states, *d_params
+
+
+def scan_cell(
+    step: Callable[..., tuple[torch.Tensor, ...]],
+    loop: Callable[..., torch.Tensor],
+    inputs: list[torch.Tensor],
+    states: list[torch.Tensor],
+    weight: torch.Tensor | None = None,
+    multiplies: int = 0,
+    output: int = 0,
+    params: Sequence[torch.Tensor] = (),
+) -> torch.Tensor:
+    """Run a cell over time-major ``inputs`` from ``states``; one state at every step.
+
+    ``weight`` is the recurrent weight that ``states[multiplies]`` meets in one
+    matmul per step, ``params`` the parameters ``step`` reads itself, and
+    ``loop(*inputs, weight, *states)`` the same scan one step at a time. The path
+    depends on how the model runs:
+
+    - ``torch.export`` (and the ONNX export built on it): torch's scan operator,
+      so that the exported program takes any sequence length;
+    - eager training, given a recurrent weight: :class:`RecurrentScan`;
+    - anything else (inference, tracing, ``torch.compile``): ``loop``.
+    """
+    if torch.compiler.is_exporting():
+        from torch._higher_order_ops import scan
+
+        def combine(carry, xs):
+            rec = () if weight is None else (carry[multiplies] @ weight,)
+            news = step(*xs, *rec, *carry)
+            return news, news[output].clone()
+
+        return scan(combine, tuple(states), tuple(inputs))[1]
+    if weight is None:
+        return loop(*inputs, *states)
+    trainable = (weight, *inputs, *params)
+    training = torch.is_grad_enabled() and any(t.requires_grad for t in trainable)
+    if not training or torch.jit.is_tracing() or torch.compiler.is_compiling():
+        return loop(*inputs, weight, *states)
+    layout = (len(inputs), len(states), multiplies, output)
+    return RecurrentScan.apply(step, layout, weight, *inputs, *states, *params)
 
 
 class RNNCell(nn.Module):
@@ -36,8 +148,6 @@ class RNNCell(nn.Module):
         self.w_h = nn.Parameter(torch.empty(n_out, n_out))
         # b: b [1, NOut] (RNNCell.dot:20)
         self.b = nn.Parameter(torch.empty(1, n_out))
-        # σ: Sigmoid (RNNCell.dot:21)
-        self.sigma = nn.Sigmoid()
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -47,28 +157,50 @@ class RNNCell(nn.Module):
             nn.init.uniform_(weight, -bound, bound)
 
     def forward(self, x: torch.Tensor, his: torch.Tensor) -> torch.Tensor:
-        matmul1 = x @ self.w_x  # (BatchSize, NOut)
-        matmul2 = his @ self.w_h  # (BatchSize, NOut)
-        plus = matmul1 + matmul2 + self.b  # (BatchSize, NOut)
-        h = self.sigma(plus)  # (BatchSize, NOut)
-        return h
+        xw, xb, uw = self._gate_weights()
+        return self._step(x @ xw + xb, his @ uw, his)[0]
+
+    def _gate_weights(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The gates' weights side by side, each gate keeping its own parameter.
+
+        xw, xb: input weights and biases of h; uw: recurrent weights of h.
+        """
+        return self.w_x, self.b, self.w_h
+
+    def _step(
+        self,
+        xp: torch.Tensor,
+        rec: torch.Tensor,
+        his: torch.Tensor,
+    ) -> tuple[torch.Tensor]:
+        """One step after its matmuls: xp = x @ xw + xb, rec = his @ uw."""
+        h = torch.sigmoid(xp + rec)  # (BatchSize, NOut)
+        return (h,)
+
+    def _loop(
+        self,
+        xp: torch.Tensor,
+        uw: torch.Tensor,
+        his: torch.Tensor,
+    ) -> torch.Tensor:
+        """The scan one step at a time: for inference, TorchScript and torch.compile."""
+        hs = xp.new_empty(xp.shape[0], his.shape[0], his.shape[1])
+        for t in range(xp.shape[0]):
+            his = self._step(xp[t], his @ uw, his)[0]
+            hs[t] = his
+        return hs
 
     def scan(self, xs: torch.Tensor) -> torch.Tensor:
         """Run over (BatchSize, SeqLen, NIn) from a zero state.
 
         Returns (BatchSize, SeqLen, NOut): the cell's H at every step.
         """
-        batch, steps = xs.shape[0], xs.shape[1]
+        xw, xb, uw = self._gate_weights()
+        batch = xs.shape[0]
         his = xs.new_zeros(batch, self.n_out)
-        xw = self.w_x
-        xb = self.b
         # every step's input projection, for all gates at once
-        xp = (xs.transpose(0, 1) @ xw + xb).unbind(0)
-        uw = self.w_h
-        outputs = []
-        for t in range(steps):
-            gates = torch.addmm(xp[t], his, uw)
-            h = torch.sigmoid(gates)
-            his = h
-            outputs.append(his)
-        return torch.stack(outputs, dim=1)
+        xp = xs.transpose(0, 1) @ xw + xb
+        if torch.jit.is_scripting():
+            return self._loop(xp, uw, his).transpose(0, 1)
+        hs = scan_cell(self._step, self._loop, [xp], [his], uw)
+        return hs.transpose(0, 1)
