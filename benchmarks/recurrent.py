@@ -5,8 +5,9 @@ For each cell (RNN, LSTM, GRU of specs/), in one run:
 - ``generated``: TimeRNN compiled by dotnet with ``--block RNNCell=<cell>``; in training its
   scan runs ``RecurrentScan`` (input projections hoisted, gates fused, the recurrent
   weight's gradient one product after the loop);
-- ``loop``: the same model with its scan stepped under plain autograd (``_loop``), which is
-  what the generated training scan did before ``RecurrentScan``;
+- ``loop``: the same model with its scan stepped under plain autograd (``_loop``: autograd
+  adds up one small weight-gradient product per step, as the scan before ``RecurrentScan``
+  did, and its writes into the preallocated output are copies autograd tracks);
 - ``naive``: the same weights run by a hand-written loop, one matmul per gate and step;
 - ``torch``: ``nn.LSTM`` / ``nn.GRU`` of the same sizes: oneDNN's fused RNN kernels on a CPU
   that has them, cuDNN on a GPU; ``native``: the same with oneDNN off (torch's per-step kernels).

@@ -1,7 +1,8 @@
 """A cell's scan, on every path it takes, equals stepping its ``forward`` by hand (float64, 1e-10).
 
 In training the scan runs ``RecurrentScan`` (custom backward); under ``torch.no_grad`` a
-step-by-step loop that keeps nothing per step. Both are compared, outputs and the
+step-by-step loop that keeps nothing per step; under TorchScript ``_loop``. All are compared,
+outputs and the
 gradients of every parameter and of the input, with the plain per-step ``forward``:
 for the cells in specs/, for TimeRNN and NLPRNN built on them, and for random cells
 written in the formula language.
@@ -85,6 +86,22 @@ def test_training_scan_runs_the_custom_backward_and_inference_does_not(spec, n_s
     assert type(transpose).__name__ == "RecurrentScanBackward"
     with torch.no_grad():
         torch.testing.assert_close(cell.scan(xs), stepped(cell, xs, n_states), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(("spec", "n_states"), CELLS)
+def test_step_by_step_loop_trains_as_stepping_forward(spec, n_states):
+    """``_loop``, which TorchScript (as here), tracing and torch.compile run, under autograd."""
+    torch.manual_seed(0)
+    params = {"NFeature": NIN, "NHidden": NOUT, "NLayers": 2, "NLabels": 2}
+    model = randomized(dotnet.build(SPECS / "TimeRNN.dot", params=params, blocks={"RNNCell": spec}))
+
+    def by_hand(xs: torch.Tensor) -> torch.Tensor:
+        for layer in _layers(model):
+            xs = stepped(layer, xs, n_states)
+        return model.ll(xs)
+
+    xs = torch.randn(B, T, NIN, dtype=torch.float64)
+    assert_same(gradients(model, xs, torch.jit.script(model)), gradients(model, xs, by_hand))
 
 
 def _layers(model: nn.Module) -> list[nn.Module]:

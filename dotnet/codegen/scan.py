@@ -7,10 +7,11 @@ made of gates, formulas, ``@ + - *`` and activations the plan is
   concatenated side by side at call time (so each gate keeps its own ``nn.Parameter``);
 - ``_step(xp, rec, *states)``: the cell's maths after its two matmuls, ``xp = x @ xw + xb``
   and ``rec = S @ uw``, written once; ``forward`` is ``_step`` of one step's matmuls;
-- ``_loop``: the scan one step at a time (inference, TorchScript, ``torch.compile``);
+- ``_loop``: the scan one step at a time under autograd (TorchScript, tracing, ``torch.compile``);
 - ``scan(xs)``: every step's input projection in one matmul before the time loop, then
   ``scan_cell`` (in the generated file) picks the path: the custom-backward
-  ``RecurrentScan`` in training, torch's scan operator under ``torch.export``, else ``_loop``.
+  ``RecurrentScan`` in training, torch's scan operator under ``torch.export``, a loop into
+  one preallocated output in inference, else ``_loop``.
 
 A cell holding other ops keeps the diagram's ``forward`` and scans by calling it once per step.
 """
@@ -194,19 +195,18 @@ class _Builder:
             args.append(f"{self.states[self.recurrent]} @ {weight}")
         call = f"self._step({', '.join(args + self.states)})"
         update = f"{self.states[0]} = {call}[0]" if len(self.states) == 1 else f"{', '.join(self.states)} = {call}"
-        sizes = ", ".join(f"{output}.shape[{k}]" for k in range(len(self.analysis.shapes[self.cell.states[0].prev])))
         params = [f"{p}: {TENSOR}" for p in inputs + ([weight] if weight else []) + self.states]
         return Method(
             "_loop",
             params,
             TENSOR,
-            "The scan one step at a time: for inference, TorchScript and torch.compile.",
+            "One step at a time under autograd: for TorchScript, tracing, torch.compile.",
             [
-                f"{v['hs']} = {inputs[0]}.new_empty({inputs[0]}.shape[0], {sizes})",
+                f"{v['hs']} = []",
                 f"for {v['t']} in range({inputs[0]}.shape[0]):",
                 f"    {update}",
-                f"    {v['hs']}[{v['t']}] = {output}",
-                f"return {v['hs']}",
+                f"    {v['hs']}.append({output})",
+                f"return torch.stack({v['hs']})",
             ],
         )
 

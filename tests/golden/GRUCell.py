@@ -104,8 +104,11 @@ def scan_cell(
 
     - ``torch.export`` (and the ONNX export built on it): torch's scan operator,
       so that the exported program takes any sequence length;
+    - no gradient needed: each step's states replace the last, and the output goes
+      into one preallocated buffer, so that nothing is kept per step;
     - eager training, given a recurrent weight: :class:`RecurrentScan`;
-    - anything else (inference, tracing, ``torch.compile``): ``loop``.
+    - anything else (tracing, ``torch.compile``, a cell with no recurrent weight):
+      ``loop``, under autograd.
     """
     if torch.compiler.is_exporting():
         from torch._higher_order_ops import scan
@@ -116,11 +119,19 @@ def scan_cell(
             return news, news[output].clone()
 
         return scan(combine, tuple(states), tuple(inputs))[1]
+    trainable = [t for t in (weight, *inputs, *params) if t is not None]
+    if not (torch.is_grad_enabled() and any(t.requires_grad for t in trainable)):
+        steps, outputs = inputs[0].shape[0], None
+        for t in range(steps):
+            rec = () if weight is None else (states[multiplies] @ weight,)
+            states = step(*(x[t] for x in inputs), *rec, *states)
+            if outputs is None:
+                outputs = states[output].new_empty(steps, *states[output].shape)
+            outputs[t] = states[output]
+        return outputs
     if weight is None:
         return loop(*inputs, *states)
-    trainable = (weight, *inputs, *params)
-    training = torch.is_grad_enabled() and any(t.requires_grad for t in trainable)
-    if not training or torch.jit.is_tracing() or torch.compiler.is_compiling():
+    if torch.jit.is_tracing() or torch.compiler.is_compiling():
         return loop(*inputs, weight, *states)
     layout = (len(inputs), len(states), multiplies, output)
     return RecurrentScan.apply(step, layout, weight, *inputs, *states, *params)
@@ -214,12 +225,14 @@ class GRUCell(nn.Module):
         uw: torch.Tensor,
         his_h: torch.Tensor,
     ) -> torch.Tensor:
-        """The scan one step at a time: for inference, TorchScript and torch.compile."""
-        hs = xp.new_empty(xp.shape[0], his_h.shape[0], his_h.shape[1])
+        """One step at a time under autograd: for TorchScript, tracing,
+        torch.compile.
+        """
+        hs = []
         for t in range(xp.shape[0]):
             his_h = self._step(xp[t], his_h @ uw, his_h)[0]
-            hs[t] = his_h
-        return hs
+            hs.append(his_h)
+        return torch.stack(hs)
 
     def scan(self, xs: torch.Tensor) -> torch.Tensor:
         """Run over (BatchSize, SeqLen, NIn) from a zero state.
