@@ -75,7 +75,10 @@ def _check(node: ast.AST, docstrings: set[int], bound: set[str]) -> None:
         methods_only = isinstance(node, ast.FunctionDef)
         if any(not methods_only or ast.unparse(d) != "staticmethod" for d in node.decorator_list):
             raise AuditError(f"line {node.lineno}: decorator on {node.name}")
-        if isinstance(node, ast.ClassDef) and (node.keywords or ast.unparse(node.bases) not in ALLOWED_BASES):
+        bases = node.bases if isinstance(node, ast.ClassDef) else []
+        if isinstance(node, ast.ClassDef) and (
+            node.keywords or len(bases) != 1 or ast.unparse(bases[0]) not in ALLOWED_BASES
+        ):
             raise AuditError(f"line {node.lineno}: class {node.name} is not a plain nn.Module")
         _check_name(node.name, node)
     elif isinstance(node, ast.Name):

@@ -29,14 +29,12 @@ from dotnet.analysis.infer import Analysis
 from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.codegen.naming import Namespace
 from dotnet.diagnostics import error
-from dotnet.ops.activations import Relu, Sigmoid, Tanh
-from dotnet.ops.formula import FormulaOp
+from dotnet.ops.formula import FormulaOp, to_python
 from dotnet.ops.operators import Add, MatMul, Mul, Sub
-from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num, to_python
+from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num
 from dotnet.reading.shape import torch_text
 from dotnet.reading.symbolic import Dim
 
-_ACTIVATIONS = {Sigmoid: "sigmoid", Tanh: "tanh", Relu: "relu"}
 _OPERATORS = {Add: "+", Sub: "-", Mul: "*", MatMul: "@"}
 
 TENSOR = "torch.Tensor"
@@ -284,9 +282,9 @@ class _Builder:
             return _rename(op.expr, self.formula_name)
         if isinstance(op, BlockCall) or op.call.times is not None or op.call.operand is not None:
             raise _Unsupported(node_id)
-        for cls, fn in _ACTIVATIONS.items():
-            if isinstance(op, cls):
-                return Call(fn, args[0])
+        activation = op.declaration.activation if op.declaration else None
+        if activation is not None:
+            return Call(activation.formula, args[0])
         for cls, symbol in _OPERATORS.items():
             if isinstance(op, cls):
                 tree = args[0]
@@ -413,7 +411,9 @@ class _Builder:
             head.append(f"{v['xp']} = {time_major} @ {v['xw']}" + (f" + {v['xb']}" if fold else ""))
         methods = [gate_weights, step, self.loop(inputs, v["uw"]), self.scan(doc, head, inputs, v["uw"])]
         replaced = {
-            self.attrs[n] for n, op in self.analysis.ops.items() if any(isinstance(op, c) for c in _ACTIVATIONS)
+            self.attrs[n]
+            for n, op in self.analysis.ops.items()
+            if op.declaration is not None and op.declaration.activation is not None
         }
         return ScanPlan(methods, forward, self.keep, replaced)
 
