@@ -19,6 +19,32 @@ DECLARATIONS = declarations()
 MODULES = [d for d in DECLARATIONS if d.torch and d.torch.startswith("nn.")]
 
 
+def test_the_registry_still_holds_the_nineteen_ops_of_the_seed_specs() -> None:
+    """The op set grew (docs/ops.md lists it); the names the seed specs use are all still there."""
+    names = {d.name for d in DECLARATIONS}
+    assert names >= {
+        "*",
+        "+",
+        "-",
+        "@",
+        "AdaptiveAvgPool2D",
+        "AvgPool2D",
+        "BatchNorm",
+        "Concat",
+        "Conv2D",
+        "Dropout",
+        "Embedding",
+        "Flatten",
+        "Linear",
+        "MaxPool2D",
+        "Relu",
+        "Sigmoid",
+        "Softmax",
+        "Tanh",
+        "UpSample",
+    }
+
+
 DOCS = "\n".join(p.read_text(encoding="utf-8") for p in sorted(Path(__file__).parents[1].glob("docs/*.md")))
 
 
@@ -31,9 +57,10 @@ def test_no_two_ops_share_a_name_or_an_alias() -> None:
             )
 
 
-@pytest.mark.parametrize("declaration", DECLARATIONS, ids=lambda d: d.name)
-def test_every_op_generates_a_torch_form_that_exists(declaration: Declaration) -> None:
-    assert declaration.torch is not None, f"{declaration.name} declares no torch form"
+@pytest.mark.parametrize("declaration", [d for d in DECLARATIONS if d.torch], ids=lambda d: d.name)
+def test_every_declared_torch_form_exists(declaration: Declaration) -> None:
+    """Ops whose constructor depends on the input (``Conv``, by rank) declare none."""
+    assert declaration.torch is not None
     namespace, _, attribute = declaration.torch.rpartition(".")
     owner = {"nn": torch.nn, "torch": torch}[namespace]
     assert callable(getattr(owner, attribute, None)), f"{declaration.torch} is not in torch"
