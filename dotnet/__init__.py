@@ -29,9 +29,10 @@ def compile_to_source(
     graph: str | None = None,
     params: dict[str, int] | None = None,
     blocks: dict[str, str] | None = None,
+    name: str | None = None,
 ) -> str:
     """The generated Python source for ``spec``; raises :class:`SpecError` on a bad spec."""
-    return compile_spec(spec, graph, params, blocks).source
+    return compile_spec(spec, graph, params, blocks, name).source
 
 
 def build(
@@ -40,8 +41,12 @@ def build(
     params: dict[str, int] | None = None,
     blocks: dict[str, str] | None = None,
     device: str = "cpu",
+    name: str | None = None,
 ) -> nn.Module:
-    """Compile ``spec`` and return an instance of its model on ``device``."""
+    """Compile ``spec`` and return an instance of its model on ``device``.
+
+    ``graph`` is ``NAME``, ``NAME@LINE`` or parts ``A+B+C``; ``name`` names the class.
+    """
     from dotnet.runtime import instantiate
 
-    return instantiate(compile_spec(spec, graph, params, blocks), device)
+    return instantiate(compile_spec(spec, graph, params, blocks, name), device)

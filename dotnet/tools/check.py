@@ -16,7 +16,7 @@ from dotnet import codes
 from dotnet.analysis.resolve import Library
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError
 from dotnet.reading.dot import DotGraph
-from dotnet.reading.sources import DOT_SUFFIXES, read_source
+from dotnet.reading.sources import DOT_SUFFIXES, duplicate_warnings, read_source
 from dotnet.tools.lint import Linter
 from dotnet.tools.silence import Silencer
 
@@ -51,19 +51,30 @@ def spec_files(path: Path) -> list[Path]:
 
 
 def check_source(path: Path, blocks: dict[str, str], ignore: Iterable[str] = ()) -> list[Diagnostic]:
-    """Diagnostics for every digraph in one file or document, in source order."""
+    """Diagnostics for every digraph in one file or document, in source order.
+
+    One digraph's problem never hides another's: a digraph that does not parse is
+    reported and the others are checked; each copy of a name written twice,
+    differently, is checked on its own.
+    """
     report = Report()
-    found: list[Diagnostic] = []
     try:
-        library = Library(read_source(path), blocks, report)
+        source = read_source(path)
     except SpecError as exc:
         return exc.diagnostics
-    for graph in library.source.graphs:
+    found: list[Diagnostic] = [d for b in source.broken for d in b.diagnostics] + duplicate_warnings(source)
+    library = Library(source, blocks, report)
+    reviewed: list[Diagnostic] = []
+    for graph in source.graphs:
+        if source.graph_named(graph.name) is not graph and not source.differing(graph.name):
+            continue  # the same digraph again: checked once
+        own = Library(source, blocks, report, pinned=graph) if source.differing(graph.name) else library
         try:
-            library.analysis(graph.name)
+            own.analysis(graph.name)
         except SpecError as exc:
             found.extend(exc.diagnostics)
-    return sorted(review(library, library.source.graphs, found + report.diagnostics, ignore), key=_position)
+        reviewed += review(own, [graph], [], ignore)
+    return sorted(_unique(review(library, [], found + report.diagnostics, ignore) + reviewed), key=_position)
 
 
 def review(

@@ -287,7 +287,7 @@ class Linter:
         call = view.ops[node]
         assert isinstance(call, OpCall)
         try:
-            callee = self.library.block_name(call.name)
+            callee = self.library.block_name(call.name, view.dot.name)
             dot = self.library.dot_graph(callee) if callee else None
         except SpecError:
             return None
@@ -334,7 +334,7 @@ class Linter:
         if call.name.lower() in ("softmax", "sigmoid", "σ"):
             return True
         try:
-            callee = self.library.block_name(call.name)
+            callee = self.library.block_name(call.name, view.dot.name)
             dot = self.library.dot_graph(callee) if callee else None
         except SpecError:
             return False

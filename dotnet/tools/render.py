@@ -167,7 +167,7 @@ def _callee(drawing: _Drawing, attrs: dict[str, str], chain: tuple[str, ...]) ->
         return None
     try:
         call = parse_op_label(attrs.get("label", ""))
-        callee = drawing.library.block_name(call.name) if isinstance(call, OpCall) else None
+        callee = drawing.library.block_name(call.name, chain[-1]) if isinstance(call, OpCall) else None
         found = callee is not None and drawing.library.dot_graph(callee) is not None
     except (LabelError, SpecError):
         return None
