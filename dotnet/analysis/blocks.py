@@ -278,6 +278,7 @@ class UnresolvedCall(BlockCall):
         fits = [c for c in same_word if self._fits_every_call(c, inputs, env)]
         wanted = " or ".join(repr(n) for n in self.names)
         if len(fits) == 1:
+            env.library.bind_by_shape(env.graph.name, self.name, fits[0])
             env.report.warn(
                 codes.BLOCK_BY_SHAPE,
                 f"node {self.node.id!r}: no digraph is named {wanted}; called {fits[0]!r}, the only digraph "

@@ -53,9 +53,10 @@ def join_parts(parts: list[tuple[DotGraph, Graph]], name: str | None, where: Loc
             if node_id not in owner:
                 owner[node_id] = (dot, graph)
                 continue
-            shared += 1
             problem = _handover_problem(node_id, owner[node_id], (dot, graph))
-            if problem is not None:
+            if problem is None:
+                shared += 1
+            else:
                 problems.append(error(codes.BAD_PARTS, problem, dot.nodes[node_id].location, node_id))
         if index > 0 and not shared:
             problems.append(

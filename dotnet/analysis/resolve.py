@@ -61,6 +61,8 @@ class Library:
         """Names the document defines more than once, differently, with the copy chosen (``NAME@LINE``)."""
         if pinned is not None:
             self.pin(pinned)
+        self._by_shape: dict[tuple[str, str], str] = {}
+        """Calls bound by shape: (caller, call name) -> the digraph, so review and render see them too."""
         self._related: dict[str, list[str]] = {}
         """For a block found by prefix, the prefix; for a model joined from parts, the parts' names."""
         self._siblings_read: dict[str, DotGraph | None] = {}
@@ -147,7 +149,13 @@ class Library:
                 return None
             if self.dot_graph(candidate) is not None:
                 return candidate
-        return self._prefixed(name, caller) if caller is not None else None
+        if caller is None:
+            return None
+        return self._prefixed(name, caller) or self._by_shape.get((caller, candidate_names(name)[-1]))
+
+    def bind_by_shape(self, caller: str, name: str, target: str) -> None:
+        """Remember that calls of ``name`` in ``caller`` run ``target``, found by their shapes."""
+        self._by_shape[(caller, name)] = target
 
     def prefixes(self, caller: str) -> list[str]:
         """The prefixes a call inside ``caller`` is tried with: its name and initials, and its family's."""
