@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dotnet import codes
-from dotnet.analysis.blocks import BlockCall
 from dotnet.analysis.infer import Analysis
 from dotnet.analysis.ir import TensorNode
 from dotnet.analysis.parts import join_parts
 from dotnet.analysis.resolve import Library
-from dotnet.codegen.lower import ClassPlan, file_label, lower
-from dotnet.codegen.source import render_module
+from dotnet.codegen.generate import blocks_in_order, generate_source, graph_defaults
 from dotnet.diagnostics import Location, Report, SpecError, error
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.shape import Shape
@@ -157,57 +154,18 @@ def compile_spec(
     report = Report()
     library, analysis = analyse(path, graph, blocks, report, name)
     values = _symbol_values(analysis, params or {})
-    plans: dict[str, ClassPlan] = {}
-    for block in _blocks_in_order(library, analysis):
-        callee = library.analysis(block)
-        plans[block] = lower(callee, plans, _graph_defaults(callee), is_block=True)
-    top = lower(analysis, plans, values, is_block=False)
+    source = generate_source(library, analysis, values)
     name = analysis.graph.name
-    source = render_module(
-        f"{name}: a PyTorch module compiled from its diagram.",
-        file_label(library.source.display),
-        [*plans.values(), top],
-    )
-    compiled_graphs = [dot for dot in map(library.dot_graph, [*plans, name]) if dot is not None]
-    repeats = duplicate_warnings(library.source, [*plans, name, *library.related(name)])
+    graphs = [*blocks_in_order(library, analysis), name]
+    compiled_graphs = [dot for dot in map(library.dot_graph, graphs) if dot is not None]
+    repeats = duplicate_warnings(library.source, [*graphs, *library.related(name)])
     report.diagnostics = review(library, compiled_graphs, repeats + report.diagnostics)
     return Compiled(name, source, analysis, values, report)
 
 
-def _blocks_in_order(library: Library, analysis: Analysis) -> list[str]:
-    """Every block the graph calls, callees before callers."""
-    order: list[str] = []
-
-    def visit(a: Analysis) -> None:
-        for op in a.ops.values():
-            if isinstance(op, BlockCall) and op.callee not in order:
-                visit(library.analysis(op.callee))
-                if op.callee not in order:
-                    order.append(op.callee)
-
-    visit(analysis)
-    return order
-
-
-def _graph_defaults(analysis: Analysis) -> dict[str, int]:
-    """Symbol values the digraph itself sets as attributes (``NHidden=128;``)."""
-    values: dict[str, int] = {}
-    symbols = set(analysis.graph.symbol_order)
-    for key, raw in analysis.graph.attrs.items():
-        if key in symbols:
-            if not re.fullmatch(r"\d+", raw.strip()) or int(raw) < 1:
-                raise error(
-                    codes.BAD_PARAM,
-                    f"digraph attribute {key}={raw!r}: a size must be a whole number of at least 1",
-                    analysis.graph.location,
-                )
-            values[key] = int(raw)
-    return values
-
-
 def _symbol_values(analysis: Analysis, params: dict[str, int]) -> dict[str, int]:
     """Digraph attributes overridden by --param; unknown names are errors."""
-    values = _graph_defaults(analysis)
+    values = graph_defaults(analysis)
     symbols = analysis.graph.symbol_order
     for key, value in params.items():
         if key not in symbols:

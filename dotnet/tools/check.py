@@ -2,8 +2,10 @@
 
 A path is a ``.dot``/``.gv`` file, a prose document that embeds digraphs, or a
 folder (every ``.dot``/``.gv`` file inside it, recursively, hidden folders skipped).
-Each file gets the shape pass and the review warnings of :mod:`dotnet.tools.lint`;
-warnings the run or the spec silences (:mod:`dotnet.tools.silence`) are dropped.
+Each file gets the shape pass, code generation (:mod:`dotnet.codegen.generate`, its
+source discarded: whatever ``compile`` would refuse, ``check`` reports too) and
+the review warnings of :mod:`dotnet.tools.lint`; warnings the run or the spec
+silences (:mod:`dotnet.tools.silence`) are dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from dotnet import codes
 from dotnet.analysis.resolve import Library
+from dotnet.codegen.generate import generate_source, graph_defaults
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.sources import DOT_SUFFIXES, duplicate_warnings, read_source
@@ -70,7 +73,8 @@ def check_source(path: Path, blocks: dict[str, str], ignore: Iterable[str] = ())
             continue  # the same digraph again: checked once
         own = Library(source, blocks, report, pinned=graph) if source.differing(graph.name) else library
         try:
-            own.analysis(graph.name)
+            analysis = own.analysis(graph.name)
+            generate_source(own, analysis, graph_defaults(analysis))
         except SpecError as exc:
             found.extend(exc.diagnostics)
         reviewed += review(own, [graph], [], ignore)
