@@ -41,8 +41,8 @@ class Source:
 
     def differing(self, name: str) -> bool:
         """Whether the document writes ``name`` more than once, not the same each time."""
-        first, *others = self.copies(name) or [None]
-        return first is not None and any(not same_graph(first, g) for g in others)
+        copies = self.copies(name)
+        return any(not same_graph(copies[0], g) for g in copies[1:])
 
     def broken_named(self, name: str) -> BrokenGraph | None:
         return next((b for b in self.broken if b.name == name), None)
