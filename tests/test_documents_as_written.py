@@ -336,3 +336,10 @@ def test_cli_compiles_parts_with_a_name(tmp_path):
     assert (tmp_path / "Mlp.py").is_file()
     bad = run_cli("compile", path, "--name", "no good", cwd=tmp_path)
     assert bad.code == 2 and "--name" in bad.stderr
+
+
+def test_a_broken_digraph_in_a_dot_file_stops_only_itself(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, linear("A", 4, 2), 'digraph B { a [label="[B, 4]" }', linear("C", 4, 3), name="three.dot")
+    assert printed(Path("three.dot")) == ["three.dot:2:31: error: expected an attribute name, found '}' [syntax-error]"]
+    assert compile_spec(Path("three.dot"), "C").class_name == "C"
