@@ -15,6 +15,7 @@ is the exception: there the diagnostics are the result, so they go to stdout.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
@@ -31,6 +32,7 @@ import click
 
 from dotnet import codes
 from dotnet.diagnostics import Diagnostic, Location, SpecError, printable
+from dotnet.limits import LimitError, whole_number
 
 F = TypeVar("F", bound=Callable[..., None])
 EXIT_ERRORS, EXIT_INTERNAL = 1, 3
@@ -104,9 +106,10 @@ def _block_bindings(values: tuple[str, ...]) -> dict[str, str]:
 def _int_params(values: tuple[str, ...]) -> dict[str, int]:
     result: dict[str, int] = {}
     for name, value in _pairs("--param", values).items():
-        if not value.isdigit():
-            raise click.BadParameter(f"{name}={value!r}: the value must be a whole number", param_hint="--param")
-        result[name] = int(value)
+        try:
+            result[name] = whole_number(value)
+        except LimitError as exc:
+            raise click.BadParameter(f"{name}: {exc}", param_hint="--param") from None
     return result
 
 
@@ -139,6 +142,12 @@ def main() -> None:
 @click.option(
     "--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True, help="Where to build it."
 )
+@click.option(
+    "--memory-limit",
+    metavar="SIZE",
+    help="Refuse a model that needs more to be built and run once (8G, 512M) [$DOTNET_MEMORY_LIMIT, or half "
+    "the free memory].",
+)
 @_guarded
 def compile(
     spec: Path,
@@ -148,13 +157,22 @@ def compile(
     params: tuple[str, ...],
     blocks: tuple[str, ...],
     device: str,
+    memory_limit: str | None,
 ) -> None:
     """Compile SPEC to a PyTorch module, then build and run it once on DEVICE."""
+    from dotnet.budget import parse_size
     from dotnet.compiler import compile_spec, raise_if_missing
-    from dotnet.runtime import check_device, instantiate, smoke_run
+    from dotnet.runtime import check_device, smoke_run
+    from dotnet.runtime import instantiate as build
 
     if name is not None and not _NAME.fullmatch(name):
         raise click.BadParameter(f"{name!r} may hold only letters, digits and '_'", param_hint="--name")
+    if memory_limit is not None:
+        try:
+            parse_size(memory_limit)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--memory-limit") from None
+    instantiate = functools.partial(build, memory_limit=memory_limit)
     compiled = compile_spec(spec, graph, _int_params(params), _block_bindings(blocks), name)
     _print_diagnostics(compiled.report.diagnostics)
     raise_if_missing(compiled)

@@ -8,6 +8,7 @@ from dotnet import codes
 from dotnet.analysis.ir import Edge, Graph, Node, OpNode, TensorNode
 from dotnet.analysis.references import resolve_references
 from dotnet.diagnostics import Diagnostic, Report, SpecError
+from dotnet.limits import LimitError, whole_number
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.labels import LabelError, OpCall, normalize, parse_op_label, parse_tensor_label, quote
 
@@ -41,10 +42,29 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
             errors.append(Diagnostic("error", codes.BAD_LABEL, f"node {raw.id!r}: {exc}", raw.location, raw.id))
     if errors:
         raise SpecError(errors)
+    symbols = _symbol_order(nodes)
+    check_symbol_defaults(dot, symbols)
     edges = [Edge(e.src, e.dst, e.location) for e in dot.edges]
-    graph = Graph(dot.name, dot.location, nodes, edges, dict(dot.attrs), list(dot.clusters), _symbol_order(nodes))
+    graph = Graph(dot.name, dot.location, nodes, edges, dict(dot.attrs), list(dot.clusters), symbols)
     graph.refs = resolve_references(graph, report)
     return graph
+
+
+def check_symbol_defaults(dot: DotGraph, symbols: list[str]) -> None:
+    """Digraph attributes named like a symbol (``NHidden=64;``) must be whole sizes of at least 1."""
+    errors = []
+    for key, raw in dot.attrs.items():
+        if key not in symbols:
+            continue
+        try:
+            problem = None if whole_number(raw) >= 1 else "a size must be at least 1"
+        except LimitError as exc:
+            problem = str(exc)
+        if problem is not None:
+            message = f"digraph {dot.name!r}: attribute {key}={quote(raw)}: {problem}"
+            errors.append(Diagnostic("error", codes.BAD_PARAM, message, dot.location))
+    if errors:
+        raise SpecError(errors)
 
 
 def _symbol_order(nodes: dict[str, Node]) -> list[str]:

@@ -25,6 +25,15 @@ from dotnet.ops.formula import FormulaOp
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.labels import FormulaLabel, LabelError, OpCall, parse_op_label
 from dotnet.reading.sources import Source, ambiguous_graph, read_source
+from dotnet.reading.symbolic import Dim
+
+
+def _result(value: Analysis | SpecError) -> Analysis:
+    """A cached analysis, or its errors raised afresh."""
+    if isinstance(value, SpecError):
+        raise SpecError(value.diagnostics)
+    return value
+
 
 _INSTANCE_NUMBER = re.compile(r"^(.*?\D)\d+$")
 _INITIAL = re.compile(r"[A-Z]|\d+")
@@ -67,7 +76,8 @@ class Library:
         """For a block found by prefix, the prefix; for a model joined from parts, the parts' names."""
         self._siblings_read: dict[str, DotGraph | None] = {}
         self._graphs: dict[str, Graph] = {}
-        self._analyses: dict[str, Analysis] = {}
+        self._analyses: dict[str, Analysis | SpecError] = {}
+        self._calls: dict[tuple[str, frozenset[tuple[str, Dim]]], tuple[Report, Analysis | SpecError]] = {}
         self._in_progress: list[str] = []
 
     # -- finding digraphs ----------------------------------------------
@@ -205,19 +215,41 @@ class Library:
         return self._graphs[name]
 
     def analysis(self, name: str) -> Analysis:
-        """The shape analysis of digraph ``name`` on its own symbols (cached)."""
-        if name in self._analyses:
-            return self._analyses[name]
-        graph = self.graph(name)
-        if name in self._in_progress:
-            chain = " -> ".join(self._in_progress[self._in_progress.index(name) :] + [name])
-            raise error(codes.CYCLE, f"digraph {name!r} calls itself: {chain}", graph.location)
-        self._in_progress.append(name)
-        try:
-            self._analyses[name] = infer_graph(graph, self, self.report)
-        finally:
-            self._in_progress.pop()
-        return self._analyses[name]
+        """The shape analysis of digraph ``name`` on its own symbols (cached, errors too)."""
+        if name not in self._analyses:
+            graph = self.graph(name)
+            if name in self._in_progress:
+                chain = " -> ".join(self._in_progress[self._in_progress.index(name) :] + [name])
+                raise error(codes.CYCLE, f"digraph {name!r} calls itself: {chain}", graph.location)
+            self._in_progress.append(name)
+            try:
+                self._analyses[name] = infer_graph(graph, self, self.report)
+            except SpecError as exc:
+                self._analyses[name] = exc
+            finally:
+                self._in_progress.pop()
+        return _result(self._analyses[name])
+
+    def call_analysis(self, name: str, bindings: dict[str, Dim], report: Report, trail: tuple[str, ...]) -> Analysis:
+        """The analysis of digraph ``name`` with its symbols bound as a call binds them.
+
+        Each distinct (block, bindings) is analysed once per report, so blocks that call
+        a block twice on every level cost one analysis per level, not one per path.
+        Diagnostics name the trail of the first call that found them.
+        """
+        key = (name, frozenset(bindings.items()))
+        cached = self._calls.get(key)
+        if cached is None or cached[0] is not report:
+            try:
+                result: Analysis | SpecError = infer_graph(self.graph(name), self, report, bindings, trail)
+            except SpecError as exc:
+                result = exc
+            cached = self._calls[key] = (report, result)
+        return _result(cached[1])
+
+    def nesting(self) -> int:
+        """How many analyses of digraphs on their own symbols are under way, one inside the other."""
+        return len(self._in_progress)
 
     # -- ops ------------------------------------------------------------
     def make_op(self, node: OpNode, graph: Graph) -> Op:

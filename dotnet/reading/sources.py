@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,21 +68,14 @@ def read_source(path: str | Path, display: str | None = None) -> Source:
     """
     path = Path(path)
     display = display if display is not None else str(path)
-    start = Location(display, 1, 1)
-    try:
-        data = path.read_bytes()[: MAX_SOURCE_BYTES + 1]
-    except OSError as exc:
-        raise error(codes.IO_ERROR, f"cannot read the file: {exc.strerror or exc}", start) from None
-    if len(data) > MAX_SOURCE_BYTES:
-        raise error(codes.TOO_LARGE, f"the file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB", start)
-    text = decode(data, display)
+    text = decode(read_regular_file(path, display), display)
     is_document = path.suffix.lower() not in DOT_SUFFIXES
     graphs, broken = read_digraphs(text, display, prose=is_document)
     if not graphs and broken:
         raise SpecError([d for b in broken for d in b.diagnostics])
     if not graphs:
         what = "document" if is_document else "file"
-        raise error(codes.NO_DIGRAPH, f"the {what} holds no digraph", start)
+        raise error(codes.NO_DIGRAPH, f"the {what} holds no digraph", Location(display, 1, 1))
     return Source(path, display, graphs, is_document, text, broken)
 
 
@@ -103,6 +98,39 @@ def duplicate_warnings(source: Source, names: Iterable[str] | None = None) -> li
                 )
                 found.append(Diagnostic("warning", codes.DUPLICATE_GRAPH, message, g.location))
     return found
+
+
+def read_regular_file(path: Path, display: str) -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most :data:`MAX_SOURCE_BYTES`.
+
+    The file is opened without blocking and checked before anything is read, so a
+    FIFO cannot hang the run and ``/dev/zero`` cannot fill the memory.
+    """
+    start = Location(display, 1, 1)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise error(codes.IO_ERROR, f"cannot read the file: {exc.strerror or exc}", start) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+            raise error(codes.IO_ERROR, f"cannot read the file: it is {kind}, not a regular file", start)
+        if info.st_size > MAX_SOURCE_BYTES:
+            raise error(codes.TOO_LARGE, f"the file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB", start)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_SOURCE_BYTES and (chunk := os.read(fd, MAX_SOURCE_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise error(codes.IO_ERROR, f"cannot read the file: {exc.strerror or exc}", start) from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > MAX_SOURCE_BYTES:  # it grew while it was read
+        raise error(codes.TOO_LARGE, f"the file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB", start)
+    return data
 
 
 def decode(data: bytes, display: str) -> str:
