@@ -10,21 +10,34 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from dotnet import codes
 from dotnet.analysis.costs import Totals, total_cost
-from dotnet.analysis.infer import Env
+from dotnet.analysis.infer import Analysis, Env
 from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.diagnostics import Report, SpecError, error
 from dotnet.limits import MAX_BLOCK_DEPTH
-from dotnet.ops.base import CodeWriter, Op, known_names
+from dotnet.ops.base import CodeWriter, Op, OpEnv, OpResolver, known_names
 from dotnet.reading.labels import ArgValue, OpCall, format_arg
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, same
 from dotnet.reading.symbolic import Dim, ExprError
 
-if TYPE_CHECKING:
-    from dotnet.analysis.infer import Analysis
+
+class BlockLibrary(OpResolver, Protocol):
+    """The digraphs a call can reach (implemented by ``analysis.resolve.Library``)."""
+
+    def analysis(self, name: str) -> Analysis:
+        """The shape analysis of digraph ``name`` on its own symbols."""
+
+    def call_analysis(self, name: str, bindings: dict[str, Dim], report: Report, trail: tuple[str, ...]) -> Analysis:
+        """The analysis of digraph ``name`` with its symbols bound as a call binds them."""
+
+    def nesting(self) -> int:
+        """How many analyses of digraphs on their own symbols are under way, one inside the other."""
+
+    def bind_by_shape(self, caller: str, name: str, target: str) -> None:
+        """Remember that calls of ``name`` in ``caller`` run ``target``, found by their shapes."""
 
 
 class BlockCall(Op):
@@ -33,10 +46,11 @@ class BlockCall(Op):
     min_inputs = 1
     max_inputs = None
 
-    def __init__(self, node: OpNode, call: OpCall, callee: str) -> None:
+    def __init__(self, node: OpNode, call: OpCall, callee: str, library: BlockLibrary) -> None:
         super().__init__(node, call)
         self.name = callee  # type: ignore[misc]
         self.callee = callee
+        self.library = library
         self.bound: dict[str, Dim] = {}
         """The callee's constructor symbols, valued in the caller's terms."""
         self.run: Analysis | None = None
@@ -47,8 +61,8 @@ class BlockCall(Op):
         """The callee is a recurrent cell, run over a sequence from a zero state."""
         self._totals: Totals | None = None
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
-        if max(len(env.trail), env.library.nesting()) >= MAX_BLOCK_DEPTH:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+        if max(len(env.trail), self.library.nesting()) >= MAX_BLOCK_DEPTH:
             raise error(
                 codes.TOO_LARGE,
                 f"node {self.node.id!r}: calling {self.callee} here nests block calls more than "
@@ -56,7 +70,7 @@ class BlockCall(Op):
                 self.node.location,
                 self.node.id,
             )
-        callee = env.library.analysis(self.callee)
+        callee = self.library.analysis(self.callee)
         self.scans = callee.cell is not None
         steps = [_step_shape(self, shape) for shape in inputs] if self.scans else inputs
         bindings = self._unify_inputs(callee, steps)
@@ -72,7 +86,7 @@ class BlockCall(Op):
             )
         self.bound = {s: bindings[s] for s in callee.constructor_symbols}
         trail = env.trail + (f"call {self.node.id!r} at {self.node.location}",)
-        run = env.library.call_analysis(self.callee, bindings, env.report, trail)
+        run = self.library.call_analysis(self.callee, bindings, env.report, trail)
         self.run, self.bindings = run, bindings
         self._totals = None
         for c in run.constraints:
@@ -132,7 +146,7 @@ class BlockCall(Op):
             )
         return bindings
 
-    def _bind_args(self, callee: Analysis, bindings: dict[str, Dim], env: Env) -> None:
+    def _bind_args(self, callee: Analysis, bindings: dict[str, Dim], env: OpEnv) -> None:
         symbols = callee.constructor_symbols
         if len(self.call.positional) > len(symbols):
             raise self.arg_error(
@@ -273,9 +287,15 @@ class UnresolvedCall(BlockCall):
     max_inputs = None
 
     def __init__(
-        self, node: OpNode, call: OpCall, names: list[str], candidates: list[str], document: list[str]
+        self,
+        node: OpNode,
+        call: OpCall,
+        names: list[str],
+        candidates: list[str],
+        document: list[str],
+        library: BlockLibrary,
     ) -> None:
-        super().__init__(node, call, "")
+        super().__init__(node, call, "", library)
         self.name = names[-1]  # type: ignore[misc]
         self.names = names
         self.candidates = candidates
@@ -283,18 +303,18 @@ class UnresolvedCall(BlockCall):
         self.document = document
         """The document's own digraphs: the only ones a call binds to by shape."""
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         if not self.callee:
             self.callee = self._bind_by_shape(inputs, env)
         return super().infer(inputs, env)
 
-    def _bind_by_shape(self, inputs: list[Shape], env: Env) -> str:
+    def _bind_by_shape(self, inputs: list[Shape], env: OpEnv) -> str:
         word = last_word(self.name)
         same_word = [c for c in self.document if last_word(c).lower() == word.lower()]
         fits = [c for c in same_word if self._fits_every_call(c, inputs, env)]
         wanted = " or ".join(repr(n) for n in self.names)
         if len(fits) == 1:
-            env.library.bind_by_shape(env.graph.name, self.name, fits[0])
+            self.library.bind_by_shape(env.graph.name, self.name, fits[0])
             env.report.warn(
                 codes.BLOCK_BY_SHAPE,
                 f"node {self.node.id!r}: no digraph is named {wanted}; called {fits[0]!r}, the only digraph "
@@ -313,7 +333,7 @@ class UnresolvedCall(BlockCall):
             )
         raise self._not_found(inputs, env, wanted)
 
-    def _not_found(self, inputs: list[Shape], env: Env, wanted: str) -> SpecError:
+    def _not_found(self, inputs: list[Shape], env: OpEnv, wanted: str) -> SpecError:
         by_name = difflib.get_close_matches(self.name, known_names() + self.candidates, n=3, cutoff=0.6)
         by_shape = [c for c in self.candidates if self._fits(c, inputs, env)]
         by_shape.sort(key=lambda c: -difflib.SequenceMatcher(None, self.name.lower(), c.lower()).ratio())
@@ -339,10 +359,10 @@ class UnresolvedCall(BlockCall):
             self.node.id,
         )
 
-    def _fits(self, candidate: str, inputs: list[Shape], env: Env) -> bool:
-        return _call_fits(candidate, self.node, self.call, inputs, env)
+    def _fits(self, candidate: str, inputs: list[Shape], env: OpEnv) -> bool:
+        return _call_fits(candidate, self.node, self.call, inputs, env, self.library)
 
-    def _fits_every_call(self, candidate: str, inputs: list[Shape], env: Env) -> bool:
+    def _fits_every_call(self, candidate: str, inputs: list[Shape], env: OpEnv) -> bool:
         """Whether ``candidate`` fits this call and every other call of the same name in the graph.
 
         A name means one digraph throughout its caller; a call whose input shapes are not
@@ -357,7 +377,7 @@ class UnresolvedCall(BlockCall):
                 continue
             shapes = [_known_shape(e.src, env) for e in env.graph.preds(other.id)]
             known = [s for s in shapes if s is not None]
-            if len(known) == len(shapes) and not _call_fits(candidate, other, other.call, known, env):
+            if len(known) == len(shapes) and not _call_fits(candidate, other, other.call, known, env, self.library):
                 return False
         return True
 
@@ -367,7 +387,7 @@ def _base_name(name: str) -> str:
     return m.group(1) if m else name
 
 
-def _known_shape(node_id: str, env: Env) -> Shape | None:
+def _known_shape(node_id: str, env: OpEnv) -> Shape | None:
     """A node's shape in this run: inferred already, or declared by its tensor node."""
     if node_id in env.shapes:
         return env.shapes[node_id]
@@ -377,11 +397,13 @@ def _known_shape(node_id: str, env: Env) -> Shape | None:
     return None
 
 
-def _call_fits(candidate: str, node: OpNode, call: OpCall, inputs: list[Shape], env: Env) -> bool:
+def _call_fits(
+    candidate: str, node: OpNode, call: OpCall, inputs: list[Shape], env: OpEnv, library: BlockLibrary
+) -> bool:
     """Whether calling ``candidate`` at ``node`` takes ``inputs`` and gives the shape declared after it."""
-    probe = Env(env.graph, env.library, Report(), env.bindings, env.trail)
+    probe = Env(env.graph, library, Report(), env.bindings, env.trail)
     try:
-        shape = BlockCall(node, call, candidate).infer(inputs, probe)
+        shape = BlockCall(node, call, candidate, library).infer(inputs, probe)
     except SpecError:
         return False
     for e in env.graph.succs(node.id):

@@ -19,11 +19,12 @@ from dotnet.analysis.blocks import BlockCall, UnresolvedCall
 from dotnet.analysis.frontend import build_graph
 from dotnet.analysis.infer import Analysis, infer_graph
 from dotnet.analysis.ir import Graph, OpNode
+from dotnet.analysis.view import GraphView
 from dotnet.diagnostics import Report, SpecError, error
 from dotnet.ops import Op, lookup
 from dotnet.ops.formula import FormulaOp
 from dotnet.reading.dot import DotGraph
-from dotnet.reading.labels import FormulaLabel, LabelError, OpCall, parse_op_label
+from dotnet.reading.labels import FormulaLabel, OpCall
 from dotnet.reading.sources import Source, ambiguous_graph, read_source
 from dotnet.reading.symbolic import Dim
 
@@ -187,13 +188,7 @@ class Library:
         result: dict[str, set[str]] = {}
         for g in self.source.graphs:
             names: set[str] = set()
-            for node in g.nodes.values():
-                if node.attrs.get("shape", "").lower() in ("mrecord", "record"):
-                    continue
-                try:
-                    call = parse_op_label(node.attrs.get("label", node.id))
-                except LabelError:
-                    continue
+            for call in GraphView.of(g).ops.values():
                 if isinstance(call, OpCall):
                     try:
                         target = self.block_name(call.name, g.name)
@@ -263,7 +258,7 @@ class Library:
                 raise error(codes.CYCLE, f"node {node.id!r}: digraph {block!r} calls itself", node.location, node.id)
             if self.ambiguous(block):
                 raise ambiguous_graph(self.source, block, node.location, node.id)
-            return BlockCall(node, call, block)
+            return BlockCall(node, call, block, self)
         for candidate in candidate_names(call.name):
             broken = self.source.broken_named(candidate)
             if broken is not None and lookup(candidate) is None:
@@ -284,4 +279,4 @@ class Library:
         usable = [n for n in dict.fromkeys(g.name for g in self.source.graphs) if not self.ambiguous(n)]
         others = [n for n in usable + self.sibling_names() if n != graph.name and n not in self._in_progress]
         document = [n for n in others if n in usable]
-        return UnresolvedCall(node, call, candidate_names(call.name), list(dict.fromkeys(others)), document)
+        return UnresolvedCall(node, call, candidate_names(call.name), list(dict.fromkeys(others)), document, self)

@@ -25,17 +25,17 @@ class ResNet18ConvBlock(nn.Module):
 
     def __init__(self, block_c: int) -> None:
         super().__init__()
-        # conv1: Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (ResNet18ConvBlock.dot:17)
+        # Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (ResNet18ConvBlock.dot:17)
         self.conv1 = nn.Conv2d(block_c, block_c, kernel_size=3, padding=1)
-        # bn1: BatchNorm(BlockC) (ResNet18ConvBlock.dot:18)
+        # BatchNorm(BlockC) (ResNet18ConvBlock.dot:18)
         self.bn1 = nn.BatchNorm2d(block_c)
-        # relu1: Relu (ResNet18ConvBlock.dot:19)
+        # ResNet18ConvBlock.dot:19
         self.relu1 = nn.ReLU()
-        # conv2: Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (ResNet18ConvBlock.dot:20)
+        # Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (ResNet18ConvBlock.dot:20)
         self.conv2 = nn.Conv2d(block_c, block_c, kernel_size=3, padding=1)
-        # bn2: BatchNorm(BlockC) (ResNet18ConvBlock.dot:21)
+        # BatchNorm(BlockC) (ResNet18ConvBlock.dot:21)
         self.bn2 = nn.BatchNorm2d(block_c)
-        # relu2: Relu (ResNet18ConvBlock.dot:23)
+        # ResNet18ConvBlock.dot:23
         self.relu2 = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -56,7 +56,7 @@ class ResNet18DownConvBlock(nn.Module):
         inp: (BatchSize, BlockIn, BlockH, BlockW)
         returns oup: (BatchSize, BlockOut, BlockH/2, BlockW/2)
 
-    Requires BlockH even, BlockW even, BlockH/2 divisible by 1, BlockW/2 divisible by 1.
+    Requires BlockH even, BlockW even.
 
     Args:
         block_in: BlockIn in the diagram.
@@ -65,22 +65,19 @@ class ResNet18DownConvBlock(nn.Module):
 
     def __init__(self, block_in: int, block_out: int) -> None:
         super().__init__()
-        # conv1: Conv2D[K=3, S=2, P=1, In=BlockIn, Out=BlockOut]
-        # (ResNet18DownConvBlock.dot:18)
+        # Conv2D[K=3, S=2, P=1, In=BlockIn, Out=BlockOut] (ResNet18DownConvBlock.dot:18)
         self.conv1 = nn.Conv2d(block_in, block_out, kernel_size=3, stride=2, padding=1)
-        # bn1: BatchNorm(BlockOut) (ResNet18DownConvBlock.dot:19)
+        # BatchNorm(BlockOut) (ResNet18DownConvBlock.dot:19)
         self.bn1 = nn.BatchNorm2d(block_out)
-        # relu1: Relu (ResNet18DownConvBlock.dot:20)
+        # ResNet18DownConvBlock.dot:20
         self.relu1 = nn.ReLU()
-        # conv2: Conv2D[K=3, P=1, In=BlockOut, Out=BlockOut]
-        # (ResNet18DownConvBlock.dot:21)
+        # Conv2D[K=3, P=1, In=BlockOut, Out=BlockOut] (ResNet18DownConvBlock.dot:21)
         self.conv2 = nn.Conv2d(block_out, block_out, kernel_size=3, padding=1)
-        # bn2: BatchNorm(BlockOut) (ResNet18DownConvBlock.dot:22)
+        # BatchNorm(BlockOut) (ResNet18DownConvBlock.dot:22)
         self.bn2 = nn.BatchNorm2d(block_out)
-        # conv3: Conv2D[K=1, S=2, In=BlockIn, Out=BlockOut]
-        # (ResNet18DownConvBlock.dot:23)
+        # Conv2D[K=1, S=2, In=BlockIn, Out=BlockOut] (ResNet18DownConvBlock.dot:23)
         self.conv3 = nn.Conv2d(block_in, block_out, kernel_size=1, stride=2)
-        # relu2: Relu (ResNet18DownConvBlock.dot:25)
+        # ResNet18DownConvBlock.dot:25
         self.relu2 = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -105,35 +102,35 @@ class ResNet18(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv: Conv2D[K=7, S=2, P=3, In=1, Out=64] (ResNet18.dot:20)
+        # Conv2D[K=7, S=2, P=3, In=1, Out=64] (ResNet18.dot:20)
         self.conv = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3)
-        # bn: BatchNorm(64) (ResNet18.dot:21)
+        # BatchNorm(64) (ResNet18.dot:21)
         self.bn = nn.BatchNorm2d(64)
-        # relu: Relu (ResNet18.dot:22)
+        # ResNet18.dot:22
         self.relu = nn.ReLU()
-        # pool: MaxPool2D[K=3, S=2, P=1] (ResNet18.dot:23)
+        # MaxPool2D[K=3, S=2, P=1] (ResNet18.dot:23)
         self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        # res1: ConvBlock1[C=64] (ResNet18.dot:25)
+        # ConvBlock1[C=64] (ResNet18.dot:25)
         self.res1 = ResNet18ConvBlock(block_c=64)
-        # res2: ConvBlock2[C=64] (ResNet18.dot:26)
+        # ConvBlock2[C=64] (ResNet18.dot:26)
         self.res2 = ResNet18ConvBlock(block_c=64)
-        # down1: DownConvBlock1[In=64, Out=128] (ResNet18.dot:28)
+        # DownConvBlock1[In=64, Out=128] (ResNet18.dot:28)
         self.down1 = ResNet18DownConvBlock(block_in=64, block_out=128)
-        # res3: ConvBlock3[C=128] (ResNet18.dot:29)
+        # ConvBlock3[C=128] (ResNet18.dot:29)
         self.res3 = ResNet18ConvBlock(block_c=128)
-        # down2: DownConvBlock2[In=128, Out=256] (ResNet18.dot:31)
+        # DownConvBlock2[In=128, Out=256] (ResNet18.dot:31)
         self.down2 = ResNet18DownConvBlock(block_in=128, block_out=256)
-        # res4: ConvBlock4[C=256] (ResNet18.dot:32)
+        # ConvBlock4[C=256] (ResNet18.dot:32)
         self.res4 = ResNet18ConvBlock(block_c=256)
-        # down3: DownConvBlock3[In=256, Out=512] (ResNet18.dot:34)
+        # DownConvBlock3[In=256, Out=512] (ResNet18.dot:34)
         self.down3 = ResNet18DownConvBlock(block_in=256, block_out=512)
-        # res5: ConvBlock5[C=512] (ResNet18.dot:35)
+        # ConvBlock5[C=512] (ResNet18.dot:35)
         self.res5 = ResNet18ConvBlock(block_c=512)
-        # gap: AdaptiveAvgPool2D(1, 1) (ResNet18.dot:37)
+        # AdaptiveAvgPool2D(1, 1) (ResNet18.dot:37)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
-        # flatten: Flatten (ResNet18.dot:38)
+        # ResNet18.dot:38
         self.flatten = nn.Flatten()
-        # fc: Linear[512, 10] (ResNet18.dot:39)
+        # Linear[512, 10] (ResNet18.dot:39)
         self.fc = nn.Linear(512, 10)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

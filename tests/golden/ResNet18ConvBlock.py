@@ -25,17 +25,17 @@ class ResNet18ConvBlock(nn.Module):
 
     def __init__(self, block_c: int) -> None:
         super().__init__()
-        # conv1: Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (ResNet18ConvBlock.dot:17)
+        # Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (ResNet18ConvBlock.dot:17)
         self.conv1 = nn.Conv2d(block_c, block_c, kernel_size=3, padding=1)
-        # bn1: BatchNorm(BlockC) (ResNet18ConvBlock.dot:18)
+        # BatchNorm(BlockC) (ResNet18ConvBlock.dot:18)
         self.bn1 = nn.BatchNorm2d(block_c)
-        # relu1: Relu (ResNet18ConvBlock.dot:19)
+        # ResNet18ConvBlock.dot:19
         self.relu1 = nn.ReLU()
-        # conv2: Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (ResNet18ConvBlock.dot:20)
+        # Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (ResNet18ConvBlock.dot:20)
         self.conv2 = nn.Conv2d(block_c, block_c, kernel_size=3, padding=1)
-        # bn2: BatchNorm(BlockC) (ResNet18ConvBlock.dot:21)
+        # BatchNorm(BlockC) (ResNet18ConvBlock.dot:21)
         self.bn2 = nn.BatchNorm2d(block_c)
-        # relu2: Relu (ResNet18ConvBlock.dot:23)
+        # ResNet18ConvBlock.dot:23
         self.relu2 = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

@@ -19,7 +19,7 @@ class ResNet18DownConvBlock(nn.Module):
         inp: (BatchSize, BlockIn, BlockH, BlockW)
         returns oup: (BatchSize, BlockOut, BlockH/2, BlockW/2)
 
-    Requires BlockH even, BlockW even, BlockH/2 divisible by 1, BlockW/2 divisible by 1.
+    Requires BlockH even, BlockW even.
 
     Args:
         block_in: BlockIn in the diagram.
@@ -28,22 +28,19 @@ class ResNet18DownConvBlock(nn.Module):
 
     def __init__(self, block_in: int, block_out: int) -> None:
         super().__init__()
-        # conv1: Conv2D[K=3, S=2, P=1, In=BlockIn, Out=BlockOut]
-        # (ResNet18DownConvBlock.dot:18)
+        # Conv2D[K=3, S=2, P=1, In=BlockIn, Out=BlockOut] (ResNet18DownConvBlock.dot:18)
         self.conv1 = nn.Conv2d(block_in, block_out, kernel_size=3, stride=2, padding=1)
-        # bn1: BatchNorm(BlockOut) (ResNet18DownConvBlock.dot:19)
+        # BatchNorm(BlockOut) (ResNet18DownConvBlock.dot:19)
         self.bn1 = nn.BatchNorm2d(block_out)
-        # relu1: Relu (ResNet18DownConvBlock.dot:20)
+        # ResNet18DownConvBlock.dot:20
         self.relu1 = nn.ReLU()
-        # conv2: Conv2D[K=3, P=1, In=BlockOut, Out=BlockOut]
-        # (ResNet18DownConvBlock.dot:21)
+        # Conv2D[K=3, P=1, In=BlockOut, Out=BlockOut] (ResNet18DownConvBlock.dot:21)
         self.conv2 = nn.Conv2d(block_out, block_out, kernel_size=3, padding=1)
-        # bn2: BatchNorm(BlockOut) (ResNet18DownConvBlock.dot:22)
+        # BatchNorm(BlockOut) (ResNet18DownConvBlock.dot:22)
         self.bn2 = nn.BatchNorm2d(block_out)
-        # conv3: Conv2D[K=1, S=2, In=BlockIn, Out=BlockOut]
-        # (ResNet18DownConvBlock.dot:23)
+        # Conv2D[K=1, S=2, In=BlockIn, Out=BlockOut] (ResNet18DownConvBlock.dot:23)
         self.conv3 = nn.Conv2d(block_in, block_out, kernel_size=1, stride=2)
-        # relu2: Relu (ResNet18DownConvBlock.dot:25)
+        # ResNet18DownConvBlock.dot:25
         self.relu2 = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
