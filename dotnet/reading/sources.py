@@ -7,6 +7,7 @@ import re
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from dotnet import codes
@@ -33,17 +34,25 @@ class Source:
     broken: list[BrokenGraph] = field(default_factory=list)
     """Digraphs that do not parse; the others are read all the same."""
 
+    @cached_property
+    def _by_name(self) -> dict[str, list[DotGraph]]:
+        found: dict[str, list[DotGraph]] = {}
+        for g in self.graphs:
+            found.setdefault(g.name, []).append(g)
+        return found
+
     def graph_named(self, name: str) -> DotGraph | None:
         """The first digraph called ``name``."""
-        return next((g for g in self.graphs if g.name == name), None)
+        copies = self._by_name.get(name)
+        return copies[0] if copies else None
 
     def copies(self, name: str) -> list[DotGraph]:
         """Every digraph called ``name``, in file order."""
-        return [g for g in self.graphs if g.name == name]
+        return list(self._by_name.get(name, []))
 
     def differing(self, name: str) -> bool:
         """Whether the document writes ``name`` more than once, not the same each time."""
-        copies = self.copies(name)
+        copies = self._by_name.get(name, [])
         return any(not same_graph(copies[0], g) for g in copies[1:])
 
     def broken_named(self, name: str) -> BrokenGraph | None:

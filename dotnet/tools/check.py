@@ -67,18 +67,27 @@ def check_source(path: Path, blocks: dict[str, str], ignore: Iterable[str] = ())
         return exc.diagnostics
     found: list[Diagnostic] = [d for b in source.broken for d in b.diagnostics] + duplicate_warnings(source)
     library = Library(source, blocks, report)
-    reviewed: list[Diagnostic] = []
+    shared: list[DotGraph] = []
+    """Digraphs checked in ``library``; a copy of a name written differently gets a library of its own."""
+    own_libraries: list[tuple[Library, DotGraph]] = []
     for graph in source.graphs:
-        if source.graph_named(graph.name) is not graph and not source.differing(graph.name):
+        if source.differing(graph.name):
+            own = Library(source, blocks, report, pinned=graph)
+            own_libraries.append((own, graph))
+        elif source.graph_named(graph.name) is graph:
+            own = library
+            shared.append(graph)
+        else:
             continue  # the same digraph again: checked once
-        own = Library(source, blocks, report, pinned=graph) if source.differing(graph.name) else library
         try:
             analysis = own.analysis(graph.name)
             generate_source(own, analysis, graph_defaults(analysis))
         except SpecError as exc:
             found.extend(exc.diagnostics)
+    reviewed = review(library, shared, found + report.diagnostics, ignore)
+    for own, graph in own_libraries:
         reviewed += review(own, [graph], [], ignore)
-    return sorted(_unique(review(library, [], found + report.diagnostics, ignore) + reviewed), key=_position)
+    return sorted(_unique(reviewed), key=_position)
 
 
 def review(
