@@ -194,13 +194,12 @@ class BlockCall(Op):
 
     def repeated_module(self, expr: str, count: str) -> str:
         if self.scans:
-            return f"nn.ModuleList({expr} for _ in range({count}))"
+            return f"CellStack({expr} for _ in range({count}))"
         return super().repeated_module(expr, count)
 
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
         if self.scans and self.call.times is not None:
-            w.use("scan_layers")
-            return f"scan_layers(self.{attr}, {args[0]})"
+            w.use("CellStack")
         if self.scans:
             return f"self.{attr}.scan({args[0]})"
         return f"self.{attr}({', '.join(args)})"
@@ -334,7 +333,8 @@ class UnresolvedCall(BlockCall):
         raise self._not_found(inputs, env, wanted)
 
     def _not_found(self, inputs: list[Shape], env: OpEnv, wanted: str) -> SpecError:
-        by_name = difflib.get_close_matches(self.name, known_names() + self.candidates, n=3, cutoff=0.6)
+        known = {n.lower(): n for n in known_names() + self.candidates}
+        by_name = [known[c] for c in difflib.get_close_matches(self.name.lower(), list(known), n=3, cutoff=0.6)]
         by_shape = [c for c in self.candidates if self._fits(c, inputs, env)]
         by_shape.sort(key=lambda c: -difflib.SequenceMatcher(None, self.name.lower(), c.lower()).ratio())
         names = ", ".join(repr(c) for c in by_name)
