@@ -45,14 +45,16 @@ def compile_spec(
     blocks: dict[str, str] | None = None,
     out: str | Path | None = None,
     device: str = "cpu",
+    name: str | None = None,
 ) -> Compiled:
     """Compile ``spec``; raises :class:`SpecError` on a bad spec.
 
+    ``graph`` is ``NAME``, ``NAME@LINE`` or parts ``A+B+C``; ``name`` names the class.
     With ``out``, the module is also written there as ``dotnet compile`` writes it:
     atomically, and only once it has imported and run one forward pass on ``device``
     (this needs torch).
     """
-    compiled = compiler.compile_spec(spec, graph, params, blocks)
+    compiled = compiler.compile_spec(spec, graph, params, blocks, name)
     if out is not None:
         from dotnet.writing import write_checked
 
@@ -65,9 +67,10 @@ def compile_to_source(
     graph: str | None = None,
     params: dict[str, int] | None = None,
     blocks: dict[str, str] | None = None,
+    name: str | None = None,
 ) -> str:
     """The generated Python source for ``spec``; raises :class:`SpecError` on a bad spec."""
-    return compile_spec(spec, graph, params, blocks).source
+    return compile_spec(spec, graph, params, blocks, name=name).source
 
 
 def build(
@@ -76,16 +79,18 @@ def build(
     params: dict[str, int] | None = None,
     blocks: dict[str, str] | None = None,
     device: str = "cpu",
+    name: str | None = None,
 ) -> nn.Module:
     """Compile ``spec`` and return an instance of its model on ``device``.
 
+    ``graph`` is ``NAME``, ``NAME@LINE`` or parts ``A+B+C``; ``name`` names the class.
     The class is imported from the cache (see :func:`load`), so ``torch.save(model)``
     loads wherever the generated module can be imported.
     """
     from dotnet.loading import import_compiled
     from dotnet.runtime import instantiate_class
 
-    compiled = compile_spec(spec, graph, params, blocks)
+    compiled = compile_spec(spec, graph, params, blocks, name=name)
     return instantiate_class(compiled, getattr(import_compiled(compiled), compiled.class_name), device)
 
 

@@ -17,7 +17,7 @@ from dotnet import loading  # noqa: E402
 from tests.conftest import REPO, SPECS, run_cli  # noqa: E402
 
 CAE_FILES = ("ConvAutoEncoder.dot", "CAEConvBlock.dot", "CAEDeconvBlock.dot")
-RESNET_FILES = ("ResNet18.dot", "Residual.dot", "ResidualDown.dot")
+RESNET_FILES = ("ResNet18.dot", "ResNet18ConvBlock.dot", "ResNet18DownConvBlock.dot")
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_load_compiles_once_and_again_when_a_block_file_changes(
     assert dotnet.load(folder / "ResNet18.dot") is first
     assert len(compiles) == 1
 
-    residual = folder / "Residual.dot"
+    residual = folder / "ResNet18ConvBlock.dot"
     residual.write_text(residual.read_text().replace("conv1 [label=", "// edited\n    conv1 [label="))
     dotnet.load(folder / "ResNet18.dot")
     assert len(compiles) == 2, "an edit of a block file must compile again"
