@@ -296,6 +296,7 @@ def _new_file_mode() -> int:
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--graph", "graph", metavar="NAME", help="Check only this digraph of each file (and what it calls).")
 @block_option
 @click.option(
     "--format",
@@ -311,7 +312,12 @@ def _new_file_mode() -> int:
 )
 @_guarded
 def check(
-    specs: tuple[Path, ...], blocks: tuple[str, ...], output_format: str, strict: bool, ignore: tuple[str, ...]
+    specs: tuple[Path, ...],
+    graph: str | None,
+    blocks: tuple[str, ...],
+    output_format: str,
+    strict: bool,
+    ignore: tuple[str, ...],
 ) -> None:
     """Check SPECS (files, folders of .dot files, documents) without building anything.
 
@@ -325,7 +331,7 @@ def check(
     unknown = [c for c in ignored if c not in codes.REGISTRY]
     if unknown:
         raise click.BadParameter(f"no diagnostic code {', '.join(map(repr, unknown))}", param_hint="--ignore")
-    result = check_paths(list(specs), _block_bindings(blocks), ignored)
+    result = check_paths(list(specs), _block_bindings(blocks), ignored, graph)
     if output_format == "json":
         click.echo(format_json(result.diagnostics))
     elif output_format == "github":
@@ -358,18 +364,23 @@ def extract(document: Path, folder: Path) -> None:
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @graph_option
+@param_option
 @block_option
 @_guarded
-def shapes(spec: Path, graph: str | None, blocks: tuple[str, ...]) -> None:
-    """Print every tensor's inferred shape in SPEC, in diagram and PyTorch notation."""
-    from dotnet.compiler import analyse
+def shapes(spec: Path, graph: str | None, params: tuple[str, ...], blocks: tuple[str, ...]) -> None:
+    """Print every tensor's inferred shape in SPEC, in diagram and PyTorch notation.
+
+    Sizes stay symbolic but for the symbols given with --param.
+    """
+    from dotnet.compiler import analyse, symbol_values
     from dotnet.diagnostics import Report
     from dotnet.tools.shapes import shape_table
 
     report = Report()
     _, analysis = analyse(spec, graph, _block_bindings(blocks), report)
+    values = symbol_values(analysis, _int_params(params), defaults=False)
     _print_diagnostics(report.diagnostics)
-    for line in shape_table(analysis):
+    for line in shape_table(analysis, values):
         click.echo(line)
 
 

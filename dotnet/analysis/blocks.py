@@ -18,7 +18,7 @@ from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.diagnostics import Report, SpecError, error
 from dotnet.limits import MAX_BLOCK_DEPTH
 from dotnet.ops.base import CodeWriter, Op, known_names
-from dotnet.reading.labels import ArgValue, OpCall, format_arg
+from dotnet.reading.labels import ArgValue, OpCall, format_arg, tensor_hint
 from dotnet.reading.shape import Shape, diagram_text, from_declared, same
 from dotnet.reading.symbolic import Dim, ExprError
 
@@ -286,13 +286,21 @@ class UnresolvedCall(Op):
                 self.node.location,
                 self.node.id,
             )
+        raise self._unknown()
+
+    def error_without_inputs(self) -> SpecError:
+        """Unknown whatever flows in: reported even where an upstream error left no shapes."""
+        return self._unknown()
+
+    def _unknown(self) -> SpecError:
+        wanted = " or ".join(repr(n) for n in self.names)
         close = difflib.get_close_matches(self.name, known_names() + self.candidates, n=3, cutoff=0.6)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise error(
+        return error(
             codes.UNKNOWN_OP,
             f"node {self.node.id!r}: no op or block named {wanted}{hint} "
             f"(a block is a digraph in the same document, a file {self.name}.dot next to the spec, "
-            f"or one bound with --block {self.name}=GRAPH)",
+            f"or one bound with --block {self.name}=GRAPH){tensor_hint(self.node.describe())}",
             self.node.location,
             self.node.id,
         )

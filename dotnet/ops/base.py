@@ -84,6 +84,10 @@ class Op(ABC):
         return []
 
     # -- code ----------------------------------------------------------
+    def error_without_inputs(self) -> SpecError | None:
+        """An error this op has whatever its inputs (an unknown name), reported even past an upstream one."""
+        return None
+
     def module(self, w: CodeWriter) -> str | None:
         """Constructor expression of this node's submodule, or ``None`` for none."""
         return None

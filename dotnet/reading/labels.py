@@ -238,6 +238,16 @@ def _checked_parts(parts: list[str], whole: str) -> list[str]:
 # -- operation labels ----------------------------------------------------
 def parse_op_label(label: str) -> OpCall | FormulaLabel:
     """Parse an operation node's label into an op call, or keep it as formula text."""
+    try:
+        return _op_label(label)
+    except LabelError as exc:
+        hint = tensor_hint(label)
+        if not hint:
+            raise
+        raise LabelError(f"{exc}{hint}") from None
+
+
+def _op_label(label: str) -> OpCall | FormulaLabel:
     text = normalize(label)
     if not text:
         raise LabelError("empty label")
@@ -295,6 +305,18 @@ def _formula(text: str) -> FormulaLabel:
         return FormulaLabel(text, parse_formula(text))
     except FormulaError as exc:
         raise LabelError(f"{quote(text)} is neither an op call nor a formula: {exc}") from None
+
+
+def tensor_hint(label: str) -> str:
+    """``; it reads as a tensor: ...`` when an op node's label is a tensor's, else ``""``.
+
+    Only record-shaped nodes are tensors, so ``[B, N]`` drawn as a box is read as an op.
+    """
+    try:
+        parse_tensor_label(label)
+    except LabelError:
+        return ""
+    return "; it reads as a tensor: draw tensor nodes with shape=Mrecord (or shape=record)"
 
 
 _KEYWORD_ARG = re.compile(r"\s*([A-Za-z_]\w*)\s*=(.*)", re.DOTALL)

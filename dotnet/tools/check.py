@@ -16,10 +16,10 @@ from pathlib import Path
 
 from dotnet import codes
 from dotnet.analysis.resolve import Library
-from dotnet.codegen.generate import generate_source, graph_defaults
+from dotnet.codegen.generate import blocks_in_order, generate_source, graph_defaults
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError
 from dotnet.reading.dot import DotGraph
-from dotnet.reading.sources import DOT_SUFFIXES, read_source
+from dotnet.reading.sources import DOT_SUFFIXES, choose_graph, read_source
 from dotnet.tools.lint import Linter
 from dotnet.tools.silence import Silencer
 
@@ -53,21 +53,31 @@ def spec_files(path: Path) -> list[Path]:
     return sorted(found)
 
 
-def check_source(path: Path, blocks: dict[str, str], ignore: Iterable[str] = ()) -> list[Diagnostic]:
-    """Diagnostics for every digraph in one file or document, in source order."""
+def check_source(
+    path: Path, blocks: dict[str, str], ignore: Iterable[str] = (), graph: str | None = None
+) -> list[Diagnostic]:
+    """Diagnostics for every digraph in one file or document, in source order.
+
+    With ``graph``, only for that digraph and the blocks it calls (``check --graph``).
+    """
     report = Report()
     found: list[Diagnostic] = []
     try:
         library = Library(read_source(path), blocks, report)
+        graphs = library.source.graphs if graph is None else [choose_graph(library.source, graph, {})]
     except SpecError as exc:
         return exc.diagnostics
-    for graph in library.source.graphs:
+    reviewed = list(graphs)
+    for dot in graphs:
         try:
-            analysis = library.analysis(graph.name)
+            analysis = library.analysis(dot.name)
             generate_source(library, analysis, graph_defaults(analysis))
         except SpecError as exc:
             found.extend(exc.diagnostics)
-    return sorted(review(library, library.source.graphs, found + report.diagnostics, ignore), key=_position)
+            continue
+        if graph is not None:
+            reviewed += [b for b in map(library.dot_graph, blocks_in_order(library, analysis)) if b is not None]
+    return sorted(review(library, reviewed, found + report.diagnostics, ignore), key=_position)
 
 
 def review(
@@ -83,8 +93,10 @@ def review(
     return [d for d in _unique(reviewed + silencer.problems()) if silencer.allows(d)]
 
 
-def check_paths(paths: list[Path], blocks: dict[str, str], ignore: Iterable[str] = ()) -> CheckResult:
-    """Diagnostics for every file under ``paths``, in the order given; each reported once."""
+def check_paths(
+    paths: list[Path], blocks: dict[str, str], ignore: Iterable[str] = (), graph: str | None = None
+) -> CheckResult:
+    """Diagnostics for every file under ``paths`` (only digraph ``graph`` of each, if given), each once."""
     ignore = frozenset(ignore)
     found: list[Diagnostic] = []
     files = 0
@@ -96,15 +108,15 @@ def check_paths(paths: list[Path], blocks: dict[str, str], ignore: Iterable[str]
             )
         for target in targets:
             files += 1
-            found += _check_contained(target, blocks, ignore)
+            found += _check_contained(target, blocks, ignore, graph)
     return CheckResult(_unique(found), files)
 
 
-def _check_contained(path: Path, blocks: dict[str, str], ignore: Iterable[str]) -> list[Diagnostic]:
+def _check_contained(path: Path, blocks: dict[str, str], ignore: Iterable[str], graph: str | None) -> list[Diagnostic]:
     """:func:`check_source`, but whatever happens checking one file, an error for that file."""
     start = Location(str(path), 1)
     try:
-        return check_source(path, blocks, ignore)
+        return check_source(path, blocks, ignore, graph)
     except RecursionError:
         return [Diagnostic("error", codes.TOO_LARGE, "the spec is nested too deeply to process", start)]
     except MemoryError:
