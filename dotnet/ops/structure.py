@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dotnet.analysis.infer import Env
-from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.ops.base import CodeWriter, Op, OpEnv, register
+from dotnet.ops.declaration import Declaration
 from dotnet.reading.shape import Axis, Shape, diagram_text, numel
 
 
-@register("Flatten")
+@register
 class Flatten(Op):
     """``Flatten``: every dimension after the batch into one, as ``nn.Flatten()`` does."""
 
-    name = "Flatten"
+    declaration = Declaration("Flatten", torch="nn.Flatten", keeps_range=True)
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         self.no_args()
         (x,) = inputs
         if len(x) < 2:
@@ -24,15 +24,15 @@ class Flatten(Op):
         return "nn.Flatten()"
 
 
-@register("Concat", "Cat", "Concatenate")
+@register
 class Concat(Op):
     """``Concat``: the in-edges joined along the channel axis, in the order the file writes them."""
 
-    name = "Concat"
+    declaration = Declaration("Concat", aliases=("Cat", "Concatenate"), torch="torch.cat", keeps_range=True)
     min_inputs = 2
     max_inputs = None
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         self.no_args()
         first = inputs[0]
         if len(first) < 2:

@@ -15,7 +15,7 @@ Grammar (``@`` binds like ``*``, both bind tighter than ``+`` and ``-``)::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dotnet.limits import MAX_DIGITS
@@ -27,15 +27,6 @@ MAX_FORMULA_OPERATORS = 256
 
 FUNCTIONS = {"σ": "sigmoid", "sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "exp": "exp", "softmax": "softmax"}
 """Function spellings a formula may use, mapped to their canonical name."""
-
-TORCH_FUNCTIONS = {
-    "sigmoid": "torch.sigmoid({})",
-    "tanh": "torch.tanh({})",
-    "relu": "torch.relu({})",
-    "exp": "torch.exp({})",
-    "softmax": "torch.softmax({}, dim=-1)",
-}
-"""Python for each canonical function; softmax runs over the last dimension."""
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -213,29 +204,3 @@ def names(tree: Expr) -> list[Name]:
     if isinstance(tree, BinOp):
         return names(tree.left) + names(tree.right)
     return []
-
-
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "@": 2}
-
-
-def to_python(tree: Expr, name: Callable[[str], str]) -> str:
-    """Python source for the tree; ``name`` maps each formula name to an expression."""
-    return _python(tree, name, 0)
-
-
-def _python(tree: Expr, name: Callable[[str], str], context: int) -> str:
-    if isinstance(tree, Num):
-        return repr(tree.value)
-    if isinstance(tree, Name):
-        return name(tree.text)
-    if isinstance(tree, Call):
-        return TORCH_FUNCTIONS[tree.fn].format(_python(tree.arg, name, 0))
-    if isinstance(tree, Neg):
-        text = "-" + _python(tree.arg, name, 3)
-        return f"({text})" if context > 2 else text
-    level = _PRECEDENCE[tree.op]
-    # Left-associative: the right operand of an equal-precedence operator needs parentheses,
-    # and so, for the reader, does a product mixed into a matrix product: ``(h * r) @ u``.
-    mixed = isinstance(tree.left, BinOp) and {tree.op, tree.left.op} == {"*", "@"}
-    text = f"{_python(tree.left, name, 3 if mixed else level)} {tree.op} {_python(tree.right, name, level + 1)}"
-    return f"({text})" if level < context else text

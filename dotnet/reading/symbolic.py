@@ -215,7 +215,6 @@ def _fraction_text(f: Fraction) -> str:
 
 # -- parsing -----------------------------------------------------------
 _EXPR_TOKEN = re.compile(r"\s*(?:(?P<num>[0-9]+)|(?P<sym>[A-Za-z_][A-Za-z_0-9]*)|(?P<op>[-+*/()]))")
-SYMBOL_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
 
 
 _SIMPLE_DIM = re.compile(r"\s*(?:([0-9]+)|([A-Za-z_][A-Za-z_0-9]*))\s*\Z")
