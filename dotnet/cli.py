@@ -15,15 +15,17 @@ is the exception: there the diagnostics are the result, so they go to stdout.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -31,7 +33,12 @@ from dotnet import codes
 from dotnet.diagnostics import Diagnostic, Location, SpecError, printable
 from dotnet.limits import LimitError, whole_number
 from dotnet.tools.report_formats import FORMATS as REPORT_FORMATS
-from dotnet.writing import Interrupted, require_folder
+from dotnet.writing import Interrupted, require_folder, write_checked
+
+if TYPE_CHECKING:
+    from dotnet.compiler import Compiled
+    from dotnet.progress import Progress
+    from dotnet.runtime import RunSummary
 
 F = TypeVar("F", bound=Callable[..., None])
 EXIT_ERRORS, EXIT_INTERNAL = 1, 3
@@ -140,6 +147,9 @@ def main() -> None:
     help="Refuse a model that needs more to be built and run once (8G, 512M) [$DOTNET_MEMORY_LIMIT, or half "
     "the free memory].",
 )
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print the module on stdout instead of writing a file.")
+@click.option("--no-run", "no_run", is_flag=True, help="Write the module without importing, building or running it.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors and warnings: no summary, no progress.")
 @_guarded
 def compile(
     spec: Path,
@@ -149,27 +159,56 @@ def compile(
     blocks: tuple[str, ...],
     device: str,
     memory_limit: str | None,
+    to_stdout: bool,
+    no_run: bool,
+    quiet: bool,
 ) -> None:
-    """Compile SPEC to a PyTorch module, then build and run it once on DEVICE."""
+    """Compile SPEC to a PyTorch module, then build and run it once on DEVICE.
+
+    With --stdout the module goes to stdout (and the summary to stderr); with
+    --no-run it is written as generated, without torch. On a terminal, a build or
+    first run that takes over a second says what it is doing, unless --quiet or $CI.
+    """
     from dotnet.budget import parse_size
     from dotnet.compiler import compile_spec
-    from dotnet.writing import write_checked
+    from dotnet.progress import Progress
 
     if memory_limit is not None:
         try:
             parse_size(memory_limit)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--memory-limit") from None
+    if to_stdout and output is not None:
+        raise click.UsageError("--stdout and -o both say where the module goes: give one")
     compiled = compile_spec(spec, graph, _int_params(params), _block_bindings(blocks))
     _print_diagnostics(compiled.report.diagnostics)
-    target = output or Path(f"{compiled.class_name}.py")
-    summary = write_checked(compiled, target, device, "-o" if output else "", memory_limit)
-    click.echo(f"{summary.class_name}: {summary.parameters:,} parameters on {summary.device}")
-    for name, shape in summary.inputs:
-        click.echo(f"  input  {name}: {shape}")
-    for name, shape in summary.outputs:
-        click.echo(f"  output {name}: {shape}")
-    click.echo(printable(f"wrote {target}"))
+    progress = Progress.for_terminal(quiet)
+    if to_stdout:
+        summary = _checked_source(compiled, device, memory_limit, not no_run, progress)
+        click.echo(compiled.source, nl=False)
+    else:
+        target = output or Path(f"{compiled.class_name}.py")
+        summary = write_checked(compiled, target, device, "-o" if output else "", memory_limit, not no_run, progress)
+    if quiet:
+        return
+    echo = functools.partial(click.echo, err=to_stdout)
+    if summary is not None:
+        echo(f"{summary.class_name}: {summary.parameters:,} parameters on {summary.device}")
+        for name, shape in summary.inputs:
+            echo(f"  input  {name}: {shape}")
+        for name, shape in summary.outputs:
+            echo(f"  output {name}: {shape}")
+    if not to_stdout:
+        echo(printable(f"wrote {target}" + (" (not imported, built or run: --no-run)" if no_run else "")))
+
+
+def _checked_source(
+    compiled: Compiled, device: str, memory_limit: str | None, run: bool, progress: Progress
+) -> RunSummary | None:
+    """For ``--stdout``: the module proved the same way, through a file in a scratch folder."""
+    with tempfile.TemporaryDirectory(prefix="dotnet-") as scratch:
+        target = Path(scratch) / f"{compiled.class_name}.py"
+        return write_checked(compiled, target, device, "", memory_limit, run, progress)
 
 
 @main.command()
