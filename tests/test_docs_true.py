@@ -33,7 +33,6 @@ ILLUSTRATIONS = {
     ("docs/diagnostics.md", "dotnet check net.dot"): "as above",
     ("docs/diagnostics.md", "dotnet check big.dot"): "a 20,001-character id; tests/test_limits.py",
     ("docs/diagnostics.md", "dotnet check specs/"): "shows the form of an internal error, which has no fixed cause",
-    ("docs/diagnostics.md", "dotnet shapes example.dot"): "the example is described in the prose",
     ("docs/diagnostics.md", "dotnet compile two.dot --graph A --param M=3"): "two.dot is described, not shipped",
     ("docs/diagnostics.md", "dotnet compile two.dot --graph A --device cuda"): "prints this only without CUDA",
     ("docs/diagnostics.md", "dotnet compile big.dot --memory-limit 1G"): "big.dot is described in the comment",
