@@ -210,3 +210,23 @@ def test_the_pre_commit_example_names_the_hook_the_repository_ships() -> None:
     (rev,) = re.findall(r"rev: (\S+)", config)
     tags = subprocess.run(["git", "tag"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
     assert rev in [*tags, "COMMIT"], f"rev {rev} is neither a tag of this repository nor the COMMIT placeholder"
+
+
+def _cnn_rows() -> list[tuple[str, int, int]]:
+    """(spec, parameters, mult-adds per image) of each row of docs/cnn.md's table of specs."""
+    text = (REPO / "docs" / "cnn.md").read_text(encoding="utf-8")
+    table = text.split("| spec | blocks it calls |", 1)[1].split("\n\n", 1)[0]
+    rows = [[c.strip() for c in ln.strip().strip("|").split("|")] for ln in table.splitlines()[2:]]
+    return [
+        (r[0].strip("`").removesuffix(".dot"), int(r[3].replace(",", "")), int(r[4].replace(",", ""))) for r in rows
+    ]
+
+
+def test_the_cnn_page_lists_every_cnn_spec() -> None:
+    assert [spec for spec, _, _ in _cnn_rows()] == ["LeNet", "AlexNet", "VGG11", "NiN", "GoogLeNet", "ResNet18"]
+
+
+@pytest.mark.parametrize("spec,parameters,mult_adds", _cnn_rows(), ids=lambda v: str(v))
+def test_cnn_page_figures(spec: str, parameters: int, mult_adds: int) -> None:
+    summary = summarize(SPECS / f"{spec}.dot")  # BatchSize 1: per image
+    assert (str(summary.parameters), str(summary.mult_adds)) == (str(parameters), str(mult_adds))
