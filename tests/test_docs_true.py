@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from dotnet.tools.summary import summarize
-from tests.conftest import REPO, SPECS, run_cli
+from tests.conftest import REPO, SEED_DOCUMENT, SPECS, run_cli
 
 DOCS = sorted([REPO / "README.md", REPO / "SECURITY.md", *(REPO / "docs").glob("*.md")])
 
@@ -230,3 +230,30 @@ def test_the_cnn_page_lists_every_cnn_spec() -> None:
 def test_cnn_page_figures(spec: str, parameters: int, mult_adds: int) -> None:
     summary = summarize(SPECS / f"{spec}.dot")  # BatchSize 1: per image
     assert (str(summary.parameters), str(summary.mult_adds)) == (str(parameters), str(mult_adds))
+
+
+def _shell_commands() -> list[tuple[str, str]]:
+    """(document, command) for each ``dotnet`` command in a ```sh block, continuation lines joined."""
+    found = []
+    for doc in DOCS:
+        for _, body in _fenced(doc.read_text(encoding="utf-8"), "sh"):
+            for command in body.replace("\\\n", " ").splitlines():
+                if command.startswith("dotnet "):
+                    found.append((str(doc.relative_to(REPO)), " ".join(command.split())))
+    return found
+
+
+def test_shell_blocks_hold_the_commands_checked_here() -> None:
+    assert ("README.md", "dotnet check --strict --format github specs/") in _shell_commands()
+
+
+@pytest.mark.parametrize("doc,command", _shell_commands(), ids=lambda v: str(v))
+def test_shell_block_commands_succeed(doc: str, command: str, tmp_path: Path) -> None:
+    """Every ``dotnet`` command of a ```sh block exits 0 on the repository's files, SEED.txt on the seed's."""
+    if "SEED.txt" in command:
+        if not SEED_DOCUMENT.is_file():
+            pytest.skip("the seed documents (../shared/seeds) are not beside this checkout")
+        shutil.copy(SEED_DOCUMENT, tmp_path / "SEED.txt")
+    shutil.copytree(REPO / "specs", tmp_path / "specs")
+    result = run_cli(*shlex.split(command)[1:], cwd=tmp_path)
+    assert result.code == 0, result.stdout + result.stderr
