@@ -124,11 +124,13 @@ def _check_constraints(analysis: Analysis, values: dict[str, int], params: dict[
     found = []
     for c in analysis.constraints:
         number = c.expr.substitute(bindings).int_value()
-        if number is None or number % c.divisor == 0:
+        divisor = c.divisor if isinstance(c.divisor, int) else c.divisor.substitute(bindings).int_value()
+        if number is None or not divisor or number % divisor == 0:
             continue
+        symbols = c.expr.symbols() | (set() if isinstance(c.divisor, int) else c.divisor.symbols())
         given = ", ".join(
             f"--param {s}={values[s]}" if s in params else f"{s}={values[s]} (a digraph attribute)"
-            for s in sorted(c.expr.symbols())
+            for s in sorted(symbols)
         )
         broken = "it is not" if c.expr.symbols() == {str(c.expr)} else f"there it is {number}"
         message = f"node {c.node!r}: the shapes need {c.describe()}, and with {given} {broken}"
