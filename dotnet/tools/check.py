@@ -19,7 +19,7 @@ from dotnet.analysis.resolve import Library
 from dotnet.codegen.generate import blocks_in_order, generate_source, graph_defaults
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError
 from dotnet.reading.dot import DotGraph
-from dotnet.reading.sources import DOT_SUFFIXES, choose_graph, read_source
+from dotnet.reading.sources import DOT_SUFFIXES, choose_graph, duplicate_warnings, read_source
 from dotnet.tools.lint import Linter
 from dotnet.tools.silence import Silencer
 
@@ -54,30 +54,61 @@ def spec_files(path: Path) -> list[Path]:
 
 
 def check_source(
-    path: Path, blocks: dict[str, str], ignore: Iterable[str] = (), graph: str | None = None
+    path: Path, blocks: dict[str, str], ignore: Iterable[str] = (), only: str | None = None
 ) -> list[Diagnostic]:
     """Diagnostics for every digraph in one file or document, in source order.
 
-    With ``graph``, only for that digraph and the blocks it calls (``check --graph``).
+    With ``only``, for that digraph and the blocks it calls alone (``check --graph``).
+
+    One digraph's problem never hides another's: a digraph that does not parse is
+    reported and the others are checked; each copy of a name written twice,
+    differently, is checked on its own.
     """
     report = Report()
-    found: list[Diagnostic] = []
     try:
-        library = Library(read_source(path), blocks, report)
-        graphs = library.source.graphs if graph is None else [choose_graph(library.source, graph, {})]
+        source = read_source(path)
     except SpecError as exc:
         return exc.diagnostics
-    reviewed = list(graphs)
-    for dot in graphs:
+    found: list[Diagnostic] = [d for b in source.broken for d in b.diagnostics] + duplicate_warnings(source)
+    library = Library(source, blocks, report)
+    if only is not None:
         try:
-            analysis = library.analysis(dot.name)
-            generate_source(library, analysis, graph_defaults(analysis))
+            return _check_one(library, choose_graph(source, only, {}), found, ignore)
+        except SpecError as exc:
+            return exc.diagnostics
+    shared: list[DotGraph] = []
+    """Digraphs checked in ``library``; a copy of a name written differently gets a library of its own."""
+    own_libraries: list[tuple[Library, DotGraph]] = []
+    for graph in source.graphs:
+        if source.differing(graph.name):
+            own = Library(source, blocks, report, pinned=graph)
+            own_libraries.append((own, graph))
+        elif source.graph_named(graph.name) is graph:
+            own = library
+            shared.append(graph)
+        else:
+            continue  # the same digraph again: checked once
+        try:
+            analysis = own.analysis(graph.name)
+            generate_source(own, analysis, graph_defaults(analysis))
         except SpecError as exc:
             found.extend(exc.diagnostics)
-            continue
-        if graph is not None:
-            reviewed += [b for b in map(library.dot_graph, blocks_in_order(library, analysis)) if b is not None]
-    return sorted(review(library, reviewed, found + report.diagnostics, ignore), key=_position)
+    reviewed = review(library, shared, found + report.diagnostics, ignore)
+    for own, graph in own_libraries:
+        reviewed += review(own, [graph], [], ignore)
+    return sorted(_unique(reviewed), key=_position)
+
+
+def _check_one(library: Library, dot: DotGraph, found: list[Diagnostic], ignore: Iterable[str]) -> list[Diagnostic]:
+    """``check --graph``: one digraph, and the review of it and of the blocks it calls."""
+    reviewed = [dot]
+    try:
+        analysis = library.analysis(dot.name)
+        generate_source(library, analysis, graph_defaults(analysis))
+        reviewed += [b for b in map(library.dot_graph, blocks_in_order(library, analysis)) if b is not None]
+    except SpecError as exc:
+        found = found + exc.diagnostics
+    return sorted(_unique(review(library, reviewed, found + library.report.diagnostics, ignore)), key=_position)
 
 
 def review(
@@ -94,9 +125,9 @@ def review(
 
 
 def check_paths(
-    paths: list[Path], blocks: dict[str, str], ignore: Iterable[str] = (), graph: str | None = None
+    paths: list[Path], blocks: dict[str, str], ignore: Iterable[str] = (), only: str | None = None
 ) -> CheckResult:
-    """Diagnostics for every file under ``paths`` (only digraph ``graph`` of each, if given), each once."""
+    """Diagnostics for every file under ``paths``, in the order given; each reported once."""
     ignore = frozenset(ignore)
     found: list[Diagnostic] = []
     files = 0
@@ -108,15 +139,17 @@ def check_paths(
             )
         for target in targets:
             files += 1
-            found += _check_contained(target, blocks, ignore, graph)
+            found += _check_contained(target, blocks, ignore, only)
     return CheckResult(_unique(found), files)
 
 
-def _check_contained(path: Path, blocks: dict[str, str], ignore: Iterable[str], graph: str | None) -> list[Diagnostic]:
+def _check_contained(
+    path: Path, blocks: dict[str, str], ignore: Iterable[str], only: str | None = None
+) -> list[Diagnostic]:
     """:func:`check_source`, but whatever happens checking one file, an error for that file."""
     start = Location(str(path), 1)
     try:
-        return check_source(path, blocks, ignore, graph)
+        return check_source(path, blocks, ignore, only)
     except RecursionError:
         return [Diagnostic("error", codes.TOO_LARGE, "the spec is nested too deeply to process", start)]
     except MemoryError:
