@@ -41,7 +41,7 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
             errors.append(Diagnostic("error", codes.BAD_LABEL, f"node {raw.id!r}: {exc}", raw.location, raw.id))
     if errors:
         raise SpecError(errors)
-    edges = [Edge(e.src, e.dst, e.location) for e in dot.edges]
+    edges = [Edge(e.src, e.dst, e.location, e.output) for e in dot.edges]
     graph = Graph(dot.name, dot.location, nodes, edges, dict(dot.attrs), list(dot.clusters), _symbol_order(nodes))
     graph.refs = resolve_references(graph, report)
     return graph

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from dotnet import codes
 from dotnet.analysis.cells import Cell, find_cell
-from dotnet.analysis.ir import Graph, OpNode, TensorNode
+from dotnet.analysis.ir import Edge, Graph, OpNode, TensorNode
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, same
 from dotnet.reading.symbolic import Dim, ExprError
@@ -56,6 +56,17 @@ class Analysis:
     """The recurrent structure, when the graph is a cell (section 5 of the spec language)."""
     constructor_symbols: list[str] = field(default_factory=list)
     """Symbols that size parameters, in order of first appearance: constructor arguments."""
+    ports: dict[str, dict[str, Shape]] = field(default_factory=dict)
+    """For each node with several outputs, every output's shape by name."""
+
+    def edge_output(self, edge: Edge) -> str | None:
+        """The output of its source that ``edge`` carries, or ``None`` when the source has one."""
+        return _edge_output(edge, self.ops)
+
+    def edge_shape(self, edge: Edge) -> Shape:
+        """The shape that flows along ``edge``."""
+        output = self.edge_output(edge)
+        return self.shapes[edge.src] if output is None else self.ports[edge.src][output]
 
 
 class Env:
@@ -137,6 +148,7 @@ def infer_graph(
     if partial is not None:
         env.shapes = partial  # filled as the walk goes, kept even when errors follow
     shapes = env.shapes
+    ports: dict[str, dict[str, Shape]] = {}
     for node_id in order:
         node = graph.nodes[node_id]
         preds = [e.src for e in graph.preds(node_id)]
@@ -146,17 +158,21 @@ def infer_graph(
                 if isinstance(node, TensorNode):
                     shapes[node_id] = _declared_shape(node, env)
                 continue
+            inputs = [_carried(e, ops, shapes, ports) for e in graph.preds(node_id)]
             if isinstance(node, TensorNode):
-                shapes[node_id] = _tensor(node, [shapes[p] for p in preds], preds, env, errors)
+                shapes[node_id] = _tensor(node, inputs, preds, env, errors)
             else:
-                shapes[node_id] = _apply(ops[node_id], node, [shapes[p] for p in preds], env)
+                op = ops[node_id]
+                shapes[node_id] = _apply(op, node, inputs, env)
+                if op.output_names():
+                    ports[node_id] = op.output_shapes()
         except SpecError as exc:
             errors.extend(exc.diagnostics)
     if errors:
         raise SpecError(sorted(errors, key=_source_order))
     inputs = [n for n, v in graph.nodes.items() if isinstance(v, TensorNode) and not v.is_param and not graph.preds(n)]
     params = [n for n, v in graph.nodes.items() if isinstance(v, TensorNode) and v.is_param]
-    outputs = [n for n in graph.nodes if not graph.succs(n) and n not in params and n not in inputs]
+    outputs = [n for n in graph.nodes if n not in params and n not in inputs and _is_output(graph, n)]
     cell = find_cell(graph, inputs)
     if cell is not None:
         outputs = cell.new_states  # a cell's step yields every state it carries
@@ -166,9 +182,46 @@ def infer_graph(
             f"digraph {graph.name!r} has no output: no node that an edge enters and none leaves{env.where()}",
             graph.location,
         )
-    analysis = Analysis(graph, ops, shapes, order, inputs, outputs, params, env.constraints, cell=cell)
+    analysis = Analysis(graph, ops, shapes, order, inputs, outputs, params, env.constraints, cell=cell, ports=ports)
     analysis.constructor_symbols = _constructor_symbols(analysis)
     return analysis
+
+
+def _is_output(graph: Graph, node_id: str) -> bool:
+    """A node nothing leaves, or a tensor declared an output (``输出``) that also feeds other nodes."""
+    node = graph.nodes[node_id]
+    return not graph.succs(node_id) or (isinstance(node, TensorNode) and "output" in node.label.roles)
+
+
+def _edge_output(edge: Edge, ops: Mapping[str, Op]) -> str | None:
+    """The output of ``edge.src`` the edge carries (``None`` for a one-output source), or an error."""
+    op = ops.get(edge.src)
+    names = op.output_names() if op is not None else ()
+    if not names:
+        return None
+    name = edge.output if edge.output is not None else op.default_output
+    if name in names:
+        return name
+    listed = ", ".join(names)
+    if name is None:
+        problem = f"node {edge.src!r} has several outputs ({listed}): name the one this edge carries"
+    else:
+        problem = f"node {edge.src!r} has no output {name!r}; its outputs are {listed}"
+    raise error(
+        codes.BAD_EDGE,
+        f"edge {edge.src} -> {edge.dst}: {problem} with the edge's label ({edge.src} -> {edge.dst} "
+        f"[label={names[0]}]) or a port ({edge.src}:{names[0]} -> {edge.dst})",
+        edge.location,
+        edge.dst,
+    )
+
+
+def _carried(
+    edge: Edge, ops: Mapping[str, Op], shapes: Mapping[str, Shape], ports: Mapping[str, dict[str, Shape]]
+) -> Shape:
+    """The shape that flows along ``edge``: its source's, or the output of it the edge names."""
+    output = _edge_output(edge, ops)
+    return shapes[edge.src] if output is None else ports[edge.src][output]
 
 
 def _source_order(d: Diagnostic) -> tuple[str, int, int]:
@@ -286,6 +339,13 @@ def _apply(op: Op, node: OpNode, inputs: list[Shape], env: Env) -> Shape:
     times = op.call.times if not op.times_is_factor else None
     if times is None:
         return op.infer(inputs, env)
+    if op.output_names():
+        raise error(
+            codes.BAD_ARG,
+            f"node {node.id!r}: {op.name} has several outputs, so it cannot be repeated with x {times}",
+            node.location,
+            node.id,
+        )
     count = env.value(times)
     number = count.int_value()
     if len(inputs) != 1:

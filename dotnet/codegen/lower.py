@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 
 from dotnet.analysis.infer import Analysis
-from dotnet.analysis.ir import Graph, OpNode, TensorNode
+from dotnet.analysis.ir import Edge, Graph, OpNode, TensorNode
 from dotnet.codegen.naming import Namespace, class_name, identifier, snake_case
 from dotnet.codegen.scan import ScanPlan, plan_scan
-from dotnet.ops.base import CodeWriter
+from dotnet.ops.base import CodeWriter, MultiOutputOp
 from dotnet.reading.shape import Axis, torch_text
 from dotnet.reading.symbolic import Dim
 
@@ -146,15 +146,30 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     values.update({n: attrs[n] for n in analysis.inputs})
     values.update({p: f"self.{attrs[p]}" for p in analysis.params})
     statements: list[Statement] = []
+    port_values: dict[tuple[str, str], str] = {}
+    """The variable of each output of the nodes that have several."""
+
+    def carried(edge: Edge) -> str:
+        output = analysis.edge_output(edge)
+        return values[edge.src] if output is None else port_values[(edge.src, output)]
+
     for node_id in analysis.order:
         node = graph.nodes[node_id]
-        preds = [e.src for e in graph.preds(node_id)]
+        in_edges = graph.preds(node_id)
         if isinstance(node, TensorNode):
-            if preds:
-                values[node_id] = values[preds[0]]
+            if in_edges:
+                values[node_id] = carried(in_edges[0])
+            continue
+        op = analysis.ops[node_id]
+        expr = op.forward(writer, [carried(e) for e in in_edges], attrs[node_id])
+        if isinstance(op, MultiOutputOp):
+            targets = _port_targets(analysis, op, node_id, attrs, names)
+            port_values.update({(node_id, port): var for port, var in targets.items()})
+            comment = ", ".join(f"{port} {torch_text(shape)}" for port, shape in analysis.ports[node_id].items())
+            statements.append(Statement(op.unpack(targets), expr, comment))
+            values[node_id] = targets[op.output_names()[0]]
             continue
         target = _target(analysis, node_id, attrs)
-        expr = analysis.ops[node_id].forward(writer, [values[p] for p in preds], attrs[node_id])
         statements.append(Statement(target, expr, torch_text(analysis.shapes[node_id])))
         values[node_id] = target
         for e in graph.succs(node_id):
@@ -192,6 +207,25 @@ def _tensor(analysis: Analysis, node_id: str) -> TensorNode:
     node = analysis.graph.nodes[node_id]
     assert isinstance(node, TensorNode)
     return node
+
+
+def _port_targets(
+    analysis: Analysis, op: MultiOutputOp, node_id: str, attrs: dict[str, str], names: Namespace
+) -> dict[str, str]:
+    """A variable for each output: the tensor node it alone feeds, else ``NODE_OUTPUT``; ``_`` when unused."""
+    graph = analysis.graph
+    users: dict[str, list[str]] = {port: [] for port in op.output_names()}
+    for e in graph.succs(node_id):
+        users[analysis.edge_output(e) or op.output_names()[0]].append(e.dst)
+    targets: dict[str, str] = {}
+    for port, dsts in users.items():
+        if not dsts and node_id not in analysis.outputs:
+            targets[port] = "_"
+        elif len(dsts) == 1 and isinstance(graph.nodes[dsts[0]], TensorNode) and len(graph.preds(dsts[0])) == 1:
+            targets[port] = attrs[dsts[0]]
+        else:
+            targets[port] = names.claim(identifier(f"{node_id}_{port}"))
+    return targets
 
 
 def _target(analysis: Analysis, node_id: str, attrs: dict[str, str]) -> str:
