@@ -206,7 +206,7 @@ def _edge_output(edge: Edge, ops: Mapping[str, Op]) -> str | None:
     if name is None:
         problem = f"node {edge.src!r} has several outputs ({listed}): name the one this edge carries"
     else:
-        problem = f"node {edge.src!r} has no output {name!r}; its outputs are {listed}"
+        problem = f"node {edge.src!r} has no output {name!r}: name one of {listed}"
     raise error(
         codes.BAD_EDGE,
         f"edge {edge.src} -> {edge.dst}: {problem} with the edge's label ({edge.src} -> {edge.dst} "

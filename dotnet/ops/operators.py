@@ -75,6 +75,16 @@ class Sub(_Elementwise):
     max_inputs = 2
 
 
+@register("/", "Div")
+class Div(_Elementwise):
+    """``/``: the first operand divided by the second, element by element."""
+
+    name = "/"
+    symbol = "/"
+    min_inputs = 2
+    max_inputs = 2
+
+
 @register("@", "MatMul")
 class MatMul(Op):
     """``@``: matrix product of two operands, ``[..., N, K] @ [K, M]`` -> ``[..., N, M]``.

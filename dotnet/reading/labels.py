@@ -36,7 +36,7 @@ _OP_CALL = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _OPERATOR = re.compile(
-    r"\s*(?P<op>[@+*-])\s*(?P<operand>(?:[^\W\d]\w*)(?:\.\w+)+)?\s*(?P<args>\[.*\])?\s*\Z", re.DOTALL
+    r"\s*(?P<op>[@+*/-])\s*(?P<operand>(?:[^\W\d]\w*)(?:\.\w+)+)?\s*(?P<args>\[.*\])?\s*\Z", re.DOTALL
 )
 _FLOAT = re.compile(r"\s*-?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\Z")
 
