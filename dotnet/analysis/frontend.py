@@ -27,6 +27,8 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
         try:
             if shape in TENSOR_NODE_SHAPES:
                 tensor = parse_tensor_label(label)
+                if tensor.init is not None and "param" not in tensor.roles:
+                    raise LabelError(f"{tensor.init.kind} initialises a parameter, but this tensor is not one (param)")
                 nodes[raw.id] = TensorNode(raw.id, raw.location, tensor)
                 if tensor.unclosed:
                     report.warn(

@@ -17,6 +17,7 @@ from dotnet.analysis.ir import Edge, Graph, OpNode, TensorNode
 from dotnet.codegen.naming import Namespace, class_name, identifier, snake_case
 from dotnet.codegen.scan import ScanPlan, plan_scan
 from dotnet.ops.base import CodeWriter, MultiOutputOp
+from dotnet.reading.labels import ParamInit
 from dotnet.reading.shape import Axis, torch_text
 from dotnet.reading.symbolic import Dim
 
@@ -33,6 +34,8 @@ class Submodule:
     attr: str
     expr: str
     comment: str
+    reset: bool = True
+    """A parameter that ``reset_parameters`` initialises (one whose node says no initialisation)."""
 
 
 @dataclass
@@ -243,6 +246,16 @@ def _origin(node: OpNode | TensorNode, where: str) -> str:
     return f"{node.id}: {text} ({where}:{node.location.line})"
 
 
+def _initial_value(init: ParamInit | None, sizes: str) -> tuple[str, bool]:
+    """The tensor a parameter node starts as, and whether ``reset_parameters`` still has to fill it."""
+    if init is None:
+        return f"torch.empty({sizes})", True
+    if init.kind == "normal":
+        scale = "" if init.std == 1.0 else f" * {init.std!r}"
+        return f"torch.randn({sizes}){scale}", False
+    return f"torch.{init.kind}({sizes})", False
+
+
 def _parameters(analysis: Analysis, writer: _Writer, names: Namespace, where: str) -> list[Submodule]:
     """Explicit parameter nodes and the parameters formulas name, in order of first appearance."""
     graph = analysis.graph
@@ -252,7 +265,8 @@ def _parameters(analysis: Analysis, writer: _Writer, names: Namespace, where: st
         assert isinstance(node, TensorNode)
         sizes = ", ".join(writer.dim(d.size) for d in node.label.dims)
         key = (node.location.line, node.location.col, 0)
-        found.append((key, Submodule(writer.attrs[p], f"nn.Parameter(torch.empty({sizes}))", _origin(node, where))))
+        expr, reset = _initial_value(node.label.init, sizes)
+        found.append((key, Submodule(writer.attrs[p], f"nn.Parameter({expr})", _origin(node, where), reset)))
     for node_id, op in analysis.ops.items():
         node = graph.nodes[node_id]
         for name, shape, offset in op.implicit_parameters():

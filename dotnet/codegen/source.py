@@ -73,7 +73,7 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
     the generator does not emit.
     """
     imports = set().union(*(p.imports for p in plans))
-    if any(p.parameters for p in plans):
+    if any(s.reset for p in plans for s in p.parameters):
         imports.add("math")
     classes = []
     for plan in plans:
@@ -85,6 +85,7 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
             "torch.Tensor" if len(plan.outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(plan.outputs))}]"
         )
         body = LINE_LENGTH - 8  # statements sit inside a method or __init__
+        reset = [f"self.{p.attr}" for p in plan.parameters if p.reset]
         classes.append(
             {
                 **plan.__dict__,
@@ -102,7 +103,7 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
                 "init_signature": signature("__init__", init_params, "None"),
                 "forward_signature": signature("forward", forward_params, returns),
                 "returns": Code(", ".join(p.name for p in plan.outputs)),
-                "parameter_tuple": Code(_tuple([f"self.{p.attr}" for p in plan.parameters], 8 + len("for weight in "))),
+                "parameter_tuple": Code(_tuple(reset, 8 + len("for weight in ")) if reset else ""),
                 "scan_lines": _code(
                     [line for raw in (plan.scan.lines if plan.scan else []) for line in code_lines(raw, body)]
                 ),

@@ -128,7 +128,8 @@ class LSTM(_RecurrentLayer):
     states = ("h", "c")
 
     def unpack(self, targets: dict[str, str]) -> str:
-        return f"{targets['out']}, ({targets['h']}, {targets['c']})"
+        states = "_" if targets["h"] == targets["c"] == "_" else f"({targets['h']}, {targets['c']})"
+        return f"{targets['out']}, {states}"
 
 
 class _OneState(_RecurrentLayer):

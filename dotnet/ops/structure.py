@@ -39,9 +39,14 @@ class Flatten(Op):
         return x[:first] + (Axis(None, numel(x[first : last + 1])),) + x[last + 1 :]
 
     def module(self, w: CodeWriter) -> str:
-        if self.span == (1, -1):
-            return "nn.Flatten()"
-        return f"nn.Flatten({self.span[0]}, {self.span[1]})"
+        start, end = self.span
+        return (
+            "nn.Flatten()"
+            if self.span == (1, -1)
+            else f"nn.Flatten({start})"
+            if end == -1
+            else f"nn.Flatten({start}, {end})"
+        )
 
 
 @register("Concat", "Cat", "Concatenate")

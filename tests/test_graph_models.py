@@ -1,0 +1,69 @@
+"""The attention, sequence and squeeze-and-excitation specs equal their PyTorch references.
+
+Compared: the parameter count (also in README.md), the order and shapes of the
+parameters (weights are copied in order), the output shape, and the outputs on random
+inputs in eval mode. The references are written by hand in tests/graph_references.py
+(torch only; torchvision is not used).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+import dotnet  # noqa: E402
+from tests import graph_references  # noqa: E402
+from tests.cnn_references import copy_weights  # noqa: E402
+from tests.conftest import SPECS  # noqa: E402
+
+CASES: dict[str, tuple[Callable[[], nn.Module], int, Callable[[], tuple[torch.Tensor, ...]], tuple[int, ...]]] = {
+    "ViT": (graph_references.ViT, 81_098, lambda: (torch.randn(2, 3, 32, 32),), (2, 10)),
+    "Seq2Seq": (
+        graph_references.Seq2Seq,
+        65_016,
+        lambda: (torch.randint(0, 100, (3, 7)), torch.randint(0, 120, (3, 5))),
+        (3, 5, 120),
+    ),
+    "SqueezeExcite": (graph_references.SqueezeExcite, 580, lambda: (torch.randn(2, 64, 6, 10),), (2, 64, 6, 10)),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_spec_equals_reference(name: str) -> None:
+    make_reference, parameters, make_inputs, out_shape = CASES[name]
+    torch.manual_seed(0)
+    reference = make_reference().eval()
+    generated = dotnet.build(SPECS / f"{name}.dot").eval()
+    assert sum(p.numel() for p in generated.parameters()) == parameters
+    assert sum(p.numel() for p in reference.parameters()) == parameters
+    assert [p.shape for p in generated.parameters()] == [p.shape for p in reference.parameters()]
+    copy_weights(reference, generated)
+    inputs = make_inputs()
+    with torch.no_grad():
+        expected, actual = reference(*inputs), generated(*inputs)
+    assert actual.shape == expected.shape == out_shape
+    torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_encoder_state_reaches_the_decoder() -> None:
+    """The decoder starts from the encoder's state: a different source changes the scores."""
+    torch.manual_seed(0)
+    model = dotnet.build(SPECS / "Seq2Seq.dot").eval()
+    tgt = torch.randint(0, 120, (2, 5))
+    with torch.no_grad():
+        one = model(torch.randint(0, 100, (2, 6)), tgt)
+        other = model(torch.randint(0, 100, (2, 6)), tgt)
+    assert not torch.allclose(one, other)
+
+
+def test_vit_parameters_start_as_drawn() -> None:
+    """The class token starts at zeros, the position embedding as normal(0.02)."""
+    torch.manual_seed(0)
+    model = dotnet.build(SPECS / "ViT.dot")
+    assert torch.count_nonzero(model.cls_token) == 0
+    std = model.pos_embedding.std().item()
+    assert 0.015 < std < 0.025
