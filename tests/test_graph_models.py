@@ -8,7 +8,10 @@ inputs in eval mode. The references are written by hand in tests/graph_reference
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -18,7 +21,9 @@ from torch import nn  # noqa: E402
 import dotnet  # noqa: E402
 from tests import graph_references  # noqa: E402
 from tests.cnn_references import copy_weights  # noqa: E402
-from tests.conftest import SPECS  # noqa: E402
+from tests.conftest import REPO, SPECS, run_cli  # noqa: E402
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 CASES: dict[str, tuple[Callable[[], nn.Module], int, Callable[[], tuple[torch.Tensor, ...]], tuple[int, ...]]] = {
     "ViT": (graph_references.ViT, 81_098, lambda: (torch.randn(2, 3, 32, 32),), (2, 10)),
@@ -67,3 +72,16 @@ def test_vit_parameters_start_as_drawn() -> None:
     assert torch.count_nonzero(model.cls_token) == 0
     std = model.pos_embedding.std().item()
     assert 0.015 < std < 0.025
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_render_labels_a_state_edge_with_the_state_shape(tmp_path: Path) -> None:
+    """``encoder -> enc_h [label=h]`` is drawn with h's shape, not the encoder's sequence output."""
+    out = tmp_path / "seq2seq.svg"
+    result = run_cli("render", "specs/Seq2Seq.dot", "-o", out, cwd=REPO)
+    assert result.code == 0, result.stderr
+    svg = ElementTree.fromstring(out.read_text(encoding="utf-8"))
+    edges = [g for g in svg.iter(f"{SVG}g") if g.get("class") == "edge"]
+    labels = ["".join(t.text or "" for t in g.iter(f"{SVG}text")) for g in edges]
+    assert labels.count("[1, BatchSize, NHidden]") == 4  # encoder -> enc_h, enc_c -> decoder
+    assert "[BatchSize, SrcLen, NHidden]" not in labels  # the encoder's unused sequence output

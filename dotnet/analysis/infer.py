@@ -129,10 +129,12 @@ def infer_graph(
     bindings: Mapping[str, Dim] | None = None,
     trail: tuple[str, ...] = (),
     partial: dict[str, Shape] | None = None,
+    partial_ports: dict[str, dict[str, Shape]] | None = None,
 ) -> Analysis:
     """Infer every node's shape; raise one :class:`SpecError` with all errors found.
 
-    ``partial``, when given, receives every shape inferred, even when errors follow
+    ``partial`` (and ``partial_ports``, the outputs of nodes with several), when given,
+    receives every shape inferred, even when errors follow
     (``dotnet render`` draws them on a diagram that has errors).
     """
     env = Env(graph, library, report, bindings or {}, trail)
@@ -148,7 +150,7 @@ def infer_graph(
     if partial is not None:
         env.shapes = partial  # filled as the walk goes, kept even when errors follow
     shapes = env.shapes
-    ports: dict[str, dict[str, Shape]] = {}
+    ports: dict[str, dict[str, Shape]] = partial_ports if partial_ports is not None else {}
     for node_id in order:
         node = graph.nodes[node_id]
         preds = [e.src for e in graph.preds(node_id)]
