@@ -85,3 +85,16 @@ def test_render_labels_a_state_edge_with_the_state_shape(tmp_path: Path) -> None
     labels = ["".join(t.text or "" for t in g.iter(f"{SVG}text")) for g in edges]
     assert labels.count("[1, BatchSize, NHidden]") == 4  # encoder -> enc_h, enc_c -> decoder
     assert "[BatchSize, SrcLen, NHidden]" not in labels  # the encoder's unused sequence output
+
+
+def test_a_block_with_two_outputs_hands_both_on() -> None:
+    """Encoder's outputs ``h`` and ``c`` are chosen by a label and a port, and start the decoder."""
+    path = REPO / "tests" / "data" / "TwoOutputBlock.dot"
+    source = dotnet.compile_to_source(path, graph="Model")
+    assert "enc_h, enc_c = self.enc(src)" in source
+    model = dotnet.build(path, graph="Model").eval()
+    src, tgt = torch.randn(2, 7, 16), torch.randn(2, 5, 16)
+    with torch.no_grad():
+        _, state = model.enc.lstm(src)
+        expected, _ = model.dec(tgt, state)
+        torch.testing.assert_close(model(src, tgt), expected)

@@ -201,7 +201,7 @@ def _edge_output(edge: Edge, ops: Mapping[str, Op]) -> str | None:
     names = op.output_names() if op is not None else ()
     if not names:
         return None
-    name = edge.output if edge.output is not None else op.default_output
+    name = edge.output if edge.output is not None else op.output_default()
     if name in names:
         return name
     listed = ", ".join(names)

@@ -16,7 +16,7 @@ from dotnet.analysis.infer import Analysis
 from dotnet.analysis.ir import Edge, Graph, OpNode, TensorNode
 from dotnet.codegen.naming import Namespace, class_name, identifier, snake_case
 from dotnet.codegen.scan import ScanPlan, plan_scan
-from dotnet.ops.base import CodeWriter, MultiOutputOp
+from dotnet.ops.base import CodeWriter, Op
 from dotnet.reading.labels import ParamInit
 from dotnet.reading.shape import Axis, torch_text
 from dotnet.reading.symbolic import Dim
@@ -165,7 +165,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
             continue
         op = analysis.ops[node_id]
         expr = op.forward(writer, [carried(e) for e in in_edges], attrs[node_id])
-        if isinstance(op, MultiOutputOp):
+        if op.output_names():
             targets = _port_targets(analysis, op, node_id, attrs, names)
             port_values.update({(node_id, port): var for port, var in targets.items()})
             comment = ", ".join(f"{port} {torch_text(shape)}" for port, shape in analysis.ports[node_id].items())
@@ -212,9 +212,7 @@ def _tensor(analysis: Analysis, node_id: str) -> TensorNode:
     return node
 
 
-def _port_targets(
-    analysis: Analysis, op: MultiOutputOp, node_id: str, attrs: dict[str, str], names: Namespace
-) -> dict[str, str]:
+def _port_targets(analysis: Analysis, op: Op, node_id: str, attrs: dict[str, str], names: Namespace) -> dict[str, str]:
     """A variable for each output: the tensor node it alone feeds, else ``NODE_OUTPUT``; ``_`` when unused."""
     graph = analysis.graph
     users: dict[str, list[str]] = {port: [] for port in op.output_names()}

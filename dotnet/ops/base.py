@@ -90,6 +90,14 @@ class Op(ABC):
         """Every output's shape by name, once :meth:`infer` has run; empty for an op with one output."""
         return {}
 
+    def output_default(self) -> str | None:
+        """The output an edge that names none carries, for an op with several."""
+        return self.default_output
+
+    def unpack(self, targets: dict[str, str]) -> str:
+        """The assignment target that binds each output to its variable (``a, b``; an LSTM: ``out, (h, c)``)."""
+        return ", ".join(targets[name] for name in self.output_names())
+
     def implicit_parameters(self) -> list[tuple[str, Shape, int]]:
         """Parameters the op creates by naming them: name, shape, offset in the label."""
         return []
@@ -195,10 +203,6 @@ class MultiOutputOp(Op):
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
         self.shapes = self.infer_outputs(inputs, env)
         return next(iter(self.shapes.values()))
-
-    @abstractmethod
-    def unpack(self, targets: dict[str, str]) -> str:
-        """The assignment target that binds each output to its variable: ``out, (h, c)``."""
 
 
 OpT = TypeVar("OpT", bound=type[Op])

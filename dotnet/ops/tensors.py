@@ -180,9 +180,6 @@ class _Pieces(MultiOutputOp):
     def pieces(self, x: Shape, sizes: list[Dim]) -> dict[str, Shape]:
         return {str(i): x[: self.dim] + (Axis(x[self.dim].name, s),) + x[self.dim + 1 :] for i, s in enumerate(sizes)}
 
-    def unpack(self, targets: dict[str, str]) -> str:
-        return ", ".join(targets[name] for name in self.output_names())
-
 
 @register("Chunk")
 class Chunk(_Pieces):

@@ -34,7 +34,14 @@ class ViT(nn.Module):
         # Activation=gelu, NormFirst=True] (ViT.dot:29)
         self.encoder = nn.Sequential(
             *(
-                nn.TransformerEncoderLayer(64, 4, dim_feedforward=128, activation=nn.functional.gelu, norm_first=True, batch_first=True)
+                nn.TransformerEncoderLayer(
+                    64,
+                    4,
+                    dim_feedforward=128,
+                    activation=nn.functional.gelu,
+                    norm_first=True,
+                    batch_first=True,
+                )
                 for _ in range(2)
             ),
         )
