@@ -7,46 +7,63 @@ import re
 from dotnet import codes
 from dotnet.analysis.ir import Edge, Graph, Node, OpNode, TensorNode
 from dotnet.analysis.references import resolve_references
+from dotnet.analysis.view import GraphView, label_text
 from dotnet.diagnostics import Diagnostic, Report, SpecError
+from dotnet.limits import LimitError, whole_number
 from dotnet.reading.dot import DotGraph
-from dotnet.reading.labels import LabelError, OpCall, normalize, parse_op_label, parse_tensor_label, quote
+from dotnet.reading.labels import OpCall, normalize, quote
 
-TENSOR_NODE_SHAPES = frozenset({"mrecord", "record"})
 """Graphviz node shapes that mark a tensor node (spec language, section 2)."""
 
 _SYMBOL = re.compile(r"[A-Za-z_]\w*")
 
 
 def build_graph(dot: DotGraph, report: Report) -> Graph:
-    """Parse the labels of ``dot``; every bad label is reported, not just the first."""
+    """The IR of ``dot`` from its graph view; every bad label is reported, not just the first."""
+    view = GraphView.of(dot)
     errors: list[Diagnostic] = []
     nodes: dict[str, Node] = {}
     for raw in dot.nodes.values():
-        label = raw.attrs.get("label", raw.id)
-        shape = raw.attrs.get("shape", "").lower()
-        try:
-            if shape in TENSOR_NODE_SHAPES:
-                tensor = parse_tensor_label(label)
-                if tensor.init is not None and "param" not in tensor.roles:
-                    raise LabelError(f"{tensor.init.kind} initialises a parameter, but this tensor is not one (param)")
-                nodes[raw.id] = TensorNode(raw.id, raw.location, tensor)
-                if tensor.unclosed:
-                    report.warn(
-                        codes.UNCLOSED_BRACKET,
-                        f"node {raw.id!r}: shape {quote(normalize(label))} lacks its closing ']'",
-                        raw.location,
-                        raw.id,
-                    )
-            else:
-                nodes[raw.id] = OpNode(raw.id, raw.location, parse_op_label(label))
-        except LabelError as exc:
-            errors.append(Diagnostic("error", codes.BAD_LABEL, f"node {raw.id!r}: {exc}", raw.location, raw.id))
+        if raw.id in view.failures:
+            message = f"node {raw.id!r}: {view.failures[raw.id]}"
+            errors.append(Diagnostic("error", codes.BAD_LABEL, message, raw.location, raw.id))
+        elif raw.id in view.tensors:
+            tensor = view.tensors[raw.id]
+            nodes[raw.id] = TensorNode(raw.id, raw.location, tensor)
+            if tensor.unclosed:
+                report.warn(
+                    codes.UNCLOSED_BRACKET,
+                    f"node {raw.id!r}: shape {quote(normalize(label_text(raw.attrs, raw.id)))} lacks its closing ']'",
+                    raw.location,
+                    raw.id,
+                )
+        else:
+            nodes[raw.id] = OpNode(raw.id, raw.location, view.ops[raw.id])
     if errors:
         raise SpecError(errors)
+    symbols = _symbol_order(nodes)
+    check_symbol_defaults(dot, symbols)
     edges = [Edge(e.src, e.dst, e.location, e.output) for e in dot.edges]
-    graph = Graph(dot.name, dot.location, nodes, edges, dict(dot.attrs), list(dot.clusters), _symbol_order(nodes))
+    graph = Graph(dot.name, dot.location, nodes, edges, dict(dot.attrs), list(dot.clusters), symbols)
     graph.refs = resolve_references(graph, report)
     return graph
+
+
+def check_symbol_defaults(dot: DotGraph, symbols: list[str]) -> None:
+    """Digraph attributes named like a symbol (``NHidden=64;``) must be whole sizes of at least 1."""
+    errors = []
+    for key, raw in dot.attrs.items():
+        if key not in symbols:
+            continue
+        try:
+            problem = None if whole_number(raw) >= 1 else "a size must be at least 1"
+        except LimitError as exc:
+            problem = str(exc)
+        if problem is not None:
+            message = f"digraph {dot.name!r}: attribute {key}={quote(raw)}: {problem}"
+            errors.append(Diagnostic("error", codes.BAD_PARAM, message, dot.location))
+    if errors:
+        raise SpecError(errors)
 
 
 def _symbol_order(nodes: dict[str, Node]) -> list[str]:

@@ -10,20 +10,18 @@ Errors are collected per node, so one run reports every independent problem.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from dotnet import codes
 from dotnet.analysis.cells import Cell, find_cell
 from dotnet.analysis.ir import Edge, Graph, OpNode, TensorNode
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
+from dotnet.limits import MAX_REPEAT
+from dotnet.ops.base import Op, OpResolver
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, same
-from dotnet.reading.symbolic import Dim, ExprError
-
-if TYPE_CHECKING:
-    from dotnet.analysis.resolve import Library
-    from dotnet.ops.base import Op
+from dotnet.reading.symbolic import Dim, ExprError, SizeLimitError
 
 
 @dataclass(frozen=True)
@@ -70,10 +68,10 @@ class Analysis:
 
 
 class Env:
-    """The context one inference run shares with the ops it calls."""
+    """The context one inference run shares with the ops it calls (:class:`~dotnet.ops.base.OpEnv`)."""
 
     def __init__(
-        self, graph: Graph, library: Library, report: Report, bindings: Mapping[str, Dim], trail: tuple[str, ...]
+        self, graph: Graph, library: OpResolver, report: Report, bindings: Mapping[str, Dim], trail: tuple[str, ...]
     ) -> None:
         self.graph = graph
         self.library = library
@@ -85,7 +83,6 @@ class Env:
         """Shapes proved so far in this run, by node id (formulas read the tensors they name)."""
         self.implicit: dict[str, Shape] = {}
         """Shapes of the implicit parameters formulas have named so far (``W[f]``)."""
-        """Shapes proved so far in this run, by node id (formulas read the tensors they name)."""
 
     def value(self, dim: Dim) -> Dim:
         """A size of this graph, in the terms of the run (bound symbols replaced)."""
@@ -102,6 +99,15 @@ class Env:
         return quotient
 
     def require_divisible(self, expr: Dim, divisor: int, node_id: str, location: Location) -> None:
+        """Record that ``expr`` is a multiple of ``divisor``, stated over whole coefficients.
+
+        ``BlockH/2`` divisible by 1 is recorded as ``BlockH`` divisible by 2 (even); a whole
+        polynomial divisible by 1 needs nothing.
+        """
+        scale = math.lcm(*(c.denominator for _, c in expr.terms))
+        expr, divisor = expr * scale, divisor * scale
+        if divisor == 1:
+            return
         if not any(c.expr == expr and c.divisor == divisor for c in self.constraints):
             self.constraints.append(Constraint(expr, divisor, node_id, location))
 
@@ -121,10 +127,14 @@ class Env:
         """`` (in call ...)`` when inside a block call, for messages."""
         return "".join(f" (in {t})" for t in reversed(self.trail))
 
+    def weight_of(self, node: OpNode) -> tuple[Dim, Dim] | None:
+        """The weight shape of the op that ``node`` runs, for ops that share it (``Embedding.w.T``)."""
+        return self.library.make_op(node, self.graph).weight_shape()
+
 
 def infer_graph(
     graph: Graph,
-    library: Library,
+    library: OpResolver,
     report: Report,
     bindings: Mapping[str, Dim] | None = None,
     trail: tuple[str, ...] = (),
@@ -170,8 +180,11 @@ def infer_graph(
                     ports[node_id] = op.output_shapes()
         except SpecError as exc:
             errors.extend(exc.diagnostics)
-    if errors:
-        raise SpecError(sorted(errors, key=_source_order))
+        except ExprError as exc:  # a size grew past a limit while it was substituted or multiplied
+            code = codes.TOO_LARGE if isinstance(exc, SizeLimitError) else codes.BAD_EXPR
+            errors.append(Diagnostic("error", code, f"node {node_id!r}: {exc}{env.where()}", node.location, node_id))
+    if errors:  # a block called from two nodes reports its problem once
+        raise SpecError(sorted(dict.fromkeys(errors), key=_source_order))
     inputs = [n for n, v in graph.nodes.items() if isinstance(v, TensorNode) and not v.is_param and not graph.preds(n)]
     params = [n for n, v in graph.nodes.items() if isinstance(v, TensorNode) and v.is_param]
     outputs = [n for n in graph.nodes if n not in params and n not in inputs and _is_output(graph, n)]
@@ -355,9 +368,13 @@ def _apply(op: Op, node: OpNode, inputs: list[Shape], env: Env) -> Shape:
     if number is not None:
         if number < 0:
             raise error(codes.BAD_ARG, f"node {node.id!r}: repeat count {times} is {number}", node.location, node.id)
+        check_repeat(number, times, node)
         shape = inputs[0]
         for _ in range(number):
-            shape = op.infer([shape], env)
+            after = op.infer([shape], env)
+            if after == shape:  # a fixed point: every further copy keeps the shape too
+                break
+            shape = after
         return shape
     out = op.infer(inputs, env)
     if not same(out, inputs[0]):
@@ -369,6 +386,18 @@ def _apply(op: Op, node: OpNode, inputs: list[Shape], env: Env) -> Shape:
             node.id,
         )
     return out
+
+
+def check_repeat(number: int, times: Dim, node: OpNode) -> None:
+    """An error when ``x N`` asks for more copies than :data:`~dotnet.limits.MAX_REPEAT`."""
+    if number > MAX_REPEAT:
+        shown = f"{times} = {number:,}" if times.int_value() is None else f"{number:,}"
+        raise error(
+            codes.TOO_LARGE,
+            f"node {node.id!r}: repeat count {shown} exceeds the limit of {MAX_REPEAT:,}",
+            node.location,
+            node.id,
+        )
 
 
 def _constructor_symbols(analysis: Analysis) -> list[str]:

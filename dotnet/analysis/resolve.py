@@ -16,12 +16,22 @@ from dotnet.analysis.blocks import BlockCall, UnresolvedCall
 from dotnet.analysis.frontend import build_graph
 from dotnet.analysis.infer import Analysis, infer_graph
 from dotnet.analysis.ir import Graph, OpNode
+from dotnet.analysis.view import GraphView
 from dotnet.diagnostics import Report, SpecError, error
 from dotnet.ops import Op, lookup
 from dotnet.ops.formula import FormulaOp
 from dotnet.reading.dot import DotGraph
-from dotnet.reading.labels import FormulaLabel, LabelError, OpCall, parse_op_label
+from dotnet.reading.labels import FormulaLabel, OpCall
 from dotnet.reading.sources import Source, read_source
+from dotnet.reading.symbolic import Dim
+
+
+def _result(value: Analysis | SpecError) -> Analysis:
+    """A cached analysis, or its errors raised afresh."""
+    if isinstance(value, SpecError):
+        raise SpecError(value.diagnostics)
+    return value
+
 
 _INSTANCE_NUMBER = re.compile(r"^(.*?\D)\d+$")
 
@@ -42,7 +52,8 @@ class Library:
         self._dot: dict[str, DotGraph] = {g.name: g for g in source.graphs}
         self._siblings_read: dict[str, DotGraph | None] = {}
         self._graphs: dict[str, Graph] = {}
-        self._analyses: dict[str, Analysis] = {}
+        self._analyses: dict[str, Analysis | SpecError] = {}
+        self._calls: dict[tuple[str, frozenset[tuple[str, Dim]]], tuple[Report, Analysis | SpecError]] = {}
         self._in_progress: list[str] = []
 
     # -- finding digraphs ----------------------------------------------
@@ -108,13 +119,7 @@ class Library:
         result: dict[str, set[str]] = {}
         for g in self.source.graphs:
             names: set[str] = set()
-            for node in g.nodes.values():
-                if node.attrs.get("shape", "").lower() in ("mrecord", "record"):
-                    continue
-                try:
-                    call = parse_op_label(node.attrs.get("label", node.id))
-                except LabelError:
-                    continue
+            for call in GraphView.of(g).ops.values():
                 if isinstance(call, OpCall):
                     for candidate in candidate_names(call.name):
                         target = self.bindings.get(candidate, candidate)
@@ -134,19 +139,41 @@ class Library:
         return self._graphs[name]
 
     def analysis(self, name: str) -> Analysis:
-        """The shape analysis of digraph ``name`` on its own symbols (cached)."""
-        if name in self._analyses:
-            return self._analyses[name]
-        graph = self.graph(name)
-        if name in self._in_progress:
-            chain = " -> ".join(self._in_progress[self._in_progress.index(name) :] + [name])
-            raise error(codes.CYCLE, f"digraph {name!r} calls itself: {chain}", graph.location)
-        self._in_progress.append(name)
-        try:
-            self._analyses[name] = infer_graph(graph, self, self.report)
-        finally:
-            self._in_progress.pop()
-        return self._analyses[name]
+        """The shape analysis of digraph ``name`` on its own symbols (cached, errors too)."""
+        if name not in self._analyses:
+            graph = self.graph(name)
+            if name in self._in_progress:
+                chain = " -> ".join(self._in_progress[self._in_progress.index(name) :] + [name])
+                raise error(codes.CYCLE, f"digraph {name!r} calls itself: {chain}", graph.location)
+            self._in_progress.append(name)
+            try:
+                self._analyses[name] = infer_graph(graph, self, self.report)
+            except SpecError as exc:
+                self._analyses[name] = exc
+            finally:
+                self._in_progress.pop()
+        return _result(self._analyses[name])
+
+    def call_analysis(self, name: str, bindings: dict[str, Dim], report: Report, trail: tuple[str, ...]) -> Analysis:
+        """The analysis of digraph ``name`` with its symbols bound as a call binds them.
+
+        Each distinct (block, bindings) is analysed once per report, so blocks that call
+        a block twice on every level cost one analysis per level, not one per path.
+        Diagnostics name the trail of the first call that found them.
+        """
+        key = (name, frozenset(bindings.items()))
+        cached = self._calls.get(key)
+        if cached is None or cached[0] is not report:
+            try:
+                result: Analysis | SpecError = infer_graph(self.graph(name), self, report, bindings, trail)
+            except SpecError as exc:
+                result = exc
+            cached = self._calls[key] = (report, result)
+        return _result(cached[1])
+
+    def nesting(self) -> int:
+        """How many analyses of digraphs on their own symbols are under way, one inside the other."""
+        return len(self._in_progress)
 
     # -- ops ------------------------------------------------------------
     def make_op(self, node: OpNode, graph: Graph) -> Op:
@@ -158,7 +185,7 @@ class Library:
         if block is not None:
             if block == graph.name:
                 raise error(codes.CYCLE, f"node {node.id!r}: digraph {block!r} calls itself", node.location, node.id)
-            return BlockCall(node, call, block)
+            return BlockCall(node, call, block, self)
         for candidate in candidate_names(call.name):
             op_class = lookup(candidate)
             if op_class is not None:
@@ -168,4 +195,4 @@ class Library:
                     raise
         others = [g.name for g in self.source.graphs] + self.sibling_names()
         candidates = [n for n in dict.fromkeys(others) if n != graph.name and n not in self._in_progress]
-        return UnresolvedCall(node, call, candidate_names(call.name), candidates)
+        return UnresolvedCall(node, call, candidate_names(call.name), candidates, self)

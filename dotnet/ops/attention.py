@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from dotnet.analysis.infer import Env
 from dotnet.analysis.ir import OpNode
-from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.ops.base import CodeWriter, Op, OpEnv, register
+from dotnet.ops.declaration import Arg, Declaration
 from dotnet.reading.labels import ArgValue, OpCall, format_arg
 from dotnet.reading.shape import Shape, diagram_text
 from dotnet.reading.symbolic import Dim
@@ -25,7 +25,7 @@ ACTIVATIONS = ("relu", "gelu")
 class _Attending(Op):
     """Shared arguments: the model width, the number of heads, dropout."""
 
-    def check_width(self, x: Shape, env: Env, what: str) -> None:
+    def check_width(self, x: Shape, env: OpEnv, what: str) -> None:
         if len(x) != 3:
             raise self.rank_error(x, f"{what} [BatchSize, SeqLen, DModel]")
         width = env.value(self.width)
@@ -37,11 +37,8 @@ class _Attending(Op):
         if known is None:
             env.require_divisible(width, self.heads, self.node.id, self.node.location)
 
-    def bind_common(self, extra: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> dict[str, ArgValue]:
-        bound = self.bind(
-            (("DModel", ("embed_dim", "d_model", "E")), ("Heads", ("num_heads", "nhead")), *extra),
-            required=("DModel", "Heads"),
-        )
+    def bind_common(self) -> dict[str, ArgValue]:
+        bound = self.bind()
         width = self.size_arg(bound, "DModel")
         heads = self.int_arg(bound, "Heads")
         assert width is not None and heads is not None
@@ -59,19 +56,28 @@ class _Attending(Op):
         return float(number)
 
 
-@register("MultiheadAttention", "MHA", "Attention")
+@register
 class MultiheadAttention(_Attending):
     """``MultiheadAttention[DModel, Heads]``: ``nn.MultiheadAttention(..., batch_first=True)``, its output only."""
 
-    name = "MultiheadAttention"
+    declaration = Declaration(
+        "MultiheadAttention",
+        aliases=("MHA", "Attention"),
+        torch="nn.MultiheadAttention",
+        args=(
+            Arg("DModel", "size", "embed_dim", required=True, spellings=("d_model", "E")),
+            Arg("Heads", "int", "num_heads", required=True, spellings=("nhead",)),
+            Arg("Dropout", "float", "dropout", default=0.0),
+        ),
+    )
     max_inputs = 3
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind_common((("Dropout", ("dropout",)),))
+        bound = self.bind_common()
         self.dropout = self.dropout_arg(bound, 0.0)
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         for x, what in zip(inputs, ("its query", "its keys", "its values")):
             self.check_width(x, env, what)
         query, keys = inputs[0], inputs[min(1, len(inputs) - 1)]
@@ -107,6 +113,23 @@ class MultiheadAttention(_Attending):
         return f"self.{attr}({query}, {keys}, {values}, need_weights=False)[0]"
 
 
+def declare(name: str) -> Declaration:
+    """The declaration of ``nn.TransformerEncoderLayer`` or ``nn.TransformerDecoderLayer``, batch first."""
+    return Declaration(
+        name,
+        aliases=(name.removeprefix("Transformer"),),
+        torch=f"nn.{name}",
+        args=(
+            Arg("DModel", "size", "d_model", required=True, spellings=("embed_dim", "E")),
+            Arg("Heads", "int", "nhead", required=True, spellings=("num_heads",)),
+            Arg("FF", "size", "dim_feedforward", default=2048, spellings=("Hidden",)),
+            Arg("Dropout", "float", "dropout", default=0.1),
+            Arg("Activation", "name", "activation"),
+            Arg("NormFirst", "flag", "norm_first"),
+        ),
+    )
+
+
 class _TransformerLayer(_Attending):
     """``TransformerEncoderLayer[DModel, Heads, FF=2048, Dropout=0.1, Activation=relu, NormFirst=False]``."""
 
@@ -116,15 +139,8 @@ class _TransformerLayer(_Attending):
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind_common(
-            (
-                ("FF", ("dim_feedforward", "Hidden")),
-                ("Dropout", ("dropout",)),
-                ("Activation", ("activation",)),
-                ("NormFirst", ("norm_first",)),
-            )
-        )
-        feedforward = self.size_arg(bound, "FF", 2048)
+        bound = self.bind_common()
+        feedforward = self.size_arg(bound, "FF")
         assert feedforward is not None
         self.feedforward = self.run_feedforward = feedforward
         self.dropout = self.dropout_arg(bound, 0.1)
@@ -132,12 +148,9 @@ class _TransformerLayer(_Attending):
         if activation not in ACTIVATIONS:
             raise self.arg_error(f"Activation={bound['Activation']} must be one of {', '.join(ACTIVATIONS)}")
         self.activation = activation
-        norm_first = str(bound.get("NormFirst", "False"))
-        if norm_first not in ("True", "False", "1", "0"):
-            raise self.arg_error(f"NormFirst={norm_first} must be True or False")
-        self.norm_first = norm_first in ("True", "1")
+        self.norm_first = self.flag_arg(bound, "NormFirst")
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         for x, what in zip(inputs, ("its input", "its memory")):
             self.check_width(x, env, what)
         if len(inputs) == 2 and inputs[1][0].size != inputs[0][0].size:
@@ -176,21 +189,21 @@ class _TransformerLayer(_Attending):
         return f"nn.{self.torch_class}({', '.join(args)}, batch_first=True)"
 
 
-@register("TransformerEncoderLayer", "EncoderLayer")
+@register
 class TransformerEncoderLayer(_TransformerLayer):
     """Self-attention and a feed-forward network, each with a residual connection and layer norm."""
 
-    name = "TransformerEncoderLayer"
+    declaration = declare("TransformerEncoderLayer")
     torch_class = "TransformerEncoderLayer"
     attentions = 1
     norms = 2
 
 
-@register("TransformerDecoderLayer", "DecoderLayer")
+@register
 class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention, attention to the memory (its second in-edge), and a feed-forward network."""
 
-    name = "TransformerDecoderLayer"
+    declaration = declare("TransformerDecoderLayer")
     torch_class = "TransformerDecoderLayer"
     attentions = 2
     norms = 3

@@ -11,25 +11,26 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from dotnet.analysis.infer import Env
 from dotnet.analysis.ir import OpNode
-from dotnet.ops.base import CodeWriter, MultiOutputOp, register
-from dotnet.reading.labels import ArgValue, OpCall
+from dotnet.ops.base import CodeWriter, MultiOutputOp, OpEnv, register
+from dotnet.ops.declaration import Arg, Declaration
+from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, same
 from dotnet.reading.symbolic import Dim
 
 
-def flag(op: MultiOutputOp, bound: dict[str, ArgValue], key: str) -> bool:
-    """A yes/no argument: ``1``/``0`` or ``True``/``False``; absent is no."""
-    value = bound.get(key)
-    if value is None:
-        return False
-    text = str(value)
-    if text in ("1", "True", "true"):
-        return True
-    if text in ("0", "False", "false"):
-        return False
-    raise op.arg_error(f"{key}={text} must be True or False")
+def declare(name: str) -> Declaration:
+    """The declaration of ``nn.LSTM``, ``nn.GRU`` or ``nn.RNN`` as a whole layer, batch first."""
+    return Declaration(
+        name,
+        torch=f"nn.{name}",
+        args=(
+            Arg("In", "size", "input_size", required=True),
+            Arg("Hidden", "size", "hidden_size", required=True, spellings=("Out",)),
+            Arg("Layers", "int", "num_layers", default=1),
+            Arg("Bidirectional", "flag", "bidirectional"),
+        ),
+    )
 
 
 class _RecurrentLayer(MultiOutputOp):
@@ -42,24 +43,16 @@ class _RecurrentLayer(MultiOutputOp):
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind(
-            (
-                ("In", ("input_size",)),
-                ("Hidden", ("hidden_size", "Out")),
-                ("Layers", ("num_layers",)),
-                ("Bidirectional", ()),
-            ),
-            required=("In", "Hidden"),
-        )
+        bound = self.bind()
         size_in, hidden = self.size_arg(bound, "In"), self.size_arg(bound, "Hidden")
         assert size_in is not None and hidden is not None
         self.size_in, self.hidden = size_in, hidden
-        layers = self.int_arg(bound, "Layers", 1)
+        layers = self.int_arg(bound, "Layers")
         assert layers is not None
         if layers < 1:
             raise self.arg_error(f"Layers={layers} must be at least 1")
         self.layers = layers
-        self.bidirectional = flag(self, bound, "Bidirectional")
+        self.bidirectional = self.flag_arg(bound, "Bidirectional")
         self.run_hidden = hidden
         """The hidden size in the terms of the inference run (a block call's bindings applied)."""
         self.max_inputs = 1 + len(self.states)  # type: ignore[misc]  # the sequence, then initial states
@@ -71,7 +64,7 @@ class _RecurrentLayer(MultiOutputOp):
     def output_names(self) -> tuple[str, ...]:
         return ("out", *self.states)
 
-    def infer_outputs(self, inputs: list[Shape], env: Env) -> dict[str, Shape]:
+    def infer_outputs(self, inputs: list[Shape], env: OpEnv) -> dict[str, Shape]:
         x = inputs[0]
         size_in, hidden = env.value(self.size_in), env.value(self.hidden)
         self.run_hidden = hidden
@@ -118,11 +111,11 @@ class _RecurrentLayer(MultiOutputOp):
         return f"self.{attr}({args[0]}, {states})"
 
 
-@register("LSTM")
+@register
 class LSTM(_RecurrentLayer):
     """``LSTM[In, Hidden]``: outputs ``out``, ``h`` and ``c``."""
 
-    name = "LSTM"
+    declaration = declare("LSTM")
     gates = 4
     torch_class = "LSTM"
     states = ("h", "c")
@@ -139,19 +132,19 @@ class _OneState(_RecurrentLayer):
         return f"{targets['out']}, {targets['h']}"
 
 
-@register("GRU")
+@register
 class GRU(_OneState):
     """``GRU[In, Hidden]``: outputs ``out`` and ``h``."""
 
-    name = "GRU"
+    declaration = declare("GRU")
     gates = 3
     torch_class = "GRU"
 
 
-@register("RNN")
+@register
 class RNN(_OneState):
     """``RNN[In, Hidden]``: a tanh RNN, outputs ``out`` and ``h``."""
 
-    name = "RNN"
+    declaration = declare("RNN")
     gates = 1
     torch_class = "RNN"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dotnet.analysis.infer import Env
 from dotnet.analysis.ir import OpNode
-from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.ops.base import CodeWriter, Op, OpEnv, register
+from dotnet.ops.declaration import Arg, Declaration
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, numel
 
 
-@register("Flatten")
+@register
 class Flatten(Op):
     """``Flatten``: every dimension after the batch into one, as ``nn.Flatten()`` does.
 
@@ -17,15 +17,20 @@ class Flatten(Op):
     (PyTorch's ``start_dim``, ``end_dim``; the defaults 1 and -1).
     """
 
-    name = "Flatten"
+    declaration = Declaration(
+        "Flatten",
+        torch="nn.Flatten",
+        args=(Arg("Start", "int", "start_dim", default=1), Arg("End", "int", "end_dim", default=-1)),
+        keeps_range=True,
+    )
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind((("Start", ("start_dim",)), ("End", ("end_dim",))))
-        self.start, self.end = self.int_arg(bound, "Start", 1), self.int_arg(bound, "End", -1)
+        bound = self.bind()
+        self.start, self.end = self.int_arg(bound, "Start"), self.int_arg(bound, "End")
         self.span = (1, -1)
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         if len(x) < 2:
             raise self.rank_error(x, "a batch of at least one dimension")
@@ -49,15 +54,15 @@ class Flatten(Op):
         )
 
 
-@register("Concat", "Cat", "Concatenate")
+@register
 class Concat(Op):
     """``Concat``: the in-edges joined along the channel axis, in the order the file writes them."""
 
-    name = "Concat"
+    declaration = Declaration("Concat", aliases=("Cat", "Concatenate"), torch="torch.cat", keeps_range=True)
     min_inputs = 2
     max_inputs = None
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         self.no_args()
         first = inputs[0]
         if len(first) < 2:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from dotnet.analysis.infer import Env
 from dotnet.analysis.ir import OpNode
-from dotnet.ops.base import CodeWriter, MultiOutputOp, Op, register
+from dotnet.ops.base import CodeWriter, MultiOutputOp, Op, OpEnv, register
+from dotnet.ops.declaration import Arg, Declaration
 from dotnet.reading.labels import ArgValue, OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, numel
 from dotnet.reading.symbolic import Dim
@@ -42,19 +42,28 @@ def _subscript(variable: str, dim: int, item: str) -> str:
     return f"{variable}[{', '.join([':'] * dim + [item])}]"
 
 
-@register("Transpose")
+_AXIS = Arg("Axis", "size", "dim", required=True)
+"""An axis: a number counted in PyTorch's layout, or a name (``C``, ``H``, ``W``)."""
+
+
+@register
 class Transpose(Op):
     """``Transpose[1, 2]``: two axes swapped (``x.transpose(1, 2)``)."""
 
-    name = "Transpose"
+    declaration = Declaration(
+        "Transpose",
+        torch="torch.transpose",
+        args=(Arg("A", "size", "dim0", required=True), Arg("B", "size", "dim1", required=True)),
+        keeps_range=True,
+    )
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind((("A", ("dim0",)), ("B", ("dim1",))), required=("A", "B"))
+        bound = self.bind()
         self.axes = (bound["A"], bound["B"])
         self.dims = (0, 1)
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         a, b = (axis_index(self, x, v, w) for v, w in zip(self.axes, ("dim0", "dim1")))
         self.dims = (a, b)
@@ -66,11 +75,11 @@ class Transpose(Op):
         return f"{args[0]}.transpose({self.dims[0]}, {self.dims[1]})"
 
 
-@register("Permute")
+@register
 class Permute(Op):
-    """``Permute[0, 2, 3, 1]``: the axes in a new order (``x.permute(0, 2, 3, 1)``)."""
+    """``Permute[0, 2, 3, 1]``: the axes in a new order (``x.permute(0, 2, 3, 1)``), one argument per axis."""
 
-    name = "Permute"
+    declaration = Declaration("Permute", torch="torch.permute", keeps_range=True)
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
@@ -78,7 +87,7 @@ class Permute(Op):
             raise self.arg_error("takes the new order of every axis, as in Permute[0, 2, 3, 1]")
         self.order: tuple[int, ...] = ()
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         order = tuple(axis_index(self, x, v) for v in self.call.positional)
         if sorted(order) != list(range(len(x))):
@@ -90,22 +99,28 @@ class Permute(Op):
         return f"{args[0]}.permute({', '.join(str(i) for i in self.order)})"
 
 
-@register("Select", "Index")
+@register
 class Select(Op):
     """``Select[1, 0]``: index 0 of axis 1, the axis dropped (``x[:, 0]``, a class token)."""
 
-    name = "Select"
+    declaration = Declaration(
+        "Select",
+        aliases=("Index",),
+        torch="torch.select",
+        args=(_AXIS, Arg("Index", "int", "index", required=True, spellings=("i",))),
+        keeps_range=True,
+    )
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind((("Axis", ("dim",)), ("Index", ("i",))), required=("Axis", "Index"))
+        bound = self.bind()
         self.axis = bound["Axis"]
         index = self.int_arg(bound, "Index")
         assert index is not None
         self.index = index
         self.dim = 0
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         self.dim = axis_index(self, x, self.axis)
         size = x[self.dim].size.int_value()
@@ -117,28 +132,35 @@ class Select(Op):
         return _subscript(args[0], self.dim, str(self.index))
 
 
-@register("Slice")
+@register
 class Slice(Op):
     """``Slice[1, 1, 5]`` or ``Slice[Axis=1, Start=1]``: a range of one axis (``x[:, 1:5]``), end exclusive."""
 
-    name = "Slice"
+    declaration = Declaration(
+        "Slice",
+        args=(
+            _AXIS,
+            Arg("Start", "int", "start", default=0, spellings=("begin",)),
+            Arg("End", "int", "end", spellings=("stop",)),
+            Arg("Step", "int", "step", default=1),
+        ),
+        keeps_range=True,
+    )
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind(
-            (("Axis", ("dim",)), ("Start", ("begin",)), ("End", ("stop",)), ("Step", ())), required=("Axis",)
-        )
+        bound = self.bind()
         self.axis = bound["Axis"]
-        self.start = self.int_arg(bound, "Start", 0) or 0
+        self.start = self.int_arg(bound, "Start") or 0
         self.end = self.int_arg(bound, "End")
-        step = self.int_arg(bound, "Step", 1)
+        step = self.int_arg(bound, "Step")
         assert step is not None
         if step < 1:
             raise self.arg_error(f"Step={step} must be at least 1")
         self.step = step
         self.dim = 0
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         self.dim = axis_index(self, x, self.axis)
         full = x[self.dim].size
@@ -181,15 +203,20 @@ class _Pieces(MultiOutputOp):
         return {str(i): x[: self.dim] + (Axis(x[self.dim].name, s),) + x[self.dim + 1 :] for i, s in enumerate(sizes)}
 
 
-@register("Chunk")
+@register
 class Chunk(_Pieces):
     """``Chunk[3, -1]``: ``N`` equal pieces along an axis (``x.chunk(3, dim=-1)``); the axis must divide."""
 
-    name = "Chunk"
+    declaration = Declaration(
+        "Chunk",
+        torch="torch.chunk",
+        args=(Arg("Chunks", "int", "chunks", required=True, spellings=("n",)), Arg("Axis", "size", "dim", default=-1)),
+        keeps_range=True,
+    )
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind((("Chunks", ("n",)), ("Axis", ("dim",))), required=("Chunks",))
+        bound = self.bind()
         chunks = self.int_arg(bound, "Chunks")
         assert chunks is not None
         if chunks < 2:
@@ -197,7 +224,7 @@ class Chunk(_Pieces):
         self.chunks = self.count = chunks
         self.axis = bound.get("Axis", Dim.const(-1))
 
-    def infer_outputs(self, inputs: list[Shape], env: Env) -> dict[str, Shape]:
+    def infer_outputs(self, inputs: list[Shape], env: OpEnv) -> dict[str, Shape]:
         (x,) = inputs
         self.dim = axis_index(self, x, self.axis)
         size = x[self.dim].size
@@ -211,11 +238,11 @@ class Chunk(_Pieces):
         return f"{args[0]}.chunk({self.chunks}, dim={self.dim})"
 
 
-@register("Split")
+@register
 class Split(_Pieces):
-    """``Split[64, 32, Axis=-1]``: pieces of the given sizes along an axis (``torch.split``)."""
+    """``Split[64, 32, Axis=-1]``: pieces of the given sizes along an axis (``torch.split``), one argument each."""
 
-    name = "Split"
+    declaration = Declaration("Split", torch="torch.split", keeps_range=True)
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
@@ -227,7 +254,7 @@ class Split(_Pieces):
         self.sizes = [s for s in sizes if s is not None]
         self.count = len(self.sizes)
 
-    def infer_outputs(self, inputs: list[Shape], env: Env) -> dict[str, Shape]:
+    def infer_outputs(self, inputs: list[Shape], env: OpEnv) -> dict[str, Shape]:
         (x,) = inputs
         self.dim = axis_index(self, x, self.axis)
         sizes = [env.value(s) for s in self.sizes]
@@ -246,20 +273,22 @@ class Split(_Pieces):
         return f"torch.split({args[0]}, [{', '.join(w.dim(s) for s in self.sizes)}], dim={self.dim})"
 
 
-@register("Stack")
+@register
 class Stack(Op):
     """``Stack[1]``: the in-edges, in file order, stacked along a new axis (``torch.stack``)."""
 
-    name = "Stack"
+    declaration = Declaration(
+        "Stack", torch="torch.stack", args=(Arg("Axis", "size", "dim", default=0),), keeps_range=True
+    )
     min_inputs = 2
     max_inputs = None
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        self.axis = self.bind((("Axis", ("dim",)),)).get("Axis", Dim.const(0))
+        self.axis = self.bind().get("Axis", Dim.const(0))
         self.dim = 0
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         first = inputs[0]
         for shape in inputs[1:]:
             if len(shape) != len(first) or any(a.size != b.size for a, b in zip(first, shape)):
@@ -287,7 +316,7 @@ class _Reduce(Op):
         self.keep = flag == 1
         self.dims: tuple[int, ...] = ()
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         dims = tuple(sorted({axis_index(self, x, v) for v in self.call.positional}))
         self.dims = dims
@@ -301,31 +330,31 @@ class _Reduce(Op):
         return f"{args[0]}.{self.method}(dim={dims}{keep})"
 
 
-@register("Mean", "ReduceMean")
+@register
 class Mean(_Reduce):
     """``Mean[1]``: the mean over the axes given (``x.mean(dim=1)``)."""
 
-    name = "Mean"
+    declaration = Declaration("Mean", aliases=("ReduceMean",), torch="torch.mean", keeps_range=True)
     method = "mean"
 
 
-@register("ReduceSum", "SumOver")
+@register
 class ReduceSum(_Reduce):
     """``ReduceSum[1]``: the sum over the axes given (``x.sum(dim=1)``); ``Sum`` is the operator ``+``."""
 
-    name = "ReduceSum"
+    declaration = Declaration("ReduceSum", aliases=("SumOver",), torch="torch.sum")
     method = "sum"
 
 
-@register("Max", "ReduceMax", "AMax")
+@register
 class Max(_Reduce):
     """``Max[1]``: the largest value over the axes given (``x.amax(dim=1)``)."""
 
-    name = "Max"
+    declaration = Declaration("Max", aliases=("ReduceMax", "AMax"), torch="torch.amax", keeps_range=True)
     method = "amax"
 
 
-@register("Expand")
+@register
 class Expand(Op):
     """``Expand``: its first in-edge, batch size 1, repeated over the batch of the second (a class token).
 
@@ -333,7 +362,7 @@ class Expand(Op):
     ``cls.expand(x.shape[0], -1, -1)`` does: a view, no copy, the gradient summed.
     """
 
-    name = "Expand"
+    declaration = Declaration("Expand", torch="torch.Tensor.expand", keeps_range=True)
     min_inputs = 2
     max_inputs = 2
 
@@ -341,7 +370,7 @@ class Expand(Op):
         super().__init__(node, call)
         self.rank = 1
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         self.no_args()
         tensor, like = inputs
         if not tensor or tensor[0].size != _ONE:
@@ -354,11 +383,11 @@ class Expand(Op):
         return f"{args[0]}.expand({args[1]}.shape[0]{keep})"
 
 
-@register("Unflatten")
+@register
 class Unflatten(Op):
     """``Unflatten[1, 16, 5, 5]``: one axis refolded into several (``nn.Unflatten(1, (16, 5, 5))``)."""
 
-    name = "Unflatten"
+    declaration = Declaration("Unflatten", torch="nn.Unflatten", keeps_range=True)
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
@@ -369,7 +398,7 @@ class Unflatten(Op):
         self.sizes = [s for s in sizes if s is not None]
         self.dim = 0
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         self.dim = axis_index(self, x, self.axis)
         sizes = [env.value(s) for s in self.sizes]

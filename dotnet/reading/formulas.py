@@ -15,27 +15,22 @@ Grammar (``@`` binds like ``*``, both bind tighter than ``+`` and ``-``)::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from dotnet.limits import MAX_DIGITS
 
 MAX_FORMULA_DEPTH = 48
 """Deepest nesting (parentheses, calls, unary minus) accepted in a formula."""
+MAX_FORMULA_OPERATORS = 256
+"""Most binary operators in one formula: the tree code is generated from stays shallow enough to compile."""
 
 FUNCTIONS = {"σ": "sigmoid", "sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "exp": "exp", "softmax": "softmax"}
 """Function spellings a formula may use, mapped to their canonical name."""
 
-TORCH_FUNCTIONS = {
-    "sigmoid": "torch.sigmoid({})",
-    "tanh": "torch.tanh({})",
-    "relu": "torch.relu({})",
-    "exp": "torch.exp({})",
-    "softmax": "torch.softmax({}, dim=-1)",
-}
-"""Python for each canonical function; softmax runs over the last dimension."""
-
 _TOKEN = re.compile(
     r"""\s*(?:
-        (?P<num>\d+\.\d*|\.\d+|\d+)
+        (?P<num>[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)
       | (?P<name>[^\W\d]\w*(?:\s*\[[^\[\]]*\])?)
       | (?P<op>[-+*@()])
     )""",
@@ -128,6 +123,7 @@ class _Parser:
         self.tokens = tokens
         self.text = text
         self.i = 0
+        self.operators = 0
 
     def peek(self) -> str | None:
         return self.tokens[self.i][1] if self.i < len(self.tokens) else None
@@ -142,16 +138,23 @@ class _Parser:
     def sum(self, depth: int) -> Expr:
         tree = self.product(depth)
         while self.peek() in ("+", "-"):
-            op = self.take()[1]
+            op = self.operator()
             tree = BinOp(op, tree, self.product(depth))
         return tree
 
     def product(self, depth: int) -> Expr:
         tree = self.unary(depth)
         while self.peek() in ("*", "@"):
-            op = self.take()[1]
+            op = self.operator()
             tree = BinOp(op, tree, self.unary(depth))
         return tree
+
+    def operator(self) -> str:
+        """Take a binary operator; each one deepens the tree that code is generated from."""
+        self.operators += 1
+        if self.operators > MAX_FORMULA_OPERATORS:
+            raise FormulaError(f"more than {MAX_FORMULA_OPERATORS} operators")
+        return self.take()[1]
 
     def unary(self, depth: int) -> Expr:
         if self.peek() == "-":
@@ -167,6 +170,8 @@ class _Parser:
     def atom(self, depth: int) -> Expr:
         kind, text, offset = self.take()
         if kind == "num":
+            if len(text) - text.count(".") > MAX_DIGITS:
+                raise FormulaError(f"the number at offset {offset} has more than {MAX_DIGITS} digits")
             return Num(float(text) if "." in text else int(text))
         if kind == "name":
             if text not in FUNCTIONS and "[" not in text and self.peek() == "(":
@@ -199,29 +204,3 @@ def names(tree: Expr) -> list[Name]:
     if isinstance(tree, BinOp):
         return names(tree.left) + names(tree.right)
     return []
-
-
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "@": 2}
-
-
-def to_python(tree: Expr, name: Callable[[str], str]) -> str:
-    """Python source for the tree; ``name`` maps each formula name to an expression."""
-    return _python(tree, name, 0)
-
-
-def _python(tree: Expr, name: Callable[[str], str], context: int) -> str:
-    if isinstance(tree, Num):
-        return repr(tree.value)
-    if isinstance(tree, Name):
-        return name(tree.text)
-    if isinstance(tree, Call):
-        return TORCH_FUNCTIONS[tree.fn].format(_python(tree.arg, name, 0))
-    if isinstance(tree, Neg):
-        text = "-" + _python(tree.arg, name, 3)
-        return f"({text})" if context > 2 else text
-    level = _PRECEDENCE[tree.op]
-    # Left-associative: the right operand of an equal-precedence operator needs parentheses,
-    # and so, for the reader, does a product mixed into a matrix product: ``(h * r) @ u``.
-    mixed = isinstance(tree.left, BinOp) and {tree.op, tree.left.op} == {"*", "@"}
-    text = f"{_python(tree.left, name, 3 if mixed else level)} {tree.op} {_python(tree.right, name, level + 1)}"
-    return f"({text})" if level < context else text

@@ -97,9 +97,6 @@ class OpCall:
     parenthesized: bool = False
     """The args were written ``(...)`` rather than ``[...]``."""
 
-    def keyword(self, key: str) -> ArgValue | None:
-        return dict(self.keywords).get(key)
-
     def describe(self) -> str:
         """Rebuild the label from its parsed parts (safe to print anywhere)."""
         text = self.name
@@ -164,7 +161,10 @@ def parse_tensor_label(label: str) -> TensorLabel:
     axes = [d.axis for d in dims if d.axis]
     if len(set(axes)) != len(axes):
         raise LabelError(f"shape {quote(text)} names an axis twice")
-    return TensorLabel(head, _roles(head, role_text), role_text, dims, unclosed, init)
+    roles = _roles(head, role_text)
+    if init is not None and "param" not in roles:
+        raise LabelError(f"{init.kind} initialises a parameter, but this tensor is not one (param)")
+    return TensorLabel(head, roles, role_text, dims, unclosed, init)
 
 
 _INIT = re.compile(r"\b(zeros|ones|normal)\b(?:\s*\(\s*(?:std\s*=\s*)?([^()]*?)\s*\))?", re.IGNORECASE)
@@ -240,7 +240,9 @@ def _split_args(body: str, whole: str) -> list[str]:
     """Split on commas that are not inside brackets."""
     if _BRACKETS.search(body) is None:  # the common case: nothing nested, so every comma splits
         return _checked_parts(body.split(","), whole)
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in body:
         if ch in "([":
             depth += 1

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
+from dotnet.limits import MAX_DIM_TERMS, LimitError, whole_number
+
 MAX_EXPR_DEPTH = 32
 """Deepest nesting of parentheses accepted in a dimension expression."""
 
@@ -22,6 +24,10 @@ Monomial = tuple[str, ...]  # sorted symbol names, repeated for powers; () is th
 
 class ExprError(ValueError):
     """A dimension expression is malformed; the message says where and why."""
+
+
+class SizeLimitError(ExprError):
+    """A symbolic size would grow beyond :data:`~dotnet.limits.MAX_DIM_TERMS` terms."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,11 @@ class Dim:
 
     def __mul__(self, other: Dim | int) -> Dim:
         other = _lift(other)
+        if len(self.terms) * len(other.terms) > MAX_DIM_TERMS:  # checked before it is multiplied out
+            raise SizeLimitError(
+                f"a product of sizes of {len(self.terms)} and {len(other.terms)} terms exceeds "
+                f"the limit of {MAX_DIM_TERMS:,} terms"
+            )
         terms: dict[Monomial, Fraction] = {}
         for m1, c1 in self.terms:
             for m2, c2 in other.terms:
@@ -203,11 +214,10 @@ def _fraction_text(f: Fraction) -> str:
 
 
 # -- parsing -----------------------------------------------------------
-_EXPR_TOKEN = re.compile(r"\s*(?:(?P<num>\d+)|(?P<sym>[A-Za-z_][A-Za-z_0-9]*)|(?P<op>[-+*/()]))")
-SYMBOL_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
+_EXPR_TOKEN = re.compile(r"\s*(?:(?P<num>[0-9]+)|(?P<sym>[A-Za-z_][A-Za-z_0-9]*)|(?P<op>[-+*/()]))")
 
 
-_SIMPLE_DIM = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z_0-9]*))\s*\Z")
+_SIMPLE_DIM = re.compile(r"\s*(?:([0-9]+)|([A-Za-z_][A-Za-z_0-9]*))\s*\Z")
 """A lone number or symbol: most dims are one, and they skip the general parser."""
 
 
@@ -215,7 +225,7 @@ def parse_dim(text: str) -> Dim:
     """Parse ``BlockW/2``, ``NLayers-1``, ``(A+B)*2`` ...; raise :class:`ExprError` if malformed."""
     simple = _SIMPLE_DIM.match(text)
     if simple:
-        return Dim.const(int(simple[1])) if simple[1] else Dim.sym(simple[2])
+        return Dim.const(_number(simple[1])) if simple[1] else Dim.sym(simple[2])
     tokens: list[tuple[str, str]] = []
     pos = 0
     stripped = text.rstrip()
@@ -235,6 +245,14 @@ def parse_dim(text: str) -> Dim:
     if parser.i != len(tokens):
         raise ExprError(f"unexpected {tokens[parser.i][1]!r} in {text.strip()!r}")
     return value
+
+
+def _number(text: str) -> int:
+    """A size written as a number: ASCII digits, within int64 (see :func:`dotnet.limits.whole_number`)."""
+    try:
+        return whole_number(text)
+    except LimitError as exc:
+        raise ExprError(str(exc)) from None
 
 
 class _ExprParser:
@@ -276,7 +294,7 @@ class _ExprParser:
         kind, text = self.tokens[self.i]
         self.i += 1
         if kind == "num":
-            return Dim.const(int(text))
+            return Dim.const(_number(text))
         if kind == "sym":
             return Dim.sym(text)
         if text == "(":

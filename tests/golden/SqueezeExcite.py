@@ -22,19 +22,19 @@ class SqueezeExcite(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # squeeze: AdaptiveAvgPool2D(1) (SqueezeExcite.dot:16)
+        # AdaptiveAvgPool2D(1) (SqueezeExcite.dot:16)
         self.squeeze = nn.AdaptiveAvgPool2d((1, 1))
-        # flatten: Flatten (SqueezeExcite.dot:17)
+        # SqueezeExcite.dot:17
         self.flatten = nn.Flatten()
-        # fc1: Linear[64, 4] (SqueezeExcite.dot:18)
+        # Linear[64, 4] (SqueezeExcite.dot:18)
         self.fc1 = nn.Linear(64, 4)
-        # relu: Relu (SqueezeExcite.dot:19)
+        # SqueezeExcite.dot:19
         self.relu = nn.ReLU()
-        # fc2: Linear[4, 64] (SqueezeExcite.dot:20)
+        # Linear[4, 64] (SqueezeExcite.dot:20)
         self.fc2 = nn.Linear(4, 64)
-        # gate: Sigmoid (SqueezeExcite.dot:21)
+        # SqueezeExcite.dot:21
         self.gate = nn.Sigmoid()
-        # to_channels: Unflatten[1, 64, 1, 1] (SqueezeExcite.dot:22)
+        # Unflatten[1, 64, 1, 1] (SqueezeExcite.dot:22)
         self.to_channels = nn.Unflatten(1, (64, 1, 1))
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

@@ -22,16 +22,16 @@ class ViT(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # cls_token: ClsToken [1, 1, 64] (ViT.dot:23)
+        # ClsToken [1, 1, 64] (ViT.dot:23)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, 64))
-        # pos_embedding: PosEmbedding [1, 17, 64] (ViT.dot:26)
+        # PosEmbedding [1, 17, 64] (ViT.dot:26)
         self.pos_embedding = nn.Parameter(torch.randn(1, 17, 64) * 0.02)
-        # patchify: Conv2D[K=8, S=8, In=3, Out=64] (ViT.dot:18)
+        # Conv2D[K=8, S=8, In=3, Out=64] (ViT.dot:18)
         self.patchify = nn.Conv2d(3, 64, kernel_size=8, stride=8)
-        # flatten: Flatten[2] (ViT.dot:20)
+        # Flatten[2] (ViT.dot:20)
         self.flatten = nn.Flatten(2)
-        # encoder: TransformerEncoderLayer x 2[DModel=64, Heads=4, FF=128,
-        # Activation=gelu, NormFirst=True] (ViT.dot:29)
+        # TransformerEncoderLayer x 2[DModel=64, Heads=4, FF=128, Activation=gelu,
+        # NormFirst=True] (ViT.dot:29)
         self.encoder = nn.Sequential(
             *(
                 nn.TransformerEncoderLayer(
@@ -45,7 +45,7 @@ class ViT(nn.Module):
                 for _ in range(2)
             ),
         )
-        # head: Linear[64, 10] (ViT.dot:32)
+        # Linear[64, 10] (ViT.dot:32)
         self.head = nn.Linear(64, 10)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
