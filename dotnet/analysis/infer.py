@@ -170,12 +170,12 @@ def infer_graph(
                 if isinstance(node, TensorNode):
                     shapes[node_id] = _declared_shape(node, env)
                 continue
-            inputs = [_carried(e, ops, shapes, ports) for e in graph.preds(node_id)]
+            carried = [_carried(e, ops, shapes, ports) for e in graph.preds(node_id)]
             if isinstance(node, TensorNode):
-                shapes[node_id] = _tensor(node, inputs, preds, env, errors)
+                shapes[node_id] = _tensor(node, carried, preds, env, errors)
             else:
                 op = ops[node_id]
-                shapes[node_id] = _apply(op, node, inputs, env)
+                shapes[node_id] = _apply(op, node, carried, env)
                 if op.output_names():
                     ports[node_id] = op.output_shapes()
         except SpecError as exc:
@@ -212,7 +212,7 @@ def _edge_output(edge: Edge, ops: Mapping[str, Op]) -> str | None:
     """The output of ``edge.src`` the edge carries (``None`` for a one-output source), or an error."""
     op = ops.get(edge.src)
     names = op.output_names() if op is not None else ()
-    if not names:
+    if op is None or not names:
         return None
     name = edge.output if edge.output is not None else op.output_default()
     if name in names:
