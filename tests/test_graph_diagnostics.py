@@ -64,7 +64,7 @@ CASES = [
     ),
     (
         one_op("TransformerEncoderLayer[16, 4, Activation=tanh]"),
-        "3: [bad-arg] node 'op': TransformerEncoderLayer: Activation=tanh must be one of relu, gelu",
+        "3: [bad-arg] node 'op': TransformerEncoderLayer: Activation=tanh is not one of relu, gelu",
     ),
     (
         one_op("Chunk[3]", "[BatchSize, SeqLen, 8]", " [label=0]"),

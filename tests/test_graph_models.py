@@ -2,7 +2,8 @@
 
 Compared: the parameter count (also in README.md), the order and shapes of the
 parameters (weights are copied in order), the output shape, and the outputs on random
-inputs in eval mode. The references are written by hand in tests/graph_references.py
+inputs in eval mode. The Transformer encoder layer's reference is PyTorch's own
+``nn.TransformerEncoderLayer``; the others are written by hand in tests/graph_references.py
 (torch only; torchvision is not used).
 """
 
@@ -26,6 +27,12 @@ from tests.conftest import REPO, SPECS, run_cli  # noqa: E402
 SVG = "{http://www.w3.org/2000/svg}"
 
 CASES: dict[str, tuple[Callable[[], nn.Module], int, Callable[[], tuple[torch.Tensor, ...]], tuple[int, ...]]] = {
+    "TransformerEncoder": (
+        lambda: nn.TransformerEncoderLayer(d_model=64, nhead=4, batch_first=True),
+        281_152,
+        lambda: (torch.randn(3, 10, 64),),
+        (3, 10, 64),
+    ),
     "ViT": (graph_references.ViT, 81_098, lambda: (torch.randn(2, 3, 32, 32),), (2, 10)),
     "Seq2Seq": (
         graph_references.Seq2Seq,

@@ -319,7 +319,8 @@ class UnresolvedCall(Op):
                 self.node.location,
                 self.node.id,
             )
-        close = difflib.get_close_matches(self.name, known_names() + self.candidates, n=3, cutoff=0.6)
+        names = {n.lower(): n for n in known_names() + self.candidates}
+        close = [names[c] for c in difflib.get_close_matches(self.name.lower(), list(names), n=3, cutoff=0.6)]
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise error(
             codes.UNKNOWN_OP,

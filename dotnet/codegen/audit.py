@@ -5,7 +5,8 @@ The code generator emits a small, fixed language: imports of ``torch`` and ``mat
 list, calls and arithmetic. :func:`audit` parses the source with :mod:`ast` and
 refuses anything else: another import, a decorator, a name nothing in the module
 binds (``os``, ``exec``, ``__import__``), a dunder attribute, or a string constant
-anywhere but in docstring position and in ``__all__``. A refusal is a bug in
+anywhere but in docstring position, in ``__all__`` and among the words ops pass to
+torch as keyword values (``padding="same"``, ``mode="bilinear"``). A refusal is a bug in
 dotnet (diagram text must never get this far), so it raises :class:`AuditError`,
 which the command line reports as an internal error (exit 3).
 """
@@ -22,6 +23,10 @@ ALLOWED_BUILTINS = frozenset({"super", "range", "int", "tuple"})
 """Builtins generated code may use by name."""
 ALLOWED_DUNDERS = frozenset({"__init__", "__all__"})
 """Dunder names generated code may define or use."""
+ALLOWED_WORDS = frozenset(
+    {"same", "valid", "none", "tanh", "nearest", "linear", "bilinear", "bicubic", "trilinear", "relu", "gelu"}
+)
+"""String values op declarations pass to torch (a test keeps this in step with their choices)."""
 
 _NODES: tuple[type[ast.AST], ...] = (
     ast.Module, ast.Expr, ast.ImportFrom, ast.Import, ast.alias, ast.ClassDef, ast.FunctionDef,
@@ -87,7 +92,7 @@ def _check_constant(node: ast.Constant, docstrings: set[int]) -> None:
     value = node.value
     if value is None or isinstance(value, bool | int | float):
         return
-    if isinstance(value, str) and id(node) in docstrings:
+    if isinstance(value, str) and (id(node) in docstrings or value in ALLOWED_WORDS):
         return
     raise AuditError(f"line {node.lineno}: constant {value!r:.60} is not one dotnet generates")
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from dotnet.analysis.ir import OpNode
+from dotnet.ops.args import Bound
 from dotnet.ops.base import CodeWriter, Op, OpEnv, register
 from dotnet.ops.declaration import Arg, Declaration
-from dotnet.reading.labels import ArgValue, OpCall, format_arg
+from dotnet.reading.labels import OpCall, format_arg
 from dotnet.reading.shape import Shape, diagram_text
 from dotnet.reading.symbolic import Dim
 
@@ -37,23 +38,20 @@ class _Attending(Op):
         if known is None:
             env.require_divisible(width, self.heads, self.node.id, self.node.location)
 
-    def bind_common(self) -> dict[str, ArgValue]:
-        bound = self.bind()
-        width = self.size_arg(bound, "DModel")
-        heads = self.int_arg(bound, "Heads")
-        assert width is not None and heads is not None
+    def bind_common(self) -> Bound:
+        bound = self.bind_declared()
+        width, heads = bound.size("DModel"), bound.whole("Heads")
         if heads < 1:
             raise self.arg_error(f"Heads={heads} must be at least 1")
         self.width, self.heads = width, heads
         self.run_width = width
         return bound
 
-    def dropout_arg(self, bound: dict[str, ArgValue], default: float) -> float:
-        value = bound.get("Dropout", default)
-        number = value if isinstance(value, float) else value.int_value()
-        if number is None or not 0 <= number < 1:
-            raise self.arg_error(f"Dropout={value} must be a probability below 1")
-        return float(number)
+    def dropout_arg(self, bound: Bound) -> float:
+        value = bound.number("Dropout")
+        if not 0 <= value < 1:
+            raise self.arg_error(f"Dropout={format_arg(value)} must be a probability below 1")
+        return value
 
 
 @register
@@ -75,7 +73,7 @@ class MultiheadAttention(_Attending):
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         bound = self.bind_common()
-        self.dropout = self.dropout_arg(bound, 0.0)
+        self.dropout = self.dropout_arg(bound)
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         for x, what in zip(inputs, ("its query", "its keys", "its values")):
@@ -122,10 +120,10 @@ def declare(name: str) -> Declaration:
         args=(
             Arg("DModel", "size", "d_model", required=True, spellings=("embed_dim", "E")),
             Arg("Heads", "int", "nhead", required=True, spellings=("num_heads",)),
-            Arg("FF", "size", "dim_feedforward", default=2048, spellings=("Hidden",)),
+            Arg("FF", "size", "dim_feedforward", default=Dim.const(2048), spellings=("Hidden",)),
             Arg("Dropout", "float", "dropout", default=0.1),
-            Arg("Activation", "name", "activation"),
-            Arg("NormFirst", "flag", "norm_first"),
+            Arg("Activation", "choice", "activation", default="relu", choices=ACTIVATIONS),
+            Arg("NormFirst", "flag", "norm_first", default=False),
         ),
     )
 
@@ -140,15 +138,10 @@ class _TransformerLayer(_Attending):
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         bound = self.bind_common()
-        feedforward = self.size_arg(bound, "FF")
-        assert feedforward is not None
-        self.feedforward = self.run_feedforward = feedforward
-        self.dropout = self.dropout_arg(bound, 0.1)
-        activation = str(bound.get("Activation", "relu")).lower()
-        if activation not in ACTIVATIONS:
-            raise self.arg_error(f"Activation={bound['Activation']} must be one of {', '.join(ACTIVATIONS)}")
-        self.activation = activation
-        self.norm_first = self.flag_arg(bound, "NormFirst")
+        self.feedforward = self.run_feedforward = bound.size("FF")
+        self.dropout = self.dropout_arg(bound)
+        self.activation = bound.word("Activation")
+        self.norm_first = bound.flag("NormFirst")
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         for x, what in zip(inputs, ("its input", "its memory")):
@@ -183,7 +176,7 @@ class _TransformerLayer(_Attending):
         if self.dropout != 0.1:
             args.append(f"dropout={format_arg(self.dropout)}")
         if self.activation != "relu":
-            args.append(f"activation=nn.functional.{self.activation}")
+            args.append(f'activation="{self.activation}"')  # a declared choice, never label text
         if self.norm_first:
             args.append("norm_first=True")
         return f"nn.{self.torch_class}({', '.join(args)}, batch_first=True)"

@@ -28,7 +28,7 @@ def declare(name: str) -> Declaration:
             Arg("In", "size", "input_size", required=True),
             Arg("Hidden", "size", "hidden_size", required=True, spellings=("Out",)),
             Arg("Layers", "int", "num_layers", default=1),
-            Arg("Bidirectional", "flag", "bidirectional"),
+            Arg("Bidirectional", "flag", "bidirectional", default=False),
         ),
     )
 
@@ -43,16 +43,14 @@ class _RecurrentLayer(MultiOutputOp):
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind()
-        size_in, hidden = self.size_arg(bound, "In"), self.size_arg(bound, "Hidden")
-        assert size_in is not None and hidden is not None
+        bound = self.bind_declared()
+        size_in, hidden = bound.size("In"), bound.size("Hidden")
         self.size_in, self.hidden = size_in, hidden
-        layers = self.int_arg(bound, "Layers")
-        assert layers is not None
+        layers = bound.whole("Layers")
         if layers < 1:
             raise self.arg_error(f"Layers={layers} must be at least 1")
         self.layers = layers
-        self.bidirectional = self.flag_arg(bound, "Bidirectional")
+        self.bidirectional = bound.flag("Bidirectional")
         self.run_hidden = hidden
         """The hidden size in the terms of the inference run (a block call's bindings applied)."""
         self.max_inputs = 1 + len(self.states)  # type: ignore[misc]  # the sequence, then initial states

@@ -26,8 +26,8 @@ class Flatten(Op):
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind()
-        self.start, self.end = self.int_arg(bound, "Start"), self.int_arg(bound, "End")
+        bound = self.bind_declared()
+        self.start, self.end = bound.whole("Start"), bound.whole("End")
         self.span = (1, -1)
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
@@ -36,7 +36,6 @@ class Flatten(Op):
             raise self.rank_error(x, "a batch of at least one dimension")
         rank = len(x)
         start, end = self.start, self.end
-        assert start is not None and end is not None
         if not (-rank <= start < rank and -rank <= end < rank) or start % rank > end % rank:
             raise self.arg_error(f"Start={start}, End={end} name no run of axes of {diagram_text(x)}")
         first, last = start % rank, end % rank

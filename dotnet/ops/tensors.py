@@ -37,6 +37,14 @@ def axis_index(op: Op, shape: Shape, value: ArgValue | None, what: str = "axis",
     return number % rank
 
 
+def _sizes(op: Op, values: tuple[ArgValue, ...]) -> list[Dim]:
+    """Sizes written as positional arguments (``Split[64, 32]``): whole numbers or size symbols."""
+    sizes = [v for v in values if isinstance(v, Dim)]
+    if len(sizes) != len(values):
+        raise op.arg_error("sizes must be whole numbers or size symbols")
+    return sizes
+
+
 def _subscript(variable: str, dim: int, item: str) -> str:
     """``x[:, :, ITEM]``: ``item`` at dim ``dim``, every other axis kept whole."""
     return f"{variable}[{', '.join([':'] * dim + [item])}]"
@@ -59,8 +67,8 @@ class Transpose(Op):
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind()
-        self.axes = (bound["A"], bound["B"])
+        bound = self.bind_declared()
+        self.axes = (bound.size("A"), bound.size("B"))
         self.dims = (0, 1)
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
@@ -113,11 +121,9 @@ class Select(Op):
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind()
-        self.axis = bound["Axis"]
-        index = self.int_arg(bound, "Index")
-        assert index is not None
-        self.index = index
+        bound = self.bind_declared()
+        self.axis = bound.size("Axis")
+        self.index = bound.whole("Index")
         self.dim = 0
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
@@ -149,12 +155,11 @@ class Slice(Op):
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind()
-        self.axis = bound["Axis"]
-        self.start = self.int_arg(bound, "Start") or 0
-        self.end = self.int_arg(bound, "End")
-        step = self.int_arg(bound, "Step")
-        assert step is not None
+        bound = self.bind_declared()
+        self.axis = bound.size("Axis")
+        self.start = bound.whole("Start")
+        self.end = bound.maybe_whole("End")
+        step = bound.whole("Step")
         if step < 1:
             raise self.arg_error(f"Step={step} must be at least 1")
         self.step = step
@@ -210,19 +215,21 @@ class Chunk(_Pieces):
     declaration = Declaration(
         "Chunk",
         torch="torch.chunk",
-        args=(Arg("Chunks", "int", "chunks", required=True, spellings=("n",)), Arg("Axis", "size", "dim", default=-1)),
+        args=(
+            Arg("Chunks", "int", "chunks", required=True, spellings=("n",)),
+            Arg("Axis", "size", "dim", default=Dim.const(-1)),
+        ),
         keeps_range=True,
     )
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind()
-        chunks = self.int_arg(bound, "Chunks")
-        assert chunks is not None
+        bound = self.bind_declared()
+        chunks = bound.whole("Chunks")
         if chunks < 2:
             raise self.arg_error(f"Chunks={chunks} must be at least 2")
         self.chunks = self.count = chunks
-        self.axis = bound.get("Axis", Dim.const(-1))
+        self.axis = bound.size("Axis")
 
     def infer_outputs(self, inputs: list[Shape], env: OpEnv) -> dict[str, Shape]:
         (x,) = inputs
@@ -250,8 +257,7 @@ class Split(_Pieces):
         if len(call.positional) < 2 or len(axis) != len(call.keywords) or len(axis) > 1:
             raise self.arg_error("takes two or more sizes and an axis, as in Split[64, 32, Axis=-1]")
         self.axis = axis[0] if axis else Dim.const(-1)
-        sizes = [self.size_arg({"size": v}, "size") for v in call.positional]
-        self.sizes = [s for s in sizes if s is not None]
+        self.sizes = _sizes(self, call.positional)
         self.count = len(self.sizes)
 
     def infer_outputs(self, inputs: list[Shape], env: OpEnv) -> dict[str, Shape]:
@@ -278,14 +284,14 @@ class Stack(Op):
     """``Stack[1]``: the in-edges, in file order, stacked along a new axis (``torch.stack``)."""
 
     declaration = Declaration(
-        "Stack", torch="torch.stack", args=(Arg("Axis", "size", "dim", default=0),), keeps_range=True
+        "Stack", torch="torch.stack", args=(Arg("Axis", "size", "dim", default=Dim.const(0)),), keeps_range=True
     )
     min_inputs = 2
     max_inputs = None
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        self.axis = self.bind().get("Axis", Dim.const(0))
+        self.axis = self.bind_declared().size("Axis")
         self.dim = 0
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
@@ -394,8 +400,7 @@ class Unflatten(Op):
         if call.keywords or len(call.positional) < 3:
             raise self.arg_error("takes the axis and two or more sizes, as in Unflatten[1, 16, 5, 5]")
         self.axis = call.positional[0]
-        sizes = [self.size_arg({"size": v}, "size") for v in call.positional[1:]]
-        self.sizes = [s for s in sizes if s is not None]
+        self.sizes = _sizes(self, call.positional[1:])
         self.dim = 0
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:

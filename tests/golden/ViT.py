@@ -38,7 +38,7 @@ class ViT(nn.Module):
                     64,
                     4,
                     dim_feedforward=128,
-                    activation=nn.functional.gelu,
+                    activation="gelu",
                     norm_first=True,
                     batch_first=True,
                 )
