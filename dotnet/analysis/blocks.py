@@ -209,13 +209,12 @@ class BlockCall(Op):
 
     def repeated_module(self, expr: str, count: str) -> str:
         if self.scans:
-            return f"nn.ModuleList({expr} for _ in range({count}))"
+            return f"CellStack({expr} for _ in range({count}))"
         return super().repeated_module(expr, count)
 
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
         if self.scans and self.call.times is not None:
-            w.use("scan_layers")
-            return f"scan_layers(self.{attr}, {args[0]})"
+            w.use("CellStack")
         if self.scans:
             return f"self.{attr}.scan({args[0]})"
         return f"self.{attr}({', '.join(args)})"
