@@ -44,8 +44,8 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
     symbols = _symbol_order(nodes)
     check_symbol_defaults(dot, symbols)
     edges = [Edge(e.src, e.dst, e.location, e.output) for e in dot.edges]
-    graph = Graph(dot.name, dot.location, nodes, edges, dict(dot.attrs), list(dot.clusters), symbols)
-    graph.refs = resolve_references(graph, report)
+    graph = Graph(dot.name, dot.location, nodes, edges, view, dict(dot.attrs), list(dot.clusters), symbols)
+    view.refs = resolve_references(graph, report)
     return graph
 
 

@@ -9,7 +9,6 @@ Errors are collected per node, so one run reports every independent problem.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -152,6 +151,7 @@ def infer_graph(
     env = Env(graph, library, report, bindings or {}, trail)
     errors: list[Diagnostic] = []
     order = _topological_order(graph)
+    view = graph.view
     ops: dict[str, Op] = {}
     for node in graph.nodes.values():
         if isinstance(node, OpNode):
@@ -187,9 +187,7 @@ def infer_graph(
             errors.append(Diagnostic("error", code, f"node {node_id!r}: {exc}{env.where()}", node.location, node_id))
     if errors:  # a block called from two nodes reports its problem once
         raise SpecError(sorted(dict.fromkeys(errors), key=_source_order))
-    inputs = [n for n, v in graph.nodes.items() if isinstance(v, TensorNode) and not v.is_param and not graph.preds(n)]
-    params = [n for n, v in graph.nodes.items() if isinstance(v, TensorNode) and v.is_param]
-    outputs = [n for n in graph.nodes if n not in params and n not in inputs and _is_output(graph, n)]
+    inputs, params, outputs = view.inputs(), view.params(), view.outputs()
     cell = find_cell(graph, inputs)
     if cell is not None:
         outputs = cell.new_states  # a cell's step yields every state it carries
@@ -202,12 +200,6 @@ def infer_graph(
     analysis = Analysis(graph, ops, shapes, order, inputs, outputs, params, env.constraints, cell=cell, ports=ports)
     analysis.constructor_symbols = _constructor_symbols(analysis)
     return analysis
-
-
-def _is_output(graph: Graph, node_id: str) -> bool:
-    """A node nothing leaves, or a tensor declared an output (``输出``) that also feeds other nodes."""
-    node = graph.nodes[node_id]
-    return not graph.succs(node_id) or (isinstance(node, TensorNode) and "output" in node.label.roles)
 
 
 def _edge_output(edge: Edge, ops: Mapping[str, Op]) -> str | None:
@@ -247,31 +239,15 @@ def _source_order(d: Diagnostic) -> tuple[str, int, int]:
 
 
 def _topological_order(graph: Graph) -> list[str]:
-    """Kahn's algorithm, always taking the earliest node in file order that is ready.
+    """The view's topological order, or a located error naming a cycle when some node is on one.
 
     A node depends on the sources of its in-edges and on the tensors its formula names.
     """
-    index = {n: i for i, n in enumerate(graph.nodes)}
-    users: dict[str, list[str]] = {n: [] for n in graph.nodes}
-    waiting = {}
-    for n in graph.nodes:
-        deps = graph.deps(n)
-        waiting[n] = len(deps)
-        for d in deps:
-            users[d].append(n)
-    ready = [index[n] for n, k in waiting.items() if k == 0]
-    heapq.heapify(ready)
+    order = graph.view.order()
     names = list(graph.nodes)
-    order: list[str] = []
-    while ready:
-        node = names[heapq.heappop(ready)]
-        order.append(node)
-        for user in users[node]:
-            waiting[user] -= 1
-            if waiting[user] == 0:
-                heapq.heappush(ready, index[user])
     if len(order) < len(names):
-        stuck = [n for n in names if waiting[n] > 0]
+        placed = set(order)
+        stuck = [n for n in names if n not in placed]
         cycle = _find_cycle(graph, set(stuck))
         first = graph.nodes[cycle[0]]
         what = "the edges and formula references" if any(graph.refs.get(n) for n in cycle) else "the edges"

@@ -368,7 +368,7 @@ class Expand(Op):
     ``cls.expand(x.shape[0], -1, -1)`` does: a view, no copy, the gradient summed.
     """
 
-    declaration = Declaration("Expand", torch="torch.Tensor.expand", keeps_range=True)
+    declaration = Declaration("Expand", keeps_range=True)
     min_inputs = 2
     max_inputs = 2
 
