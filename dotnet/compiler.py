@@ -157,7 +157,7 @@ def compile_spec(
     """
     report = Report()
     library, analysis = analyse(path, graph, blocks, report, name)
-    values = _symbol_values(analysis, params or {})
+    values = symbol_values(analysis, params or {})
     source = generate_source(library, analysis, values)
     name = analysis.graph.name
     graphs = [*blocks_in_order(library, analysis), name]
@@ -167,9 +167,13 @@ def compile_spec(
     return Compiled(name, source, analysis, values, report, library.sibling_files())
 
 
-def _symbol_values(analysis: Analysis, params: dict[str, int]) -> dict[str, int]:
-    """Digraph attributes overridden by --param; unknown names are errors."""
-    values = graph_defaults(analysis)
+def symbol_values(analysis: Analysis, params: dict[str, int], defaults: bool = True) -> dict[str, int]:
+    """Digraph attributes (unless ``defaults`` is false) overridden by --param.
+
+    Unknown names, sizes out of range and values that break a constraint of the
+    shapes are ``bad-param`` errors.
+    """
+    values = graph_defaults(analysis) if defaults else {}
     symbols = analysis.graph.symbol_order
     for key, value in params.items():
         if key not in symbols:
@@ -182,7 +186,29 @@ def _symbol_values(analysis: Analysis, params: dict[str, int]) -> dict[str, int]
         if value < 1 or value > MAX_SIZE:
             raise error(codes.BAD_PARAM, f"--param {key}={value}: a size must be at least 1 and at most 2**63-1")
         values[key] = value
+    _check_constraints(analysis, values, params)
     return values
+
+
+def _check_constraints(analysis: Analysis, values: dict[str, int], params: dict[str, int]) -> None:
+    """A ``bad-param`` error, located on the node that needs it, for each constraint the values break."""
+    bindings = {name: Dim.const(value) for name, value in values.items()}
+    found = []
+    for c in analysis.constraints:
+        number = c.expr.substitute(bindings).int_value()
+        divisor = c.divisor if isinstance(c.divisor, int) else c.divisor.substitute(bindings).int_value()
+        if number is None or not divisor or number % divisor == 0:
+            continue
+        symbols = c.expr.symbols() | (set() if isinstance(c.divisor, int) else c.divisor.symbols())
+        given = ", ".join(
+            f"--param {s}={values[s]}" if s in params else f"{s}={values[s]} (a digraph attribute)"
+            for s in sorted(symbols)
+        )
+        broken = "it is not" if c.expr.symbols() == {str(c.expr)} else f"there it is {number}"
+        message = f"node {c.node!r}: the shapes need {c.describe()}, and with {given} {broken}"
+        found += error(codes.BAD_PARAM, message, c.location, c.node).diagnostics
+    if found:
+        raise SpecError(found)
 
 
 def missing_values(compiled: Compiled) -> list[str]:

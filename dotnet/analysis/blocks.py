@@ -20,7 +20,7 @@ from dotnet.analysis.view import primary_output as view_primary_output
 from dotnet.diagnostics import Report, SpecError, error
 from dotnet.limits import MAX_BLOCK_DEPTH
 from dotnet.ops.base import CodeWriter, Op, OpEnv, OpResolver, known_names
-from dotnet.reading.labels import ArgValue, OpCall, format_arg
+from dotnet.reading.labels import ArgValue, OpCall, format_arg, tensor_hint
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, same
 from dotnet.reading.symbolic import Dim, ExprError
 
@@ -96,7 +96,7 @@ class BlockCall(Op):
         if run.cell is not None:
             step = run.shapes[run.cell.states[run.cell.output].new]
             return step[:1] + (inputs[0][1],) + step[1:]  # [BatchSize, SeqLen, ...]
-        return run.shapes[primary_output(run)]
+        return run.shapes[run.outputs[0]]  # with several outputs, each edge names the one it carries
 
     def _unify_inputs(self, callee: Analysis, inputs: list[Shape]) -> dict[str, Dim]:
         if callee.cell is not None:
@@ -173,6 +173,25 @@ class BlockCall(Op):
                     f"{text} contradicts the input shape, which gives {symbol}={bindings[symbol]}{env.where()}"
                 )
             bindings[symbol] = actual
+
+    def output_names(self) -> tuple[str, ...]:
+        """A block with several outputs gives each, named by its output node's id."""
+        run = self.run
+        if run is None or run.cell is not None or len(run.outputs) < 2:
+            return ()
+        return tuple(run.outputs)
+
+    def output_shapes(self) -> dict[str, Shape]:
+        run = self.run
+        return {name: run.shapes[name] for name in self.output_names()} if run is not None else {}
+
+    def output_default(self) -> str | None:
+        """The block's tagged output, when exactly one is tagged (:func:`primary_output`)."""
+        assert self.run is not None
+        try:
+            return primary_output(self.run)
+        except SpecError:
+            return None
 
     def constructor_dims(self) -> list[Dim]:
         return list(self.bound.values())
@@ -331,9 +350,16 @@ class UnresolvedCall(BlockCall):
             )
         raise self._not_found(inputs, env, wanted)
 
-    def _not_found(self, inputs: list[Shape], env: OpEnv, wanted: str) -> SpecError:
+    def error_without_inputs(self) -> SpecError:
+        """Unknown whatever flows in: reported even where an upstream error left no shapes."""
+        return self._unknown(" or ".join(repr(n) for n in self.names), self._close_by_name())
+
+    def _close_by_name(self) -> list[str]:
         known = {n.lower(): n for n in known_names() + self.candidates}
-        by_name = [known[c] for c in difflib.get_close_matches(self.name.lower(), list(known), n=3, cutoff=0.6)]
+        return [known[c] for c in difflib.get_close_matches(self.name.lower(), list(known), n=3, cutoff=0.6)]
+
+    def _not_found(self, inputs: list[Shape], env: OpEnv, wanted: str) -> SpecError:
+        by_name = self._close_by_name()
         by_shape = [c for c in self.candidates if self._fits(c, inputs, env)]
         by_shape.sort(key=lambda c: -difflib.SequenceMatcher(None, self.name.lower(), c.lower()).ratio())
         names = ", ".join(repr(c) for c in by_name)
@@ -348,12 +374,15 @@ class UnresolvedCall(BlockCall):
                 self.node.location,
                 self.node.id,
             )
+        return self._unknown(wanted, by_name)
+
+    def _unknown(self, wanted: str, by_name: list[str]) -> SpecError:
         hint = f"; did you mean {' or '.join(repr(c) for c in by_name)}?" if by_name else ""
         return error(
             codes.UNKNOWN_OP,
             f"node {self.node.id!r}: no op or block named {wanted}{hint} "
             f"(a block is a digraph in the same document, a file {self.name}.dot next to the spec, "
-            f"or one bound with --block {self.name}=GRAPH)",
+            f"or one bound with --block {self.name}=GRAPH){tensor_hint(self.node.describe())}",
             self.node.location,
             self.node.id,
         )

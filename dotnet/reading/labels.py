@@ -36,7 +36,7 @@ _OP_CALL = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _OPERATOR = re.compile(
-    r"\s*(?P<op>[@+*-])\s*(?P<operand>(?:[^\W\d]\w*)(?:\.\w+)+)?\s*(?P<args>\[.*\])?\s*\Z", re.DOTALL
+    r"\s*(?P<op>[@+*/-])\s*(?P<operand>(?:[^\W\d]\w*)(?:\.\w+)+)?\s*(?P<args>\[.*\])?\s*\Z", re.DOTALL
 )
 _FLOAT = re.compile(r"\s*-?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\Z")
 
@@ -55,6 +55,14 @@ class AxisDim:
 
 
 @dataclass(frozen=True)
+class ParamInit:
+    """A parameter's initialisation: ``zeros``, ``ones``, or ``normal`` with its standard deviation."""
+
+    kind: str
+    std: float = 1.0
+
+
+@dataclass(frozen=True)
 class TensorLabel:
     """``TITLE(ROLE) [DIM, ...]`` of a record-shaped node."""
 
@@ -64,6 +72,8 @@ class TensorLabel:
     dims: tuple[AxisDim, ...]
     unclosed: bool = False
     """The label lacks its final ``]`` and was read as if it had one."""
+    init: ParamInit | None = None
+    """How a parameter starts: ``zeros``, ``ones`` or ``normal(STD)`` among the roles; ``None`` when unsaid."""
 
     def shape_text(self) -> str:
         """The declared shape as the diagram writes it, tidied: ``[BatchSize, W=64]``."""
@@ -140,16 +150,42 @@ def parse_tensor_label(label: str) -> TensorLabel:
         text += "]"
     head, body = text[:start].strip(), text[start + 1 : -1]
     role_text = ""
-    m = re.fullmatch(r"(?P<title>.*?)\s*\((?P<role>[^()]*)\)", head)
+    m = re.fullmatch(r"(?P<title>.*?)\s*\((?P<role>(?:[^()]|\([^()]*\))*)\)", head)
     if m:
         head, role_text = m.group("title").strip(), m.group("role").strip()
+    init = _param_init(role_text)
+    role_text = _INIT.sub(" ", role_text).strip(" ,&") if init else role_text
     dims = tuple(_parse_axis_dim(part) for part in _split_args(body, text))
     if not dims:
         raise LabelError(f"tensor label {quote(text)} declares an empty shape")
     axes = [d.axis for d in dims if d.axis]
     if len(set(axes)) != len(axes):
         raise LabelError(f"shape {quote(text)} names an axis twice")
-    return TensorLabel(head, _roles(head, role_text), role_text, dims, unclosed)
+    roles = _roles(head, role_text)
+    if init is not None and "param" not in roles:
+        raise LabelError(f"{init.kind} initialises a parameter, but this tensor is not one (param)")
+    return TensorLabel(head, roles, role_text, dims, unclosed, init)
+
+
+_INIT = re.compile(r"\b(zeros|ones|normal)\b(?:\s*\(\s*(?:std\s*=\s*)?([^()]*?)\s*\))?", re.IGNORECASE)
+
+
+def _param_init(role_text: str) -> ParamInit | None:
+    """``zeros``, ``ones``, ``normal`` or ``normal(0.02)`` (``normal(std=0.02)``) among the roles."""
+    found = list(_INIT.finditer(role_text))
+    if not found:
+        return None
+    if len(found) > 1:
+        raise LabelError(f"roles {quote(role_text)} give two initialisations")
+    kind, std = found[0].group(1).lower(), found[0].group(2)
+    if std is None:
+        return ParamInit(kind)
+    if kind != "normal" or not _FLOAT.fullmatch(std) and not std.strip().isdigit():
+        raise LabelError(f"initialisation {quote(found[0].group(0))}: write zeros, ones, normal or normal(0.02)")
+    value = float(std)
+    if not 0 < value < 1e6:
+        raise LabelError(f"initialisation {quote(found[0].group(0))}: the standard deviation must be positive")
+    return ParamInit(kind, value)
 
 
 def _matching_open(text: str) -> int:
@@ -237,6 +273,16 @@ def _checked_parts(parts: list[str], whole: str) -> list[str]:
 # -- operation labels ----------------------------------------------------
 def parse_op_label(label: str) -> OpCall | FormulaLabel:
     """Parse an operation node's label into an op call, or keep it as formula text."""
+    try:
+        return _op_label(label)
+    except LabelError as exc:
+        hint = tensor_hint(label)
+        if not hint:
+            raise
+        raise LabelError(f"{exc}{hint}") from None
+
+
+def _op_label(label: str) -> OpCall | FormulaLabel:
     text = normalize(label)
     if not text:
         raise LabelError("empty label")
@@ -294,6 +340,18 @@ def _formula(text: str) -> FormulaLabel:
         return FormulaLabel(text, parse_formula(text))
     except FormulaError as exc:
         raise LabelError(f"{quote(text)} is neither an op call nor a formula: {exc}") from None
+
+
+def tensor_hint(label: str) -> str:
+    """``; it reads as a tensor: ...`` when an op node's label is a tensor's, else ``""``.
+
+    Only record-shaped nodes are tensors, so ``[B, N]`` drawn as a box is read as an op.
+    """
+    try:
+        parse_tensor_label(label)
+    except LabelError:
+        return ""
+    return "; it reads as a tensor: draw tensor nodes with shape=Mrecord (or shape=record)"
 
 
 _KEYWORD_ARG = re.compile(r"\s*([A-Za-z_]\w*)\s*=(.*)", re.DOTALL)
