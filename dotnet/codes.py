@@ -45,6 +45,11 @@ BAD_EXPR = _code("bad-expr", "a dimension expression does not parse")
 UNKNOWN_OP = _code("unknown-op", "an operation node names no known op or block")
 UNKNOWN_BLOCK = _code("unknown-block", "a call names a block that cannot be found")
 BAD_ARG = _code("bad-arg", "an op's arguments are missing, unknown or of the wrong kind")
+SIZE_CHECK = _code("size-check", "a size written with its value (C=64+6*32=256) does not hold")
+CONFLICTING_DEFAULT = _code("conflicting-default", "a symbol is given two different defaults (NFeature(768))")
+TENSOR_SHAPE = _code("tensor-shape", "a node whose label is plainly a tensor is not drawn shape=Mrecord (read as one)")
+UNDECLARED_OUTPUT = _code("undeclared-output", "a node used in edges but never declared is the only sink (the output)")
+SYMBOL_TYPO = _code("symbol-typo", "a symbol written once is one edit from a bound symbol (read as that symbol)")
 
 # Graph structure and shapes
 CYCLE = _code("cycle", "the edges form a cycle")

@@ -120,8 +120,8 @@ def _blocks_in_order(library: Library, analysis: Analysis) -> list[str]:
 
 
 def _graph_defaults(analysis: Analysis) -> dict[str, int]:
-    """Symbol values the digraph itself sets as attributes (``NHidden=128;``)."""
-    values: dict[str, int] = {}
+    """Symbol values the digraph itself sets: defaults in labels (``NFeature(768)``), attributes (``NHidden=128;``)."""
+    values: dict[str, int] = dict(analysis.graph.defaults)
     symbols = set(analysis.graph.symbol_order)
     for key, raw in analysis.graph.attrs.items():
         if key in symbols:

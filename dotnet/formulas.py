@@ -4,10 +4,10 @@
 values. Nothing here evaluates text: generated code is written from the tree,
 with every name mapped to an identifier the code generator chose.
 
-Grammar (``@`` binds like ``*``, both bind tighter than ``+`` and ``-``)::
+Grammar (``@`` and ``/`` bind like ``*``, all bind tighter than ``+`` and ``-``)::
 
     sum     := product (('+' | '-') product)*
-    product := unary (('*' | '@') unary)*
+    product := unary (('*' | '@' | '/') unary)*
     unary   := '-' unary | atom
     atom    := NUMBER | NAME | FUNCTION '(' sum ')' | '(' sum ')'
 """
@@ -21,7 +21,16 @@ from dataclasses import dataclass
 MAX_FORMULA_DEPTH = 48
 """Deepest nesting (parentheses, calls, unary minus) accepted in a formula."""
 
-FUNCTIONS = {"σ": "sigmoid", "sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "exp": "exp", "softmax": "softmax"}
+FUNCTIONS = {
+    "σ": "sigmoid",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "relu": "relu",
+    "exp": "exp",
+    "log": "log",
+    "sqrt": "sqrt",
+    "softmax": "softmax",
+}
 """Function spellings a formula may use, mapped to their canonical name."""
 
 TORCH_FUNCTIONS = {
@@ -29,6 +38,8 @@ TORCH_FUNCTIONS = {
     "tanh": "torch.tanh({})",
     "relu": "torch.relu({})",
     "exp": "torch.exp({})",
+    "log": "torch.log({})",
+    "sqrt": "torch.sqrt({})",
     "softmax": "torch.softmax({}, dim=-1)",
 }
 """Python for each canonical function; softmax runs over the last dimension."""
@@ -37,7 +48,7 @@ _TOKEN = re.compile(
     r"""\s*(?:
         (?P<num>\d+\.\d*|\.\d+|\d+)
       | (?P<name>[^\W\d]\w*(?:\s*\[[^\[\]]*\])?)
-      | (?P<op>[-+*@()])
+      | (?P<op>[-+*@/()])
     )""",
     re.VERBOSE,
 )
@@ -72,7 +83,7 @@ class Call:
 
 @dataclass(frozen=True)
 class BinOp:
-    """``left OP right`` for ``OP`` one of ``+ - * @``."""
+    """``left OP right`` for ``OP`` one of ``+ - * / @``."""
 
     op: str
     left: Expr
@@ -144,7 +155,7 @@ class _Parser:
 
     def product(self, depth: int) -> Expr:
         tree = self.unary(depth)
-        while self.peek() in ("*", "@"):
+        while self.peek() in ("*", "@", "/"):
             op = self.take()[1]
             tree = BinOp(op, tree, self.unary(depth))
         return tree
@@ -194,7 +205,7 @@ def names(tree: Expr) -> list[Name]:
     return []
 
 
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "@": 2}
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "@": 2, "/": 2}
 
 
 def to_python(tree: Expr, name: Callable[[str], str]) -> str:

@@ -5,27 +5,29 @@ from __future__ import annotations
 import re
 
 from dotnet import codes
-from dotnet.diagnostics import Diagnostic, Report, SpecError
+from dotnet.diagnostics import Diagnostic, Location, Report, SpecError
 from dotnet.dotparse import DotGraph
 from dotnet.ir import Edge, Graph, Node, OpNode, TensorNode
-from dotnet.labels import LabelError, OpCall, normalize, parse_op_label, parse_tensor_label, quote
+from dotnet.labels import LabelError, OpCall, TensorLabel, normalize, parse_op_label, parse_tensor_label, quote
 from dotnet.references import resolve_references
 
 TENSOR_NODE_SHAPES = frozenset({"mrecord", "record"})
 """Graphviz node shapes that mark a tensor node (spec language, section 2)."""
 
-_SYMBOL = re.compile(r"[A-Za-z_]\w*")
+_SYMBOL = re.compile(r"#?[A-Za-z_]\w*")
+"""A symbol in dim text; ``#Layer``, a repetition's index, is found so that it can be skipped."""
 
 
 def build_graph(dot: DotGraph, report: Report) -> Graph:
     """Parse the labels of ``dot``; every bad label is reported, not just the first."""
     errors: list[Diagnostic] = []
     nodes: dict[str, Node] = {}
+    defaults = _Defaults()
     for raw in dot.nodes.values():
         label = raw.attrs.get("label", raw.id)
         shape = raw.attrs.get("shape", "").lower()
         try:
-            if shape in TENSOR_NODE_SHAPES:
+            if shape in TENSOR_NODE_SHAPES or _plainly_a_tensor(raw.id, label, report, raw.location):
                 tensor = parse_tensor_label(label)
                 nodes[raw.id] = TensorNode(raw.id, raw.location, tensor)
                 if tensor.unclosed:
@@ -35,16 +37,97 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
                         raw.location,
                         raw.id,
                     )
+                defaults.add(raw.id, raw.location, tensor.defaults, errors)
+            elif _only_sink(dot, raw.id):
+                nodes[raw.id] = _undeclared_output(raw.id, raw.location)
             else:
-                nodes[raw.id] = OpNode(raw.id, raw.location, parse_op_label(label))
+                call = parse_op_label(label)
+                nodes[raw.id] = OpNode(raw.id, raw.location, call)
+                if isinstance(call, OpCall):
+                    if call.unclosed:
+                        report.warn(
+                            codes.UNCLOSED_BRACKET,
+                            f"node {raw.id!r}: label {quote(normalize(label))} lacks its closing ']'",
+                            raw.location,
+                            raw.id,
+                        )
+                    defaults.add(raw.id, raw.location, call.defaults, errors)
         except LabelError as exc:
-            errors.append(Diagnostic("error", codes.BAD_LABEL, f"node {raw.id!r}: {exc}", raw.location, raw.id))
+            errors.append(Diagnostic("error", exc.code, f"node {raw.id!r}: {exc}", raw.location, raw.id))
     if errors:
         raise SpecError(errors)
     edges = [Edge(e.src, e.dst, e.location) for e in dot.edges]
     graph = Graph(dot.name, dot.location, nodes, edges, dict(dot.attrs), list(dot.clusters), _symbol_order(nodes))
+    graph.defaults = dict(defaults.values)
     graph.refs = resolve_references(graph, report)
     return graph
+
+
+class _Defaults:
+    """Symbol defaults written in labels (``NFeature(768)``), with where each was first given."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+        self.lines: dict[str, int] = {}
+
+    def add(
+        self, node_id: str, location: Location, found: tuple[tuple[str, int], ...], errors: list[Diagnostic]
+    ) -> None:
+        for symbol, value in found:
+            if symbol in self.values and self.values[symbol] != value:
+                errors.append(
+                    Diagnostic(
+                        "error",
+                        codes.CONFLICTING_DEFAULT,
+                        f"node {node_id!r}: {symbol}({value}) contradicts the default "
+                        f"{symbol}({self.values[symbol]}) given at line {self.lines[symbol]}",
+                        location,
+                        node_id,
+                    )
+                )
+            else:
+                self.values.setdefault(symbol, value)
+                self.lines.setdefault(symbol, location.line)
+
+
+_TENSOR_TITLES = frozenset({"输入", "输出", "input", "output"})
+"""Titles that, followed by dims, make a label plainly a tensor even on a box-shaped node."""
+
+
+def _plainly_a_tensor(node_id: str, label: str, report: Report, location: Location) -> bool:
+    """A label such as ``[BatchSize, W=56, H=56, C=64]`` or ``输入\\n[BatchSize, 3]`` on a node
+    not drawn as a record: read as a tensor, with a warning."""
+    text = normalize(label)
+    head, bracket, _ = text.partition("[")
+    title = re.sub(r"\(.*\)", "", head).strip().lower()
+    if not bracket or not text.endswith("]") or (head.strip() and title not in _TENSOR_TITLES):
+        return False
+    try:
+        parse_tensor_label(label)
+    except LabelError:
+        return False
+    report.warn(
+        codes.TENSOR_SHAPE,
+        f"node {node_id!r}: label {quote(text)} is a tensor but the node is not drawn shape=Mrecord; "
+        "read as a tensor",
+        location,
+        node_id,
+    )
+    return True
+
+
+def _only_sink(dot: DotGraph, node_id: str) -> bool:
+    """``... -> relu2 -> oup`` with no ``oup`` statement, and no other node that nothing leaves."""
+    if dot.nodes[node_id].declared or any(e.src == node_id for e in dot.edges):
+        return False
+    sources = {e.src for e in dot.edges}
+    return [n for n in dot.nodes if n not in sources] == [node_id]
+
+
+def _undeclared_output(node_id: str, location: Location) -> TensorNode:
+    """The graph's output, its shape whatever flows into it (the shape pass fills it in)."""
+    label = TensorLabel(node_id, frozenset({"output"}), "", (), inferred=True)
+    return TensorNode(node_id, location, label)
 
 
 def _symbol_order(nodes: dict[str, Node]) -> list[str]:
@@ -61,5 +144,6 @@ def _symbol_order(nodes: dict[str, Node]) -> list[str]:
                 texts.append(str(node.call.times))
         for text in texts:
             for name in _SYMBOL.findall(text):
-                seen.setdefault(name, None)
+                if not name.startswith("#"):
+                    seen.setdefault(name, None)
     return list(seen)

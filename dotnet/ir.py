@@ -25,6 +25,11 @@ class TensorNode:
     def is_param(self) -> bool:
         return "param" in self.label.roles
 
+    @property
+    def is_random(self) -> bool:
+        """``randn(...)``: drawn on each forward pass, neither an input nor a parameter."""
+        return self.label.random
+
 
 @dataclass(frozen=True)
 class OpNode:
@@ -66,6 +71,8 @@ class Graph:
     """Symbols in order of first appearance in the file."""
     refs: dict[str, list[str]] = field(default_factory=dict)
     """For each formula node, the tensor nodes its names refer to (drawn edge or not)."""
+    defaults: dict[str, int] = field(default_factory=dict)
+    """Symbol defaults written in labels, ``NFeature(768)``."""
 
     def __post_init__(self) -> None:
         self._preds: dict[str, list[Edge]] = {n: [] for n in self.nodes}

@@ -25,6 +25,20 @@ def formulas(graph: Graph) -> list[tuple[OpNode, FormulaLabel]]:
     return [(n, n.call) for n in graph.nodes.values() if isinstance(n, OpNode) and isinstance(n.call, FormulaLabel)]
 
 
+_PARAMETER_LIKE = re.compile(r"[A-Za-z]\d*|weight|bias", re.IGNORECASE)
+"""Unsubscripted names written like weights: ``W``, ``U2``, ``b``; anything longer names a tensor."""
+
+
+def looks_like_a_tensor(name: str) -> bool:
+    """``X[t]``, ``μ``, ``logσ²``, ``mu``: a name that means a tensor, so one no tensor carries is a slip.
+
+    Implicit parameters are written like weights: subscripted (``W[f]``) or one letter (``W``, ``b``).
+    """
+    if _TIME_INDEX.fullmatch(name):
+        return True
+    return not _SUBSCRIPT.fullmatch(name) and not _PARAMETER_LIKE.fullmatch(name)
+
+
 def is_parameter_name(graph: Graph, name: str) -> bool:
     """True for a formula name that no tensor node carries: an implicit parameter."""
     return name not in graph.titles
@@ -40,7 +54,7 @@ def resolve_references(graph: Graph, report: Report) -> dict[str, list[str]]:
             target = graph.titles.get(name.text)
             if target is not None:
                 used.setdefault(target, None)
-            elif _TIME_INDEX.fullmatch(name.text):
+            elif looks_like_a_tensor(name.text):
                 errors.append(
                     Diagnostic(
                         "error",

@@ -382,7 +382,7 @@ z -> oup
 def test_a_formula_with_division_exp_and_greek_names(tmp_path: Path) -> None:
     path = spec(tmp_path, REPARAMETERISATION.replace("FORMULA", "μ + exp(logσ² / 2) * ε"))
     source = compile_to_source(path)
-    assert "z = mu + torch.exp(logvar / 2) * eps" in source
+    assert "oup = mu + torch.exp(logvar / 2) * eps  # (BatchSize, 20)" in source
     assert messages(path) == []
 
 
@@ -419,7 +419,7 @@ inp -> pool -> feat -> relu -> oup
         "Net.dot:4:1: warning: node 'feat': label '[BatchSize, W=4, H=4, C=3]' is a tensor but the node "
         "is not drawn shape=Mrecord; read as a tensor [tensor-shape]",
     ]
-    assert "pool = self.pool(inp)  # (BatchSize, 3, 4, 4)" in compile_to_source(path)
+    assert "feat = self.pool(inp)  # (BatchSize, 3, 4, 4)" in compile_to_source(path)
 
 
 def test_an_undeclared_only_sink_is_the_output(tmp_path: Path) -> None:
@@ -433,7 +433,7 @@ inp -> fc -> relu2 -> oup
 """,
     )
     assert messages(path) == [
-        "Net.dot:5:21: warning: node 'oup' is used in an edge but never declared; as the graph's only sink "
+        "Net.dot:5:23: warning: node 'oup' is used in an edge but never declared; as the graph's only sink "
         "it is read as the output, of shape [BatchSize, 4] [undeclared-output]"
     ]
     assert "returns oup: (BatchSize, 4)" in compile_to_source(path)
@@ -509,3 +509,20 @@ inp -> conv
 """,
     )
     assert errors_of(path) == ["Net.dot:3:1: error: node 'conv': Conv2D: In=4 but its input has C=3 [arg-mismatch]"]
+
+
+def test_a_window_written_as_a_square_is_its_side(tmp_path: Path) -> None:
+    """``K=3x3`` is a 3 by 3 kernel, not a kernel of 9: a size product means a side here."""
+    path = spec(
+        tmp_path,
+        f"""
+inp [label="[BatchSize, W=8, H=8, C=3]", {RECORD}]
+conv [label="Conv2D\\n[K=3x3, P=1, In=3, Out=4]"]
+pool [label="MaxPool2D\\n[K=2x2]"]
+oup [label="[BatchSize, W=4, H=4, C=4]", {RECORD}]
+inp -> conv -> pool -> oup
+""",
+    )
+    source = compile_to_source(path)
+    assert "self.conv = nn.Conv2d(3, 4, kernel_size=3, padding=1)" in source
+    assert "self.pool = nn.MaxPool2d(kernel_size=2)" in source

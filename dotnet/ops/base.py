@@ -147,6 +147,8 @@ class Op(ABC):
         value = self.size_arg(bound, key, default)
         if value is None:
             return None
+        if any(bound.get(key) is v for k, v in self.call.keywords if k in self.call.squares):
+            value = _square_side(value)
         number = value.int_value()
         if number is None:
             raise self.arg_error(f"{key}={value} must be a whole number")
@@ -155,6 +157,13 @@ class Op(ABC):
     def no_args(self) -> None:
         if self.call.positional or self.call.keywords:
             raise self.arg_error("takes no arguments")
+
+
+def _square_side(area: Dim) -> Dim:
+    """``K=3x3`` parses to 9; a window written as a square means its side, 3."""
+    value = area.int_value() or 0
+    side = round(value**0.5)
+    return Dim.const(side) if side * side == value else area
 
 
 OpT = TypeVar("OpT", bound=type[Op])
