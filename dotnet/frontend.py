@@ -108,8 +108,7 @@ def _plainly_a_tensor(node_id: str, label: str, report: Report, location: Locati
         return False
     report.warn(
         codes.TENSOR_SHAPE,
-        f"node {node_id!r}: label {quote(text)} is a tensor but the node is not drawn shape=Mrecord; "
-        "read as a tensor",
+        f"node {node_id!r}: label {quote(text)} is a tensor but the node is not drawn shape=Mrecord; read as a tensor",
         location,
         node_id,
     )

@@ -203,9 +203,7 @@ def _fraction_text(f: Fraction) -> str:
 
 
 # -- parsing -----------------------------------------------------------
-_EXPR_TOKEN = re.compile(
-    r"\s*(?:(?P<num>\d+)|(?P<sym>#?[A-Za-z_][A-Za-z_0-9]*)|(?P<op>[-+*/()]))"
-)
+_EXPR_TOKEN = re.compile(r"\s*(?:(?P<num>\d+)|(?P<sym>#?[A-Za-z_][A-Za-z_0-9]*)|(?P<op>[-+*/()]))")
 _TIMES = re.compile(r"\s*[x×](?=\s*[\d(])")
 """``x`` between a number or ``)`` and a number or ``(``: a product, as in ``16x5x5``."""
 SYMBOL_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")

@@ -88,9 +88,7 @@ def test_a_size_written_with_its_value_is_checked(tmp_path: Path) -> None:
     good = spec(tmp_path, f'a [label="[BatchSize, C=64+6*32=256]", {RECORD}]\nr [label="relu"]\na -> r')
     assert messages(good) == []
     bad = spec(tmp_path, f'a [label="[BatchSize, C=64+6*32=250]", {RECORD}]\nr [label="relu"]\na -> r', "Bad")
-    assert messages(bad) == [
-        "Bad.dot:2:1: error: node 'a': C=64+6*32=250 does not hold: 64+6*32 is 256 [size-check]"
-    ]
+    assert messages(bad) == ["Bad.dot:2:1: error: node 'a': C=64+6*32=250 does not hold: 64+6*32 is 256 [size-check]"]
 
 
 def test_a_line_break_separates_dims(tmp_path: Path) -> None:
@@ -494,7 +492,8 @@ inp -> conv
 """,
     )
     assert messages(path) == [
-        "Net.dot:3:1: warning: node 'conv': label 'Conv2D [K=3, P=1, In=3, Out=4' lacks its closing ']' [unclosed-bracket]"
+        "Net.dot:3:1: warning: node 'conv': label 'Conv2D [K=3, P=1, In=3, Out=4' lacks its closing ']' "
+        "[unclosed-bracket]"
     ]
     assert "nn.Conv2d(3, 4, kernel_size=3, padding=1)" in compile_to_source(path)
 
