@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dotnet.checker import check_source  # noqa: E402
-from dotnet.dotparse import parse_dot  # noqa: E402
+from dotnet.reading.dot import parse_dot  # noqa: E402
+from dotnet.tools.check import check_source  # noqa: E402
 
 SIZES = (100, 300, 1000, 3000, 5000, 10000)
 HEADER = """digraph Chain { rankdir=BT node [ style=filled, color=Black fontcolor=White, fillcolor="#30638e",

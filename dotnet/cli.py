@@ -176,9 +176,9 @@ def check(
     Exit 0 when clean, 1 when a spec has errors (or, with --strict, warnings).
     """
     from dotnet import codes
-    from dotnet.checker import check_paths
-    from dotnet.report_formats import format_github, format_json, format_text, summary
-    from dotnet.silence import split_codes
+    from dotnet.tools.check import check_paths
+    from dotnet.tools.report_formats import format_github, format_json, format_text, summary
+    from dotnet.tools.silence import split_codes
 
     ignored = [c for item in ignore for c in split_codes(item)]
     unknown = [c for c in ignored if c not in codes.REGISTRY]
@@ -206,7 +206,7 @@ def check(
 @_guarded
 def extract(document: Path, folder: Path) -> None:
     """Write each digraph of DOCUMENT to FOLDER/<Name>.dot, exactly as the document writes it."""
-    from dotnet.extract import extract as extract_graphs
+    from dotnet.tools.extract import extract as extract_graphs
 
     for item in extract_graphs(document, folder):
         click.echo(f"wrote {item.path} (digraph {item.name or '(unnamed)'}, line {item.line})")
@@ -221,7 +221,7 @@ def shapes(spec: Path, graph: str | None, blocks: tuple[str, ...]) -> None:
     """Print every tensor's inferred shape in SPEC, in diagram and PyTorch notation."""
     from dotnet.compiler import analyse
     from dotnet.diagnostics import Report
-    from dotnet.shape_table import shape_table
+    from dotnet.tools.shapes import shape_table
 
     report = Report()
     _, analysis = analyse(spec, graph, _pairs("--block", blocks), report)
@@ -243,7 +243,7 @@ def render(spec: Path, output: Path, graph: str | None, blocks: tuple[str, ...])
 
     Blocks are drawn as clusters, nodes with errors in red; exit 1 when the spec has errors.
     """
-    from dotnet.render_graph import FORMATS, render_spec
+    from dotnet.tools.render import FORMATS, render_spec
 
     if output.suffix.lower().lstrip(".") not in FORMATS:
         raise click.BadParameter(f"{output}: write a .svg or .png file", param_hint="--output")
@@ -266,7 +266,7 @@ def summary(spec: Path, graph: str | None, params: tuple[str, ...], blocks: tupl
     Nothing is built or run (torch is not needed). BatchSize is 1 unless given with
     --param, so multiply-adds are per sample; symbols with no value stay symbolic.
     """
-    from dotnet.summary import format_table, summarize
+    from dotnet.tools.summary import format_table, summarize
 
     result = summarize(spec, graph, _int_params(params), _pairs("--block", blocks))
     click.echo(format_table(result))

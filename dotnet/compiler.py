@@ -7,17 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotnet import codes
-from dotnet.blocks import BlockCall
-from dotnet.checker import review
+from dotnet.analysis.blocks import BlockCall
+from dotnet.analysis.infer import Analysis
+from dotnet.analysis.ir import TensorNode
+from dotnet.analysis.resolve import Library
+from dotnet.codegen.lower import ClassPlan, file_label, lower
+from dotnet.codegen.source import render_module
 from dotnet.diagnostics import Location, Report, SpecError, error
-from dotnet.infer import Analysis
-from dotnet.ir import TensorNode
-from dotnet.lower import ClassPlan, file_label, lower
-from dotnet.render import render_module
-from dotnet.resolve import Library
-from dotnet.shape import Shape
-from dotnet.sources import choose_graph, read_source
-from dotnet.symbolic import Dim
+from dotnet.reading.shape import Shape
+from dotnet.reading.sources import choose_graph, read_source
+from dotnet.reading.symbolic import Dim
+from dotnet.tools.check import review
 
 RUNTIME_DEFAULTS = {"BatchSize": 2, "SeqLen": 8}
 """Values for run-time dims in the smoke test when neither --param nor the digraph gives one."""

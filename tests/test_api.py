@@ -63,7 +63,7 @@ CELL_WITHOUT_EDGE = """digraph Cell {
 
 
 def test_compile_reports_and_silences_warnings_as_check_does(tmp_path):
-    from dotnet.checker import check_source
+    from dotnet.tools.check import check_source
 
     loud, quiet = tmp_path / "Loud.dot", tmp_path / "Quiet.dot"
     loud.write_text(CELL_WITHOUT_EDGE % "", encoding="utf-8")

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from dotnet import codes
-from dotnet.checker import check_paths, check_source
 from dotnet.diagnostics import Diagnostic, Location
-from dotnet.report_formats import format_github, summary
+from dotnet.tools.check import check_paths, check_source
+from dotnet.tools.report_formats import format_github, summary
 from tests.conftest import REPO, run_cli
 
 CASES = REPO / "tests" / "data" / "check"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dotnet import SpecError, compile_to_source
-from dotnet.checker import check_source
+from dotnet.tools.check import check_source
 
 RECORD = 'shape="Mrecord"'
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dotnet import codes
-from dotnet.checker import check_source
+from dotnet.tools.check import check_source
 from tests.conftest import REPO
 
 DOC = REPO / "docs" / "diagnostics.md"

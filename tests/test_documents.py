@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from dotnet import compile_spec
-from dotnet.checker import check_source
 from dotnet.diagnostics import SpecError
-from dotnet.sources import read_source
+from dotnet.reading.sources import read_source
+from dotnet.tools.check import check_source
 from tests.conftest import run_cli
 
 DOCUMENT = """A design note with two diagrams.

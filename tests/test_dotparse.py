@@ -6,7 +6,7 @@ import pydot
 import pytest
 
 from dotnet.diagnostics import SpecError
-from dotnet.dotparse import find_digraphs, parse_dot
+from dotnet.reading.dot import find_digraphs, parse_dot
 
 
 def test_node_defaults_attributes_and_edge_order():

@@ -7,7 +7,7 @@ import keyword
 import pytest
 from torch import nn
 
-from dotnet.naming import MODULE_ATTRIBUTES, Namespace, identifier, snake_case
+from dotnet.codegen.naming import MODULE_ATTRIBUTES, Namespace, identifier, snake_case
 
 
 def test_module_attribute_list_is_complete():

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from dotnet import codes
 from dotnet.compiler import compile_spec
 from dotnet.diagnostics import SpecError
-from dotnet.formulas import (
+from dotnet.reading.formulas import (
     MAX_FORMULA_DEPTH,
     BinOp,
     Call,

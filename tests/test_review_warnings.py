@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from dotnet import codes
-from dotnet.checker import check_source
 from dotnet.diagnostics import Diagnostic
+from dotnet.tools.check import check_source
 from tests.conftest import REPO
 
 

@@ -25,9 +25,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dotnet.checker import check_source
 from dotnet.compiler import compile_spec
 from dotnet.diagnostics import Diagnostic, SpecError
+from dotnet.tools.check import check_source
 from tests.conftest import REPO
 
 _RAM_DISK = Path("/dev/shm")
@@ -255,7 +255,7 @@ def test_deep_and_long_inputs_end_in_diagnostics(text: str) -> None:
 @settings(SETTINGS, max_examples=100, deadline=timedelta(seconds=5))
 @given(st.one_of(specs(), mutated()))
 def test_render_draws_or_reports_whatever_the_spec(text: str) -> None:
-    from dotnet.render_graph import render_spec
+    from dotnet.tools.render import render_spec
 
     path = WORK / "Spec.dot"
     path.write_text(text, encoding="utf-8")

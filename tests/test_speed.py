@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dotnet.checker import check_source
-from dotnet.dotparse import parse_dot
+from dotnet.reading.dot import parse_dot
+from dotnet.tools.check import check_source
 from tests.conftest import REPO
 
 PROBE = """

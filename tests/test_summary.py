@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from dotnet.compiler import compile_spec, missing_values
-from dotnet.summary import format_table, summarize
+from dotnet.tools.summary import format_table, summarize
 from tests.conftest import REPO, SPECS, run_cli
 from tests.golden_files import specs
 
@@ -98,7 +98,7 @@ def test_summary_reports_spec_errors_as_diagnostics(tmp_path) -> None:  # type: 
 
 def test_summary_does_not_import_torch() -> None:
     code = (
-        "import sys; from dotnet.summary import summarize; "
+        "import sys; from dotnet.tools.summary import summarize; "
         f"summarize({str(SPECS / 'GoogLeNet.dot')!r}); assert 'torch' not in sys.modules, 'torch imported'"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)

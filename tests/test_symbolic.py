@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from dotnet.symbolic import Dim, ExprError, parse_dim
+from dotnet.reading.symbolic import Dim, ExprError, parse_dim
 
 B, W = Dim.sym("BlockW"), Dim.sym("W")
 

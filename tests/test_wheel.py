@@ -37,7 +37,7 @@ def test_installed_wheel_compiles_from_another_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "wrote ConvAutoEncoder.py" in result.stdout
     where = subprocess.run(
-        [sys.executable, "-c", "import dotnet.render as r; print(r.template_dir())"],
+        [sys.executable, "-c", "import dotnet.codegen.source as r; print(r.template_dir())"],
         cwd=work, env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert where.stdout.strip().startswith(str(site))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dotnet.wrap import assignment_lines, call_lines, comment_lines
+from dotnet.codegen.wrap import assignment_lines, call_lines, comment_lines
 
 
 def test_short_statement_keeps_its_trailing_comment() -> None:

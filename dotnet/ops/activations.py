@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from dotnet.infer import Env
+from dotnet.analysis.infer import Env
 from dotnet.ops.base import CodeWriter, Op, register
-from dotnet.shape import Shape
+from dotnet.reading.shape import Shape
 
 
 class _Activation(Op):

@@ -1,6 +1,6 @@
 """What every op provides, and the registry that maps label names to ops.
 
-An op is built once per op node from its parsed :class:`~dotnet.labels.OpCall`.
+An op is built once per op node from its parsed :class:`~dotnet.reading.labels.OpCall`.
 It checks its arguments, infers its output shape from its input shapes, and
 renders its part of the generated module: a constructor expression for
 ``__init__`` (or ``None`` for ops with no submodule) and a forward expression.
@@ -13,14 +13,14 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from dotnet import codes
+from dotnet.analysis.ir import OpNode
 from dotnet.diagnostics import SpecError, error
-from dotnet.ir import OpNode
-from dotnet.labels import ArgValue, OpCall, format_arg
-from dotnet.shape import Shape, diagram_text
-from dotnet.symbolic import Dim
+from dotnet.reading.labels import ArgValue, OpCall, format_arg
+from dotnet.reading.shape import Shape, diagram_text
+from dotnet.reading.symbolic import Dim
 
 if TYPE_CHECKING:
-    from dotnet.infer import Env
+    from dotnet.analysis.infer import Env
 
 
 class CodeWriter(ABC):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dotnet.infer import Env
+from dotnet.analysis.infer import Env
 from dotnet.ops.base import CodeWriter, Op, register
-from dotnet.shape import Axis, Shape, numel
-from dotnet.symbolic import Dim
+from dotnet.reading.shape import Axis, Shape, numel
+from dotnet.reading.symbolic import Dim
 
 
 @register("Linear", "Dense", "FC")

@@ -12,14 +12,14 @@ from __future__ import annotations
 import itertools
 
 from dotnet import codes
+from dotnet.analysis.infer import Env
+from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.diagnostics import SpecError, error
-from dotnet.formulas import Call, Expr, Name, Neg, Num, names, to_python
-from dotnet.infer import Env
-from dotnet.ir import OpNode, TensorNode
-from dotnet.labels import FormulaLabel, OpCall
 from dotnet.ops.base import CodeWriter, Op
-from dotnet.shape import Axis, Shape, diagram_text, from_declared, numel
-from dotnet.symbolic import Dim
+from dotnet.reading.formulas import Call, Expr, Name, Neg, Num, names, to_python
+from dotnet.reading.labels import FormulaLabel, OpCall
+from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, numel
+from dotnet.reading.symbolic import Dim
 
 _ONE = Dim.const(1)
 _FRESH_PREFIX = "?"

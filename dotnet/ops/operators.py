@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from dotnet import codes
+from dotnet.analysis.infer import Env
+from dotnet.analysis.ir import OpNode
 from dotnet.diagnostics import error
-from dotnet.infer import Env
-from dotnet.ir import OpNode
-from dotnet.labels import OpCall
 from dotnet.ops.base import CodeWriter, Op, normalize_name, register
-from dotnet.shape import Axis, Shape, diagram_text, numel
-from dotnet.symbolic import Dim
+from dotnet.reading.labels import OpCall
+from dotnet.reading.shape import Axis, Shape, diagram_text, numel
+from dotnet.reading.symbolic import Dim
 
 _ONE = Dim.const(1)
 

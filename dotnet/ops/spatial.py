@@ -5,10 +5,10 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import ClassVar
 
-from dotnet.infer import Env
+from dotnet.analysis.infer import Env
 from dotnet.ops.base import CodeWriter, Op, register
-from dotnet.shape import Shape, image, numel
-from dotnet.symbolic import Dim
+from dotnet.reading.shape import Shape, image, numel
+from dotnet.reading.symbolic import Dim
 
 
 def _window_out(env: Env, op: Op, axis: str, size: Dim, kernel: int, stride: int, padding: int) -> Dim:

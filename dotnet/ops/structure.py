@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dotnet.infer import Env
+from dotnet.analysis.infer import Env
 from dotnet.ops.base import CodeWriter, Op, register
-from dotnet.shape import Axis, Shape, diagram_text, numel
+from dotnet.reading.shape import Axis, Shape, diagram_text, numel
 
 
 @register("Flatten")

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 
 from dotnet import codes
+from dotnet.analysis.ir import Graph, TensorNode
 from dotnet.diagnostics import error
-from dotnet.formulas import canonical_name
-from dotnet.ir import Graph, TensorNode
+from dotnet.reading.formulas import canonical_name
 
 _PREVIOUS = re.compile(r"(?P<name>.+)\[t-1\]\Z")
 

@@ -8,9 +8,9 @@ in the diagram's notation (``[BatchSize, W=BlockW/2, ...]``) and PyTorch's
 
 from __future__ import annotations
 
-from dotnet.infer import Analysis
-from dotnet.ir import OpNode, TensorNode
-from dotnet.shape import diagram_text, torch_text
+from dotnet.analysis.infer import Analysis
+from dotnet.analysis.ir import OpNode, TensorNode
+from dotnet.reading.shape import diagram_text, torch_text
 
 HEADERS = ("NODE", "KIND", "DIAGRAM", "PYTORCH")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from dotnet import codes
+from dotnet.analysis.ir import Edge, Graph, Node, OpNode, TensorNode
+from dotnet.analysis.references import resolve_references
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError
-from dotnet.dotparse import DotGraph
-from dotnet.ir import Edge, Graph, Node, OpNode, TensorNode
-from dotnet.labels import LabelError, OpCall, TensorLabel, normalize, parse_op_label, parse_tensor_label, quote
-from dotnet.references import resolve_references
+from dotnet.reading.dot import DotGraph
+from dotnet.reading.labels import LabelError, OpCall, TensorLabel, normalize, parse_op_label, parse_tensor_label, quote
 
 TENSOR_NODE_SHAPES = frozenset({"mrecord", "record"})
 """Graphviz node shapes that mark a tensor node (spec language, section 2)."""

@@ -19,16 +19,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dotnet.blocks import BlockCall
-from dotnet.cells import Cell
-from dotnet.formulas import BinOp, Call, Expr, Name, Neg, Num, to_python
-from dotnet.infer import Analysis
-from dotnet.ir import OpNode, TensorNode
-from dotnet.naming import Namespace
+from dotnet.analysis.blocks import BlockCall
+from dotnet.analysis.cells import Cell
+from dotnet.analysis.infer import Analysis
+from dotnet.analysis.ir import OpNode, TensorNode
+from dotnet.codegen.naming import Namespace
 from dotnet.ops.activations import Relu, Sigmoid, Tanh
 from dotnet.ops.formula import FormulaOp
 from dotnet.ops.operators import Add, MatMul, Mul, Sub
-from dotnet.symbolic import Dim
+from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num, to_python
+from dotnet.reading.symbolic import Dim
 
 _ACTIVATIONS = {Sigmoid: "sigmoid", Tanh: "tanh", Relu: "relu"}
 _OPERATORS = {Add: "+", Sub: "-", Mul: "*", MatMul: "@"}

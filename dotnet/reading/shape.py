@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dotnet.labels import AxisDim
-from dotnet.symbolic import Dim
+from dotnet.reading.labels import AxisDim
+from dotnet.reading.symbolic import Dim
 
 TORCH_AXIS_ORDER = ("C", "H", "W")
 DIAGRAM_AXIS_ORDER = ("W", "H", "C")

@@ -12,16 +12,16 @@ import re
 from pathlib import Path
 
 from dotnet import codes
-from dotnet.blocks import BlockCall, UnresolvedCall
+from dotnet.analysis.blocks import BlockCall, UnresolvedCall
+from dotnet.analysis.frontend import build_graph
+from dotnet.analysis.infer import Analysis, infer_graph
+from dotnet.analysis.ir import Graph, OpNode
 from dotnet.diagnostics import Report, SpecError, error
-from dotnet.dotparse import DotGraph
-from dotnet.frontend import build_graph
-from dotnet.infer import Analysis, infer_graph
-from dotnet.ir import Graph, OpNode
-from dotnet.labels import FormulaLabel, LabelError, OpCall, parse_op_label
 from dotnet.ops import Op, lookup
 from dotnet.ops.formula import FormulaOp
-from dotnet.sources import Source, read_source
+from dotnet.reading.dot import DotGraph
+from dotnet.reading.labels import FormulaLabel, LabelError, OpCall, parse_op_label
+from dotnet.reading.sources import Source, read_source
 
 _INSTANCE_NUMBER = re.compile(r"^(.*?\D)\d+$")
 

@@ -1,6 +1,6 @@
 """The intermediate representation: a spec graph whose nodes have parsed labels.
 
-Built from a raw :class:`~dotnet.dotparse.DotGraph` by :func:`dotnet.frontend.build_graph`;
+Built from a raw :class:`~dotnet.reading.dot.DotGraph` by :func:`dotnet.analysis.frontend.build_graph`;
 read by the shape pass and the code generator. Nodes keep their source location.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dotnet.diagnostics import Location
-from dotnet.formulas import canonical_name
-from dotnet.labels import FormulaLabel, OpCall, TensorLabel
+from dotnet.reading.formulas import canonical_name
+from dotnet.reading.labels import FormulaLabel, OpCall, TensorLabel
 
 
 @dataclass(frozen=True)

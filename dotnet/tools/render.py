@@ -17,17 +17,17 @@ from pathlib import Path
 import pydot
 
 from dotnet import codes
-from dotnet.checker import check_source
+from dotnet.analysis.frontend import TENSOR_NODE_SHAPES
+from dotnet.analysis.infer import infer_graph
+from dotnet.analysis.resolve import Library
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
-from dotnet.dotparse import DotGraph
-from dotnet.frontend import TENSOR_NODE_SHAPES
-from dotnet.infer import infer_graph
-from dotnet.labels import LabelError, OpCall, normalize, parse_op_label
-from dotnet.lint import GraphView
-from dotnet.resolve import Library
-from dotnet.shape import Shape, diagram_text
-from dotnet.silence import graph_at
-from dotnet.sources import choose_graph, read_source
+from dotnet.reading.dot import DotGraph
+from dotnet.reading.labels import LabelError, OpCall, normalize, parse_op_label
+from dotnet.reading.shape import Shape, diagram_text
+from dotnet.reading.sources import choose_graph, read_source
+from dotnet.tools.check import check_source
+from dotnet.tools.lint import GraphView
+from dotnet.tools.silence import graph_at
 
 FORMATS = ("svg", "png")
 MAX_BLOCK_DEPTH = 4

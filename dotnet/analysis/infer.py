@@ -2,8 +2,8 @@
 
 The pass walks a graph in topological order (ties broken by file order). Op
 nodes compute their output shape from their inputs; tensor nodes assert the
-shape that flows through them. Sizes are symbolic (:class:`~dotnet.symbolic.Dim`);
-block calls bind the block's symbols by unification (see :mod:`dotnet.blocks`).
+shape that flows through them. Sizes are symbolic (:class:`~dotnet.reading.symbolic.Dim`);
+block calls bind the block's symbols by unification (see :mod:`dotnet.analysis.blocks`).
 Errors are collected per node, so one run reports every independent problem.
 """
 
@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dotnet import codes
-from dotnet.cells import Cell, find_cell
+from dotnet.analysis.cells import Cell, find_cell
+from dotnet.analysis.ir import Graph, OpNode, TensorNode
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
-from dotnet.ir import Graph, OpNode, TensorNode
-from dotnet.shape import Axis, Shape, diagram_text, from_declared, same
-from dotnet.symbolic import Dim, ExprError
+from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, same
+from dotnet.reading.symbolic import Dim, ExprError
 
 if TYPE_CHECKING:
+    from dotnet.analysis.resolve import Library
     from dotnet.ops.base import Op
-    from dotnet.resolve import Library
 
 
 @dataclass(frozen=True)

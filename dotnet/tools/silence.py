@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from dotnet import codes
 from dotnet.diagnostics import Diagnostic, Location
-from dotnet.dotparse import DotGraph
+from dotnet.reading.dot import DotGraph
 
 IGNORE_ATTR = "dotnet_ignore"
 """The digraph or node attribute that lists codes to silence, separated by commas or spaces."""

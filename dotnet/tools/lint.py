@@ -20,11 +20,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from dotnet import codes
+from dotnet.analysis.frontend import TENSOR_NODE_SHAPES
+from dotnet.analysis.ir import Graph, TensorNode
 from dotnet.diagnostics import Diagnostic, SpecError
-from dotnet.dotparse import DotGraph
-from dotnet.frontend import TENSOR_NODE_SHAPES
-from dotnet.ir import Graph, TensorNode
-from dotnet.labels import (
+from dotnet.reading.dot import DotGraph
+from dotnet.reading.labels import (
     FormulaLabel,
     LabelError,
     OpCall,
@@ -35,7 +35,7 @@ from dotnet.labels import (
 )
 
 if TYPE_CHECKING:
-    from dotnet.resolve import Library
+    from dotnet.analysis.resolve import Library
 
 _STATE_INPUT = re.compile(r"\w+\[t-1\]")
 _LSTM_GATES = ("遗忘门", "forget")

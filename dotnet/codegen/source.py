@@ -7,15 +7,15 @@ from pathlib import Path
 
 import jinja2
 
-from dotnet.lower import ClassPlan
-from dotnet.wrap import assignment_lines, code_lines
+from dotnet.codegen.lower import ClassPlan
+from dotnet.codegen.wrap import assignment_lines, code_lines
 
 LINE_LENGTH = 88
 
 
 def template_dir() -> Path:
     """Where the templates are: ``dotnet/templates`` in a wheel, ``templates/`` in a checkout."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     installed = package / "templates"
     return installed if (installed / "module.py.jinja").is_file() else package.parent / "templates"
 

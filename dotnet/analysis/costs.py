@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from dotnet.infer import Analysis
-from dotnet.ir import OpNode, TensorNode
-from dotnet.shape import Shape, numel
-from dotnet.symbolic import Dim
+from dotnet.analysis.infer import Analysis
+from dotnet.analysis.ir import OpNode, TensorNode
+from dotnet.reading.shape import Shape, numel
+from dotnet.reading.symbolic import Dim
 
 
 @dataclass(frozen=True)

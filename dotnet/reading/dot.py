@@ -3,7 +3,7 @@
 pydot's parser records no line numbers and takes seconds on large files, so
 dotnet reads DOT itself: the grammar is small (graphviz.org/doc/info/lang.html).
 What comes out is raw: node ids, attributes, and edges in file order, each with
-its location. Meaning is given to labels later (see :mod:`dotnet.labels`).
+its location. Meaning is given to labels later (see :mod:`dotnet.reading.labels`).
 """
 
 from __future__ import annotations

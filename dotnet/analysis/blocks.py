@@ -12,17 +12,17 @@ import difflib
 from typing import TYPE_CHECKING
 
 from dotnet import codes
-from dotnet.costs import total_cost
+from dotnet.analysis.costs import total_cost
+from dotnet.analysis.infer import Env, infer_graph
+from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.diagnostics import Report, SpecError, error
-from dotnet.infer import Env, infer_graph
-from dotnet.ir import OpNode, TensorNode
-from dotnet.labels import ArgValue, OpCall, format_arg
 from dotnet.ops.base import CodeWriter, Op, known_names
-from dotnet.shape import Shape, diagram_text, from_declared, same
-from dotnet.symbolic import Dim, ExprError
+from dotnet.reading.labels import ArgValue, OpCall, format_arg
+from dotnet.reading.shape import Shape, diagram_text, from_declared, same
+from dotnet.reading.symbolic import Dim, ExprError
 
 if TYPE_CHECKING:
-    from dotnet.infer import Analysis
+    from dotnet.analysis.infer import Analysis
 
 
 class BlockCall(Op):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dotnet import codes
 from dotnet.diagnostics import Location, SpecError, error
-from dotnet.dotparse import DotGraph, find_digraphs, parse_dot
+from dotnet.reading.dot import DotGraph, find_digraphs, parse_dot
 
 DOT_SUFFIXES = (".dot", ".gv")
 MAX_SOURCE_BYTES = 64 * 1024 * 1024

@@ -1,6 +1,6 @@
 """``dotnet summary``: a per-node table of output shapes, parameters and multiply-adds.
 
-Everything comes from the shape pass (:mod:`dotnet.costs`); the model is neither
+Everything comes from the shape pass (:mod:`dotnet.analysis.costs`); the model is neither
 built nor run, and torch is not imported. Symbols given with ``--param`` (or set
 as digraph attributes) are replaced by their values; ``BatchSize`` is 1 unless
 given, so multiply-adds are per sample; other symbols stay in the counts.
@@ -22,10 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dotnet.analysis.costs import NodeCost, node_costs
 from dotnet.compiler import compile_spec
-from dotnet.costs import NodeCost, node_costs
-from dotnet.shape import Axis
-from dotnet.symbolic import Dim
+from dotnet.reading.shape import Axis
+from dotnet.reading.symbolic import Dim
 
 DEFAULT_BATCH = 1
 COLUMNS = ("node", "op", "output shape", "params", "mult-adds")

@@ -2,8 +2,8 @@
 
 A path is a ``.dot``/``.gv`` file, a prose document that embeds digraphs, or a
 folder (every ``.dot``/``.gv`` file inside it, recursively, hidden folders skipped).
-Each file gets the shape pass and the review warnings of :mod:`dotnet.lint`;
-warnings the run or the spec silences (:mod:`dotnet.silence`) are dropped.
+Each file gets the shape pass and the review warnings of :mod:`dotnet.tools.lint`;
+warnings the run or the spec silences (:mod:`dotnet.tools.silence`) are dropped.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dotnet import codes
+from dotnet.analysis.resolve import Library
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError
-from dotnet.dotparse import DotGraph
-from dotnet.lint import Linter
-from dotnet.resolve import Library
-from dotnet.silence import Silencer
-from dotnet.sources import DOT_SUFFIXES, read_source
+from dotnet.reading.dot import DotGraph
+from dotnet.reading.sources import DOT_SUFFIXES, read_source
+from dotnet.tools.lint import Linter
+from dotnet.tools.silence import Silencer
 
 
 @dataclass

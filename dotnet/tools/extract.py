@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dotnet import codes
 from dotnet.diagnostics import Location, error
-from dotnet.sources import read_source
+from dotnet.reading.sources import read_source
 
 
 @dataclass(frozen=True)

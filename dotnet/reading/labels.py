@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, replace
 
 from dotnet import codes
-from dotnet.formulas import FUNCTIONS, Expr, FormulaError, parse_formula
-from dotnet.symbolic import Dim, ExprError, parse_dim
+from dotnet.reading.formulas import FUNCTIONS, Expr, FormulaError, parse_formula
+from dotnet.reading.symbolic import Dim, ExprError, parse_dim
 
 MAX_LABEL_LENGTH = 4096
 """Longest label accepted, in characters after layout escapes are removed."""
@@ -125,7 +125,7 @@ class OpCall:
 
 @dataclass(frozen=True)
 class FormulaLabel:
-    """Label text that is not an op call: a formula, parsed by :mod:`dotnet.formulas`."""
+    """Label text that is not an op call: a formula, parsed by :mod:`dotnet.reading.formulas`."""
 
     text: str
     expr: Expr

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 
 from dotnet import codes
+from dotnet.analysis.ir import Graph, OpNode, TensorNode
 from dotnet.diagnostics import Diagnostic, Report, SpecError
-from dotnet.formulas import BinOp, Call, Expr, Name, names
-from dotnet.ir import Graph, OpNode, TensorNode
-from dotnet.labels import FormulaLabel
+from dotnet.reading.formulas import BinOp, Call, Expr, Name, names
+from dotnet.reading.labels import FormulaLabel
 
 _TIME_INDEX = re.compile(r".*\[t(?:[-+]\d+)?\]\Z")
 _SUBSCRIPT = re.compile(r"(?P<base>.*)\[(?P<sub>[^\[\]]*)\]\Z")

@@ -1,7 +1,7 @@
 """Lowering: from analysed graphs to plans of the classes the template writes.
 
 A plan holds only strings the code generator built itself (identifiers, sizes
-rendered from :class:`~dotnet.symbolic.Dim`, op code from the op registry), so
+rendered from :class:`~dotnet.reading.symbolic.Dim`, op code from the op registry), so
 no label text reaches the generated file except through :func:`comment_text`.
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from dotnet.infer import Analysis
-from dotnet.ir import Graph, OpNode, TensorNode
-from dotnet.naming import Namespace, class_name, identifier, snake_case
+from dotnet.analysis.infer import Analysis
+from dotnet.analysis.ir import Graph, OpNode, TensorNode
+from dotnet.codegen.naming import Namespace, class_name, identifier, snake_case
+from dotnet.codegen.scan import ScanPlan, plan_scan
 from dotnet.ops.base import CodeWriter
-from dotnet.scan import ScanPlan, plan_scan
-from dotnet.shape import Axis, torch_text
-from dotnet.symbolic import Dim
+from dotnet.reading.shape import Axis, torch_text
+from dotnet.reading.symbolic import Dim
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Analysis: the graph model, shape inference, blocks and name resolution."""

@@ -1,0 +1,1 @@
+"""Code generation: lowering analysed graphs to class plans, scans, and Python source."""

@@ -1,0 +1,1 @@
+"""Reading specs: DOT text, documents that embed digraphs, labels, formulas and sizes."""

@@ -1,0 +1,1 @@
+"""The tools built on the pipeline: check, lint, summary, shapes, render and extract."""
