@@ -27,7 +27,7 @@ __version__ = "0.1.0"
 def compile_to_source(
     spec: str | Path,
     graph: str | None = None,
-    params: dict[str, int] | None = None,
+    params: dict[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
 ) -> str:
     """The generated Python source for ``spec``; raises :class:`SpecError` on a bad spec."""
@@ -37,7 +37,7 @@ def compile_to_source(
 def build(
     spec: str | Path,
     graph: str | None = None,
-    params: dict[str, int] | None = None,
+    params: dict[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
     device: str = "cpu",
 ) -> nn.Module:

@@ -14,6 +14,7 @@ is the exception: there the diagnostics are the result, so they go to stdout.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -71,12 +72,19 @@ def _pairs(option: str, values: tuple[str, ...]) -> dict[str, str]:
     return result
 
 
-def _int_params(values: tuple[str, ...]) -> dict[str, int]:
-    result: dict[str, int] = {}
+def _int_params(values: tuple[str, ...]) -> dict[str, int | float]:
+    """``--param`` values: whole sizes, or rates written as decimals (``CompRate=0.5``)."""
+    result: dict[str, int | float] = {}
     for name, value in _pairs("--param", values).items():
-        if not value.isdigit():
-            raise click.BadParameter(f"{name}={value!r}: the value must be a whole number", param_hint="--param")
-        result[name] = int(value)
+        if value.isdigit():
+            result[name] = int(value)
+        elif re.fullmatch(r"\d*\.\d+", value):
+            result[name] = float(value)
+        else:
+            raise click.BadParameter(
+                f"{name}={value!r}: the value must be a whole number (a size) or a decimal (a rate)",
+                param_hint="--param",
+            )
     return result
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 from dotnet import codes
 from dotnet.analysis.blocks import BlockCall
 from dotnet.analysis.infer import Analysis
 from dotnet.analysis.ir import TensorNode
-from dotnet.analysis.resolve import Library
+from dotnet.analysis.resolve import Library, rate_value
 from dotnet.codegen.lower import ClassPlan, file_label, lower
 from dotnet.codegen.source import render_module
 from dotnet.diagnostics import Location, Report, SpecError, error
@@ -64,16 +65,25 @@ class Compiled:
         return RUNTIME_DEFAULTS.get(symbol, OTHER_RUNTIME_DEFAULT)
 
 
-def open_library(path: str | Path, blocks: dict[str, str] | None = None, report: Report | None = None) -> Library:
+def open_library(
+    path: str | Path,
+    blocks: dict[str, str] | None = None,
+    report: Report | None = None,
+    rates: dict[str, Fraction] | None = None,
+) -> Library:
     """Read a spec file or document and make its digraphs available for analysis."""
-    return Library(read_source(path), blocks, report)
+    return Library(read_source(path), blocks, report, rates)
 
 
 def analyse(
-    path: str | Path, graph: str | None = None, blocks: dict[str, str] | None = None, report: Report | None = None
+    path: str | Path,
+    graph: str | None = None,
+    blocks: dict[str, str] | None = None,
+    report: Report | None = None,
+    rates: dict[str, Fraction] | None = None,
 ) -> tuple[Library, Analysis]:
     """Read a spec and infer the shapes of the digraph it compiles to."""
-    library = open_library(path, blocks, report)
+    library = open_library(path, blocks, report, rates)
     chosen = choose_graph(library.source, graph, library.callees())
     return library, library.analysis(chosen.name)
 
@@ -81,13 +91,17 @@ def analyse(
 def compile_spec(
     path: str | Path,
     graph: str | None = None,
-    params: dict[str, int] | None = None,
+    params: dict[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
 ) -> Compiled:
-    """Compile the spec at ``path`` to Python source; raise :class:`SpecError` if it is wrong."""
+    """Compile the spec at ``path`` to Python source; raise :class:`SpecError` if it is wrong.
+
+    A ``params`` value that is not whole (``CompRate=0.5``) is a rate, applied while compiling.
+    """
     report = Report()
-    library, analysis = analyse(path, graph, blocks, report)
-    values = _symbol_values(analysis, params or {})
+    sizes, rates = split_rates(params or {})
+    library, analysis = analyse(path, graph, blocks, report, rates)
+    values = _symbol_values(analysis, {**sizes, **rates})
     plans: dict[str, ClassPlan] = {}
     for block in _blocks_in_order(library, analysis):
         callee = library.analysis(block)
@@ -119,12 +133,19 @@ def _blocks_in_order(library: Library, analysis: Analysis) -> list[str]:
     return order
 
 
+def split_rates(params: dict[str, int | float]) -> tuple[dict[str, int], dict[str, Fraction]]:
+    """``--param`` values: whole sizes, and rates (``CompRate=0.5``) as exact fractions."""
+    sizes = {k: int(v) for k, v in params.items() if float(v).is_integer()}
+    rates = {k: Fraction(str(v)) for k, v in params.items() if k not in sizes}
+    return sizes, rates
+
+
 def _graph_defaults(analysis: Analysis) -> dict[str, int]:
     """Symbol values the digraph itself sets: defaults in labels (``NFeature(768)``), attributes (``NHidden=128;``)."""
     values: dict[str, int] = dict(analysis.graph.defaults)
     symbols = set(analysis.graph.symbol_order)
     for key, raw in analysis.graph.attrs.items():
-        if key in symbols:
+        if key in symbols and rate_value(raw) is None:
             if not re.fullmatch(r"\d+", raw.strip()) or int(raw) < 1:
                 raise error(
                     codes.BAD_PARAM,
@@ -135,7 +156,7 @@ def _graph_defaults(analysis: Analysis) -> dict[str, int]:
     return values
 
 
-def _symbol_values(analysis: Analysis, params: dict[str, int]) -> dict[str, int]:
+def _symbol_values(analysis: Analysis, params: dict[str, int | Fraction]) -> dict[str, int]:
     """Digraph attributes overridden by --param; unknown names are errors."""
     values = _graph_defaults(analysis)
     symbols = analysis.graph.symbol_order
@@ -147,6 +168,10 @@ def _symbol_values(analysis: Analysis, params: dict[str, int]) -> dict[str, int]
                 f"--param {key}={value}: digraph {analysis.graph.name} has no symbol {key!r} (its symbols: {known})",
                 Location(analysis.graph.file, analysis.graph.location.line),
             )
+        if isinstance(value, Fraction):
+            if value <= 0:
+                raise error(codes.BAD_PARAM, f"--param {key}={float(value):g}: a rate must be above 0")
+            continue  # a rate: applied by the analysis, not a constructor argument
         if value < 1:
             raise error(codes.BAD_PARAM, f"--param {key}={value}: a size must be at least 1")
         values[key] = value

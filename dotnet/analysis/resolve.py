@@ -9,6 +9,7 @@ then without its instance number (``ConvBlock``).
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from pathlib import Path
 
 from dotnet import codes
@@ -22,8 +23,15 @@ from dotnet.ops.formula import FormulaOp
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.labels import FormulaLabel, LabelError, OpCall, parse_op_label
 from dotnet.reading.sources import Source, read_source
+from dotnet.reading.symbolic import Dim
 
 _INSTANCE_NUMBER = re.compile(r"^(.*?\D)\d+$")
+_DECIMAL = re.compile(r"\s*\d*\.\d+\s*")
+
+
+def rate_value(text: str) -> Fraction | None:
+    """``0.5`` as the exact rate 1/2; ``None`` for text that is not a decimal (sizes are whole)."""
+    return Fraction(text.strip()) if _DECIMAL.fullmatch(text) else None
 
 
 def candidate_names(name: str) -> list[str]:
@@ -35,10 +43,18 @@ def candidate_names(name: str) -> list[str]:
 class Library:
     """Digraphs reachable from one source, with their IR and analyses cached."""
 
-    def __init__(self, source: Source, bindings: dict[str, str] | None = None, report: Report | None = None) -> None:
+    def __init__(
+        self,
+        source: Source,
+        bindings: dict[str, str] | None = None,
+        report: Report | None = None,
+        rates: dict[str, Fraction] | None = None,
+    ) -> None:
         self.source = source
         self.bindings = dict(bindings or {})
         self.report = report or Report()
+        self.rates = dict(rates or {})
+        """Rates given for the whole compile (``--param CompRate=0.5``), for every digraph using them."""
         self._dot: dict[str, DotGraph] = {g.name: g for g in source.graphs}
         self._siblings_read: dict[str, DotGraph | None] = {}
         self._graphs: dict[str, Graph] = {}
@@ -140,10 +156,17 @@ class Library:
             raise error(codes.CYCLE, f"digraph {name!r} calls itself: {chain}", graph.location)
         self._in_progress.append(name)
         try:
-            self._analyses[name] = infer_graph(graph, self, self.report)
+            self._analyses[name] = infer_graph(graph, self, self.report, rates=self.graph_rates(graph))
         finally:
             self._in_progress.pop()
         return self._analyses[name]
+
+    def graph_rates(self, graph: Graph) -> dict[str, Dim]:
+        """The rates a digraph uses: its attributes with a decimal value (``CompRate=0.5``), then ``--param``."""
+        symbols = set(graph.symbol_order)
+        found = {k: rate_value(v) for k, v in graph.attrs.items() if k in symbols and rate_value(v) is not None}
+        found.update({k: v for k, v in self.rates.items() if k in symbols})
+        return {k: Dim.const(v) for k, v in found.items() if v is not None}
 
     # -- ops ------------------------------------------------------------
     def make_op(self, node: OpNode, graph: Graph) -> Op:

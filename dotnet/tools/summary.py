@@ -51,7 +51,7 @@ class Summary:
 def summarize(
     spec: str | Path,
     graph: str | None = None,
-    params: dict[str, int] | None = None,
+    params: dict[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
 ) -> Summary:
     """The per-node costs of ``spec``'s model; raises :class:`~dotnet.SpecError` on a bad spec."""
