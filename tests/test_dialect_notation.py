@@ -357,10 +357,16 @@ oup [label="输出\\n[BatchSize, NFeature]", {RECORD}]
 inp -> noise -> oup
 """,
     )
-    source = compile_to_source(path)
-    assert "noise = inp + 0.5 * torch.randn(inp.shape[0], self.n_feature, device=inp.device, dtype=inp.dtype)" in (
-        source
-    )
+    assert "oup = inp + 0.5 * torch.randn_like(inp)  # (BatchSize, NFeature)" in compile_to_source(path)
+    torch = pytest.importorskip("torch")
+    from dotnet import build
+
+    model = build(path)
+    x = torch.rand(3, 768)
+    torch.manual_seed(1)
+    expected = x + 0.5 * torch.randn_like(x)
+    torch.manual_seed(1)
+    torch.testing.assert_close(model(x), expected)
 
 
 REPARAMETERISATION = f"""

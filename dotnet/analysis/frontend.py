@@ -13,6 +13,7 @@ from dotnet.reading.dot import DotGraph
 from dotnet.reading.labels import (
     ArgValue,
     AxisDim,
+    FormulaLabel,
     LabelError,
     OpCall,
     TensorLabel,
@@ -55,6 +56,8 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
             else:
                 call = parse_op_label(label)
                 nodes[raw.id] = OpNode(raw.id, raw.location, call)
+                if isinstance(call, FormulaLabel):
+                    defaults.add(raw.id, raw.location, call.defaults, errors)
                 if isinstance(call, OpCall):
                     if call.unclosed:
                         report.warn(

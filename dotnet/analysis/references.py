@@ -13,7 +13,7 @@ import re
 from dotnet import codes
 from dotnet.analysis.ir import Graph, OpNode, TensorNode
 from dotnet.diagnostics import Diagnostic, Report, SpecError
-from dotnet.reading.formulas import BinOp, Call, Expr, Name, names
+from dotnet.reading.formulas import BinOp, Call, Expr, Input, Name, contains, names
 from dotnet.reading.labels import FormulaLabel
 
 _TIME_INDEX = re.compile(r".*\[t(?:[-+]\d+)?\]\Z")
@@ -67,6 +67,8 @@ def resolve_references(graph: Graph, report: Report) -> dict[str, list[str]]:
                 )
         refs[node.id] = list(used)
         drawn = [e.src for e in graph.preds(node.id)]
+        if contains(formula.expr, Input) and drawn:
+            used.setdefault(drawn[0], None)  # ``AddNoise\n+ ...`` reads its input
         for target in used:
             if target not in drawn:
                 title = _title(graph, target)

@@ -16,7 +16,7 @@ from dotnet.analysis.infer import Env
 from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.diagnostics import SpecError, error
 from dotnet.ops.base import CodeWriter, Op
-from dotnet.reading.formulas import Call, Expr, Name, Neg, Num, names, to_python
+from dotnet.reading.formulas import Call, Expr, Input, Name, Neg, Num, Random, contains, names, to_python
 from dotnet.reading.labels import FormulaLabel, OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, numel
 from dotnet.reading.symbolic import Dim
@@ -41,10 +41,21 @@ class FormulaOp(Op):
         """The implicit parameters this formula is the first to name (each is counted once)."""
         self.products = Dim.const(0)
         """Multiply-adds of the formula's matrix products."""
+        self.input: Shape = ()
+        """The shape on the node's incoming edge, for ``AddNoise\\n+ 0.5 * randn(...)``."""
 
     # -- shapes ----------------------------------------------------------
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
-        run = _Unifier(self, env)
+        if contains(self.expr, Input) and len(inputs) != 1:
+            raise error(
+                codes.BAD_EDGE,
+                f"node {self.node.id!r}: its formula applies to its input, so it takes 1 incoming edge, "
+                f"got {len(inputs)}",
+                self.node.location,
+                self.node.id,
+            )
+        self.input = inputs[0] if inputs else ()
+        run = _Unifier(self, env, self.input)
         shape = run.shape(self.expr)
         target = self._declared_target(env)
         if target is not None and not run.unify_shapes(shape, target):
@@ -104,7 +115,24 @@ class FormulaOp(Op):
 
     # -- code ------------------------------------------------------------
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return to_python(self.expr, lambda name: w.formula_name(name))
+        def leaf(tree: Expr) -> str:
+            if isinstance(tree, Input):
+                return args[0]
+            assert isinstance(tree, Random)
+            return self._random(w, tree, args[0] if args else None)
+
+        return to_python(self.expr, lambda name: w.formula_name(name), leaf)
+
+    def _random(self, w: CodeWriter, tree: Random, x: str | None) -> str:
+        """``torch.randn_like(x)`` for noise shaped like the input, else ``torch.randn(...)`` on its device."""
+        if x is not None and tuple(tree.dims) == tuple(a.size for a in self.input):
+            return f"torch.randn_like({x})"
+        sizes = []
+        for dim in tree.dims:
+            at = [i for i, a in enumerate(self.input) if a.size == dim]
+            sizes.append(f"{x}.shape[{at[0]}]" if x is not None and at else w.dim(dim))
+        where = f", device={x}.device, dtype={x}.dtype" if x is not None else ""
+        return f"torch.randn({', '.join(sizes)}{where})"
 
 
 def _is_fresh(size: Dim) -> bool:
@@ -114,9 +142,10 @@ def _is_fresh(size: Dim) -> bool:
 class _Unifier:
     """Shapes of a formula's subexpressions, with unknown parameter sizes as fresh symbols."""
 
-    def __init__(self, op: FormulaOp, env: Env) -> None:
+    def __init__(self, op: FormulaOp, env: Env, input_shape: Shape = ()) -> None:
         self.op = op
         self.env = env
+        self.input = input_shape
         self.params: dict[str, Shape] = {}
         self.bound: dict[str, Dim] = {}
         self.counter = itertools.count(1)
@@ -157,6 +186,10 @@ class _Unifier:
     def shape(self, expr: Expr) -> Shape:
         if isinstance(expr, Num):
             return ()
+        if isinstance(expr, Input):
+            return self.input
+        if isinstance(expr, Random):
+            return tuple(Axis(None, self.env.value(d)) for d in expr.dims)
         if isinstance(expr, Name):
             return self.name_shape(expr, None)
         if isinstance(expr, Call | Neg):

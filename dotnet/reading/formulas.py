@@ -9,7 +9,11 @@ Grammar (``@`` and ``/`` bind like ``*``, all bind tighter than ``+`` and ``-``)
     sum     := product (('+' | '-') product)*
     product := unary (('*' | '@' | '/') unary)*
     unary   := '-' unary | atom
-    atom    := NUMBER | NAME | FUNCTION '(' sum ')' | '(' sum ')'
+    atom    := NUMBER | NAME | FUNCTION '(' sum ')' | 'randn' '(' DIM, ... ')' | '(' sum ')'
+
+``randn(BatchSize, NFeature)`` is a standard normal draw of that shape (:class:`Random`);
+an op label such as ``AddNoise\\n+ 0.5 * randn(...)`` applies its formula to the node's
+input (:class:`Input`, see :mod:`dotnet.reading.labels`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+from dotnet.reading.symbolic import Dim, ExprError, parse_dim
 
 MAX_FORMULA_DEPTH = 48
 """Deepest nesting (parentheses, calls, unary minus) accepted in a formula."""
@@ -48,7 +54,7 @@ _TOKEN = re.compile(
     r"""\s*(?:
         (?P<num>\d+\.\d*|\.\d+|\d+)
       | (?P<name>[^\W\d]\w*(?:\s*\[[^\[\]]*\])?)
-      | (?P<op>[-+*@/()])
+      | (?P<op>[-+*@/(),])
     )""",
     re.VERBOSE,
 )
@@ -97,7 +103,20 @@ class Neg:
     arg: Expr
 
 
-Expr = Num | Name | Call | BinOp | Neg
+@dataclass(frozen=True)
+class Random:
+    """``randn(BatchSize, NFeature)``: a fresh standard normal draw of that shape on each pass."""
+
+    dims: tuple[Dim, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Input:
+    """The value on the node's one incoming edge, in ``AddNoise\\n+ 0.5 * randn(...)``."""
+
+
+Expr = Num | Name | Call | BinOp | Neg | Random | Input
 
 
 def canonical_name(text: str) -> str:
@@ -105,12 +124,15 @@ def canonical_name(text: str) -> str:
     return "".join(text.split())
 
 
-def parse_formula(text: str) -> Expr:
-    """Parse formula text; raise :class:`FormulaError` if it is not a formula."""
+def parse_formula(text: str, defaults: dict[str, int] | None = None) -> Expr:
+    """Parse formula text; raise :class:`FormulaError` if it is not a formula.
+
+    Sizes written with a default inside ``randn(...)`` (``NFeature(768)``) go into ``defaults``.
+    """
     tokens = list(_tokens(text))
     if not tokens:
         raise FormulaError("empty formula")
-    parser = _Parser(tokens, text)
+    parser = _Parser(tokens, text, {} if defaults is None else defaults)
     tree = parser.sum(0)
     if parser.i != len(tokens):
         raise FormulaError(f"unexpected {tokens[parser.i][1]!r} at offset {tokens[parser.i][2]}")
@@ -131,9 +153,10 @@ def _tokens(text: str) -> Iterator[tuple[str, str, int]]:
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str, int]], text: str) -> None:
+    def __init__(self, tokens: list[tuple[str, str, int]], text: str, defaults: dict[str, int]) -> None:
         self.tokens = tokens
         self.text = text
+        self.defaults = defaults
         self.i = 0
 
     def peek(self) -> str | None:
@@ -176,6 +199,8 @@ class _Parser:
         if kind == "num":
             return Num(float(text) if "." in text else int(text))
         if kind == "name":
+            if text == "randn" and self.peek() == "(":
+                return self.random()
             if text in FUNCTIONS and self.peek() == "(":
                 self.take()
                 arg = self.sum(self.deeper(depth))
@@ -188,10 +213,59 @@ class _Parser:
             return tree
         raise FormulaError(f"unexpected {text!r} at offset {offset}")
 
+    def random(self) -> Random:
+        """``randn(DIM, ...)``: the dims are sizes, parsed as shapes are, not formulas."""
+        opening = self.tokens[self.i][2]
+        depth, close = 0, -1
+        for pos in range(opening, len(self.text)):
+            depth += self.text[pos] == "("
+            depth -= self.text[pos] == ")"
+            if depth == 0:
+                close = pos
+                break
+        if close < 0:
+            raise FormulaError("missing ')' after 'randn'")
+        body = self.text[opening + 1 : close]
+        try:
+            dims = tuple(parse_dim(part, self.defaults) for part in _top_level_parts(body))
+        except ExprError as exc:
+            raise FormulaError(f"randn({body.strip()}): {exc}") from None
+        if not dims:
+            raise FormulaError("randn() needs a shape, as in randn(BatchSize, 16)")
+        while self.i < len(self.tokens) and self.tokens[self.i][2] <= close:
+            self.i += 1
+        return Random(dims, " ".join(f"randn({body})".split()))
+
     def expect_close(self, opened: str) -> None:
         if self.peek() != ")":
             raise FormulaError(f"missing ')' after {opened!r}")
         self.take()
+
+
+def _top_level_parts(body: str) -> list[str]:
+    """``BatchSize, NFeature(768)`` split on the commas outside parentheses."""
+    parts, depth, current = [], 0, ""
+    for ch in body:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return [p for p in parts if p.strip()]
+
+
+def contains(tree: Expr, kind: type) -> bool:
+    """True when a node of ``kind`` (``Input``, ``Random``) occurs in the tree."""
+    if isinstance(tree, kind):
+        return True
+    if isinstance(tree, Call | Neg):
+        return contains(tree.arg, kind)
+    if isinstance(tree, BinOp):
+        return contains(tree.left, kind) or contains(tree.right, kind)
+    return False
 
 
 def names(tree: Expr) -> list[Name]:
@@ -208,24 +282,32 @@ def names(tree: Expr) -> list[Name]:
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "@": 2, "/": 2}
 
 
-def to_python(tree: Expr, name: Callable[[str], str]) -> str:
-    """Python source for the tree; ``name`` maps each formula name to an expression."""
-    return _python(tree, name, 0)
+def to_python(tree: Expr, name: Callable[[str], str], leaf: Callable[[Expr], str] | None = None) -> str:
+    """Python source for the tree; ``name`` maps each formula name to an expression.
+
+    ``leaf`` writes the leaves that are not names (:class:`Input`, :class:`Random`).
+    """
+    return _python(tree, name, 0, leaf)
 
 
-def _python(tree: Expr, name: Callable[[str], str], context: int) -> str:
+def _python(tree: Expr, name: Callable[[str], str], context: int, leaf: Callable[[Expr], str] | None = None) -> str:
     if isinstance(tree, Num):
         return repr(tree.value)
     if isinstance(tree, Name):
         return name(tree.text)
+    if isinstance(tree, Input | Random):
+        if leaf is None:
+            raise FormulaError(f"{type(tree).__name__} needs a writer for its leaves")
+        return leaf(tree)
     if isinstance(tree, Call):
-        return TORCH_FUNCTIONS[tree.fn].format(_python(tree.arg, name, 0))
+        return TORCH_FUNCTIONS[tree.fn].format(_python(tree.arg, name, 0, leaf))
     if isinstance(tree, Neg):
-        text = "-" + _python(tree.arg, name, 3)
+        text = "-" + _python(tree.arg, name, 3, leaf)
         return f"({text})" if context > 2 else text
     level = _PRECEDENCE[tree.op]
     # Left-associative: the right operand of an equal-precedence operator needs parentheses,
     # and so, for the reader, does a product mixed into a matrix product: ``(h * r) @ u``.
     mixed = isinstance(tree.left, BinOp) and {tree.op, tree.left.op} == {"*", "@"}
-    text = f"{_python(tree.left, name, 3 if mixed else level)} {tree.op} {_python(tree.right, name, level + 1)}"
+    left = _python(tree.left, name, 3 if mixed else level, leaf)
+    text = f"{left} {tree.op} {_python(tree.right, name, level + 1, leaf)}"
     return f"({text})" if level < context else text

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 
 from dotnet import codes
-from dotnet.reading.formulas import FUNCTIONS, Expr, FormulaError, parse_formula
+from dotnet.reading.formulas import FUNCTIONS, BinOp, Expr, FormulaError, Input, parse_formula
 from dotnet.reading.symbolic import Dim, ExprError, parse_dim
 
 MAX_LABEL_LENGTH = 4096
@@ -129,6 +129,8 @@ class FormulaLabel:
 
     text: str
     expr: Expr
+    defaults: tuple[tuple[str, int], ...] = ()
+    """Sizes written with a default inside ``randn(...)``."""
 
 
 def format_arg(value: ArgValue) -> str:
@@ -299,11 +301,18 @@ def _checked_parts(parts: list[str], whole: str) -> list[str]:
 
 
 # -- operation labels ----------------------------------------------------
+_ON_ITS_INPUT = re.compile(rf"\s*(?P<name>{_NAME})[ \t]*(?:\\[nlr]|\n)\s*(?P<op>[-+*/@])(?P<rest>.+)", re.DOTALL)
+"""``AddNoise\\n+ 0.5 * randn(...)``: a name, a line break, then an operator and its right side."""
+
+
 def parse_op_label(label: str) -> OpCall | FormulaLabel:
     """Parse an operation node's label into an op call, or keep it as formula text."""
     text = normalize(label)
     if not text:
         raise LabelError("empty label")
+    on_input = _ON_ITS_INPUT.fullmatch(label)
+    if on_input and _OPERATOR.fullmatch(normalize(on_input.group("op") + on_input.group("rest"))) is None:
+        return _formula_on_input(on_input.group("op"), normalize(on_input.group("rest")), text)
     unclosed = text.count("[") == text.count("]") + 1 and not text.endswith("]")
     if unclosed:
         text += "]"
@@ -313,6 +322,16 @@ def parse_op_label(label: str) -> OpCall | FormulaLabel:
             raise LabelError(f"{quote(text[:-1])} lacks a closing ']'")
         call = replace(call, unclosed=True)
     return call
+
+
+def _formula_on_input(op: str, rest: str, text: str) -> FormulaLabel:
+    """The node's input, then ``op``, then the formula ``rest``: ``x + 0.5 * randn(...)``."""
+    defaults: dict[str, int] = {}
+    try:
+        right = parse_formula(rest, defaults)
+    except FormulaError as exc:
+        raise LabelError(f"{quote(text)}: the formula after {op!r} does not parse: {exc}") from None
+    return FormulaLabel(text, BinOp(op, Input(), right), tuple(defaults.items()))
 
 
 def _op_label(text: str) -> OpCall | FormulaLabel:
