@@ -530,3 +530,34 @@ inp -> conv -> pool -> oup
     source = compile_to_source(path)
     assert "self.conv = nn.Conv2d(3, 4, kernel_size=3, padding=1)" in source
     assert "self.pool = nn.MaxPool2d(kernel_size=2)" in source
+
+
+def test_a_rate_from_the_command_line_that_makes_a_broken_size_names_it() -> None:
+    from tests.conftest import REPO, run_cli
+
+    result = run_cli("compile", "specs/DenseNet121.dot", "--param", "CompRate=0.3", "-o", "never.py", cwd=REPO)
+    assert result.code == 1
+    assert (
+        "specs/DenseNet121.dot:31:5: error: node 'trans1': Out=CompRate*256 is 76.8 with CompRate=0.3, "
+        "not a whole size [not-integral]"
+    ) in result.stderr.splitlines()
+    assert not (REPO / "never.py").exists()
+
+
+def test_a_counted_repetition_over_the_index_loops_and_counts_every_copy(tmp_path: Path) -> None:
+    """Six copies with In=64+#Layer*32: the loop writes the index, the summary sums each copy."""
+    from dotnet.tools.summary import summarize
+
+    _dense_layer(tmp_path)
+    path = spec(
+        tmp_path,
+        f"""
+inp [label="[BatchSize, W=8, H=8, C=64]", {RECORD}]
+layers [label="DenseLayer x 6\\n[In=64+#Layer*32]"]
+oup [label="[BatchSize, W=8, H=8, C=64+6*32=256]", {RECORD}]
+inp -> layers -> oup
+""",
+    )
+    assert "*(DenseLayer(in_=layer * 32 + 64) for layer in range(6))" in compile_to_source(path)
+    each = [(64 + 32 * k) * 32 * 9 + 32 for k in range(6)]  # a 3x3 convolution from In to 32 channels
+    assert summarize(path).parameters.int_value() == sum(each) == 249_024

@@ -59,6 +59,8 @@ class Analysis:
     """Symbols that size parameters, in order of first appearance: constructor arguments."""
     rates: dict[str, Dim] = field(default_factory=dict)
     """Rates applied while compiling (``CompRate=0.5``): values, not constructor arguments."""
+    repeated_costs: dict[str, tuple[Dim, Dim]] = field(default_factory=dict)
+    """For ``OP x N`` whose copies differ (``#Layer``): parameters and multiply-adds of all N."""
 
 
 class Env:
@@ -73,6 +75,8 @@ class Env:
         self.bindings = dict(bindings)
         self.trail = trail
         self.constraints: list[Constraint] = []
+        self.repeated_costs: dict[str, tuple[Dim, Dim]] = {}
+        """Parameters and multiply-adds of every copy of ``OP x N`` over ``#Layer``, summed."""
         self.rates: dict[str, Dim] = {}
         """Rates this run applies (``CompRate=0.5``), also in ``bindings``."""
         self.shapes: dict[str, Shape] = {}
@@ -178,7 +182,19 @@ def infer_graph(
             f"digraph {graph.name!r} has no output: no node that an edge enters and none leaves{env.where()}",
             graph.location,
         )
-    analysis = Analysis(graph, ops, shapes, order, inputs, outputs, params, env.constraints, cell=cell, rates=env.rates)
+    analysis = Analysis(
+        graph,
+        ops,
+        shapes,
+        order,
+        inputs,
+        outputs,
+        params,
+        env.constraints,
+        cell=cell,
+        rates=env.rates,
+        repeated_costs=env.repeated_costs,
+    )
     analysis.constructor_symbols = [s for s in _constructor_symbols(analysis) if s not in env.rates]
     return analysis
 
@@ -314,16 +330,16 @@ def _apply(op: Op, node: OpNode, inputs: list[Shape], env: Env) -> Shape:
     number = count.int_value()
     if len(inputs) != 1:
         raise error(codes.BAD_EDGE, f"node {node.id!r}: a repeated op takes one input", node.location, node.id)
+    if number is not None and number < 0:
+        raise error(codes.BAD_ARG, f"node {node.id!r}: repeat count {times} is {number}", node.location, node.id)
     index = repetition_index(op.call)
-    if number is not None:
-        if number < 0:
-            raise error(codes.BAD_ARG, f"node {node.id!r}: repeat count {times} is {number}", node.location, node.id)
-        shape = inputs[0]
-        for i in range(number):
-            shape = _copy(op, shape, env, index, Dim.const(i))
-        return shape
     if index is not None:
         return _induction(op, node, inputs[0], env, index, count)
+    if number is not None:
+        shape = inputs[0]
+        for _ in range(number):
+            shape = op.infer([shape], env)
+        return shape
     out = op.infer(inputs, env)
     if not same(out, inputs[0]):
         raise error(
@@ -343,10 +359,8 @@ def repetition_index(call: OpCall) -> str | None:
     return min(found) if found else None
 
 
-def _copy(op: Op, shape: Shape, env: Env, index: str | None, value: Dim) -> Shape:
+def _copy(op: Op, shape: Shape, env: Env, index: str, value: Dim) -> Shape:
     """One copy of a repeated op, its index symbol bound to ``value``."""
-    if index is None:
-        return op.infer([shape], env)
     saved = env.bindings.get(index)
     env.bindings[index] = value
     try:
@@ -359,10 +373,11 @@ def _copy(op: Op, shape: Shape, env: Env, index: str | None, value: Dim) -> Shap
 
 
 def _induction(op: Op, node: OpNode, first: Shape, env: Env, index: str, count: Dim) -> Shape:
-    """``OP x N`` with args that depend on ``#Layer`` and a symbolic N, proved by induction.
+    """``OP x N`` with args that depend on ``#Layer``, proved by induction for any N.
 
     Copy 0 shows how far one copy moves the shape; if copy ``#Layer`` of a shape moved
     ``#Layer`` times makes the shape moved ``#Layer + 1`` times, N copies move it N times.
+    The op is left inferred for copy ``#Layer``, which is what its generated loop writes.
     """
     step = _copy(op, first, env, index, Dim.const(0))
     if len(step) != len(first):
@@ -373,6 +388,10 @@ def _induction(op: Op, node: OpNode, first: Shape, env: Env, index: str, count: 
         return tuple(Axis(a.name, a.size + times * (b.size - a.size)) for a, b in zip(first, step))
 
     made = _copy(op, moved(k), env, index, k)
+    env.repeated_costs[node.id] = (
+        sum_over_index(op.parameter_count([moved(k)], made), index, count),
+        sum_over_index(op.mult_adds([moved(k)], made), index, count),
+    )
     if not same(made, moved(k + 1)):
         raise error(
             codes.ARG_MISMATCH,
@@ -382,6 +401,29 @@ def _induction(op: Op, node: OpNode, first: Shape, env: Env, index: str, count: 
             node.id,
         )
     return moved(count)
+
+
+def sum_over_index(term: Dim, index: str, count: Dim) -> Dim:
+    """``sum(term for index in range(count))`` for a polynomial ``term`` in ``index``, exactly.
+
+    Each power of the index is summed with Faulhaber's formula (up to the cube, enough for
+    costs, which grow at most quadratically with a copy's index).
+    """
+    powers: dict[int, Dim] = {}
+    for monomial, coefficient in term.terms:
+        degree = monomial.count(index)
+        rest = Dim._from({tuple(s for s in monomial if s != index): coefficient})
+        powers[degree] = powers.get(degree, Dim.const(0)) + rest
+    n = count
+    sums = {
+        0: n,
+        1: (n * (n - 1)).divide(2),
+        2: ((n - 1) * n * (2 * n - 1)).divide(6),
+        3: ((n * (n - 1)).divide(2)) * ((n * (n - 1)).divide(2)),
+    }
+    if max(powers, default=0) > 3:
+        raise ExprError(f"a cost of degree {max(powers)} in {index} cannot be summed")
+    return sum((rest * sums[degree] for degree, rest in powers.items()), Dim.const(0))
 
 
 def _check_rated_args(op: Op, node: OpNode, env: Env) -> None:
