@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from dotnet import codes
 from dotnet.analysis.ir import Edge, Graph, Node, OpNode, TensorNode
 from dotnet.analysis.references import resolve_references
-from dotnet.diagnostics import Diagnostic, Location, Report, SpecError
+from dotnet.analysis.slips import (
+    Defaults,
+    mend_symbol_slips,
+    plainly_a_tensor,
+    undeclared_only_sink,
+    undeclared_output,
+)
+from dotnet.diagnostics import Diagnostic, Report, SpecError
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.labels import (
-    ArgValue,
-    AxisDim,
     FormulaLabel,
     LabelError,
     OpCall,
-    TensorLabel,
     normalize,
     parse_op_label,
     parse_tensor_label,
     quote,
 )
-from dotnet.reading.symbolic import Dim
 
 TENSOR_NODE_SHAPES = frozenset({"mrecord", "record"})
 """Graphviz node shapes that mark a tensor node (spec language, section 2)."""
@@ -35,12 +37,13 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
     """Parse the labels of ``dot``; every bad label is reported, not just the first."""
     errors: list[Diagnostic] = []
     nodes: dict[str, Node] = {}
-    defaults = _Defaults()
+    defaults = Defaults()
+    sink = undeclared_only_sink(dot)
     for raw in dot.nodes.values():
         label = raw.attrs.get("label", raw.id)
         shape = raw.attrs.get("shape", "").lower()
         try:
-            if shape in TENSOR_NODE_SHAPES or _plainly_a_tensor(raw.id, label, report, raw.location):
+            if shape in TENSOR_NODE_SHAPES or plainly_a_tensor(raw.id, label, report, raw.location):
                 tensor = parse_tensor_label(label)
                 nodes[raw.id] = TensorNode(raw.id, raw.location, tensor)
                 if tensor.unclosed:
@@ -51,8 +54,8 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
                         raw.id,
                     )
                 defaults.add(raw.id, raw.location, tensor.defaults, errors)
-            elif _only_sink(dot, raw.id):
-                nodes[raw.id] = _undeclared_output(raw.id, raw.location)
+            elif raw.id == sink:
+                nodes[raw.id] = undeclared_output(raw.id, raw.location)
             else:
                 call = parse_op_label(label)
                 nodes[raw.id] = OpNode(raw.id, raw.location, call)
@@ -71,78 +74,12 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
             errors.append(Diagnostic("error", exc.code, f"node {raw.id!r}: {exc}", raw.location, raw.id))
     if errors:
         raise SpecError(errors)
-    nodes = _mend_symbol_slips(dot, nodes, report)
+    nodes = mend_symbol_slips(dot, nodes, report)
     edges = [Edge(e.src, e.dst, e.location) for e in dot.edges]
     graph = Graph(dot.name, dot.location, nodes, edges, dict(dot.attrs), list(dot.clusters), _symbol_order(nodes))
     graph.defaults = dict(defaults.values)
     graph.refs = resolve_references(graph, report)
     return graph
-
-
-class _Defaults:
-    """Symbol defaults written in labels (``NFeature(768)``), with where each was first given."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, int] = {}
-        self.lines: dict[str, int] = {}
-
-    def add(
-        self, node_id: str, location: Location, found: tuple[tuple[str, int], ...], errors: list[Diagnostic]
-    ) -> None:
-        for symbol, value in found:
-            if symbol in self.values and self.values[symbol] != value:
-                errors.append(
-                    Diagnostic(
-                        "error",
-                        codes.CONFLICTING_DEFAULT,
-                        f"node {node_id!r}: {symbol}({value}) contradicts the default "
-                        f"{symbol}({self.values[symbol]}) given at line {self.lines[symbol]}",
-                        location,
-                        node_id,
-                    )
-                )
-            else:
-                self.values.setdefault(symbol, value)
-                self.lines.setdefault(symbol, location.line)
-
-
-_TENSOR_TITLES = frozenset({"输入", "输出", "input", "output"})
-"""Titles that, followed by dims, make a label plainly a tensor even on a box-shaped node."""
-
-
-def _plainly_a_tensor(node_id: str, label: str, report: Report, location: Location) -> bool:
-    """A label such as ``[BatchSize, W=56, H=56, C=64]`` or ``输入\\n[BatchSize, 3]`` on a node
-    not drawn as a record: read as a tensor, with a warning."""
-    text = normalize(label)
-    head, bracket, _ = text.partition("[")
-    title = re.sub(r"\(.*\)", "", head).strip().lower()
-    if not bracket or not text.endswith("]") or (head.strip() and title not in _TENSOR_TITLES):
-        return False
-    try:
-        parse_tensor_label(label)
-    except LabelError:
-        return False
-    report.warn(
-        codes.TENSOR_SHAPE,
-        f"node {node_id!r}: label {quote(text)} is a tensor but the node is not drawn shape=Mrecord; read as a tensor",
-        location,
-        node_id,
-    )
-    return True
-
-
-def _only_sink(dot: DotGraph, node_id: str) -> bool:
-    """``... -> relu2 -> oup`` with no ``oup`` statement, and no other node that nothing leaves."""
-    if dot.nodes[node_id].declared or any(e.src == node_id for e in dot.edges):
-        return False
-    sources = {e.src for e in dot.edges}
-    return [n for n in dot.nodes if n not in sources] == [node_id]
-
-
-def _undeclared_output(node_id: str, location: Location) -> TensorNode:
-    """The graph's output, its shape whatever flows into it (the shape pass fills it in)."""
-    label = TensorLabel(node_id, frozenset({"output"}), "", (), inferred=True)
-    return TensorNode(node_id, location, label)
 
 
 def _symbol_order(nodes: dict[str, Node]) -> list[str]:
@@ -162,85 +99,3 @@ def _symbol_order(nodes: dict[str, Node]) -> list[str]:
                 if not name.startswith("#"):
                     seen.setdefault(name, None)
     return list(seen)
-
-
-# -- symbol slips ----------------------------------------------------------
-def _node_symbols(node: Node) -> set[str]:
-    values: list[Dim] = []
-    if isinstance(node, TensorNode):
-        values = [d.size for d in node.label.dims]
-    elif isinstance(node.call, OpCall):
-        values = [v for v in (*node.call.positional, *(v for _, v in node.call.keywords)) if isinstance(v, Dim)]
-        values += [node.call.times] if node.call.times is not None else []
-    return {s for v in values for s in v.symbols() if not s.startswith("#")}
-
-
-def _mend_symbol_slips(dot: DotGraph, nodes: dict[str, Node], report: Report) -> dict[str, Node]:
-    """``BatchSise`` beside ``BatchSize``: a symbol that only one node writes, not an input, and that
-    is one edit from a symbol the graph binds (an input's, or one written in two nodes), is that
-    symbol, with a warning. Anything less certain is left for the shape pass to report."""
-    targets = {e.dst for e in dot.edges}
-    used = {node_id: _node_symbols(node) for node_id, node in nodes.items()}
-    writers: dict[str, list[str]] = {}
-    for node_id, symbols in used.items():
-        for symbol in symbols:
-            writers.setdefault(symbol, []).append(node_id)
-
-    def is_input(node_id: str) -> bool:
-        return isinstance(nodes[node_id], TensorNode) and node_id not in targets
-
-    bound = {s for s, ids in writers.items() if len(ids) > 1 or any(is_input(n) for n in ids)}
-    mended = dict(nodes)
-    for symbol, ids in writers.items():
-        if len(ids) != 1 or is_input(ids[0]) or len(symbol) < 4:
-            continue
-        close = [b for b in bound if b != symbol and _one_edit(symbol, b)]
-        if len(close) != 1:
-            continue
-        (fix,) = close
-        node = mended[ids[0]]
-        mended[ids[0]] = _renamed(node, symbol, fix)
-        report.warn(
-            codes.SYMBOL_TYPO,
-            f"node {node.id!r}: symbol {symbol!r} appears nowhere else and is one edit from {fix!r}; read as {fix!r}",
-            node.location,
-            node.id,
-        )
-    return mended
-
-
-def _one_edit(a: str, b: str) -> bool:
-    """One insertion, deletion or substitution apart, and not only in digits (``NHidden1``, ``NHidden2``)."""
-    if abs(len(a) - len(b)) > 1 or a == b:
-        return False
-    if a.rstrip("0123456789") == b.rstrip("0123456789"):
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b)) == 1
-    short, long = sorted((a, b), key=len)
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
-
-
-def _renamed(node: Node, old: str, new: str) -> Node:
-    """The node with symbol ``old`` read as ``new`` in its shape or args."""
-    swap = {old: Dim.sym(new)}
-    word = re.compile(rf"(?<![\w#]){re.escape(old)}(?!\w)")
-    if isinstance(node, TensorNode):
-        dims = tuple(AxisDim(d.axis, d.size.substitute(swap), word.sub(new, d.text)) for d in node.label.dims)
-        return TensorNode(node.id, node.location, replace(node.label, dims=dims))
-    call = node.call
-    assert isinstance(call, OpCall)
-
-    def fixed(value: ArgValue) -> ArgValue:
-        return value.substitute(swap) if isinstance(value, Dim) else value
-
-    return OpNode(
-        node.id,
-        node.location,
-        replace(
-            call,
-            positional=tuple(fixed(v) for v in call.positional),
-            keywords=tuple((k, fixed(v)) for k, v in call.keywords),
-            times=call.times.substitute(swap) if call.times is not None else None,
-        ),
-    )
