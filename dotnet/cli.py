@@ -2,9 +2,11 @@
 
 Exit codes:
     0  success (``check``: no errors)
-    1  the spec has errors, or the model failed to build or run
+    1  the spec has errors, or the model failed to build or run, or a file cannot be
+       read or written (the message names the path, the cause and the flag)
     2  usage error (unknown option, malformed --param or --block)
     3  internal error in dotnet itself (please report it)
+    128 + N  interrupted by signal N (SIGINT, SIGTERM) while writing; nothing is left behind
 
 Results go to stdout; diagnostics go to stderr, one per line, as
 ``file:line:col: severity: message [code]``. ``dotnet check --format json|github``
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import stat
 import sys
 import tempfile
 import traceback
@@ -25,7 +29,8 @@ from typing import TypeVar
 
 import click
 
-from dotnet.diagnostics import Diagnostic, SpecError
+from dotnet import codes
+from dotnet.diagnostics import Diagnostic, Location, SpecError, printable
 
 F = TypeVar("F", bound=Callable[..., None])
 EXIT_ERRORS, EXIT_INTERNAL = 1, 3
@@ -46,10 +51,17 @@ def _guarded(command: F) -> F:
         except SpecError as exc:
             _print_diagnostics(exc.diagnostics)
             sys.exit(EXIT_ERRORS)
+        except Interrupted as exc:
+            click.echo(f"interrupted by {signal.Signals(exc.signum).name}: nothing was written", err=True)
+            sys.exit(128 + exc.signum)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except RecursionError:
-            click.echo("error: the spec is nested too deeply to process [too-large]", err=True)
+            spec = kwargs.get("spec") or kwargs.get("document")
+            where = Location(str(spec), 1) if spec is not None else None
+            _print_diagnostics(
+                [Diagnostic("error", codes.TOO_LARGE, "the spec is nested too deeply to process", where)]
+            )
             sys.exit(EXIT_ERRORS)
         except Exception as exc:  # a bug in dotnet, not in the spec
             click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
@@ -70,6 +82,23 @@ def _pairs(option: str, values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint=option)
         result[name.strip()] = value.strip()
     return result
+
+
+_NAME = re.compile(r"\w+")
+"""What an op name or a digraph name given on the command line may hold: letters, digits, '_'."""
+
+
+def _block_bindings(values: tuple[str, ...]) -> dict[str, str]:
+    """``--block NAME=GRAPH`` values; each side must be a plain name, so nothing code-shaped gets in."""
+    bindings = _pairs("--block", values)
+    for name, graph in bindings.items():
+        for what, text in (("the op name", name), ("the digraph name", graph)):
+            if not _NAME.fullmatch(text):
+                raise click.BadParameter(
+                    f"{name + '=' + graph!r}: {what} {text!r} may hold only letters, digits and '_'",
+                    param_hint="--block",
+                )
+    return bindings
 
 
 def _int_params(values: tuple[str, ...]) -> dict[str, int | float]:
@@ -104,7 +133,7 @@ def main() -> None:
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @graph_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write [<Graph>.py].")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write [<Graph>.py].")
 @param_option
 @block_option
 @click.option(
@@ -118,32 +147,60 @@ def compile(
     from dotnet.compiler import compile_spec, raise_if_missing
     from dotnet.runtime import check_device, instantiate, smoke_run
 
-    compiled = compile_spec(spec, graph, _int_params(params), _pairs("--block", blocks))
+    compiled = compile_spec(spec, graph, _int_params(params), _block_bindings(blocks))
     _print_diagnostics(compiled.report.diagnostics)
     raise_if_missing(compiled)
     check_device(device)
     target = output or Path(f"{compiled.class_name}.py")
-    summary = _write_checked(target, compiled, device, instantiate, smoke_run)
+    summary = _write_checked(target, compiled, device, instantiate, smoke_run, "-o" if output else "")
     click.echo(f"{summary.class_name}: {summary.parameters:,} parameters on {summary.device}")
     for name, shape in summary.inputs:
         click.echo(f"  input  {name}: {shape}")
     for name, shape in summary.outputs:
         click.echo(f"  output {name}: {shape}")
-    click.echo(f"wrote {target}")
+    click.echo(printable(f"wrote {target}"))
 
 
-def _write_checked(target: Path, compiled, device, instantiate, smoke_run):  # type: ignore[no-untyped-def]
-    """Write to a temporary file beside ``target``, prove it imports and runs, then rename it."""
-    from dotnet import codes
+def _write_checked(target: Path, compiled, device, instantiate, smoke_run, flag: str = ""):  # type: ignore[no-untyped-def]
+    """Write to a temporary file beside ``target``, prove it imports and runs, then rename it.
+
+    Self-contained, so the API can share it: the target is refused (an ``io-error``
+    naming it and the cause) unless it is a regular file or new; every OS failure
+    (read-only or missing folder, full disk, over-long name) is such an error; the
+    temporary file never outlives the call, not even on SIGINT or SIGTERM; the file
+    written gets the mode a new file gets under the umask, or the mode of the file
+    it replaces. ``flag`` (``"-o"``) is named in errors when the user chose the path.
+    """
     from dotnet.diagnostics import error
 
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise error(codes.IO_ERROR, f"cannot write {target}: folder {folder} does not exist")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".py", dir=folder)
-    temp = Path(temp_name)
+    def refuse(cause: str) -> SpecError:
+        return _cannot_write(target, flag, cause)
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    folder = _require_folder(target, flag)
     try:
+        existing = target.stat()
+    except FileNotFoundError:
+        existing = None
+    except OSError as exc:
+        raise refuse(_os_cause(exc)) from None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        raise refuse(f"it is {_file_kind(existing.st_mode)}, not a regular file")
+    mode = stat.S_IMODE(existing.st_mode) if existing is not None else _new_file_mode()
+    watched = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, interrupted) for s in watched}
+    temp: Path | None = None
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, watched)  # a signal now waits until `temp` is known
+        try:
+            fd, temp_name = tempfile.mkstemp(prefix=f".{target.stem[:100]}.", suffix=".py", dir=folder)
+            temp = Path(temp_name)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, watched)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
+            os.fchmod(f.fileno(), mode)
             f.write(compiled.source)
         try:
             model = instantiate(compiled, device, temp)
@@ -155,9 +212,70 @@ def _write_checked(target: Path, compiled, device, instantiate, smoke_run):  # t
                 codes.RUNTIME, f"the generated {compiled.class_name} failed to run: {type(exc).__name__}: {exc}"
             ) from None
         os.replace(temp, target)
+    except OSError as exc:
+        raise refuse(_os_cause(exc)) from None
     finally:
-        temp.unlink(missing_ok=True)
+        if temp is not None:
+            temp.unlink(missing_ok=True)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
     return summary
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived while a file was being written; carries the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _require_folder(target: Path, flag: str) -> Path:
+    """The folder ``target`` would be written into; an ``io-error`` unless it exists."""
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        is_folder = stat.S_ISDIR(folder.stat().st_mode)
+    except FileNotFoundError:
+        raise _cannot_write(target, flag, f"folder {folder} does not exist") from None
+    except NotADirectoryError:
+        is_folder = False
+    except OSError as exc:
+        raise _cannot_write(target, flag, _os_cause(exc)) from None
+    if not is_folder:
+        raise _cannot_write(target, flag, f"{folder} is not a folder")
+    return folder
+
+
+def _cannot_write(target: Path, flag: str, cause: str) -> SpecError:
+    """``-o out/M.py: cannot write the file: CAUSE``, or ``cannot write M.py: CAUSE`` when no flag chose it."""
+    from dotnet.diagnostics import error
+
+    what = f"{flag} {target}: cannot write the file" if flag else f"cannot write {target}"
+    return error(codes.IO_ERROR, f"{what}: {cause}")
+
+
+def _os_cause(exc: OSError) -> str:
+    """``Permission denied``: what the OS says went wrong, without the path it names."""
+    return exc.strerror or type(exc).__name__
+
+
+def _file_kind(mode: int) -> str:
+    """``a folder``, ``a character device``...: what a path that is not a regular file is."""
+    kinds = [
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((kind for test, kind in kinds if test(mode)), "not a file")
+
+
+def _new_file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0o666 less the process's umask."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 @main.command()
@@ -183,7 +301,6 @@ def check(
 
     Exit 0 when clean, 1 when a spec has errors (or, with --strict, warnings).
     """
-    from dotnet import codes
     from dotnet.tools.check import check_paths
     from dotnet.tools.report_formats import format_github, format_json, format_text, summary
     from dotnet.tools.silence import split_codes
@@ -192,7 +309,7 @@ def check(
     unknown = [c for c in ignored if c not in codes.REGISTRY]
     if unknown:
         raise click.BadParameter(f"no diagnostic code {', '.join(map(repr, unknown))}", param_hint="--ignore")
-    result = check_paths(list(specs), _pairs("--block", blocks), ignored)
+    result = check_paths(list(specs), _block_bindings(blocks), ignored)
     if output_format == "json":
         click.echo(format_json(result.diagnostics))
     elif output_format == "github":
@@ -202,6 +319,8 @@ def check(
         for line in format_text(result.diagnostics):
             click.echo(line, err=True)
         click.echo(summary(result.diagnostics, result.files), err=True)
+    if any(d.code == codes.INTERNAL for d in result.diagnostics):
+        sys.exit(EXIT_INTERNAL)
     if result.count("error") or (strict and result.count("warning")):
         sys.exit(EXIT_ERRORS)
 
@@ -217,7 +336,7 @@ def extract(document: Path, folder: Path) -> None:
     from dotnet.tools.extract import extract as extract_graphs
 
     for item in extract_graphs(document, folder):
-        click.echo(f"wrote {item.path} (digraph {item.name or '(unnamed)'}, line {item.line})")
+        click.echo(printable(f"wrote {item.path} (digraph {item.name or '(unnamed)'}, line {item.line})"))
 
 
 @main.command()
@@ -232,7 +351,7 @@ def shapes(spec: Path, graph: str | None, blocks: tuple[str, ...]) -> None:
     from dotnet.tools.shapes import shape_table
 
     report = Report()
-    _, analysis = analyse(spec, graph, _pairs("--block", blocks), report)
+    _, analysis = analyse(spec, graph, _block_bindings(blocks), report)
     _print_diagnostics(report.diagnostics)
     for line in shape_table(analysis):
         click.echo(line)
@@ -255,9 +374,10 @@ def render(spec: Path, output: Path, graph: str | None, blocks: tuple[str, ...])
 
     if output.suffix.lower().lstrip(".") not in FORMATS:
         raise click.BadParameter(f"{output}: write a .svg or .png file", param_hint="--output")
-    diagnostics = render_spec(spec, output, graph, _pairs("--block", blocks))
+    _require_folder(output, "-o")
+    diagnostics = render_spec(spec, output, graph, _block_bindings(blocks))
     _print_diagnostics(diagnostics)
-    click.echo(f"wrote {output}")
+    click.echo(printable(f"wrote {output}"))
     if any(d.severity == "error" for d in diagnostics):
         sys.exit(EXIT_ERRORS)
 
@@ -276,5 +396,5 @@ def summary(spec: Path, graph: str | None, params: tuple[str, ...], blocks: tupl
     """
     from dotnet.tools.summary import format_table, summarize
 
-    result = summarize(spec, graph, _int_params(params), _pairs("--block", blocks))
+    result = summarize(spec, graph, _int_params(params), _block_bindings(blocks))
     click.echo(format_table(result))

@@ -37,6 +37,7 @@ GRAPH_NOT_FOUND = _code("graph-not-found", "--graph names a digraph that is not 
 DUPLICATE_GRAPH = _code("duplicate-graph", "two digraphs share a name")
 BAD_NAME = _code("bad-name", "a digraph or symbol name cannot name Python code")
 TOO_LARGE = _code("too-large", "a label or file exceeds dotnet's size limits")
+INTERNAL = _code("internal-error", "dotnet itself failed on a file: a bug, please report it with the file")
 
 # Labels
 BAD_LABEL = _code("bad-label", "a node label does not follow the spec language")

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 from dotnet import codes
-from dotnet.analysis.blocks import BlockCall
 from dotnet.analysis.infer import Analysis
 from dotnet.analysis.ir import TensorNode
-from dotnet.analysis.resolve import Library, rate_value
-from dotnet.codegen.lower import ClassPlan, file_label, lower
-from dotnet.codegen.source import render_module
+from dotnet.analysis.resolve import Library
+from dotnet.codegen.generate import blocks_in_order, generate_source, graph_defaults
 from dotnet.diagnostics import Location, Report, SpecError, error
 from dotnet.reading.shape import Shape
 from dotnet.reading.sources import choose_graph, read_source
@@ -102,35 +99,12 @@ def compile_spec(
     sizes, rates = split_rates(params or {})
     library, analysis = analyse(path, graph, blocks, report, rates)
     values = _symbol_values(analysis, {**sizes, **rates})
-    plans: dict[str, ClassPlan] = {}
-    for block in _blocks_in_order(library, analysis):
-        callee = library.analysis(block)
-        plans[block] = lower(callee, plans, _graph_defaults(callee), is_block=True)
-    top = lower(analysis, plans, values, is_block=False)
+    source = generate_source(library, analysis, values)
     name = analysis.graph.name
-    source = render_module(
-        f"{name}: a PyTorch module compiled from its diagram.",
-        file_label(library.source.display),
-        [*plans.values(), top],
-    )
-    compiled_graphs = [dot for dot in map(library.dot_graph, [*plans, name]) if dot is not None]
+    graphs = [*blocks_in_order(library, analysis), name]
+    compiled_graphs = [dot for dot in map(library.dot_graph, graphs) if dot is not None]
     report.diagnostics = review(library, compiled_graphs, report.diagnostics)
     return Compiled(name, source, analysis, values, report)
-
-
-def _blocks_in_order(library: Library, analysis: Analysis) -> list[str]:
-    """Every block the graph calls, callees before callers."""
-    order: list[str] = []
-
-    def visit(a: Analysis) -> None:
-        for op in a.ops.values():
-            if isinstance(op, BlockCall) and op.callee not in order:
-                visit(library.analysis(op.callee))
-                if op.callee not in order:
-                    order.append(op.callee)
-
-    visit(analysis)
-    return order
 
 
 def split_rates(params: dict[str, int | float]) -> tuple[dict[str, int], dict[str, Fraction]]:
@@ -140,25 +114,9 @@ def split_rates(params: dict[str, int | float]) -> tuple[dict[str, int], dict[st
     return sizes, rates
 
 
-def _graph_defaults(analysis: Analysis) -> dict[str, int]:
-    """Symbol values the digraph itself sets: defaults in labels (``NFeature(768)``), attributes (``NHidden=128;``)."""
-    values: dict[str, int] = dict(analysis.graph.defaults)
-    symbols = set(analysis.graph.symbol_order)
-    for key, raw in analysis.graph.attrs.items():
-        if key in symbols and rate_value(raw) is None:
-            if not re.fullmatch(r"\d+", raw.strip()) or int(raw) < 1:
-                raise error(
-                    codes.BAD_PARAM,
-                    f"digraph attribute {key}={raw!r}: a size must be a whole number of at least 1",
-                    analysis.graph.location,
-                )
-            values[key] = int(raw)
-    return values
-
-
 def _symbol_values(analysis: Analysis, params: dict[str, int | Fraction]) -> dict[str, int]:
     """Digraph attributes overridden by --param; unknown names are errors."""
-    values = _graph_defaults(analysis)
+    values = graph_defaults(analysis)
     symbols = analysis.graph.symbol_order
     for key, value in params.items():
         if key not in symbols:

@@ -58,7 +58,19 @@ CASES = [
     (
         "keyword_graph_name",
         1,
-        "{spec}:1:1: error: digraph name 'class' is a Python keyword or a name the code uses; rename it [bad-name]",
+        "{spec}:1:1: error: digraph name 'class' is a Python keyword; rename it [bad-name]",
+    ),
+    (
+        "dunder_graph_name",
+        1,
+        "{spec}:1:1: error: digraph name '__class__' is a name Python reserves or mangles (it starts with '__'); "
+        "rename it [bad-name]",
+    ),
+    ("builtin_graph_name", 1, "{spec}:1:1: error: digraph name 'print' is a Python builtin; rename it [bad-name]"),
+    (
+        "bad_attribute_value",
+        1,
+        "{spec}:1:1: error: digraph attribute NIn='eight': a size must be a whole number of at least 1 [bad-param]",
     ),
     ("empty", 1, "{spec}:1:1: error: the file holds no digraph [no-digraph]"),
     ("binary", 1, "{spec}:1:1: error: binary data (a NUL byte at offset 11), not a text file [io-error]"),

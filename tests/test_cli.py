@@ -80,7 +80,7 @@ def test_graph_choice_lists_the_digraphs(seed_document, tmp_path):
 def test_unknown_graph_name(seed_document, tmp_path):
     result = run_cli("compile", seed_document, "--graph", "Nope", cwd=tmp_path)
     assert result.code == 1
-    assert "error: no digraph named 'Nope'; the file holds ConvAutoEncoder (line 4), " in result.stderr
+    assert "error: --graph Nope: no digraph named 'Nope'; the file holds ConvAutoEncoder (line 4), " in result.stderr
 
 
 def test_missing_block_suggests_the_binding(seed_document, tmp_path):

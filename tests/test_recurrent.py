@@ -214,3 +214,29 @@ def test_a_cell_called_on_a_non_sequence_is_an_error(tmp_path):
         compile_spec(spec, params={"NFeature": 3})
     assert info.value.diagnostics[0].code == codes.BAD_CELL
     assert info.value.diagnostics[0].node == "rnn"
+
+
+def test_a_state_sized_at_run_time_is_sized_from_the_sequence(tmp_path):
+    """H[t-1] of [BatchSize, N], N no constructor argument: scan reads N off its input."""
+    spec = tmp_path / "Cell.dot"
+    spec.write_text(
+        "digraph Cell {\n"
+        '  x [label="X[t](input)\\n[BatchSize, N]", shape=Mrecord]\n'
+        '  h [label="H[t-1](state)\\n[BatchSize, N]", shape=Mrecord]\n'
+        '  sum [label="+"]\n  act [label="Tanh"]\n'
+        '  out [label="H[t](output)\\n[BatchSize, N]", shape=Mrecord]\n'
+        "  x -> sum\n  h -> sum\n  sum -> act -> out\n}\n",
+        encoding="utf-8",
+    )
+    source = compile_spec(spec).source
+    assert "h = xs.new_zeros(batch, xs.shape[2])" in source
+    namespace: dict[str, object] = {}
+    exec(compile(source, str(spec), "exec"), namespace)
+    model = namespace["Cell"]()  # type: ignore[operator]
+    xs = torch.randn(B, T, 7)
+    h = torch.zeros(B, 7)
+    expected = []
+    for t in range(T):
+        h = torch.tanh(xs[:, t] + h)
+        expected.append(h)
+    torch.testing.assert_close(model.scan(xs), torch.stack(expected, dim=1))

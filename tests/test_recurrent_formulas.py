@@ -137,3 +137,26 @@ def test_bad_formula_label_is_a_diagnostic_not_a_traceback(tmp_path):
     assert result.code == 1
     assert "C.dot:4:" in result.stderr and "'calc'" in result.stderr and "[bad-label]" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("label", "offset"),
+    [("evil(X[t] @ W + H[t-1] @ U + b)", 0), ("σ(X[t]) + evil(X[t] @ W)", 10), ("tanh(evil(X[t]))", 5)],
+)
+def test_a_formula_calling_an_unknown_function_names_it_and_the_known_ones(tmp_path, label, offset):
+    spec = tmp_path / "Cell.dot"
+    spec.write_text(
+        "digraph Cell {\n  NIn=8; NOut=16\n"
+        '  x [label="X[t](输入)\\n[BatchSize, NIn]", shape=Mrecord]\n'
+        '  his [label="H[t-1](历史)\\n[BatchSize, NOut]", shape=Mrecord]\n'
+        f'  calc [label="{label}"]\n'
+        '  h [label="H[t](输出)\\n[BatchSize, NOut]", shape=Mrecord]\n'
+        "  x -> calc\n  his -> calc\n  calc -> h\n}\n",
+        encoding="utf-8",
+    )
+    result = run_cli("check", spec)
+    assert result.code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"{spec}:5:3: error: node 'calc': formula '{label}': unknown function 'evil' at offset {offset}; "
+        "the known functions are σ, sigmoid, tanh, relu, exp, softmax [bad-label]"
+    )

@@ -74,7 +74,10 @@ class Library:
         if not re.fullmatch(r"\w+", name):
             return None
         path = self.source.path.parent / f"{name}.dot"
-        if not path.is_file():
+        try:
+            if not path.is_file():
+                return None
+        except OSError:  # a name too long to be a file's is no sibling
             return None
         display = str(Path(self.source.display).parent / path.name)
         sibling = read_source(path, display)

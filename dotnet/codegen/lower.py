@@ -1,8 +1,10 @@
 """Lowering: from analysed graphs to plans of the classes the template writes.
 
-A plan holds only strings the code generator built itself (identifiers, sizes
-rendered from :class:`~dotnet.reading.symbolic.Dim`, op code from the op registry), so
-no label text reaches the generated file except through :func:`comment_text`.
+A plan holds code the generator built itself (identifiers from :mod:`dotnet.codegen.naming`,
+sizes rendered from :class:`~dotnet.reading.symbolic.Dim`, op code from the op registry)
+and text for comments and docstrings (summaries, shapes, node ids, spec origins),
+which the renderer passes through :func:`dotnet.codegen.safe_text.doc_text`: no label
+text reaches the generated file any other way.
 """
 
 from __future__ import annotations
@@ -68,15 +70,17 @@ class ClassPlan:
     imports: set[str] = field(default_factory=set)
     scan: ScanPlan | None = None
     """For a recurrent cell: the method that runs it over a whole sequence."""
-    scan_doc: str = ""
+    scan_doc: ScanDoc | None = None
     kept: list[str] = field(default_factory=list)
     """Constructor arguments kept as attributes because ``forward`` needs them (random tensor sizes)."""
 
 
-def comment_text(text: str) -> str:
-    """Text safe inside a ``#`` comment or docstring: printable, one line, no quotes run."""
-    cleaned = "".join(ch if ch.isprintable() else "?" for ch in text)
-    return cleaned.replace('"""', "'''").replace("\\", "/")
+@dataclass
+class ScanDoc:
+    """The two lines of a recurrent cell's ``scan`` docstring: what it runs over, and what it returns."""
+
+    runs: str
+    returns: str
 
 
 def file_label(path: str) -> str:
@@ -182,7 +186,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
         Port(attrs[n], n, torch_text(analysis.shapes[n]), "ids" in _tensor(analysis, n).label.roles)
         for n in analysis.inputs
     ]
-    outputs = [Port(values[n], comment_text(n), torch_text(analysis.shapes[n])) for n in analysis.outputs]
+    outputs = [Port(values[n], n, torch_text(analysis.shapes[n])) for n in analysis.outputs]
     kind = "Block" if is_block else "Model"
     if analysis.cell is not None:
         kind = "Recurrent cell"
@@ -198,10 +202,10 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
         step = analysis.shapes[cell.steps[0]]
         out = analysis.shapes[cell.states[cell.output].new]
         seq = Axis(None, Dim.sym("SeqLen"))
-        plan.scan_doc = (
-            f"Run over {torch_text(step[:1] + (seq,) + step[1:])} from a zero state.\n\n"
-            f"        Returns {torch_text(out[:1] + (seq,) + out[1:])}: the cell's {cell.states[cell.output].name} "
-            "at every step.\n        "
+        plan.scan_doc = ScanDoc(
+            f"Run over {torch_text(step[:1] + (seq,) + step[1:])} from a zero state.",
+            f"Returns {torch_text(out[:1] + (seq,) + out[1:])}: the cell's {cell.states[cell.output].name} "
+            "at every step.",
         )
     return plan
 
@@ -260,7 +264,7 @@ def _target(analysis: Analysis, node_id: str, attrs: dict[str, str]) -> str:
 
 def _origin(node: OpNode | TensorNode, where: str) -> str:
     text = node.describe() if isinstance(node, OpNode) else f"{node.label.title} {node.label.shape_text()}".strip()
-    return comment_text(f"{node.id}: {text} ({where}:{node.location.line})")
+    return f"{node.id}: {text} ({where}:{node.location.line})"
 
 
 def _parameters(analysis: Analysis, writer: _Writer, names: Namespace, where: str) -> list[Submodule]:
@@ -280,7 +284,7 @@ def _parameters(analysis: Analysis, writer: _Writer, names: Namespace, where: st
                 continue
             attr = writer.implicit[name] = names.claim(identifier(name))
             sizes = ", ".join(writer.dim(a.size) for a in shape)
-            comment = comment_text(f"{name}: used by {node_id} ({where}:{node.location.line})")
+            comment = f"{name}: used by {node_id} ({where}:{node.location.line})"
             key = (node.location.line, node.location.col, offset + 1)
             found.append((key, Submodule(attr, f"nn.Parameter(torch.empty({sizes}))", comment)))
     return [s for _, s in sorted(found, key=lambda item: item[0])]

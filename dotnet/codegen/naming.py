@@ -2,12 +2,21 @@
 
 Names are derived, never copied: node ids become identifiers (``σ`` becomes
 ``sigma``, ``class`` becomes ``class_``), symbols become snake_case
-(``NHidden`` becomes ``n_hidden``), and every name in a class is unique and
-clear of keywords, builtins the generated code uses, and ``nn.Module`` attributes.
+(``NHidden`` becomes ``n_hidden``), and every name in a class is unique.
+
+One rule decides which names are reserved (:func:`reserved_reason`): Python's
+keywords, dunder names (``__class__``, ``__all__``), builtins, the names the
+generated module defines or imports (``torch``, ``nn``, ``scan_layers``) and,
+inside a class, ``nn.Module``'s attributes and the methods dotnet writes
+(``forward``, ``scan``, ``reset_parameters``). A reserved name the generator
+derives (a node, symbol or formula parameter) is mangled with a trailing ``_``,
+the node id staying in the comment beside it; a digraph name, which is the class
+name the user imports, is refused with a located ``bad-name`` error.
 """
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 import unicodedata
@@ -29,9 +38,15 @@ MODULE_ATTRIBUTES = frozenset(
 """Public attributes of ``nn.Module`` (torch 2.13); a test keeps this list complete."""
 
 GENERATED_CODE_NAMES = frozenset(
-    {"self", "torch", "nn", "F", "super", "annotations", "math", "int", "range", "scan_layers"}
+    {"self", "torch", "nn", "F", "super", "annotations", "math", "int", "range", "scan_layers", "_"}
 )
 """Names the generated code itself uses."""
+
+GENERATED_METHODS = frozenset({"forward", "scan", "reset_parameters"})
+"""Methods dotnet writes into a class."""
+
+BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+"""Python's builtins: a generated name never shadows one."""
 
 _GREEK = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "η": "eta", "θ": "theta",
@@ -58,6 +73,21 @@ def snake_case(symbol: str) -> str:
     return spaced.lower()
 
 
+def reserved_reason(name: str, in_class: bool) -> str | None:
+    """Why ``name`` cannot be used as it is (at module level, or ``in_class``), or ``None``."""
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return "a Python keyword"
+    if name.startswith("__"):
+        return "a name Python reserves or mangles (it starts with '__')"
+    if name in BUILTINS:
+        return "a Python builtin"
+    if name in GENERATED_CODE_NAMES:
+        return "a name the generated code uses"
+    if in_class and name in MODULE_ATTRIBUTES | GENERATED_METHODS:
+        return "an attribute or method of nn.Module or of the generated class"
+    return None
+
+
 def class_name(graph_name: str, location: Location) -> str:
     """The digraph's name as a class name, or an error saying why it cannot be one."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", graph_name):
@@ -67,12 +97,9 @@ def class_name(graph_name: str, location: Location) -> str:
             f"digraph name {shown!r} cannot name a Python class: use letters, digits and '_'",
             location,
         )
-    if keyword.iskeyword(graph_name) or keyword.issoftkeyword(graph_name) or graph_name in GENERATED_CODE_NAMES:
-        raise error(
-            codes.BAD_NAME,
-            f"digraph name {graph_name!r} is a Python keyword or a name the code uses; rename it",
-            location,
-        )
+    reason = reserved_reason(graph_name, in_class=False)
+    if reason is not None:
+        raise error(codes.BAD_NAME, f"digraph name {graph_name!r} is {reason}; rename it", location)
     return graph_name
 
 
@@ -83,8 +110,9 @@ class Namespace:
         self.taken = set(taken or ()) | GENERATED_CODE_NAMES
 
     def claim(self, base: str) -> str:
+        """``base``, or ``base_`` when it is reserved, made unique with ``_2``, ``_3``, ..."""
         name = base
-        if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in MODULE_ATTRIBUTES:
+        if reserved_reason(name, in_class=True) is not None:
             name += "_"
         candidate, n = name, 2
         while candidate in self.taken:

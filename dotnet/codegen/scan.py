@@ -19,11 +19,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from dotnet import codes
 from dotnet.analysis.blocks import BlockCall
 from dotnet.analysis.cells import Cell
 from dotnet.analysis.infer import Analysis
 from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.codegen.naming import Namespace
+from dotnet.diagnostics import error
 from dotnet.ops.activations import Relu, Sigmoid, Tanh
 from dotnet.ops.formula import FormulaOp
 from dotnet.ops.operators import Add, MatMul, Mul, Sub
@@ -108,6 +110,16 @@ class _Builder:
         def name(symbol: str) -> str:
             if Dim.sym(symbol) == batch:
                 return self.v["batch"]
+            if symbol not in self.symbols:  # a run-time size: read it off the sequence (batch, time, ...)
+                axes = [i for i, a in enumerate(step) if a.size == Dim.sym(symbol)]
+                if not axes:
+                    raise error(
+                        codes.BAD_CELL,
+                        f"a state of cell {self.graph.name} is sized by {symbol}, which is neither a size of "
+                        f"its sequence input nor a constructor argument: scan cannot make its zero state",
+                        self.graph.location,
+                    )
+                return f"{self.v['xs']}.shape[{axes[0] + 1}]"
             arg = self.symbols[symbol]
             if arg not in self.keep:
                 self.keep.append(arg)

@@ -1,4 +1,11 @@
-"""Render class plans into Python source with the jinja2 templates."""
+"""Render class plans into Python source with the jinja2 templates.
+
+The template receives two kinds of strings. :class:`Code` is what the generator
+built (statements, signatures, names) and is written as it is; every other
+string is text (summaries, shapes, node ids, file names) and is written through
+:func:`~dotnet.codegen.safe_text.doc_text`, whichever ``{{ ... }}`` it fills. The result
+is audited (:mod:`dotnet.codegen.audit`) before anyone writes or imports it.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,25 @@ from pathlib import Path
 
 import jinja2
 
+from dotnet.codegen.audit import audit
 from dotnet.codegen.lower import ClassPlan
+from dotnet.codegen.safe_text import doc_text
 from dotnet.codegen.wrap import assignment_lines, code_lines
 
 LINE_LENGTH = 88
+
+
+class Code(str):
+    """Python the generator built: written into the template unchanged."""
+
+
+def _finalize(value: object) -> object:
+    """Every ``{{ ... }}`` of the template: code as it is, anything else as inert text."""
+    if isinstance(value, Code):
+        return value
+    if isinstance(value, str):
+        return doc_text(value)
+    return value
 
 
 def template_dir() -> Path:
@@ -29,21 +51,27 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
+        finalize=_finalize,
     )
 
 
-def signature(name: str, params: list[str], returns: str, indent: int = 4) -> str:
+def signature(name: str, params: list[str], returns: str, indent: int = 4) -> Code:
     """A ``def`` line, wrapped one parameter per line when it would pass the line length."""
     flat = f"def {name}({', '.join(params)}) -> {returns}:"
     if indent + len(flat) <= LINE_LENGTH:
-        return flat
+        return Code(flat)
     pad = " " * (indent + 4)
     body = "".join(f"{pad}{p},\n" for p in params)
-    return f"def {name}(\n{body}{' ' * indent}) -> {returns}:"
+    return Code(f"def {name}(\n{body}{' ' * indent}) -> {returns}:")
 
 
 def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
-    """The text of one generated module holding ``plans`` in order."""
+    """The text of one generated module holding ``plans`` in order, audited.
+
+    ``title`` and ``source`` are text (they go into the module docstring). Raises
+    :class:`~dotnet.codegen.audit.AuditError`, a bug in dotnet, if the source holds anything
+    the generator does not emit.
+    """
     imports = set().union(*(p.imports for p in plans))
     if any(p.parameters for p in plans):
         imports.add("math")
@@ -61,23 +89,33 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
             {
                 **plan.__dict__,
                 "parameter_lines": [
-                    assignment_lines(f"self.{s.attr}", s.expr, body, s.comment, above=True) for s in plan.parameters
+                    _code(assignment_lines(f"self.{s.attr}", s.expr, body, s.comment, above=True))
+                    for s in plan.parameters
                 ],
                 "submodule_lines": [
-                    assignment_lines(f"self.{s.attr}", s.expr, body, s.comment, above=True) for s in plan.submodules
+                    _code(assignment_lines(f"self.{s.attr}", s.expr, body, s.comment, above=True))
+                    for s in plan.submodules
                 ],
-                "statement_lines": [assignment_lines(st.target, st.expr, body, st.comment) for st in plan.statements],
+                "statement_lines": [
+                    _code(assignment_lines(st.target, st.expr, body, st.comment)) for st in plan.statements
+                ],
                 "init_signature": signature("__init__", init_params, "None"),
                 "forward_signature": signature("forward", forward_params, returns),
-                "returns": ", ".join(p.name for p in plan.outputs),
-                "parameter_tuple": _tuple([f"self.{p.attr}" for p in plan.parameters], 8 + len("for weight in ")),
-                "scan_lines": [
-                    line for raw in (plan.scan.lines if plan.scan else []) for line in code_lines(raw, body)
-                ],
+                "returns": Code(", ".join(p.name for p in plan.outputs)),
+                "parameter_tuple": Code(_tuple([f"self.{p.attr}" for p in plan.parameters], 8 + len("for weight in "))),
+                "scan_lines": _code(
+                    [line for raw in (plan.scan.lines if plan.scan else []) for line in code_lines(raw, body)]
+                ),
             }
         )
     template = _environment().get_template("module.py.jinja")
-    return template.render(title=title, source=source, imports=imports, classes=classes)
+    text = template.render(title=title, source=source, imports=imports, classes=classes)
+    audit(text)
+    return text
+
+
+def _code(lines: list[str]) -> list[Code]:
+    return [Code(line) for line in lines]
 
 
 def _tuple(items: list[str], indent: int) -> str:

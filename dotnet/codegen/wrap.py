@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import textwrap
 
+from dotnet.codegen.safe_text import doc_text
+
 
 def comment_lines(text: str, width: int) -> list[str]:
-    """``# text`` wrapped to ``width`` columns (long words are split only when they must be)."""
-    return [f"# {line}" for line in textwrap.wrap(text, max(width - 2, 20), break_on_hyphens=False)] or ["#"]
+    """``# text`` wrapped to ``width`` columns (long words are split only when they must be).
+
+    ``text`` may come from the diagram: it passes :func:`~dotnet.codegen.safe_text.doc_text` first.
+    """
+    lines = textwrap.wrap(doc_text(text), max(width - 2, 20), break_on_hyphens=False)
+    return [f"# {line}" for line in lines] or ["#"]
 
 
 def assignment_lines(target: str, expr: str, width: int, comment: str = "", above: bool = False) -> list[str]:
     """``target = expr`` with ``comment`` trailing it (or ``above`` it), within ``width`` columns."""
     line = f"{target} = {expr}"
+    comment = doc_text(comment)
     if comment and not above and len(line) + 4 + len(comment) <= width:
         return [f"{line}  # {comment}"]
     head = comment_lines(comment, width) if comment else []

@@ -23,7 +23,7 @@ MAX_ID_LENGTH = 20_000
 
 _TOKEN = re.compile(
     r"""
-    (?:[ \t\r\n\f\v]+|//[^\n]*|/\*.*?\*/|(?<![^\n])\#[^\n]*)*  # space, comments, '#' lines: skipped
+    (?:[ \t\r\n\f\v]+|//[^\r\n]*|/\*.*?\*/|(?<![^\r\n])\#[^\r\n]*)*  # space, comments, '#' lines: skipped
     (?:
       (?P<edgeop>->|--)
     | (?P<number>-?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?))
@@ -35,6 +35,8 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+_CONTINUATION = re.compile(r"\\(?:\r\n|\r|\n)")
+"""A backslash that ends a line inside a quoted string: the string goes on on the next line."""
 _KEYWORDS = {"strict", "graph", "digraph", "subgraph", "node", "edge"}
 
 
@@ -80,11 +82,15 @@ class _Token(NamedTuple):
     offset: int
 
 
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+"""A line break as DOT files write it: LF (Unix), CRLF (Windows) or CR alone (classic Mac)."""
+
+
 class _Lines:
-    """Maps offsets to 1-based line and column numbers."""
+    """Maps offsets to 1-based line and column numbers, whichever line breaks the text uses."""
 
     def __init__(self, text: str) -> None:
-        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self._starts = [0] + [m.end() for m in LINE_BREAK.finditer(text)]
 
     def location(self, file: str, offset: int) -> Location:
         line = bisect.bisect_right(self._starts, offset)
@@ -146,7 +152,7 @@ def _tokenize(text: str, start: int, file: str, lines: _Lines) -> list[_Token]:
 
 def _unescape(raw: str) -> str:
     """Undo DOT's escaped quotes and line continuations; keep label escapes like ``\\n``."""
-    return raw.replace("\\\r\n", "").replace("\\\n", "").replace('\\"', '"')
+    return _CONTINUATION.sub("", raw).replace('\\"', '"')
 
 
 def _html_end(text: str, pos: int, file: str, lines: _Lines) -> int:

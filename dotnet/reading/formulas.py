@@ -64,6 +64,10 @@ class FormulaError(ValueError):
     """A formula does not parse; the message says where and why."""
 
 
+class UnknownFunction(FormulaError):
+    """A formula calls a function that is not one of :data:`FUNCTIONS`."""
+
+
 @dataclass(frozen=True)
 class Num:
     """An integer or decimal literal."""
@@ -201,6 +205,9 @@ class _Parser:
         if kind == "name":
             if text == "randn" and self.peek() == "(":
                 return self.random()
+            if text not in FUNCTIONS and "[" not in text and self.peek() == "(":
+                known = ", ".join(FUNCTIONS)
+                raise UnknownFunction(f"unknown function {text!r} at offset {offset}; the known functions are {known}")
             if text in FUNCTIONS and self.peek() == "(":
                 self.take()
                 arg = self.sum(self.deeper(depth))

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 
 from dotnet import codes
-from dotnet.reading.formulas import FUNCTIONS, BinOp, Expr, FormulaError, Input, parse_formula
+from dotnet.reading.formulas import FUNCTIONS, BinOp, Expr, FormulaError, Input, UnknownFunction, parse_formula
 from dotnet.reading.symbolic import Dim, ExprError, parse_dim
 
 MAX_LABEL_LENGTH = 4096
@@ -360,12 +360,17 @@ def _op_label(text: str) -> OpCall | FormulaLabel:
     except LabelError:
         # ``F[t] * C[t-1] + I[t]`` only looks like a call; so does ``σ(X[t] @ W[f])``.
         # A real call whose arguments are malformed stays an error about its arguments.
+        # ``evil(X[t] @ W)`` is a formula calling a function that does not exist: say so.
         looks_like_formula = not _one_group(args) or (name.lower() in FUNCTIONS and args.startswith("("))
-        if times is None and looks_like_formula:
+        if times is None and (looks_like_formula or args.startswith("(")):
             try:
-                return FormulaLabel(text, parse_formula(text))
+                formula = parse_formula(text)
+            except UnknownFunction as exc:
+                raise LabelError(f"formula {quote(text)}: {exc}") from None
             except FormulaError:
-                pass
+                formula = None
+            if formula is not None and looks_like_formula:
+                return FormulaLabel(text, formula)
         raise
     return OpCall(
         name,

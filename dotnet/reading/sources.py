@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from dotnet.reading.dot import DotGraph, find_digraphs, parse_dot
 DOT_SUFFIXES = (".dot", ".gv")
 MAX_SOURCE_BYTES = 64 * 1024 * 1024
 """Largest file read: far above any diagram, low enough to fail fast on a wrong path."""
+_LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
 
 
 @dataclass
@@ -69,7 +71,7 @@ def decode(data: bytes, display: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = len(_LINE_BREAK_BYTES.findall(data, 0, exc.start)) + 1
         raise error(
             codes.IO_ERROR,
             f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
@@ -87,7 +89,7 @@ def choose_graph(source: Source, name: str | None, callees: dict[str, set[str]])
         if graph is None:
             raise error(
                 codes.GRAPH_NOT_FOUND,
-                f"no digraph named {name!r}; the file holds {_names(source.graphs)}",
+                f"--graph {name}: no digraph named {name!r}; the file holds {_names(source.graphs)}",
                 Location(source.display, 1),
             )
         return graph

@@ -2,8 +2,10 @@
 
 A path is a ``.dot``/``.gv`` file, a prose document that embeds digraphs, or a
 folder (every ``.dot``/``.gv`` file inside it, recursively, hidden folders skipped).
-Each file gets the shape pass and the review warnings of :mod:`dotnet.tools.lint`;
-warnings the run or the spec silences (:mod:`dotnet.tools.silence`) are dropped.
+Each file gets the shape pass, code generation (:mod:`dotnet.codegen.generate`, its
+source discarded: whatever ``compile`` would refuse, ``check`` reports too) and
+the review warnings of :mod:`dotnet.tools.lint`; warnings the run or the spec
+silences (:mod:`dotnet.tools.silence`) are dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from dotnet import codes
 from dotnet.analysis.resolve import Library
+from dotnet.codegen.generate import generate_source, graph_defaults
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.sources import DOT_SUFFIXES, read_source
@@ -34,7 +37,11 @@ class CheckResult:
 
 def spec_files(path: Path) -> list[Path]:
     """``path`` itself, or for a folder every spec file inside it, sorted."""
-    if not path.is_dir():
+    try:
+        is_folder = path.is_dir()
+    except OSError:  # such as a name too long: reading it says so, on the file
+        is_folder = False
+    if not is_folder:
         return [path]
     found = [
         p
@@ -56,7 +63,8 @@ def check_source(path: Path, blocks: dict[str, str], ignore: Iterable[str] = ())
         return exc.diagnostics
     for graph in library.source.graphs:
         try:
-            library.analysis(graph.name)
+            analysis = library.analysis(graph.name)
+            generate_source(library, analysis, graph_defaults(analysis))
         except SpecError as exc:
             found.extend(exc.diagnostics)
     return sorted(review(library, library.source.graphs, found + report.diagnostics, ignore), key=_position)
@@ -88,8 +96,22 @@ def check_paths(paths: list[Path], blocks: dict[str, str], ignore: Iterable[str]
             )
         for target in targets:
             files += 1
-            found += check_source(target, blocks, ignore)
+            found += _check_contained(target, blocks, ignore)
     return CheckResult(_unique(found), files)
+
+
+def _check_contained(path: Path, blocks: dict[str, str], ignore: Iterable[str]) -> list[Diagnostic]:
+    """:func:`check_source`, but whatever happens checking one file, an error for that file."""
+    start = Location(str(path), 1)
+    try:
+        return check_source(path, blocks, ignore)
+    except RecursionError:
+        return [Diagnostic("error", codes.TOO_LARGE, "the spec is nested too deeply to process", start)]
+    except MemoryError:
+        return [Diagnostic("error", codes.TOO_LARGE, "checking the spec ran out of memory", start)]
+    except Exception as exc:  # a bug in dotnet: report it on the file, check the others
+        message = f"dotnet failed on this file: {type(exc).__name__}: {exc} (please report it with the file)"
+        return [Diagnostic("error", codes.INTERNAL, message, start)]
 
 
 def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dotnet import codes
-from dotnet.diagnostics import Location, error
+from dotnet.diagnostics import error
 from dotnet.reading.sources import read_source
 
 
@@ -34,9 +34,12 @@ def file_stem(name: str, index: int) -> str:
 def extract(document: Path, folder: Path) -> list[Extracted]:
     """Write every digraph of ``document`` to ``folder/<Name>.dot``."""
     source = read_source(document)
-    if folder.exists() and not folder.is_dir():
-        raise error(codes.IO_ERROR, f"cannot write into {folder}: it is not a folder", Location(str(folder), 1))
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise error(codes.IO_ERROR, f"-o {folder}: cannot write into it: it is not a folder") from None
+    except OSError as exc:
+        raise error(codes.IO_ERROR, f"-o {folder}: cannot make the folder: {exc.strerror or exc}") from None
     written: list[Extracted] = []
     for index, graph in enumerate(source.graphs, start=1):
         start, end = graph.span
@@ -46,6 +49,6 @@ def extract(document: Path, folder: Path) -> list[Extracted]:
         try:
             path.write_text(header + source.text[start:end] + "\n", encoding="utf-8", newline="")
         except OSError as exc:
-            raise error(codes.IO_ERROR, f"cannot write {path}: {exc.strerror or exc}", Location(str(path), 1)) from None
+            raise error(codes.IO_ERROR, f"-o {folder}: cannot write {path}: {exc.strerror or exc}") from None
         written.append(Extracted(graph.name, path, graph.location.line))
     return written

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from dotnet.diagnostics import Diagnostic
+from dotnet.diagnostics import Diagnostic, printable
 
 FORMATS = ("text", "json", "github")
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "note": "notice"}
@@ -56,8 +56,8 @@ def _plural(n: int, word: str) -> str:
 
 
 def _data(text: str) -> str:
-    """Escape a workflow command's message, as GitHub's toolkit does."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape a workflow command's message, as GitHub's toolkit does; other controls as in text."""
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _property(text: str) -> str:
