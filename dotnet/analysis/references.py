@@ -29,14 +29,17 @@ _PARAMETER_LIKE = re.compile(r"[A-Za-z]\d*|weight|bias", re.IGNORECASE)
 """Unsubscripted names written like weights: ``W``, ``U2``, ``b``; anything longer names a tensor."""
 
 
-def looks_like_a_tensor(name: str) -> bool:
-    """``X[t]``, ``μ``, ``logσ²``, ``mu``: a name that means a tensor, so one no tensor carries is a slip.
+def looks_like_a_tensor(graph: Graph, name: str) -> bool:
+    """``X[t]``, or ``mu`` beside tensors titled ``μ``, ``ε``: a name no tensor carries that means one.
 
-    Implicit parameters are written like weights: subscripted (``W[f]``) or one letter (``W``, ``b``).
+    A name with a time index means a tensor. So does a name without a subscript in a graph whose
+    tensors have such titles (``μ``, ``logσ²``), unless it is written like a weight (``W``, ``b``,
+    ``U2``). Elsewhere (cells, whose tensors are ``X[t]``, ``H[t-1]``) other names are parameters.
     """
     if _TIME_INDEX.fullmatch(name):
         return True
-    return not _SUBSCRIPT.fullmatch(name) and not _PARAMETER_LIKE.fullmatch(name)
+    plain_titles = any(not _SUBSCRIPT.fullmatch(title) for title in graph.titles)
+    return plain_titles and not _SUBSCRIPT.fullmatch(name) and not _PARAMETER_LIKE.fullmatch(name)
 
 
 def is_parameter_name(graph: Graph, name: str) -> bool:
@@ -54,7 +57,7 @@ def resolve_references(graph: Graph, report: Report) -> dict[str, list[str]]:
             target = graph.titles.get(name.text)
             if target is not None:
                 used.setdefault(target, None)
-            elif looks_like_a_tensor(name.text):
+            elif looks_like_a_tensor(graph, name.text):
                 errors.append(
                     Diagnostic(
                         "error",
