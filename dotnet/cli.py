@@ -15,6 +15,7 @@ is the exception: there the diagnostics are the result, so they go to stdout.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
@@ -31,6 +32,8 @@ import click
 
 from dotnet import codes
 from dotnet.diagnostics import Diagnostic, Location, SpecError, printable
+from dotnet.limits import LimitError, whole_number
+from dotnet.reading.symbolic import parse_rate
 
 F = TypeVar("F", bound=Callable[..., None])
 EXIT_ERRORS, EXIT_INTERNAL = 1, 3
@@ -105,15 +108,13 @@ def _int_params(values: tuple[str, ...]) -> dict[str, int | float]:
     """``--param`` values: whole sizes, or rates written as decimals (``CompRate=0.5``)."""
     result: dict[str, int | float] = {}
     for name, value in _pairs("--param", values).items():
-        if value.isdigit():
-            result[name] = int(value)
-        elif re.fullmatch(r"\d*\.\d+", value):
-            result[name] = float(value)
-        else:
-            raise click.BadParameter(
-                f"{name}={value!r}: the value must be a whole number (a size) or a decimal (a rate)",
-                param_hint="--param",
-            )
+        if parse_rate(value) is not None:
+            result[name] = float(value)  # a rate (CompRate=0.5), applied while compiling
+            continue
+        try:
+            result[name] = whole_number(value)
+        except LimitError as exc:
+            raise click.BadParameter(f"{name}: {exc} (or a decimal, for a rate)", param_hint="--param") from None
     return result
 
 
@@ -139,14 +140,34 @@ def main() -> None:
 @click.option(
     "--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True, help="Where to build it."
 )
+@click.option(
+    "--memory-limit",
+    metavar="SIZE",
+    help="Refuse a model that needs more to be built and run once (8G, 512M) [$DOTNET_MEMORY_LIMIT, or half "
+    "the free memory].",
+)
 @_guarded
 def compile(
-    spec: Path, graph: str | None, output: Path | None, params: tuple[str, ...], blocks: tuple[str, ...], device: str
+    spec: Path,
+    graph: str | None,
+    output: Path | None,
+    params: tuple[str, ...],
+    blocks: tuple[str, ...],
+    device: str,
+    memory_limit: str | None,
 ) -> None:
     """Compile SPEC to a PyTorch module, then build and run it once on DEVICE."""
+    from dotnet.budget import parse_size
     from dotnet.compiler import compile_spec, raise_if_missing
-    from dotnet.runtime import check_device, instantiate, smoke_run
+    from dotnet.runtime import check_device, smoke_run
+    from dotnet.runtime import instantiate as build
 
+    if memory_limit is not None:
+        try:
+            parse_size(memory_limit)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--memory-limit") from None
+    instantiate = functools.partial(build, memory_limit=memory_limit)
     compiled = compile_spec(spec, graph, _int_params(params), _block_bindings(blocks))
     _print_diagnostics(compiled.report.diagnostics)
     raise_if_missing(compiled)

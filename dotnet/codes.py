@@ -36,7 +36,7 @@ GRAPH_CHOICE = _code("graph-choice", "several digraphs could be meant; --graph p
 GRAPH_NOT_FOUND = _code("graph-not-found", "--graph names a digraph that is not there")
 DUPLICATE_GRAPH = _code("duplicate-graph", "two digraphs share a name")
 BAD_NAME = _code("bad-name", "a digraph or symbol name cannot name Python code")
-TOO_LARGE = _code("too-large", "a label or file exceeds dotnet's size limits")
+TOO_LARGE = _code("too-large", "a file, label, count or nesting exceeds one of dotnet's limits")
 INTERNAL = _code("internal-error", "dotnet itself failed on a file: a bug, please report it with the file")
 
 # Labels
@@ -65,6 +65,7 @@ CONSTRAINT = _code("constraint", "a constraint a shape implies (such as an even 
 BAD_PARAM = _code("bad-param", "a --param or --block option is malformed")
 DEVICE = _code("device", "the device asked for is not available")
 RUNTIME = _code("runtime", "the generated module failed when instantiated or run")
+MEMORY_BUDGET = _code("memory-budget", "building and running the model once would exceed the memory budget")
 
 # Formulas and cells
 UNKNOWN_TENSOR = _code("unknown-tensor", "a formula names a time step (X[t]) that no tensor node carries")

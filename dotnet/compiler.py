@@ -12,6 +12,7 @@ from dotnet.analysis.ir import TensorNode
 from dotnet.analysis.resolve import Library
 from dotnet.codegen.generate import blocks_in_order, generate_source, graph_defaults
 from dotnet.diagnostics import Location, Report, SpecError, error
+from dotnet.limits import MAX_SIZE
 from dotnet.reading.shape import Shape
 from dotnet.reading.sources import choose_graph, read_source
 from dotnet.reading.symbolic import Dim
@@ -50,13 +51,14 @@ class Compiled:
 
     def example_size(self, dim: Dim) -> int:
         """A concrete size for a symbolic dim, for the smoke test."""
-        values = {s: Dim.const(self._symbol_value(s)) for s in dim.symbols()}
+        values = {s: Dim.const(self.symbol_value(s)) for s in dim.symbols()}
         number = dim.substitute(values).int_value()
         if number is None or number < 1:
             raise error(codes.UNBOUND_SYMBOL, f"size {dim} has no whole positive value; pass its symbols with --param")
         return number
 
-    def _symbol_value(self, symbol: str) -> int:
+    def symbol_value(self, symbol: str) -> int:
+        """The symbol's value: --param or digraph attribute, else the smoke run's default."""
         if symbol in self.values:
             return self.values[symbol]
         return RUNTIME_DEFAULTS.get(symbol, OTHER_RUNTIME_DEFAULT)
@@ -130,8 +132,8 @@ def _symbol_values(analysis: Analysis, params: dict[str, int | Fraction]) -> dic
             if value <= 0:
                 raise error(codes.BAD_PARAM, f"--param {key}={float(value):g}: a rate must be above 0")
             continue  # a rate: applied by the analysis, not a constructor argument
-        if value < 1:
-            raise error(codes.BAD_PARAM, f"--param {key}={value}: a size must be at least 1")
+        if value < 1 or value > MAX_SIZE:
+            raise error(codes.BAD_PARAM, f"--param {key}={value}: a size must be at least 1 and at most 2**63-1")
         values[key] = value
     return values
 

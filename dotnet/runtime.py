@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dotnet import codes
+from dotnet.budget import available_ram, check_budget, memory_budget
 from dotnet.compiler import Compiled, raise_if_missing
 from dotnet.diagnostics import error
 
@@ -49,6 +50,14 @@ def check_device(device: str) -> None:
         raise error(codes.DEVICE, f"unknown device {device!r}: use cpu or cuda")
 
 
+def available_memory(device: str) -> int:
+    """Bytes free for new tensors on ``device``: the machine's memory, or the GPU's."""
+    if device == "cuda":
+        free, _ = require_torch().cuda.mem_get_info()
+        return int(free)
+    return available_ram()
+
+
 def load_module(source: str, name: str, path: Path | None = None) -> types.ModuleType:
     """Import generated source as a module (from ``path`` when given, so tracebacks show it)."""
     module_name = f"dotnet_generated_{name}"
@@ -65,10 +74,21 @@ def load_module(source: str, name: str, path: Path | None = None) -> types.Modul
     return module
 
 
-def instantiate(compiled: Compiled, device: str = "cpu", path: Path | None = None) -> nn.Module:
-    """Build the compiled model on ``device`` with its default constructor arguments."""
+def instantiate(
+    compiled: Compiled, device: str = "cpu", path: Path | None = None, memory_limit: str | None = None
+) -> nn.Module:
+    """Build the compiled model on ``device`` with its default constructor arguments.
+
+    Refused before anything is allocated when building it and running it once would
+    need more than the memory budget (:mod:`dotnet.budget`; ``memory_limit`` such as ``8G``).
+    """
     raise_if_missing(compiled)
     check_device(device)
+    try:
+        budget = memory_budget(memory_limit, available_memory(device))
+    except ValueError as exc:
+        raise error(codes.BAD_PARAM, f"--memory-limit {memory_limit}: {exc}") from None
+    check_budget(compiled, budget)
     module = load_module(compiled.source, compiled.class_name, path)
     model_class = getattr(module, compiled.class_name)
     return model_class().to(device)

@@ -70,7 +70,8 @@ CASES = [
     (
         "bad_attribute_value",
         1,
-        "{spec}:1:1: error: digraph attribute NIn='eight': a size must be a whole number of at least 1 [bad-param]",
+        "{spec}:1:1: error: digraph 'Attr': attribute NIn='eight': 'eight' is not a whole number: "
+        "write ASCII digits 0-9 [bad-param]",
     ),
     ("empty", 1, "{spec}:1:1: error: the file holds no digraph [no-digraph]"),
     ("binary", 1, "{spec}:1:1: error: binary data (a NUL byte at offset 11), not a text file [io-error]"),

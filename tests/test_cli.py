@@ -121,7 +121,7 @@ def test_cuda_without_cuda_is_a_clear_error(tmp_path):
     ("args", "message"),
     [
         (["--param", "BlockIn"], "'BlockIn' is not NAME=VALUE"),
-        (["--param", "BlockIn=four"], "BlockIn='four': the value must be a whole number (a size) or a decimal"),
+        (["--param", "BlockIn=four"], "BlockIn: 'four' is not a whole number: write ASCII digits 0-9"),
         (["--block", "=X"], "'=X' is not NAME=VALUE"),
         (["--device", "tpu"], "'tpu' is not one of 'cpu', 'cuda'"),
         (["--frobnicate"], "No such option '--frobnicate'"),

@@ -149,10 +149,14 @@ def test_a_failed_rename_exits_1_and_leaves_no_temporary_file(tmp_path: Path, mo
 
 
 def test_unreadable_input_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def denied(self: Path) -> bytes:
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    def denied(path: str | Path, flags: int, *args: int, **kwargs: object) -> int:
+        if Path(path) == Path(SPEC):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
     code, stderr = compile_in_process("-o", tmp_path / "LeNet.py")
     assert code == 1
     assert stderr == f"{SPEC}:1:1: error: cannot read the file: Permission denied [io-error]\n"

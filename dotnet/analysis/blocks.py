@@ -12,10 +12,11 @@ import difflib
 from typing import TYPE_CHECKING
 
 from dotnet import codes
-from dotnet.analysis.costs import total_cost
-from dotnet.analysis.infer import Env, infer_graph
+from dotnet.analysis.costs import Totals, total_cost
+from dotnet.analysis.infer import Env
 from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.diagnostics import Report, SpecError, error
+from dotnet.limits import MAX_BLOCK_DEPTH
 from dotnet.ops.base import CodeWriter, Op, known_names
 from dotnet.reading.labels import ArgValue, OpCall, format_arg
 from dotnet.reading.shape import Shape, diagram_text, from_declared, same
@@ -43,8 +44,17 @@ class BlockCall(Op):
         """Every callee symbol this call binds, in the caller's terms."""
         self.scans = False
         """The callee is a recurrent cell, run over a sequence from a zero state."""
+        self._totals: Totals | None = None
 
     def infer(self, inputs: list[Shape], env: Env) -> Shape:
+        if max(len(env.trail), env.library.nesting()) >= MAX_BLOCK_DEPTH:
+            raise error(
+                codes.TOO_LARGE,
+                f"node {self.node.id!r}: calling {self.callee} here nests block calls more than "
+                f"{MAX_BLOCK_DEPTH} deep{env.where()}",
+                self.node.location,
+                self.node.id,
+            )
         callee = env.library.analysis(self.callee)
         self.scans = callee.cell is not None
         steps = [_step_shape(self, shape) for shape in inputs] if self.scans else inputs
@@ -61,8 +71,9 @@ class BlockCall(Op):
             )
         self.bound = {s: bindings[s] for s in callee.constructor_symbols}
         trail = env.trail + (f"call {self.node.id!r} at {self.node.location}",)
-        run = infer_graph(callee.graph, env.library, env.report, bindings, trail)
+        run = env.library.call_analysis(self.callee, bindings, env.report, trail)
         self.run, self.bindings = run, bindings
+        self._totals = None
         for c in run.constraints:
             if c.expr.symbols():
                 env.require_divisible(c.expr, c.divisor, self.node.id, self.node.location)
@@ -151,12 +162,17 @@ class BlockCall(Op):
         return list(self.bound.values())
 
     def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
-        assert self.run is not None
-        return total_cost(self.run, self.bindings).parameters
+        return self.totals().parameters
 
     def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
+        return self.totals().mult_adds
+
+    def totals(self) -> Totals:
+        """The callee's costs for this call, summed once: calls that share a run share these."""
         assert self.run is not None
-        return total_cost(self.run, self.bindings).mult_adds
+        if self._totals is None:
+            self._totals = total_cost(self.run, self.bindings)
+        return self._totals
 
     def module(self, w: CodeWriter) -> str:
         return w.block_constructor(self.callee, self.bound)

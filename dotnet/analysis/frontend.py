@@ -15,6 +15,7 @@ from dotnet.analysis.slips import (
     undeclared_output,
 )
 from dotnet.diagnostics import Diagnostic, Report, SpecError
+from dotnet.limits import LimitError, whole_number
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.labels import (
     FormulaLabel,
@@ -25,6 +26,7 @@ from dotnet.reading.labels import (
     parse_tensor_label,
     quote,
 )
+from dotnet.reading.symbolic import parse_rate
 
 TENSOR_NODE_SHAPES = frozenset({"mrecord", "record"})
 """Graphviz node shapes that mark a tensor node (spec language, section 2)."""
@@ -75,11 +77,30 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
     if errors:
         raise SpecError(errors)
     nodes = mend_symbol_slips(dot, nodes, report)
+    symbols = _symbol_order(nodes)
+    check_symbol_defaults(dot, symbols)
     edges = [Edge(e.src, e.dst, e.location) for e in dot.edges]
-    graph = Graph(dot.name, dot.location, nodes, edges, dict(dot.attrs), list(dot.clusters), _symbol_order(nodes))
+    graph = Graph(dot.name, dot.location, nodes, edges, dict(dot.attrs), list(dot.clusters), symbols)
     graph.defaults = dict(defaults.values)
     graph.refs = resolve_references(graph, report)
     return graph
+
+
+def check_symbol_defaults(dot: DotGraph, symbols: list[str]) -> None:
+    """Digraph attributes named like a symbol (``NHidden=64;``) must be whole sizes of at least 1."""
+    errors = []
+    for key, raw in dot.attrs.items():
+        if key not in symbols or parse_rate(raw) is not None:  # a decimal is a rate (CompRate=0.5)
+            continue
+        try:
+            problem = None if whole_number(raw) >= 1 else "a size must be at least 1"
+        except LimitError as exc:
+            problem = str(exc)
+        if problem is not None:
+            message = f"digraph {dot.name!r}: attribute {key}={quote(raw)}: {problem}"
+            errors.append(Diagnostic("error", codes.BAD_PARAM, message, dot.location))
+    if errors:
+        raise SpecError(errors)
 
 
 def _symbol_order(nodes: dict[str, Node]) -> list[str]:

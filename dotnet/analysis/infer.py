@@ -18,9 +18,10 @@ from dotnet import codes
 from dotnet.analysis.cells import Cell, find_cell
 from dotnet.analysis.ir import Graph, OpNode, TensorNode
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
+from dotnet.limits import MAX_REPEAT
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, same
-from dotnet.reading.symbolic import Dim, ExprError
+from dotnet.reading.symbolic import Dim, ExprError, SizeLimitError
 
 if TYPE_CHECKING:
     from dotnet.analysis.resolve import Library
@@ -164,8 +165,11 @@ def infer_graph(
                 shapes[node_id] = _apply(ops[node_id], node, [shapes[p] for p in preds], env)
         except SpecError as exc:
             errors.extend(exc.diagnostics)
-    if errors:
-        raise SpecError(sorted(errors, key=_source_order))
+        except ExprError as exc:  # a size grew past a limit while it was substituted or multiplied
+            code = codes.TOO_LARGE if isinstance(exc, SizeLimitError) else codes.BAD_EXPR
+            errors.append(Diagnostic("error", code, f"node {node_id!r}: {exc}{env.where()}", node.location, node_id))
+    if errors:  # a block called from two nodes reports its problem once
+        raise SpecError(sorted(dict.fromkeys(errors), key=_source_order))
     inputs = [
         n
         for n, v in graph.nodes.items()
@@ -332,13 +336,18 @@ def _apply(op: Op, node: OpNode, inputs: list[Shape], env: Env) -> Shape:
         raise error(codes.BAD_EDGE, f"node {node.id!r}: a repeated op takes one input", node.location, node.id)
     if number is not None and number < 0:
         raise error(codes.BAD_ARG, f"node {node.id!r}: repeat count {times} is {number}", node.location, node.id)
+    if number is not None:
+        check_repeat(number, times, node)
     index = repetition_index(op.call)
     if index is not None:
         return _induction(op, node, inputs[0], env, index, count)
     if number is not None:
         shape = inputs[0]
         for _ in range(number):
-            shape = op.infer([shape], env)
+            after = op.infer([shape], env)
+            if after == shape:  # a fixed point: every further copy keeps the shape too
+                break
+            shape = after
         return shape
     out = op.infer(inputs, env)
     if not same(out, inputs[0]):
@@ -456,6 +465,18 @@ def _decimal(value: Dim) -> str:
     if number is None:
         return str(value)
     return str(int(number)) if number.denominator == 1 else f"{float(number):g}"
+
+
+def check_repeat(number: int, times: Dim, node: OpNode) -> None:
+    """An error when ``x N`` asks for more copies than :data:`~dotnet.limits.MAX_REPEAT`."""
+    if number > MAX_REPEAT:
+        shown = f"{times} = {number:,}" if times.int_value() is None else f"{number:,}"
+        raise error(
+            codes.TOO_LARGE,
+            f"node {node.id!r}: repeat count {shown} exceeds the limit of {MAX_REPEAT:,}",
+            node.location,
+            node.id,
+        )
 
 
 def _constructor_symbols(analysis: Analysis) -> list[str]:

@@ -23,15 +23,17 @@ from dotnet.ops.formula import FormulaOp
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.labels import FormulaLabel, LabelError, OpCall, parse_op_label
 from dotnet.reading.sources import Source, read_source
-from dotnet.reading.symbolic import Dim
+from dotnet.reading.symbolic import Dim, parse_rate
+
+
+def _result(value: Analysis | SpecError) -> Analysis:
+    """A cached analysis, or its errors raised afresh."""
+    if isinstance(value, SpecError):
+        raise SpecError(value.diagnostics)
+    return value
+
 
 _INSTANCE_NUMBER = re.compile(r"^(.*?\D)\d+$")
-_DECIMAL = re.compile(r"\s*\d*\.\d+\s*")
-
-
-def rate_value(text: str) -> Fraction | None:
-    """``0.5`` as the exact rate 1/2; ``None`` for text that is not a decimal (sizes are whole)."""
-    return Fraction(text.strip()) if _DECIMAL.fullmatch(text) else None
 
 
 def candidate_names(name: str) -> list[str]:
@@ -58,7 +60,8 @@ class Library:
         self._dot: dict[str, DotGraph] = {g.name: g for g in source.graphs}
         self._siblings_read: dict[str, DotGraph | None] = {}
         self._graphs: dict[str, Graph] = {}
-        self._analyses: dict[str, Analysis] = {}
+        self._analyses: dict[str, Analysis | SpecError] = {}
+        self._calls: dict[tuple[str, frozenset[tuple[str, Dim]]], tuple[Report, Analysis | SpecError]] = {}
         self._in_progress: list[str] = []
 
     # -- finding digraphs ----------------------------------------------
@@ -150,24 +153,46 @@ class Library:
         return self._graphs[name]
 
     def analysis(self, name: str) -> Analysis:
-        """The shape analysis of digraph ``name`` on its own symbols (cached)."""
-        if name in self._analyses:
-            return self._analyses[name]
-        graph = self.graph(name)
-        if name in self._in_progress:
-            chain = " -> ".join(self._in_progress[self._in_progress.index(name) :] + [name])
-            raise error(codes.CYCLE, f"digraph {name!r} calls itself: {chain}", graph.location)
-        self._in_progress.append(name)
-        try:
-            self._analyses[name] = infer_graph(graph, self, self.report, rates=self.graph_rates(graph))
-        finally:
-            self._in_progress.pop()
-        return self._analyses[name]
+        """The shape analysis of digraph ``name`` on its own symbols (cached, errors too)."""
+        if name not in self._analyses:
+            graph = self.graph(name)
+            if name in self._in_progress:
+                chain = " -> ".join(self._in_progress[self._in_progress.index(name) :] + [name])
+                raise error(codes.CYCLE, f"digraph {name!r} calls itself: {chain}", graph.location)
+            self._in_progress.append(name)
+            try:
+                self._analyses[name] = infer_graph(graph, self, self.report, rates=self.graph_rates(graph))
+            except SpecError as exc:
+                self._analyses[name] = exc
+            finally:
+                self._in_progress.pop()
+        return _result(self._analyses[name])
+
+    def call_analysis(self, name: str, bindings: dict[str, Dim], report: Report, trail: tuple[str, ...]) -> Analysis:
+        """The analysis of digraph ``name`` with its symbols bound as a call binds them.
+
+        Each distinct (block, bindings) is analysed once per report, so blocks that call
+        a block twice on every level cost one analysis per level, not one per path.
+        Diagnostics name the trail of the first call that found them.
+        """
+        key = (name, frozenset(bindings.items()))
+        cached = self._calls.get(key)
+        if cached is None or cached[0] is not report:
+            try:
+                result: Analysis | SpecError = infer_graph(self.graph(name), self, report, bindings, trail)
+            except SpecError as exc:
+                result = exc
+            cached = self._calls[key] = (report, result)
+        return _result(cached[1])
+
+    def nesting(self) -> int:
+        """How many analyses of digraphs on their own symbols are under way, one inside the other."""
+        return len(self._in_progress)
 
     def graph_rates(self, graph: Graph) -> dict[str, Dim]:
         """The rates a digraph uses: its attributes with a decimal value (``CompRate=0.5``), then ``--param``."""
         symbols = set(graph.symbol_order)
-        found = {k: rate_value(v) for k, v in graph.attrs.items() if k in symbols and rate_value(v) is not None}
+        found = {k: parse_rate(v) for k, v in graph.attrs.items() if k in symbols and parse_rate(v) is not None}
         found.update({k: v for k, v in self.rates.items() if k in symbols})
         return {k: Dim.const(v) for k, v in found.items() if v is not None}
 

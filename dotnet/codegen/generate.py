@@ -9,15 +9,12 @@ rendered.
 
 from __future__ import annotations
 
-import re
-
-from dotnet import codes
 from dotnet.analysis.blocks import BlockCall
 from dotnet.analysis.infer import Analysis
-from dotnet.analysis.resolve import Library, rate_value
+from dotnet.analysis.resolve import Library
 from dotnet.codegen.lower import ClassPlan, file_label, lower
 from dotnet.codegen.source import render_module
-from dotnet.diagnostics import error
+from dotnet.reading.symbolic import parse_rate
 
 
 def generate_source(library: Library, analysis: Analysis, values: dict[str, int]) -> str:
@@ -57,12 +54,6 @@ def graph_defaults(analysis: Analysis) -> dict[str, int]:
     values: dict[str, int] = dict(analysis.graph.defaults)
     symbols = set(analysis.graph.symbol_order)
     for key, raw in analysis.graph.attrs.items():
-        if key in symbols and rate_value(raw) is None:
-            if not re.fullmatch(r"\d+", raw.strip()) or int(raw) < 1:
-                raise error(
-                    codes.BAD_PARAM,
-                    f"digraph attribute {key}={raw!r}: a size must be a whole number of at least 1",
-                    analysis.graph.location,
-                )
-            values[key] = int(raw)
+        if key in symbols and parse_rate(raw) is None:  # a decimal is a rate, which the analysis applied
+            values[key] = int(raw)  # checked when the graph was built (frontend.check_symbol_defaults)
     return values

@@ -8,6 +8,7 @@ from dotnet import codes
 from dotnet.analysis.infer import Env
 from dotnet.analysis.ir import OpNode
 from dotnet.diagnostics import error
+from dotnet.limits import MAX_OPERANDS
 from dotnet.ops.base import CodeWriter, Op, normalize_name, register
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, numel
@@ -47,12 +48,12 @@ class _Elementwise(Op):
 
 @register("+", "Add", "Sum")
 class Add(_Elementwise):
-    """``+``: the sum of any number of operands (a residual connection, a bias)."""
+    """``+``: the sum of up to 256 operands (a residual connection, a bias)."""
 
     name = "+"
     symbol = "+"
     min_inputs = 2
-    max_inputs = None
+    max_inputs = MAX_OPERANDS
 
 
 @register("*", "Mul")

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from dotnet import codes
 from dotnet.diagnostics import Location, SpecError, error
+from dotnet.limits import MAX_EDGES, MAX_NODES
 
 MAX_SUBGRAPH_DEPTH = 100
 """Deepest nesting of subgraphs accepted; deeper is rejected before Python's stack runs out."""
@@ -240,7 +241,7 @@ class _Parser:
         g.end = self.loc(end)
         return g
 
-    def stmt_list(self, g: DotGraph, node_defaults: dict[str, str], members: list[str] | None) -> None:
+    def stmt_list(self, g: DotGraph, node_defaults: dict[str, str], members: dict[str, None] | None) -> None:
         node_defaults = dict(node_defaults)
         while not self.at("}"):
             if self.peek().kind == "eof":
@@ -249,7 +250,7 @@ class _Parser:
             if self.at(";"):
                 self.take()
 
-    def stmt(self, g: DotGraph, node_defaults: dict[str, str], members: list[str] | None) -> None:
+    def stmt(self, g: DotGraph, node_defaults: dict[str, str], members: dict[str, None] | None) -> None:
         tok = self.peek()
         if tok.kind == "id" and tok.text.lower() in ("graph", "node", "edge") and self.peek(1).kind == "[":
             self.take()
@@ -282,12 +283,21 @@ class _Parser:
             chain.append(self.operand(g, node_defaults, members))
         if self.at("["):
             self.attr_lists()  # edge attributes are styling only
+        count = sum(len(left) * len(right) for left, right in zip(chain, chain[1:]))
+        if len(g.edges) + count > MAX_EDGES:  # checked before a {a b} -> {c d} product is expanded
+            raise error(
+                codes.TOO_LARGE,
+                f"digraph {g.name!r}: this statement makes {count:,} edges; a digraph may have at most {MAX_EDGES:,}",
+                self.loc(ops[0]),
+            )
         for left, right, op in zip(chain, chain[1:], ops):
             for src, _ in left:
                 for dst, _ in right:
                     g.edges.append(DotEdge(src, dst, self.loc(op)))
 
-    def operand(self, g: DotGraph, node_defaults: dict[str, str], members: list[str] | None) -> list[tuple[str, bool]]:
+    def operand(
+        self, g: DotGraph, node_defaults: dict[str, str], members: dict[str, None] | None
+    ) -> list[tuple[str, bool]]:
         """A node id or a subgraph; returns the node ids it stands for and whether it was a plain id."""
         if self.at("{") or self.keyword("subgraph"):
             return [(n, False) for n in self.subgraph(g, node_defaults, members)]
@@ -302,7 +312,7 @@ class _Parser:
         self.define_node(g, node_id, {}, node_defaults, members, tok, stmt=False)
         return [(node_id, True)]
 
-    def subgraph(self, g: DotGraph, node_defaults: dict[str, str], members: list[str] | None) -> list[str]:
+    def subgraph(self, g: DotGraph, node_defaults: dict[str, str], members: dict[str, None] | None) -> list[str]:
         name = ""
         if self.keyword("subgraph"):
             self.take()
@@ -312,15 +322,15 @@ class _Parser:
         if self.depth >= MAX_SUBGRAPH_DEPTH:
             raise error(codes.TOO_LARGE, f"subgraphs nested deeper than {MAX_SUBGRAPH_DEPTH}", self.loc(opening))
         self.depth += 1
-        inner: list[str] = []
+        inner: dict[str, None] = {}  # an ordered set: subgraphs may list thousands of nodes
         self.stmt_list(g, node_defaults, inner)
         self.expect("}")
         self.depth -= 1
         if name.startswith("cluster"):
-            g.clusters.append((name, inner))
+            g.clusters.append((name, list(inner)))
         if members is not None:
-            members.extend(n for n in inner if n not in members)
-        return inner
+            members.update(inner)
+        return list(inner)
 
     def define_node(
         self,
@@ -328,20 +338,27 @@ class _Parser:
         node_id: str,
         attrs: dict[str, str],
         node_defaults: dict[str, str],
-        members: list[str] | None,
+        members: dict[str, None] | None,
         tok: _Token,
         stmt: bool,
     ) -> None:
         node = g.nodes.get(node_id)
         if node is None:
+            if len(g.nodes) >= MAX_NODES:
+                raise error(
+                    codes.TOO_LARGE,
+                    f"node {node_id[:40]!r}: digraph {g.name!r} has more than {MAX_NODES:,} nodes",
+                    self.loc(tok),
+                    node_id,
+                )
             node = DotNode(node_id, dict(node_defaults), self.loc(tok))
             g.nodes[node_id] = node
         elif stmt and "label" in attrs:
             node.location = self.loc(tok)
         node.declared = node.declared or stmt
         node.attrs.update(attrs)
-        if members is not None and node_id not in members:
-            members.append(node_id)
+        if members is not None:
+            members[node_id] = None
 
     def attr_lists(self) -> dict[str, str]:
         attrs: dict[str, str] = {}

@@ -22,10 +22,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from dotnet.limits import MAX_DIGITS
 from dotnet.reading.symbolic import Dim, ExprError, parse_dim
 
 MAX_FORMULA_DEPTH = 48
 """Deepest nesting (parentheses, calls, unary minus) accepted in a formula."""
+MAX_FORMULA_OPERATORS = 256
+"""Most binary operators in one formula: the tree code is generated from stays shallow enough to compile."""
 
 FUNCTIONS = {
     "σ": "sigmoid",
@@ -52,7 +55,7 @@ TORCH_FUNCTIONS = {
 
 _TOKEN = re.compile(
     r"""\s*(?:
-        (?P<num>\d+\.\d*|\.\d+|\d+)
+        (?P<num>[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)
       | (?P<name>[^\W\d]\w*(?:\s*\[[^\[\]]*\])?)
       | (?P<op>[-+*@/(),])
     )""",
@@ -162,6 +165,7 @@ class _Parser:
         self.text = text
         self.defaults = defaults
         self.i = 0
+        self.operators = 0
 
     def peek(self) -> str | None:
         return self.tokens[self.i][1] if self.i < len(self.tokens) else None
@@ -176,16 +180,23 @@ class _Parser:
     def sum(self, depth: int) -> Expr:
         tree = self.product(depth)
         while self.peek() in ("+", "-"):
-            op = self.take()[1]
+            op = self.operator()
             tree = BinOp(op, tree, self.product(depth))
         return tree
 
     def product(self, depth: int) -> Expr:
         tree = self.unary(depth)
         while self.peek() in ("*", "@", "/"):
-            op = self.take()[1]
+            op = self.operator()
             tree = BinOp(op, tree, self.unary(depth))
         return tree
+
+    def operator(self) -> str:
+        """Take a binary operator; each one deepens the tree that code is generated from."""
+        self.operators += 1
+        if self.operators > MAX_FORMULA_OPERATORS:
+            raise FormulaError(f"more than {MAX_FORMULA_OPERATORS} operators")
+        return self.take()[1]
 
     def unary(self, depth: int) -> Expr:
         if self.peek() == "-":
@@ -201,6 +212,8 @@ class _Parser:
     def atom(self, depth: int) -> Expr:
         kind, text, offset = self.take()
         if kind == "num":
+            if len(text) - text.count(".") > MAX_DIGITS:
+                raise FormulaError(f"the number at offset {offset} has more than {MAX_DIGITS} digits")
             return Num(float(text) if "." in text else int(text))
         if kind == "name":
             if text == "randn" and self.peek() == "(":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,19 +38,12 @@ def read_source(path: str | Path, display: str | None = None) -> Source:
     """Read and parse a file; a prose document yields the digraphs embedded in it."""
     path = Path(path)
     display = display if display is not None else str(path)
-    start = Location(display, 1, 1)
-    try:
-        data = path.read_bytes()[: MAX_SOURCE_BYTES + 1]
-    except OSError as exc:
-        raise error(codes.IO_ERROR, f"cannot read the file: {exc.strerror or exc}", start) from None
-    if len(data) > MAX_SOURCE_BYTES:
-        raise error(codes.TOO_LARGE, f"the file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB", start)
-    text = decode(data, display)
+    text = decode(read_regular_file(path, display), display)
     is_document = path.suffix.lower() not in DOT_SUFFIXES
     graphs = find_digraphs(text, display) if is_document else parse_dot(text, display)
     if not graphs:
         what = "document" if is_document else "file"
-        raise error(codes.NO_DIGRAPH, f"the {what} holds no digraph", start)
+        raise error(codes.NO_DIGRAPH, f"the {what} holds no digraph", Location(display, 1, 1))
     seen: dict[str, DotGraph] = {}
     for g in graphs:
         if g.name in seen:
@@ -59,6 +54,39 @@ def read_source(path: str | Path, display: str | None = None) -> Source:
             )
         seen[g.name] = g
     return Source(path, display, graphs, is_document, text)
+
+
+def read_regular_file(path: Path, display: str) -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most :data:`MAX_SOURCE_BYTES`.
+
+    The file is opened without blocking and checked before anything is read, so a
+    FIFO cannot hang the run and ``/dev/zero`` cannot fill the memory.
+    """
+    start = Location(display, 1, 1)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise error(codes.IO_ERROR, f"cannot read the file: {exc.strerror or exc}", start) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+            raise error(codes.IO_ERROR, f"cannot read the file: it is {kind}, not a regular file", start)
+        if info.st_size > MAX_SOURCE_BYTES:
+            raise error(codes.TOO_LARGE, f"the file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB", start)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_SOURCE_BYTES and (chunk := os.read(fd, MAX_SOURCE_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise error(codes.IO_ERROR, f"cannot read the file: {exc.strerror or exc}", start) from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > MAX_SOURCE_BYTES:  # it grew while it was read
+        raise error(codes.TOO_LARGE, f"the file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB", start)
+    return data
 
 
 def decode(data: bytes, display: str) -> str:

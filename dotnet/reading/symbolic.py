@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
+from dotnet.limits import MAX_DIM_TERMS, LimitError, whole_number
+
 MAX_EXPR_DEPTH = 32
 """Deepest nesting of parentheses accepted in a dimension expression."""
 
@@ -22,6 +24,10 @@ Monomial = tuple[str, ...]  # sorted symbol names, repeated for powers; () is th
 
 class ExprError(ValueError):
     """A dimension expression is malformed; the message says where and why."""
+
+
+class SizeLimitError(ExprError):
+    """A symbolic size would grow beyond :data:`~dotnet.limits.MAX_DIM_TERMS` terms."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,11 @@ class Dim:
 
     def __mul__(self, other: Dim | int) -> Dim:
         other = _lift(other)
+        if len(self.terms) * len(other.terms) > MAX_DIM_TERMS:  # checked before it is multiplied out
+            raise SizeLimitError(
+                f"a product of sizes of {len(self.terms)} and {len(other.terms)} terms exceeds "
+                f"the limit of {MAX_DIM_TERMS:,} terms"
+            )
         terms: dict[Monomial, Fraction] = {}
         for m1, c1 in self.terms:
             for m2, c2 in other.terms:
@@ -203,13 +214,21 @@ def _fraction_text(f: Fraction) -> str:
 
 
 # -- parsing -----------------------------------------------------------
-_EXPR_TOKEN = re.compile(r"\s*(?:(?P<num>\d+)|(?P<sym>#?[A-Za-z_][A-Za-z_0-9]*)|(?P<op>[-+*/()]))")
-_TIMES = re.compile(r"\s*[x×](?=\s*[\d(])")
+_EXPR_TOKEN = re.compile(r"\s*(?:(?P<num>[0-9]+)|(?P<sym>#?[A-Za-z_][A-Za-z_0-9]*)|(?P<op>[-+*/()]))")
+_TIMES = re.compile(r"\s*[x×](?=\s*[0-9(])")
 """``x`` between a number or ``)`` and a number or ``(``: a product, as in ``16x5x5``."""
 SYMBOL_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
 
 
-_SIMPLE_DIM = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z_0-9]*))\s*\Z")
+_DECIMAL = re.compile(r"\s*[0-9]*\.[0-9]+\s*")
+
+
+def parse_rate(text: str) -> Fraction | None:
+    """``0.5`` as the exact rate 1/2; ``None`` for text that is not a decimal (sizes are whole)."""
+    return Fraction(text.strip()) if _DECIMAL.fullmatch(text) else None
+
+
+_SIMPLE_DIM = re.compile(r"\s*(?:([0-9]+)|([A-Za-z_][A-Za-z_0-9]*))\s*\Z")
 """A lone number or symbol: most dims are one, and they skip the general parser."""
 
 
@@ -221,7 +240,7 @@ def parse_dim(text: str, defaults: dict[str, int] | None = None) -> Dim:
     """
     simple = _SIMPLE_DIM.match(text)
     if simple:
-        return Dim.const(int(simple[1])) if simple[1] else Dim.sym(simple[2])
+        return Dim.const(_number(simple[1])) if simple[1] else Dim.sym(simple[2])
     tokens: list[tuple[str, str]] = []
     pos = 0
     stripped = text.rstrip()
@@ -246,6 +265,14 @@ def parse_dim(text: str, defaults: dict[str, int] | None = None) -> Dim:
     if parser.i != len(tokens):
         raise ExprError(f"unexpected {tokens[parser.i][1]!r} in {text.strip()!r}")
     return value
+
+
+def _number(text: str) -> int:
+    """A size written as a number: ASCII digits, within int64 (see :func:`dotnet.limits.whole_number`)."""
+    try:
+        return whole_number(text)
+    except LimitError as exc:
+        raise ExprError(str(exc)) from None
 
 
 class _ExprParser:
@@ -288,7 +315,7 @@ class _ExprParser:
         kind, text = self.tokens[self.i]
         self.i += 1
         if kind == "num":
-            return Dim.const(int(text))
+            return Dim.const(_number(text))
         if kind == "sym":
             if self.peek() == "(" and not text.startswith("#"):
                 self.default(text)

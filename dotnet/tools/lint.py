@@ -23,6 +23,7 @@ from dotnet import codes
 from dotnet.analysis.frontend import TENSOR_NODE_SHAPES
 from dotnet.analysis.ir import Graph, TensorNode
 from dotnet.diagnostics import Diagnostic, SpecError
+from dotnet.limits import MAX_BLOCK_DEPTH
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.labels import (
     FormulaLabel,
@@ -165,6 +166,8 @@ class Linter:
         self.library = library
         self._block_ranges: dict[str, Range | None] = {}
         """The output range of each block called, by block name (None: unknown or in progress)."""
+        self._depth = 0
+        """How many block ranges are being found, one inside the other."""
 
     def view(self, dot: DotGraph) -> GraphView:
         """``dot`` with its labels parsed, taken from the library's IR when that was built."""
@@ -295,9 +298,15 @@ class Linter:
             return None
         if callee not in self._block_ranges:
             self._block_ranges[callee] = None  # a block that calls itself gets no range
+            if self._depth >= MAX_BLOCK_DEPTH:  # too deep to follow (an error says so); no range
+                return None
             inner = self.view(dot)
             out = inner.primary_output()
-            self._block_ranges[callee] = self._ranges_of(inner).get(out) if out else None
+            self._depth += 1
+            try:
+                self._block_ranges[callee] = self._ranges_of(inner).get(out) if out else None
+            finally:
+                self._depth -= 1
         inner_range = self._block_ranges[callee]
         if inner_range is None or inner_range.cause is None:
             return None
@@ -338,7 +347,7 @@ class Linter:
             dot = self.library.dot_graph(callee) if callee else None
         except SpecError:
             return False
-        if callee is None or dot is None or callee in seen:
+        if callee is None or dot is None or callee in seen or len(seen) >= MAX_BLOCK_DEPTH:
             return False
         inner = self.view(dot)
         out = inner.primary_output()
