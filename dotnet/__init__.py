@@ -6,7 +6,8 @@ The Python API mirrors the command line::
     source = dotnet.compile_to_source("specs/ConvAutoEncoder.dot")
     model = dotnet.build("specs/ConvAutoEncoder.dot", device="cpu")
 
-Importing dotnet does not import torch; only :func:`build` does.
+Importing dotnet does not import torch; only :func:`build` and
+``compile_spec(..., out=PATH)`` do.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dotnet.compiler import Compiled, compile_spec
+from dotnet import compiler
+from dotnet.compiler import Compiled
 from dotnet.diagnostics import Diagnostic, SpecError
 
 if TYPE_CHECKING:
@@ -22,6 +24,28 @@ if TYPE_CHECKING:
 
 __all__ = ["Compiled", "Diagnostic", "SpecError", "build", "compile_spec", "compile_to_source"]
 __version__ = "0.1.0"
+
+
+def compile_spec(
+    spec: str | Path,
+    graph: str | None = None,
+    params: dict[str, int] | None = None,
+    blocks: dict[str, str] | None = None,
+    out: str | Path | None = None,
+    device: str = "cpu",
+) -> Compiled:
+    """Compile ``spec``; raises :class:`SpecError` on a bad spec.
+
+    With ``out``, the module is also written there as ``dotnet compile`` writes it:
+    atomically, and only once it has imported and run one forward pass on ``device``
+    (this needs torch).
+    """
+    compiled = compiler.compile_spec(spec, graph, params, blocks)
+    if out is not None:
+        from dotnet.writing import write_checked
+
+        write_checked(compiled, Path(out), device)
+    return compiled
 
 
 def compile_to_source(

@@ -15,13 +15,10 @@ is the exception: there the diagnostics are the result, so they go to stdout.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import signal
-import stat
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable
 from functools import wraps
@@ -34,6 +31,8 @@ from dotnet import codes
 from dotnet.diagnostics import Diagnostic, Location, SpecError, printable
 from dotnet.limits import LimitError, whole_number
 from dotnet.reading.symbolic import parse_rate
+from dotnet.tools.report_formats import FORMATS as REPORT_FORMATS
+from dotnet.writing import Interrupted, require_folder
 
 F = TypeVar("F", bound=Callable[..., None])
 EXIT_ERRORS, EXIT_INTERNAL = 1, 3
@@ -158,22 +157,18 @@ def compile(
 ) -> None:
     """Compile SPEC to a PyTorch module, then build and run it once on DEVICE."""
     from dotnet.budget import parse_size
-    from dotnet.compiler import compile_spec, raise_if_missing
-    from dotnet.runtime import check_device, smoke_run
-    from dotnet.runtime import instantiate as build
+    from dotnet.compiler import compile_spec
+    from dotnet.writing import write_checked
 
     if memory_limit is not None:
         try:
             parse_size(memory_limit)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--memory-limit") from None
-    instantiate = functools.partial(build, memory_limit=memory_limit)
     compiled = compile_spec(spec, graph, _int_params(params), _block_bindings(blocks))
     _print_diagnostics(compiled.report.diagnostics)
-    raise_if_missing(compiled)
-    check_device(device)
     target = output or Path(f"{compiled.class_name}.py")
-    summary = _write_checked(target, compiled, device, instantiate, smoke_run, "-o" if output else "")
+    summary = write_checked(compiled, target, device, "-o" if output else "", memory_limit)
     click.echo(f"{summary.class_name}: {summary.parameters:,} parameters on {summary.device}")
     for name, shape in summary.inputs:
         click.echo(f"  input  {name}: {shape}")
@@ -182,130 +177,13 @@ def compile(
     click.echo(printable(f"wrote {target}"))
 
 
-def _write_checked(target: Path, compiled, device, instantiate, smoke_run, flag: str = ""):  # type: ignore[no-untyped-def]
-    """Write to a temporary file beside ``target``, prove it imports and runs, then rename it.
-
-    Self-contained, so the API can share it: the target is refused (an ``io-error``
-    naming it and the cause) unless it is a regular file or new; every OS failure
-    (read-only or missing folder, full disk, over-long name) is such an error; the
-    temporary file never outlives the call, not even on SIGINT or SIGTERM; the file
-    written gets the mode a new file gets under the umask, or the mode of the file
-    it replaces. ``flag`` (``"-o"``) is named in errors when the user chose the path.
-    """
-    from dotnet.diagnostics import error
-
-    def refuse(cause: str) -> SpecError:
-        return _cannot_write(target, flag, cause)
-
-    def interrupted(signum: int, frame: object) -> None:
-        raise Interrupted(signum)
-
-    folder = _require_folder(target, flag)
-    try:
-        existing = target.stat()
-    except FileNotFoundError:
-        existing = None
-    except OSError as exc:
-        raise refuse(_os_cause(exc)) from None
-    if existing is not None and not stat.S_ISREG(existing.st_mode):
-        raise refuse(f"it is {_file_kind(existing.st_mode)}, not a regular file")
-    mode = stat.S_IMODE(existing.st_mode) if existing is not None else _new_file_mode()
-    watched = (signal.SIGINT, signal.SIGTERM)
-    previous = {s: signal.signal(s, interrupted) for s in watched}
-    temp: Path | None = None
-    try:
-        signal.pthread_sigmask(signal.SIG_BLOCK, watched)  # a signal now waits until `temp` is known
-        try:
-            fd, temp_name = tempfile.mkstemp(prefix=f".{target.stem[:100]}.", suffix=".py", dir=folder)
-            temp = Path(temp_name)
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, watched)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            os.fchmod(f.fileno(), mode)
-            f.write(compiled.source)
-        try:
-            model = instantiate(compiled, device, temp)
-            summary = smoke_run(compiled, model, device)
-        except SpecError:
-            raise
-        except Exception as exc:
-            raise error(
-                codes.RUNTIME, f"the generated {compiled.class_name} failed to run: {type(exc).__name__}: {exc}"
-            ) from None
-        os.replace(temp, target)
-    except OSError as exc:
-        raise refuse(_os_cause(exc)) from None
-    finally:
-        if temp is not None:
-            temp.unlink(missing_ok=True)
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-    return summary
-
-
-class Interrupted(BaseException):
-    """SIGINT or SIGTERM arrived while a file was being written; carries the signal."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _require_folder(target: Path, flag: str) -> Path:
-    """The folder ``target`` would be written into; an ``io-error`` unless it exists."""
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        is_folder = stat.S_ISDIR(folder.stat().st_mode)
-    except FileNotFoundError:
-        raise _cannot_write(target, flag, f"folder {folder} does not exist") from None
-    except NotADirectoryError:
-        is_folder = False
-    except OSError as exc:
-        raise _cannot_write(target, flag, _os_cause(exc)) from None
-    if not is_folder:
-        raise _cannot_write(target, flag, f"{folder} is not a folder")
-    return folder
-
-
-def _cannot_write(target: Path, flag: str, cause: str) -> SpecError:
-    """``-o out/M.py: cannot write the file: CAUSE``, or ``cannot write M.py: CAUSE`` when no flag chose it."""
-    from dotnet.diagnostics import error
-
-    what = f"{flag} {target}: cannot write the file" if flag else f"cannot write {target}"
-    return error(codes.IO_ERROR, f"{what}: {cause}")
-
-
-def _os_cause(exc: OSError) -> str:
-    """``Permission denied``: what the OS says went wrong, without the path it names."""
-    return exc.strerror or type(exc).__name__
-
-
-def _file_kind(mode: int) -> str:
-    """``a folder``, ``a character device``...: what a path that is not a regular file is."""
-    kinds = [
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISFIFO, "a named pipe"),
-        (stat.S_ISSOCK, "a socket"),
-    ]
-    return next((kind for test, kind in kinds if test(mode)), "not a file")
-
-
-def _new_file_mode() -> int:
-    """The mode ``open()`` gives a new file: 0o666 less the process's umask."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @block_option
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(REPORT_FORMATS),
     default="text",
     show_default=True,
     help="text: lines on stderr for people; json: an array on stdout; github: workflow annotations on stdout.",
@@ -395,7 +273,7 @@ def render(spec: Path, output: Path, graph: str | None, blocks: tuple[str, ...])
 
     if output.suffix.lower().lstrip(".") not in FORMATS:
         raise click.BadParameter(f"{output}: write a .svg or .png file", param_hint="--output")
-    _require_folder(output, "-o")
+    require_folder(output, "-o")
     diagnostics = render_spec(spec, output, graph, _block_bindings(blocks))
     _print_diagnostics(diagnostics)
     click.echo(printable(f"wrote {output}"))

@@ -59,7 +59,6 @@ SHAPE_MISMATCH = _code("shape-mismatch", "a declared tensor shape differs from w
 ARG_MISMATCH = _code("arg-mismatch", "an op's arguments contradict the shape that flows into it")
 UNBOUND_SYMBOL = _code("unbound-symbol", "a symbol that sizes a parameter has no value")
 NOT_INTEGRAL = _code("not-integral", "a dimension is not a whole positive number")
-CONSTRAINT = _code("constraint", "a constraint a shape implies (such as an even size) is recorded")
 
 # Compiling and running
 BAD_PARAM = _code("bad-param", "a --param or --block option is malformed")

@@ -30,7 +30,7 @@ class InputSpec:
     name: str
     shape: Shape
     integer: bool
-    high: int | None = None
+    high: Dim | None = None
     """For integer ids: one past the largest valid id, where an Embedding shows it."""
 
 

@@ -103,10 +103,6 @@ class Report:
         """Record a warning (once, however often it is found)."""
         self._add(Diagnostic("warning", code, message, location, node))
 
-    def note(self, code: str, message: str, location: Location | None = None, node: str | None = None) -> None:
-        """Record a note (information that never fails a check)."""
-        self._add(Diagnostic("note", code, message, location, node))
-
     def _add(self, diagnostic: Diagnostic) -> None:
         if diagnostic not in self.diagnostics:
             self.diagnostics.append(diagnostic)

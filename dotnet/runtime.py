@@ -91,7 +91,8 @@ def instantiate(
     check_budget(compiled, budget)
     module = load_module(compiled.source, compiled.class_name, path)
     model_class = getattr(module, compiled.class_name)
-    return model_class().to(device)
+    model: nn.Module = model_class().to(device)
+    return model
 
 
 def example_inputs(compiled: Compiled, device: str = "cpu") -> list[torch.Tensor]:

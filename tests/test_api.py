@@ -72,3 +72,33 @@ def test_compile_reports_and_silences_warnings_as_check_does(tmp_path):
         compiled = [d.code for d in dotnet.compile_spec(spec).report.diagnostics]
         checked = [d.code for d in check_source(spec, {})]
         assert compiled == checked == expected
+
+
+def test_compile_spec_writes_out_as_the_command_line_does(tmp_path):
+    target = tmp_path / "block.py"
+    compiled = dotnet.compile_spec(SPECS / "CAEConvBlock.dot", params={"BlockIn": 2, "BlockOut": 5}, out=target)
+    assert target.read_text(encoding="utf-8") == compiled.source
+    assert [p.name for p in tmp_path.iterdir()] == ["block.py"]  # no temporary file left beside it
+
+
+def test_compile_spec_out_leaves_no_file_when_the_model_cannot_be_built(tmp_path):
+    target = tmp_path / "block.py"
+    with pytest.raises(dotnet.SpecError) as info:
+        dotnet.compile_spec(SPECS / "CAEConvBlock.dot", out=target)  # BlockIn and BlockOut have no values
+    assert [d.code for d in info.value.diagnostics] == ["unbound-symbol"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_default_before_a_symbol_without_one_makes_keyword_only_arguments(tmp_path):
+    spec = tmp_path / "Half.dot"
+    spec.write_text(
+        'digraph Half { NIn=8 x [label="[BatchSize, NIn]", shape="Mrecord"] lin [label="Linear[NIn, NOut]"] '
+        'y [label="[BatchSize, NOut]", shape="Mrecord"] x -> lin -> y }',
+        encoding="utf-8",
+    )
+    source = dotnet.compile_to_source(spec)
+    assert "def __init__(self, *, n_in: int = 8, n_out: int) -> None:" in source
+    namespace: dict[str, object] = {}
+    exec(compile(source, "Half.py", "exec"), namespace)  # our generated code
+    model = namespace["Half"](n_out=3)
+    assert model.lin.in_features == 8 and model.lin.out_features == 3

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from dotnet import codes
 from dotnet.compiler import compile_spec
 from dotnet.diagnostics import SpecError
+from dotnet.ops.formula import to_python
 from dotnet.reading.formulas import (
     MAX_FORMULA_DEPTH,
     BinOp,
@@ -23,7 +24,6 @@ from dotnet.reading.formulas import (
     Num,
     names,
     parse_formula,
-    to_python,
 )
 from tests.conftest import run_cli
 

@@ -9,21 +9,31 @@ first appearance). Arguments that contradict unification are errors.
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from dotnet import codes
 from dotnet.analysis.costs import Totals, total_cost
-from dotnet.analysis.infer import Env
+from dotnet.analysis.infer import Analysis, Env
 from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.diagnostics import Report, SpecError, error
 from dotnet.limits import MAX_BLOCK_DEPTH
-from dotnet.ops.base import CodeWriter, Op, known_names
+from dotnet.ops.base import CodeWriter, Op, OpEnv, OpResolver, known_names
 from dotnet.reading.labels import ArgValue, OpCall, format_arg
 from dotnet.reading.shape import Shape, diagram_text, from_declared, same
 from dotnet.reading.symbolic import Dim, ExprError
 
-if TYPE_CHECKING:
-    from dotnet.analysis.infer import Analysis
+
+class BlockLibrary(OpResolver, Protocol):
+    """The digraphs a call can reach (implemented by ``analysis.resolve.Library``)."""
+
+    def analysis(self, name: str) -> Analysis:
+        """The shape analysis of digraph ``name`` on its own symbols."""
+
+    def call_analysis(self, name: str, bindings: dict[str, Dim], report: Report, trail: tuple[str, ...]) -> Analysis:
+        """The analysis of digraph ``name`` with its symbols bound as a call binds them."""
+
+    def nesting(self) -> int:
+        """How many analyses of digraphs on their own symbols are under way, one inside the other."""
 
 
 class BlockCall(Op):
@@ -32,10 +42,11 @@ class BlockCall(Op):
     min_inputs = 1
     max_inputs = None
 
-    def __init__(self, node: OpNode, call: OpCall, callee: str) -> None:
+    def __init__(self, node: OpNode, call: OpCall, callee: str, library: BlockLibrary) -> None:
         super().__init__(node, call)
         self.name = callee  # type: ignore[misc]
         self.callee = callee
+        self.library = library
         self.bound: dict[str, Dim] = {}
         """The callee's constructor symbols, valued in the caller's terms."""
         self.run: Analysis | None = None
@@ -46,8 +57,8 @@ class BlockCall(Op):
         """The callee is a recurrent cell, run over a sequence from a zero state."""
         self._totals: Totals | None = None
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
-        if max(len(env.trail), env.library.nesting()) >= MAX_BLOCK_DEPTH:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+        if max(len(env.trail), self.library.nesting()) >= MAX_BLOCK_DEPTH:
             raise error(
                 codes.TOO_LARGE,
                 f"node {self.node.id!r}: calling {self.callee} here nests block calls more than "
@@ -55,7 +66,7 @@ class BlockCall(Op):
                 self.node.location,
                 self.node.id,
             )
-        callee = env.library.analysis(self.callee)
+        callee = self.library.analysis(self.callee)
         self.scans = callee.cell is not None
         steps = [_step_shape(self, shape) for shape in inputs] if self.scans else inputs
         bindings = self._unify_inputs(callee, steps)
@@ -71,7 +82,7 @@ class BlockCall(Op):
             )
         self.bound = {s: bindings[s] for s in callee.constructor_symbols}
         trail = env.trail + (f"call {self.node.id!r} at {self.node.location}",)
-        run = env.library.call_analysis(self.callee, bindings, env.report, trail)
+        run = self.library.call_analysis(self.callee, bindings, env.report, trail)
         self.run, self.bindings = run, bindings
         self._totals = None
         for c in run.constraints:
@@ -131,7 +142,7 @@ class BlockCall(Op):
             )
         return bindings
 
-    def _bind_args(self, callee: Analysis, bindings: dict[str, Dim], env: Env) -> None:
+    def _bind_args(self, callee: Analysis, bindings: dict[str, Dim], env: OpEnv) -> None:
         symbols = callee.constructor_symbols
         if len(self.call.positional) > len(symbols):
             raise self.arg_error(
@@ -268,13 +279,16 @@ class UnresolvedCall(Op):
     min_inputs = 0
     max_inputs = None
 
-    def __init__(self, node: OpNode, call: OpCall, names: list[str], candidates: list[str]) -> None:
+    def __init__(
+        self, node: OpNode, call: OpCall, names: list[str], candidates: list[str], library: BlockLibrary
+    ) -> None:
         super().__init__(node, call)
         self.name = names[-1]  # type: ignore[misc]
         self.names = names
         self.candidates = candidates
+        self.library = library
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         fits = [c for c in self.candidates if self._fits(c, inputs, env)]
         wanted = " or ".join(repr(n) for n in self.names)
         if fits:
@@ -297,10 +311,10 @@ class UnresolvedCall(Op):
             self.node.id,
         )
 
-    def _fits(self, candidate: str, inputs: list[Shape], env: Env) -> bool:
-        probe = Env(env.graph, env.library, Report(), env.bindings, env.trail)
+    def _fits(self, candidate: str, inputs: list[Shape], env: OpEnv) -> bool:
+        probe = Env(env.graph, self.library, Report(), env.bindings, env.trail)
         try:
-            shape = BlockCall(self.node, self.call, candidate).infer(inputs, probe)
+            shape = BlockCall(self.node, self.call, candidate, self.library).infer(inputs, probe)
         except SpecError:
             return False
         for e in env.graph.succs(self.node.id):

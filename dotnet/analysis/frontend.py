@@ -7,28 +7,14 @@ import re
 from dotnet import codes
 from dotnet.analysis.ir import Edge, Graph, Node, OpNode, TensorNode
 from dotnet.analysis.references import resolve_references
-from dotnet.analysis.slips import (
-    Defaults,
-    mend_symbol_slips,
-    plainly_a_tensor,
-    undeclared_only_sink,
-    undeclared_output,
-)
+from dotnet.analysis.slips import Defaults, mend_symbol_slips, warn_boxed
+from dotnet.analysis.view import GraphView, label_text
 from dotnet.diagnostics import Diagnostic, Report, SpecError
 from dotnet.limits import LimitError, whole_number
 from dotnet.reading.dot import DotGraph
-from dotnet.reading.labels import (
-    FormulaLabel,
-    LabelError,
-    OpCall,
-    normalize,
-    parse_op_label,
-    parse_tensor_label,
-    quote,
-)
+from dotnet.reading.labels import FormulaLabel, OpCall, normalize, quote
 from dotnet.reading.symbolic import parse_rate
 
-TENSOR_NODE_SHAPES = frozenset({"mrecord", "record"})
 """Graphviz node shapes that mark a tensor node (spec language, section 2)."""
 
 _SYMBOL = re.compile(r"#?[A-Za-z_]\w*")
@@ -36,44 +22,41 @@ _SYMBOL = re.compile(r"#?[A-Za-z_]\w*")
 
 
 def build_graph(dot: DotGraph, report: Report) -> Graph:
-    """Parse the labels of ``dot``; every bad label is reported, not just the first."""
+    """The IR of ``dot`` from its graph view; every bad label is reported, not just the first."""
+    view = GraphView.of(dot)
     errors: list[Diagnostic] = []
     nodes: dict[str, Node] = {}
     defaults = Defaults()
-    sink = undeclared_only_sink(dot)
     for raw in dot.nodes.values():
-        label = raw.attrs.get("label", raw.id)
-        shape = raw.attrs.get("shape", "").lower()
-        try:
-            if shape in TENSOR_NODE_SHAPES or plainly_a_tensor(raw.id, label, report, raw.location):
-                tensor = parse_tensor_label(label)
-                nodes[raw.id] = TensorNode(raw.id, raw.location, tensor)
-                if tensor.unclosed:
-                    report.warn(
-                        codes.UNCLOSED_BRACKET,
-                        f"node {raw.id!r}: shape {quote(normalize(label))} lacks its closing ']'",
-                        raw.location,
-                        raw.id,
-                    )
-                defaults.add(raw.id, raw.location, tensor.defaults, errors)
-            elif raw.id == sink:
-                nodes[raw.id] = undeclared_output(raw.id, raw.location)
-            else:
-                call = parse_op_label(label)
-                nodes[raw.id] = OpNode(raw.id, raw.location, call)
-                if isinstance(call, FormulaLabel):
-                    defaults.add(raw.id, raw.location, call.defaults, errors)
-                if isinstance(call, OpCall):
-                    if call.unclosed:
-                        report.warn(
-                            codes.UNCLOSED_BRACKET,
-                            f"node {raw.id!r}: label {quote(normalize(label))} lacks its closing ']'",
-                            raw.location,
-                            raw.id,
-                        )
-                    defaults.add(raw.id, raw.location, call.defaults, errors)
-        except LabelError as exc:
-            errors.append(Diagnostic("error", exc.code, f"node {raw.id!r}: {exc}", raw.location, raw.id))
+        label = label_text(raw.attrs, raw.id)
+        if raw.id in view.failures:
+            failure = view.failures[raw.id]
+            errors.append(Diagnostic("error", failure.code, f"node {raw.id!r}: {failure}", raw.location, raw.id))
+        elif raw.id in view.tensors:
+            tensor = view.tensors[raw.id]
+            nodes[raw.id] = TensorNode(raw.id, raw.location, tensor)
+            if raw.id in view.boxed:
+                warn_boxed(raw.id, label, raw.location, report)
+            if tensor.unclosed:
+                report.warn(
+                    codes.UNCLOSED_BRACKET,
+                    f"node {raw.id!r}: shape {quote(normalize(label))} lacks its closing ']'",
+                    raw.location,
+                    raw.id,
+                )
+            defaults.add(raw.id, raw.location, tensor.defaults, errors)
+        else:
+            call = view.ops[raw.id]
+            nodes[raw.id] = OpNode(raw.id, raw.location, call)
+            if isinstance(call, OpCall) and call.unclosed:
+                report.warn(
+                    codes.UNCLOSED_BRACKET,
+                    f"node {raw.id!r}: label {quote(normalize(label))} lacks its closing ']'",
+                    raw.location,
+                    raw.id,
+                )
+            if isinstance(call, OpCall | FormulaLabel):
+                defaults.add(raw.id, raw.location, call.defaults, errors)
     if errors:
         raise SpecError(errors)
     nodes = mend_symbol_slips(dot, nodes, report)

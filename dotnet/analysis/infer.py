@@ -10,22 +10,19 @@ Errors are collected per node, so one run reports every independent problem.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from dotnet import codes
 from dotnet.analysis.cells import Cell, find_cell
 from dotnet.analysis.ir import Graph, OpNode, TensorNode
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
 from dotnet.limits import MAX_REPEAT
+from dotnet.ops.base import Op, OpResolver
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, same
 from dotnet.reading.symbolic import Dim, ExprError, SizeLimitError
-
-if TYPE_CHECKING:
-    from dotnet.analysis.resolve import Library
-    from dotnet.ops.base import Op
 
 
 @dataclass(frozen=True)
@@ -65,10 +62,10 @@ class Analysis:
 
 
 class Env:
-    """The context one inference run shares with the ops it calls."""
+    """The context one inference run shares with the ops it calls (:class:`~dotnet.ops.base.OpEnv`)."""
 
     def __init__(
-        self, graph: Graph, library: Library, report: Report, bindings: Mapping[str, Dim], trail: tuple[str, ...]
+        self, graph: Graph, library: OpResolver, report: Report, bindings: Mapping[str, Dim], trail: tuple[str, ...]
     ) -> None:
         self.graph = graph
         self.library = library
@@ -84,7 +81,6 @@ class Env:
         """Shapes proved so far in this run, by node id (formulas read the tensors they name)."""
         self.implicit: dict[str, Shape] = {}
         """Shapes of the implicit parameters formulas have named so far (``W[f]``)."""
-        """Shapes proved so far in this run, by node id (formulas read the tensors they name)."""
 
     def value(self, dim: Dim) -> Dim:
         """A size of this graph, in the terms of the run (bound symbols replaced)."""
@@ -101,6 +97,15 @@ class Env:
         return quotient
 
     def require_divisible(self, expr: Dim, divisor: int, node_id: str, location: Location) -> None:
+        """Record that ``expr`` is a multiple of ``divisor``, stated over whole coefficients.
+
+        ``BlockH/2`` divisible by 1 is recorded as ``BlockH`` divisible by 2 (even); a whole
+        polynomial divisible by 1 needs nothing.
+        """
+        scale = math.lcm(*(c.denominator for _, c in expr.terms))
+        expr, divisor = expr * scale, divisor * scale
+        if divisor == 1:
+            return
         if not any(c.expr == expr and c.divisor == divisor for c in self.constraints):
             self.constraints.append(Constraint(expr, divisor, node_id, location))
 
@@ -120,10 +125,14 @@ class Env:
         """`` (in call ...)`` when inside a block call, for messages."""
         return "".join(f" (in {t})" for t in reversed(self.trail))
 
+    def weight_of(self, node: OpNode) -> tuple[Dim, Dim] | None:
+        """The weight shape of the op that ``node`` runs, for ops that share it (``Embedding.w.T``)."""
+        return self.library.make_op(node, self.graph).weight_shape()
+
 
 def infer_graph(
     graph: Graph,
-    library: Library,
+    library: OpResolver,
     report: Report,
     bindings: Mapping[str, Dim] | None = None,
     trail: tuple[str, ...] = (),

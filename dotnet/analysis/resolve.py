@@ -17,11 +17,12 @@ from dotnet.analysis.blocks import BlockCall, UnresolvedCall
 from dotnet.analysis.frontend import build_graph
 from dotnet.analysis.infer import Analysis, infer_graph
 from dotnet.analysis.ir import Graph, OpNode
+from dotnet.analysis.view import GraphView
 from dotnet.diagnostics import Report, SpecError, error
 from dotnet.ops import Op, lookup
 from dotnet.ops.formula import FormulaOp
 from dotnet.reading.dot import DotGraph
-from dotnet.reading.labels import FormulaLabel, LabelError, OpCall, parse_op_label
+from dotnet.reading.labels import FormulaLabel, OpCall
 from dotnet.reading.sources import Source, read_source
 from dotnet.reading.symbolic import Dim, parse_rate
 
@@ -127,13 +128,7 @@ class Library:
         result: dict[str, set[str]] = {}
         for g in self.source.graphs:
             names: set[str] = set()
-            for node in g.nodes.values():
-                if node.attrs.get("shape", "").lower() in ("mrecord", "record"):
-                    continue
-                try:
-                    call = parse_op_label(node.attrs.get("label", node.id))
-                except LabelError:
-                    continue
+            for call in GraphView.of(g).ops.values():
                 if isinstance(call, OpCall):
                     for candidate in candidate_names(call.name):
                         target = self.bindings.get(candidate, candidate)
@@ -206,7 +201,7 @@ class Library:
         if block is not None:
             if block == graph.name:
                 raise error(codes.CYCLE, f"node {node.id!r}: digraph {block!r} calls itself", node.location, node.id)
-            return BlockCall(node, call, block)
+            return BlockCall(node, call, block, self)
         for candidate in candidate_names(call.name):
             op_class = lookup(candidate)
             if op_class is not None:
@@ -216,4 +211,4 @@ class Library:
                     raise
         others = [g.name for g in self.source.graphs] + self.sibling_names()
         candidates = [n for n in dict.fromkeys(others) if n != graph.name and n not in self._in_progress]
-        return UnresolvedCall(node, call, candidate_names(call.name), candidates)
+        return UnresolvedCall(node, call, candidate_names(call.name), candidates, self)

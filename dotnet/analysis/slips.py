@@ -59,9 +59,9 @@ _TENSOR_TITLES = frozenset({"输入", "输出", "input", "output"})
 """Titles that, followed by dims, make a label plainly a tensor even on a box-shaped node."""
 
 
-def plainly_a_tensor(node_id: str, label: str, report: Report, location: Location) -> bool:
-    """A label such as ``[BatchSize, W=56, H=56, C=64]`` or ``输入\\n[BatchSize, 3]`` on a node
-    not drawn as a record: read as a tensor, with a warning."""
+def plainly_a_tensor(label: str) -> bool:
+    """A label such as ``[BatchSize, W=56, H=56, C=64]`` or ``输入\\n[BatchSize, 3]``: read as a
+    tensor even on a node not drawn as a record (the frontend warns, ``tensor-shape``)."""
     text = normalize(label)
     head, bracket, _ = text.partition("[")
     title = re.sub(r"\(.*\)", "", head).strip().lower()
@@ -71,13 +71,18 @@ def plainly_a_tensor(node_id: str, label: str, report: Report, location: Locatio
         parse_tensor_label(label)
     except LabelError:
         return False
+    return True
+
+
+def warn_boxed(node_id: str, label: str, location: Location, report: Report) -> None:
+    """The ``tensor-shape`` warning for a tensor drawn as a box."""
     report.warn(
         codes.TENSOR_SHAPE,
-        f"node {node_id!r}: label {quote(text)} is a tensor but the node is not drawn shape=Mrecord; read as a tensor",
+        f"node {node_id!r}: label {quote(normalize(label))} is a tensor but the node is not drawn "
+        "shape=Mrecord; read as a tensor",
         location,
         node_id,
     )
-    return True
 
 
 def undeclared_only_sink(dot: DotGraph) -> str | None:
@@ -87,10 +92,9 @@ def undeclared_only_sink(dot: DotGraph) -> str | None:
     return sinks[0] if len(sinks) == 1 and not dot.nodes[sinks[0]].declared else None
 
 
-def undeclared_output(node_id: str, location: Location) -> TensorNode:
-    """The graph's output, its shape whatever flows into it (the shape pass fills it in)."""
-    label = TensorLabel(node_id, frozenset({"output"}), "", (), inferred=True)
-    return TensorNode(node_id, location, label)
+def undeclared_output(node_id: str) -> TensorLabel:
+    """The label of the graph's undeclared output: its shape is whatever flows in (the shape pass fills it in)."""
+    return TensorLabel(node_id, frozenset({"output"}), "", (), inferred=True)
 
 
 def _node_symbols(node: Node) -> set[str]:

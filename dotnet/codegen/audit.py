@@ -62,7 +62,8 @@ def _check(node: ast.AST, docstrings: set[int], bound: set[str]) -> None:
     elif isinstance(node, ast.ClassDef | ast.FunctionDef):
         if node.decorator_list:
             raise AuditError(f"line {node.lineno}: decorator on {node.name}")
-        if isinstance(node, ast.ClassDef) and (node.keywords or ast.unparse(node.bases) != "nn.Module"):
+        bases = node.bases if isinstance(node, ast.ClassDef) else []
+        if isinstance(node, ast.ClassDef) and (node.keywords or [ast.unparse(b) for b in bases] != ["nn.Module"]):
             raise AuditError(f"line {node.lineno}: class {node.name} is not a plain nn.Module")
         _check_name(node.name, node)
     elif isinstance(node, ast.Name):

@@ -10,6 +10,7 @@ text reaches the generated file any other way.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dotnet import codes
@@ -19,6 +20,7 @@ from dotnet.codegen.naming import Namespace, class_name, identifier, snake_case
 from dotnet.codegen.scan import ScanPlan, plan_scan
 from dotnet.diagnostics import error
 from dotnet.ops.base import CodeWriter
+from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, torch_text
 from dotnet.reading.symbolic import Dim
 
@@ -71,6 +73,8 @@ class ClassPlan:
     scan: ScanPlan | None = None
     """For a recurrent cell: the method that runs it over a whole sequence."""
     scan_doc: ScanDoc | None = None
+    images: bool = False
+    """Some tensor has height or width axes, so the layout note applies."""
     kept: list[str] = field(default_factory=list)
     """Constructor arguments kept as attributes because ``forward`` needs them (random tensor sizes)."""
 
@@ -125,7 +129,7 @@ class _Writer(CodeWriter):
     def use(self, import_name: str) -> None:
         self.imports.add(import_name)
 
-    def block_constructor(self, block: str, values: dict[str, Dim]) -> str:
+    def block_constructor(self, block: str, values: Mapping[str, Dim]) -> str:
         plan = self.plans[block]
         args = ", ".join(f"{a.name}={self.dim(values[a.symbol])}" for a in plan.args)
         return f"{block}({args})"
@@ -156,7 +160,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
             continue
         if times is not None:
             expr = op.repeated_module(expr, writer.dim(times), variable)
-        submodules.append(Submodule(attrs[node_id], expr, _origin(node, where)))
+        submodules.append(Submodule(attrs[node_id], expr, _origin(node, where, attrs[node_id])))
 
     values = writer.values
     values.update({n: attrs[n] for n in analysis.inputs})
@@ -195,6 +199,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     plan = ClassPlan(
         name, summary, args, submodules, parameters, inputs, outputs, statements, constraints, writer.imports
     )
+    plan.images = any(a.name in ("H", "W") for shape in analysis.shapes.values() for a in shape)
     plan.kept = kept
     plan.scan = plan_scan(analysis, attrs, writer.implicit, writer.symbols, names)
     if plan.scan is not None and analysis.cell is not None:
@@ -262,9 +267,22 @@ def _target(analysis: Analysis, node_id: str, attrs: dict[str, str]) -> str:
     return attrs[node_id]
 
 
-def _origin(node: OpNode | TensorNode, where: str) -> str:
-    text = node.describe() if isinstance(node, OpNode) else f"{node.label.title} {node.label.shape_text()}".strip()
-    return f"{node.id}: {text} ({where}:{node.location.line})"
+def _origin(node: OpNode | TensorNode, where: str, attr: str) -> str:
+    """The spec reference above a submodule, with only what its line does not already say.
+
+    The node id is left out when it is the attribute's name, and an op label without
+    arguments (``Relu``) when the constructor says the same.
+    """
+    reference = f"{where}:{node.location.line}"
+    if isinstance(node, OpNode):
+        call = node.call
+        bare = isinstance(call, OpCall) and not (call.positional or call.keywords or call.times or call.operand)
+        text = "" if bare else node.describe()
+    else:
+        text = f"{node.label.title} {node.label.shape_text()}".strip()
+    if attr != node.id:
+        text = f"{node.id}: {text}" if text else node.id
+    return f"{text} ({reference})" if text else reference
 
 
 def _parameters(analysis: Analysis, writer: _Writer, names: Namespace, where: str) -> list[Submodule]:
@@ -276,7 +294,14 @@ def _parameters(analysis: Analysis, writer: _Writer, names: Namespace, where: st
         assert isinstance(node, TensorNode)
         sizes = ", ".join(writer.dim(d.size) for d in node.label.dims)
         key = (node.location.line, node.location.col, 0)
-        found.append((key, Submodule(writer.attrs[p], f"nn.Parameter(torch.empty({sizes}))", _origin(node, where))))
+        found.append(
+            (
+                key,
+                Submodule(
+                    writer.attrs[p], f"nn.Parameter(torch.empty({sizes}))", _origin(node, where, writer.attrs[p])
+                ),
+            )
+        )
     for node_id, op in analysis.ops.items():
         node = graph.nodes[node_id]
         for name, shape, offset in op.implicit_parameters():

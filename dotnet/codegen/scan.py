@@ -26,13 +26,11 @@ from dotnet.analysis.infer import Analysis
 from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.codegen.naming import Namespace
 from dotnet.diagnostics import error
-from dotnet.ops.activations import Relu, Sigmoid, Tanh
-from dotnet.ops.formula import FormulaOp
+from dotnet.ops.formula import FormulaOp, to_python
 from dotnet.ops.operators import Add, MatMul, Mul, Sub
-from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num, to_python
+from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num
 from dotnet.reading.symbolic import Dim
 
-_ACTIVATIONS = {Sigmoid: "sigmoid", Tanh: "tanh", Relu: "relu"}
 _OPERATORS = {Add: "+", Sub: "-", Mul: "*", MatMul: "@"}
 
 
@@ -188,9 +186,9 @@ class _Builder:
             return _rename(op.expr, self.formula_name)
         if isinstance(op, BlockCall) or op.call.times is not None or op.call.operand is not None:
             raise _Unsupported(node_id)
-        for cls, fn in _ACTIVATIONS.items():
-            if isinstance(op, cls):
-                return Call(fn, args[0])
+        activation = op.declaration.activation if op.declaration else None
+        if activation is not None:
+            return Call(activation.formula, args[0])
         for cls, symbol in _OPERATORS.items():
             if isinstance(op, cls):
                 tree = args[0]

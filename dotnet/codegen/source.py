@@ -77,9 +77,7 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
         imports.add("math")
     classes = []
     for plan in plans:
-        init_params = ["self"] + [
-            f"{a.name}: int" + (f" = {a.default}" if a.default is not None else "") for a in plan.args
-        ]
+        init_params = ["self"] + _constructor_params(plan)
         forward_params = ["self"] + [f"{p.name}: torch.Tensor" for p in plan.inputs]
         returns = (
             "torch.Tensor" if len(plan.outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(plan.outputs))}]"
@@ -109,7 +107,8 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
             }
         )
     template = _environment().get_template("module.py.jinja")
-    text = template.render(title=title, source=source, imports=imports, classes=classes)
+    images = any(p.images for p in plans)
+    text = template.render(title=title, source=source, imports=imports, classes=classes, images=images)
     audit(text)
     return text
 
@@ -124,3 +123,12 @@ def _tuple(items: list[str], indent: int) -> str:
         return text
     inner = " " * (indent - len("for weight in ") + 4)
     return "(\n" + "".join(f"{inner}{item},\n" for item in items) + " " * (indent - len("for weight in ")) + ")"
+
+
+def _constructor_params(plan: ClassPlan) -> list[str]:
+    """``n_in: int = 8`` per argument; keyword-only from the first default on when a later one has none."""
+    params = [f"{a.name}: int" + (f" = {a.default}" if a.default is not None else "") for a in plan.args]
+    first_default = next((i for i, a in enumerate(plan.args) if a.default is not None), None)
+    if first_default is not None and any(a.default is None for a in plan.args[first_default:]):
+        params.insert(first_default, "*")  # Python allows no argument without a default after one with
+    return params

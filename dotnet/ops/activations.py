@@ -2,54 +2,74 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import math
 
-from dotnet.analysis.infer import Env
-from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.analysis.ir import OpNode
+from dotnet.ops.base import CodeWriter, Op, OpEnv, register
+from dotnet.ops.declaration import Activation, Arg, Declaration
+from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Shape
 
 
-class _Activation(Op):
-    torch_module: ClassVar[str]
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x)) if x > -700 else 0.0  # exp(700) is near float's limit
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+
+class _Activation(Op):
+    """An activation without arguments: the declared ``nn`` module, called on the input."""
+
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         self.no_args()
         return inputs[0]
 
     def module(self, w: CodeWriter) -> str:
-        return f"nn.{self.torch_module}()"
+        assert self.declaration is not None and self.declaration.torch is not None
+        return f"{self.declaration.torch}()"
 
 
-@register("Relu")
+@register
 class Relu(_Activation):
-    name = "Relu"
-    torch_module = "ReLU"
+    declaration = Declaration(
+        "Relu",
+        torch="nn.ReLU",
+        elementwise=True,
+        activation=Activation(lambda x: max(x, 0.0), 0.0, math.inf, "relu", "torch.relu", flat_below=0.0),
+    )
 
 
-@register("Tanh")
+@register
 class Tanh(_Activation):
-    name = "Tanh"
-    torch_module = "Tanh"
+    declaration = Declaration(
+        "Tanh", torch="nn.Tanh", elementwise=True, activation=Activation(math.tanh, -1.0, 1.0, "tanh", "torch.tanh")
+    )
 
 
-@register("Sigmoid", "σ")
+@register
 class Sigmoid(_Activation):
-    name = "Sigmoid"
-    torch_module = "Sigmoid"
+    declaration = Declaration(
+        "Sigmoid",
+        aliases=("σ",),
+        torch="nn.Sigmoid",
+        elementwise=True,
+        activation=Activation(_sigmoid, 0.0, 1.0, "sigmoid", "torch.sigmoid"),
+        yields_probabilities=True,
+    )
 
 
-@register("Softmax")
+@register
 class Softmax(Op):
     """``Softmax`` or ``Softmax[dim=1]``: over the channels when the input has them, else the last axis."""
 
-    name = "Softmax"
+    declaration = Declaration(
+        "Softmax", torch="nn.Softmax", args=(Arg("dim", "int", "dim", spellings=("axis",)),), yields_probabilities=True
+    )
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind((("dim", ("axis",)),))
+        bound = self.bind()
         self.dim = self.int_arg(bound, "dim") if "dim" in bound else None
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         if self.dim is None:
             self.dim = next((i for i, a in enumerate(x) if a.name == "C"), len(x) - 1)

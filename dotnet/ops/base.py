@@ -9,18 +9,69 @@ renders its part of the generated module: a constructor expression for
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from collections.abc import Mapping
+from typing import ClassVar, Protocol, TypeVar
 
 from dotnet import codes
-from dotnet.analysis.ir import OpNode
-from dotnet.diagnostics import SpecError, error
+from dotnet.analysis.ir import Graph, OpNode
+from dotnet.diagnostics import Location, Report, SpecError, error
+from dotnet.ops.declaration import Declaration
 from dotnet.reading.labels import ArgValue, OpCall, format_arg
 from dotnet.reading.shape import Shape, diagram_text
 from dotnet.reading.symbolic import Dim
 
-if TYPE_CHECKING:
-    from dotnet.analysis.infer import Env
+
+class OpEnv(Protocol):
+    """What an op may ask of the inference run that calls it (implemented by ``analysis.infer``)."""
+
+    @property
+    def graph(self) -> Graph:
+        """The graph being inferred."""
+
+    @property
+    def report(self) -> Report:
+        """Where warnings go."""
+
+    @property
+    def bindings(self) -> Mapping[str, Dim]:
+        """The graph's symbols a block call has valued, in the caller's terms."""
+
+    @property
+    def trail(self) -> tuple[str, ...]:
+        """The block calls this run is inside of, outermost first."""
+
+    @property
+    def shapes(self) -> Mapping[str, Shape]:
+        """Shapes proved so far in this run, by node id (formulas read the tensors they name)."""
+
+    @property
+    def implicit(self) -> dict[str, Shape]:
+        """Shapes of the implicit parameters formulas have named so far (``W[f]``)."""
+
+    def value(self, dim: Dim) -> Dim:
+        """A size of this graph, in the terms of the run (bound symbols replaced)."""
+
+    def floordiv(self, numerator: Dim, divisor: int, node: OpNode, what: str) -> Dim:
+        """``floor(numerator / divisor)``, recording the divisibility a symbolic size needs."""
+
+    def positive(self, size: Dim, node: OpNode, what: str) -> Dim:
+        """``size`` unchanged, or an error when it is a number below 1."""
+
+    def require_divisible(self, expr: Dim, divisor: int, node_id: str, location: Location) -> None:
+        """Record that the shapes assume ``expr`` is a multiple of ``divisor``."""
+
+    def where(self) -> str:
+        """`` (in call ...)`` when inside a block call, for messages."""
+
+    def weight_of(self, node: OpNode) -> tuple[Dim, Dim] | None:
+        """The weight shape of the op that ``node`` runs, for ops that share it (``Embedding.w.T``)."""
+
+
+class OpResolver(Protocol):
+    """What an op node's name means: the resolver interface inference builds ops through."""
+
+    def make_op(self, node: OpNode, graph: Graph) -> Op:
+        """The op an operation node of ``graph`` runs."""
 
 
 class CodeWriter(ABC):
@@ -46,12 +97,18 @@ class CodeWriter(ABC):
     def node_attr(self, node_id: str) -> str:
         """The attribute that holds node ``node_id``'s submodule (for inline operands)."""
 
+    @abstractmethod
+    def block_constructor(self, block: str, values: Mapping[str, Dim]) -> str:
+        """The constructor call of block class ``block``, its symbols valued by ``values``."""
+
 
 class Op(ABC):
-    """An operation node's behaviour. Subclasses register with :func:`register`."""
+    """An operation node's behaviour. Registered ops declare themselves and register with :func:`register`."""
 
+    declaration: ClassVar[Declaration | None] = None
+    """What the op is, for the registry and for checks; ``None`` for formulas and block calls."""
     name: ClassVar[str]
-    """Canonical name, used in messages."""
+    """Canonical name, used in messages (a registered op's declared name)."""
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
     times_is_factor: ClassVar[bool] = False
@@ -63,7 +120,7 @@ class Op(ABC):
 
     # -- checks --------------------------------------------------------
     @abstractmethod
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         """The output shape for these input shapes, or a :class:`SpecError`."""
 
     def constructor_dims(self) -> list[Dim]:
@@ -118,32 +175,35 @@ class Op(ABC):
     def rank_error(self, shape: Shape, expected: str) -> SpecError:
         return self.mismatch(f"expects {expected}, but its input is {diagram_text(shape)}")
 
-    def bind(self, params: Sequence[tuple[str, tuple[str, ...]]], required: Sequence[str] = ()) -> dict[str, ArgValue]:
-        """Match positional and keyword args to ``params`` (canonical name, accepted spellings)."""
+    def bind(self) -> dict[str, ArgValue]:
+        """Match the label's positional and keyword args to the declared arguments."""
         call = self.call
+        params = self.declaration.args if self.declaration else ()
         if len(call.positional) > len(params):
             raise self.arg_error(f"takes at most {len(params)} positional arguments, got {len(call.positional)}")
         bound: dict[str, ArgValue] = {}
-        for (canonical, _), value in zip(params, call.positional):
-            bound[canonical] = value
-        spellings = {s.lower(): canonical for canonical, names in params for s in (canonical, *names)}
+        for param, value in zip(params, call.positional):
+            bound[param.name] = value
+        spellings = {s.lower(): param.name for param in params for s in param.accepted()}
         for key, value in call.keywords:
             canonical = spellings.get(key.lower())
             if canonical is None:
-                accepted = ", ".join(p for p, _ in params)
+                accepted = ", ".join(p.name for p in params)
                 raise self.arg_error(f"unknown argument {key!r}; it takes {accepted}")
             if canonical in bound:
                 raise self.arg_error(f"argument {canonical!r} given twice")
             bound[canonical] = value
-        for name in required:
-            if name not in bound:
-                raise self.arg_error(f"missing argument {name!r}")
+        for param in params:
+            if param.required and param.name not in bound:
+                raise self.arg_error(f"missing argument {param.name!r}")
         return bound
 
     def size_arg(self, bound: dict[str, ArgValue], key: str, default: int | None = None) -> Dim | None:
-        """An argument that must be a size (an integer expression), not a decimal."""
+        """A size argument (an integer expression, not a decimal); if absent, ``default`` or the declared one."""
         value = bound.get(key)
         if value is None:
+            if default is None:
+                default = self.declared_default(key)
             return None if default is None else Dim.const(default)
         if isinstance(value, float):
             raise self.arg_error(f"{key}={format_arg(value)} must be a whole number or a size symbol")
@@ -160,6 +220,12 @@ class Op(ABC):
         if number is None:
             raise self.arg_error(f"{key}={value} must be a whole number")
         return number
+
+    def declared_default(self, key: str) -> int | None:
+        """The declared whole-number default of argument ``key``, if it has one."""
+        params = self.declaration.args if self.declaration else ()
+        default = next((p.default for p in params if p.name == key), None)
+        return default if isinstance(default, int) else None
 
     def no_args(self) -> None:
         if self.call.positional or self.call.keywords:
@@ -182,23 +248,34 @@ def normalize_name(name: str) -> str:
     return name.replace("_", "").lower()
 
 
-def register(*names: str) -> Callable[[OpT], OpT]:
-    """Class decorator: make an op reachable under ``names`` (case and ``_`` ignored)."""
-
-    def wrap(cls: OpT) -> OpT:
-        for name in names:
-            key = normalize_name(name)
-            if key in _REGISTRY:
-                raise ValueError(f"op name {name!r} registered twice ({_REGISTRY[key].__name__}, {cls.__name__})")
-            _REGISTRY[key] = cls
-        return cls
-
-    return wrap
+def register(cls: OpT) -> OpT:
+    """Class decorator: make an op reachable under every name its declaration gives (case and ``_`` ignored)."""
+    declaration = cls.declaration
+    if declaration is None:
+        raise ValueError(f"{cls.__name__} has no declaration to register")
+    cls.name = declaration.name
+    for key in dict.fromkeys(normalize_name(n) for n in declaration.names()):
+        if key in _REGISTRY:
+            raise ValueError(f"op name {key!r} registered twice ({_REGISTRY[key].__name__}, {cls.__name__})")
+        _REGISTRY[key] = cls
+    return cls
 
 
 def lookup(name: str) -> type[Op] | None:
     """The op registered under ``name``, or ``None``."""
     return _REGISTRY.get(normalize_name(name))
+
+
+def declaration_of(name: str) -> Declaration | None:
+    """The declaration of the op registered under ``name``, or ``None``."""
+    op = lookup(name)
+    return op.declaration if op is not None else None
+
+
+def declarations() -> list[Declaration]:
+    """Every registered op's declaration, sorted by name."""
+    found = {id(cls): cls.declaration for cls in _REGISTRY.values() if cls.declaration is not None}
+    return sorted(found.values(), key=lambda d: d.name)
 
 
 def known_names() -> list[str]:

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-from dotnet.analysis.infer import Env
-from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.analysis.ir import OpNode
+from dotnet.ops.base import CodeWriter, Op, OpEnv, register
+from dotnet.ops.declaration import Arg, Declaration
+from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, numel
 from dotnet.reading.symbolic import Dim
 
 
-@register("Linear", "Dense", "FC")
+@register
 class Linear(Op):
     """``Linear[In, Out]``: ``nn.Linear`` over the last dimension."""
 
-    name = "Linear"
+    declaration = Declaration(
+        "Linear",
+        aliases=("Dense", "FC"),
+        torch="nn.Linear",
+        args=(Arg("In", "size", "in_features", required=True), Arg("Out", "size", "out_features", required=True)),
+    )
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind((("In", ("in_features",)), ("Out", ("out_features",))), required=("In", "Out"))
+        bound = self.bind()
         self.features_in = self.size_arg(bound, "In")
         self.features_out = self.size_arg(bound, "Out")
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         assert self.features_in is not None and self.features_out is not None
         if env.value(self.features_in) != x[-1].size:
@@ -41,23 +48,28 @@ class Linear(Op):
         return f"nn.Linear({w.dim(self.features_in)}, {w.dim(self.features_out)})"
 
 
-@register("Embedding")
+@register
 class Embedding(Op):
     """``Embedding[VocabSize, NHidden]``: integer ids in, vectors out (``nn.Embedding``)."""
 
-    name = "Embedding"
+    declaration = Declaration(
+        "Embedding",
+        torch="nn.Embedding",
+        args=(
+            Arg("Vocab", "size", "num_embeddings", required=True, spellings=("V",)),
+            Arg("Dim", "size", "embedding_dim", required=True, spellings=("D",)),
+        ),
+    )
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind(
-            (("Vocab", ("num_embeddings", "V")), ("Dim", ("embedding_dim", "D"))), required=("Vocab", "Dim")
-        )
+        bound = self.bind()
         self.vocab = self.size_arg(bound, "Vocab")
         self.width = self.size_arg(bound, "Dim")
         self.vocab_size = self.vocab
         """The vocabulary size in the terms of the inference run (a block call's bindings applied)."""
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         assert self.vocab is not None and self.width is not None
         self.vocab_size = env.value(self.vocab)

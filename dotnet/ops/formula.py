@@ -10,13 +10,13 @@ the tensor node the formula flows into.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 from dotnet import codes
-from dotnet.analysis.infer import Env
 from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.diagnostics import SpecError, error
-from dotnet.ops.base import CodeWriter, Op
-from dotnet.reading.formulas import Call, Expr, Input, Name, Neg, Num, Random, contains, names, to_python
+from dotnet.ops.base import CodeWriter, Op, OpEnv, declarations
+from dotnet.reading.formulas import BinOp, Call, Expr, Input, Name, Neg, Num, Random, contains, names
 from dotnet.reading.labels import FormulaLabel, OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, numel
 from dotnet.reading.symbolic import Dim
@@ -45,7 +45,7 @@ class FormulaOp(Op):
         """The shape on the node's incoming edge, for ``AddNoise\\n+ 0.5 * randn(...)``."""
 
     # -- shapes ----------------------------------------------------------
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         if contains(self.expr, Input) and len(inputs) != 1:
             raise error(
                 codes.BAD_EDGE,
@@ -89,7 +89,7 @@ class FormulaOp(Op):
             self.products = self.products + numel(run.resolved(out)) * run.resolved((Axis(None, inner),))[0].size
         return run.resolved(shape)
 
-    def _declared_target(self, env: Env) -> Shape | None:
+    def _declared_target(self, env: OpEnv) -> Shape | None:
         """The declared shape of the tensor node the formula flows into, if exactly one."""
         targets = [env.graph.nodes[e.dst] for e in env.graph.succs(self.node.id)]
         tensors = [t for t in targets if isinstance(t, TensorNode)]
@@ -142,7 +142,7 @@ def _is_fresh(size: Dim) -> bool:
 class _Unifier:
     """Shapes of a formula's subexpressions, with unknown parameter sizes as fresh symbols."""
 
-    def __init__(self, op: FormulaOp, env: Env, input_shape: Shape = ()) -> None:
+    def __init__(self, op: FormulaOp, env: OpEnv, input_shape: Shape = ()) -> None:
         self.op = op
         self.env = env
         self.input = input_shape
@@ -233,3 +233,53 @@ class _Unifier:
 
     def failure(self, message: str) -> SpecError:
         return self.op.mismatch(message + self.env.where())
+
+
+# -- Python source of a formula -------------------------------------------------
+_MATH_FUNCTIONS = {
+    "exp": "torch.exp({})",
+    "log": "torch.log({})",
+    "sqrt": "torch.sqrt({})",
+    "softmax": "torch.softmax({}, dim=-1)",
+}
+"""Formula functions that are not activation ops; softmax runs over the last dimension."""
+
+
+def _function_source(fn: str) -> str:
+    """Python for formula function ``fn`` around ``{}``: an activation's declared torch function, or math."""
+    activation = next((d.activation for d in declarations() if d.activation and d.activation.formula == fn), None)
+    return f"{activation.functional}({{}})" if activation is not None else _MATH_FUNCTIONS[fn]
+
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "@": 2, "/": 2}
+
+
+def to_python(tree: Expr, name: Callable[[str], str], leaf: Callable[[Expr], str] | None = None) -> str:
+    """Python source for the tree; ``name`` maps each formula name to an expression.
+
+    ``leaf`` writes the leaves that are not names (:class:`Input`, :class:`Random`).
+    """
+    return _python(tree, name, 0, leaf)
+
+
+def _python(tree: Expr, name: Callable[[str], str], context: int, leaf: Callable[[Expr], str] | None = None) -> str:
+    if isinstance(tree, Num):
+        return repr(tree.value)
+    if isinstance(tree, Name):
+        return name(tree.text)
+    if isinstance(tree, Input | Random):
+        if leaf is None:
+            raise AssertionError(f"{type(tree).__name__} needs a writer for its leaves")
+        return leaf(tree)
+    if isinstance(tree, Call):
+        return _function_source(tree.fn).format(_python(tree.arg, name, 0, leaf))
+    if isinstance(tree, Neg):
+        text = "-" + _python(tree.arg, name, 3, leaf)
+        return f"({text})" if context > 2 else text
+    level = _PRECEDENCE[tree.op]
+    # Left-associative: the right operand of an equal-precedence operator needs parentheses,
+    # and so, for the reader, does a product mixed into a matrix product: ``(h * r) @ u``.
+    mixed = isinstance(tree.left, BinOp) and {tree.op, tree.left.op} == {"*", "@"}
+    left = _python(tree.left, name, 3 if mixed else level, leaf)
+    text = f"{left} {tree.op} {_python(tree.right, name, level + 1, leaf)}"
+    return f"({text})" if level < context else text

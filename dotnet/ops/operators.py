@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from dotnet import codes
-from dotnet.analysis.infer import Env
 from dotnet.analysis.ir import OpNode
 from dotnet.diagnostics import error
 from dotnet.limits import MAX_OPERANDS
-from dotnet.ops.base import CodeWriter, Op, normalize_name, register
+from dotnet.ops.base import CodeWriter, Op, OpEnv, normalize_name, register
+from dotnet.ops.declaration import Declaration
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, numel
 from dotnet.reading.symbolic import Dim
@@ -36,47 +34,44 @@ def broadcast(op: Op, shapes: list[Shape]) -> Shape:
 
 
 class _Elementwise(Op):
-    symbol: ClassVar[str]
+    """A broadcasting arithmetic operator, written in generated code as its symbol (its name)."""
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         self.no_args()
         return broadcast(self, inputs)
 
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f" {self.symbol} ".join(args)
+        return f" {self.name} ".join(args)
 
 
-@register("+", "Add", "Sum")
+@register
 class Add(_Elementwise):
     """``+``: the sum of up to 256 operands (a residual connection, a bias)."""
 
-    name = "+"
-    symbol = "+"
+    declaration = Declaration("+", aliases=("Add", "Sum"), torch="torch.add", elementwise=True)
     min_inputs = 2
     max_inputs = MAX_OPERANDS
 
 
-@register("*", "Mul")
+@register
 class Mul(_Elementwise):
     """``*``: element-wise product of two operands."""
 
-    name = "*"
-    symbol = "*"
+    declaration = Declaration("*", aliases=("Mul",), torch="torch.mul", elementwise=True)
     min_inputs = 2
     max_inputs = 2
 
 
-@register("-", "Sub")
+@register
 class Sub(_Elementwise):
     """``-``: the first operand minus the second."""
 
-    name = "-"
-    symbol = "-"
+    declaration = Declaration("-", aliases=("Sub",), torch="torch.sub", elementwise=True)
     min_inputs = 2
     max_inputs = 2
 
 
-@register("@", "MatMul")
+@register
 class MatMul(Op):
     """``@``: matrix product of two operands, ``[..., N, K] @ [K, M]`` -> ``[..., N, M]``.
 
@@ -84,7 +79,7 @@ class MatMul(Op):
     (transposed) weight of the node whose op is ``Embedding``, shared, not copied.
     """
 
-    name = "@"
+    declaration = Declaration("@", aliases=("MatMul",), torch="torch.matmul")
     min_inputs = 2
     max_inputs = 2
 
@@ -95,13 +90,13 @@ class MatMul(Op):
         if call.operand is not None:
             self.min_inputs = self.max_inputs = 1  # type: ignore[misc]  # the operand is the second
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         if self.call.operand is not None:
             return self._product(inputs[0], self._operand(env))
         self.no_args()
         return self._product(*inputs)
 
-    def _operand(self, env: Env) -> Shape:
+    def _operand(self, env: OpEnv) -> Shape:
         """The shape of ``Node.w`` or ``Node.w.T``, checked against the label's own ``[K, M]``."""
         assert self.call.operand is not None
         owner, *path = self.call.operand
@@ -121,7 +116,7 @@ class MatMul(Op):
                 self.node.location,
                 self.node.id,
             )
-        weight = env.library.make_op(matches[0], env.graph).weight_shape()
+        weight = env.weight_of(matches[0])
         if weight is None:
             raise error(
                 codes.BAD_OPERAND,

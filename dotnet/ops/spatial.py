@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import ClassVar
 
-from dotnet.analysis.infer import Env
-from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.analysis.ir import OpNode
+from dotnet.ops.base import CodeWriter, Op, OpEnv, register
+from dotnet.ops.declaration import Arg, Declaration
+from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Shape, image, numel
 from dotnet.reading.symbolic import Dim
 
 
-def _window_out(env: Env, op: Op, axis: str, size: Dim, kernel: int, stride: int, padding: int) -> Dim:
+def _window_out(env: OpEnv, op: Op, axis: str, size: Dim, kernel: int, stride: int, padding: int) -> Dim:
     """``floor((size + 2*padding - kernel) / stride) + 1``, the PyTorch formula.
 
     For a symbolic size the symbolic part is assumed divisible by the stride (and
@@ -36,31 +37,39 @@ def _image(op: Op, x: Shape) -> tuple[Dim, Dim, Dim, Dim]:
     return n, c, h, w
 
 
-@register("Conv2D", "Conv")
+_KERNEL = Arg("K", "int", "kernel_size", required=True, spellings=("kernel",))
+_PADDING = Arg("P", "int", "padding", default=0, spellings=("pad",))
+
+
+@register
 class Conv2D(Op):
     """``Conv2D[K=3, S=1, P=1, In=C, Out=C']``: ``nn.Conv2d``; positional args in its order."""
 
-    name = "Conv2D"
-    params = (
-        ("In", ("in_channels",)),
-        ("Out", ("out_channels",)),
-        ("K", ("kernel", "kernel_size")),
-        ("S", ("stride", "strides")),
-        ("P", ("padding", "pad")),
+    declaration = Declaration(
+        "Conv2D",
+        aliases=("Conv",),
+        torch="nn.Conv2d",
+        args=(
+            Arg("In", "size", "in_channels"),
+            Arg("Out", "size", "out_channels", required=True),
+            _KERNEL,
+            Arg("S", "int", "stride", default=1, spellings=("strides",)),
+            _PADDING,
+        ),
     )
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind(self.params, required=("Out", "K"))
+        bound = self.bind()
         self.channels_in = self.size_arg(bound, "In")
         self.channels_out = self.size_arg(bound, "Out")
         self.kernel = self.int_arg(bound, "K")
-        self.stride = self.int_arg(bound, "S", 1)
-        self.padding = self.int_arg(bound, "P", 0)
+        self.stride = self.int_arg(bound, "S")
+        self.padding = self.int_arg(bound, "P")
         if self.kernel is None or self.kernel < 1 or (self.stride or 0) < 1 or (self.padding or 0) < 0:
             raise self.arg_error("K and S must be at least 1, and P at least 0")
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         n, c, h, w = _image(self, inputs[0])
         if self.channels_in is None:
             self.channels_in = c
@@ -96,22 +105,23 @@ class Conv2D(Op):
         return f"nn.Conv2d({', '.join(args)})"
 
 
+_POOL_ARGS = (_KERNEL, Arg("S", "int", "stride", spellings=("strides",)), _PADDING)
+"""A pooling's stride has no fixed default: it is the kernel size."""
+
+
 class _Pool2D(Op):
     """A sliding-window pooling: ``[K=3, S=2, P=1]`` or ``(3, 2, 1)``; the stride defaults to K."""
 
-    torch_module: ClassVar[str]
-    params = (("K", ("kernel", "kernel_size")), ("S", ("stride", "strides")), ("P", ("padding", "pad")))
-
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind(self.params, required=("K",))
+        bound = self.bind()
         self.kernel = self.int_arg(bound, "K") or 0
         self.stride = self.int_arg(bound, "S", self.kernel) or 0
-        self.padding = self.int_arg(bound, "P", 0) or 0
+        self.padding = self.int_arg(bound, "P") or 0
         if self.kernel < 1 or self.stride < 1 or not 0 <= 2 * self.padding <= self.kernel:
             raise self.arg_error("K and S must be at least 1, and P at most half of K")
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         n, c, h, w = _image(self, inputs[0])
         return image(
             n,
@@ -126,41 +136,50 @@ class _Pool2D(Op):
             args.append(f"stride={self.stride}")
         if self.padding:
             args.append(f"padding={self.padding}")
-        return f"nn.{self.torch_module}({', '.join(args)})"
+        assert self.declaration is not None
+        return f"{self.declaration.torch}({', '.join(args)})"
 
 
-@register("MaxPool2D", "MaxPool")
+@register
 class MaxPool2D(_Pool2D):
     """``MaxPool2D[K=2, S=2, P=0]``: ``nn.MaxPool2d``."""
 
-    name = "MaxPool2D"
-    torch_module = "MaxPool2d"
+    declaration = Declaration(
+        "MaxPool2D", aliases=("MaxPool",), torch="nn.MaxPool2d", args=_POOL_ARGS, keeps_range=True
+    )
 
 
-@register("AvgPool2D", "AvgPool", "AveragePool2D")
+@register
 class AvgPool2D(_Pool2D):
     """``AvgPool2D[K=2, S=2]``: ``nn.AvgPool2d`` (padding counts as zeros, PyTorch's default)."""
 
-    name = "AvgPool2D"
-    torch_module = "AvgPool2d"
+    declaration = Declaration(
+        "AvgPool2D", aliases=("AvgPool", "AveragePool2D"), torch="nn.AvgPool2d", args=_POOL_ARGS, keeps_range=True
+    )
 
 
-@register("AdaptiveAvgPool2D", "AdaptiveAvgPool", "GlobalAvgPool2D")
+@register
 class AdaptiveAvgPool2D(Op):
     """``AdaptiveAvgPool2D(1, 1)`` or ``[H=1, W=1]``: ``nn.AdaptiveAvgPool2d`` to a fixed size."""
 
-    name = "AdaptiveAvgPool2D"
-    params = (("H", ("height", "output_size")), ("W", ("width",)))
+    declaration = Declaration(
+        "AdaptiveAvgPool2D",
+        aliases=("AdaptiveAvgPool", "GlobalAvgPool2D"),
+        torch="nn.AdaptiveAvgPool2d",
+        args=(Arg("H", "int", "output_size", default=1, spellings=("height",)), Arg("W", "int", spellings=("width",))),
+        keeps_range=True,
+    )
+    """The width defaults to the height."""
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind(self.params)
-        self.height = self.int_arg(bound, "H", 1) or 0
+        bound = self.bind()
+        self.height = self.int_arg(bound, "H") or 0
         self.width = self.int_arg(bound, "W", self.height) or 0
         if self.height < 1 or self.width < 1:
             raise self.arg_error("the output size must be at least 1")
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         n, c, _, _ = _image(self, inputs[0])
         return image(n, c, Dim.const(self.height), Dim.const(self.width))
 
@@ -168,16 +187,21 @@ class AdaptiveAvgPool2D(Op):
         return f"nn.AdaptiveAvgPool2d(({self.height}, {self.width}))"
 
 
-@register("UpSample")
+@register
 class UpSample(Op):
     """``UpSample x2``: nearest-neighbour upsampling by a whole factor."""
 
-    name = "UpSample"
+    declaration = Declaration(
+        "UpSample",
+        torch="nn.Upsample",
+        args=(Arg("S", "size", "scale_factor", spellings=("scale", "factor")),),
+        keeps_range=True,
+    )
     times_is_factor = True
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind((("S", ("scale", "scale_factor", "factor")),))
+        bound = self.bind()
         factor = call.times if call.times is not None else self.size_arg(bound, "S")
         if call.times is not None and "S" in bound:
             raise self.arg_error("give the factor once: 'UpSample x2' or 'UpSample[S=2]'")
@@ -186,7 +210,7 @@ class UpSample(Op):
             raise self.arg_error("needs a whole factor of at least 1, as in 'UpSample x2'")
         self.factor = value
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         n, c, h, w = _image(self, inputs[0])
         return image(n, c, h * self.factor, w * self.factor)
 
@@ -194,19 +218,24 @@ class UpSample(Op):
         return f"nn.Upsample(scale_factor={self.factor})"
 
 
-@register("BatchNorm", "BatchNorm2D", "BatchNorm1D", "BN")
+@register
 class BatchNorm(Op):
     """``BatchNorm(C)``: ``nn.BatchNorm2d`` on images, ``nn.BatchNorm1d`` on (N, C) or (N, C, L)."""
 
-    name = "BatchNorm"
+    declaration = Declaration(
+        "BatchNorm",
+        aliases=("BatchNorm2D", "BatchNorm1D", "BN"),
+        torch="nn.BatchNorm2d",
+        args=(Arg("C", "size", "num_features", spellings=("channels", "features")),),
+    )
 
-    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind((("C", ("channels", "num_features", "features")),))
+        bound = self.bind()
         self.channels = self.size_arg(bound, "C")
         self.rank = 4
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         if len(x) not in (2, 3, 4):
             raise self.rank_error(x, "a tensor of rank 2, 3 or 4")

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from dotnet.analysis.infer import Env
-from dotnet.ops.base import CodeWriter, Op, register
+from dotnet.ops.base import CodeWriter, Op, OpEnv, register
+from dotnet.ops.declaration import Arg, Declaration
 from dotnet.reading.labels import AXES
 from dotnet.reading.shape import Axis, Shape, diagram_text, numel
 from dotnet.reading.symbolic import Dim
 
 
-@register("Flatten")
+@register
 class Flatten(Op):
     """``Flatten``: every dimension after the batch into one, as ``nn.Flatten()`` does."""
 
-    name = "Flatten"
+    declaration = Declaration("Flatten", torch="nn.Flatten", keeps_range=True)
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         self.no_args()
         (x,) = inputs
         if len(x) < 2:
@@ -26,7 +26,7 @@ class Flatten(Op):
         return "nn.Flatten()"
 
 
-@register("Reshape", "View")
+@register
 class Reshape(Op):
     """``reshape[BatchSize, 16x5x5]`` or ``reshape([4096])``: the batch kept, the rest refolded.
 
@@ -34,7 +34,7 @@ class Reshape(Op):
     element count per sample must be the same on both sides, symbolically.
     """
 
-    name = "Reshape"
+    declaration = Declaration("Reshape", aliases=("View",), torch="torch.reshape", keeps_range=True)
 
     def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
         super().__init__(node, call)
@@ -44,7 +44,7 @@ class Reshape(Op):
         self.sample = self.target
         """The target's sizes after the batch, in the graph's own symbols."""
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         if not x:
             raise self.rank_error(x, "a batch of tensors")
@@ -65,7 +65,7 @@ class Reshape(Op):
         return f"{args[0]}.reshape({args[0]}.shape[0], {', '.join(sizes)})"
 
 
-@register("Concat", "Cat", "Concatenate")
+@register
 class Concat(Op):
     """``Concat``, ``cat(axis=1)``, ``Concat[axis=W]``: the in-edges joined along one axis, in file order.
 
@@ -73,16 +73,22 @@ class Concat(Op):
     order, as ``torch.cat``'s ``dim`` is; without one it is the channels (1).
     """
 
-    name = "Concat"
+    declaration = Declaration(
+        "Concat",
+        aliases=("Cat", "Concatenate"),
+        torch="torch.cat",
+        args=(Arg("axis", "size", torch="dim"),),
+        keeps_range=True,
+    )
     min_inputs = 2
     max_inputs = None
 
     def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
         super().__init__(node, call)
-        self.axis = self.bind((("axis", ("dim",)),)).get("axis")
+        self.axis = self.bind().get("axis")
         self.dim = 1
 
-    def infer(self, inputs: list[Shape], env: Env) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         first = inputs[0]
         self.dim = self._dim(first)
         at = self.dim

@@ -109,7 +109,8 @@ def _tokenize(text: str, start: int, file: str, lines: _Lines) -> list[_Token]:
     match = _TOKEN.match
     while True:
         m = match(text, pos)
-        kind = m.lastgroup  # the pattern always matches, if only the empty string
+        assert m is not None  # the pattern always matches, if only the empty string
+        kind = m.lastgroup
         if kind is None:
             pos = m.end()
             if pos >= n:

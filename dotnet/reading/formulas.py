@@ -19,7 +19,7 @@ input (:class:`Input`, see :mod:`dotnet.reading.labels`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dotnet.limits import MAX_DIGITS
@@ -41,17 +41,6 @@ FUNCTIONS = {
     "softmax": "softmax",
 }
 """Function spellings a formula may use, mapped to their canonical name."""
-
-TORCH_FUNCTIONS = {
-    "sigmoid": "torch.sigmoid({})",
-    "tanh": "torch.tanh({})",
-    "relu": "torch.relu({})",
-    "exp": "torch.exp({})",
-    "log": "torch.log({})",
-    "sqrt": "torch.sqrt({})",
-    "softmax": "torch.softmax({}, dim=-1)",
-}
-"""Python for each canonical function; softmax runs over the last dimension."""
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -297,37 +286,3 @@ def names(tree: Expr) -> list[Name]:
     if isinstance(tree, BinOp):
         return names(tree.left) + names(tree.right)
     return []
-
-
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "@": 2, "/": 2}
-
-
-def to_python(tree: Expr, name: Callable[[str], str], leaf: Callable[[Expr], str] | None = None) -> str:
-    """Python source for the tree; ``name`` maps each formula name to an expression.
-
-    ``leaf`` writes the leaves that are not names (:class:`Input`, :class:`Random`).
-    """
-    return _python(tree, name, 0, leaf)
-
-
-def _python(tree: Expr, name: Callable[[str], str], context: int, leaf: Callable[[Expr], str] | None = None) -> str:
-    if isinstance(tree, Num):
-        return repr(tree.value)
-    if isinstance(tree, Name):
-        return name(tree.text)
-    if isinstance(tree, Input | Random):
-        if leaf is None:
-            raise FormulaError(f"{type(tree).__name__} needs a writer for its leaves")
-        return leaf(tree)
-    if isinstance(tree, Call):
-        return TORCH_FUNCTIONS[tree.fn].format(_python(tree.arg, name, 0, leaf))
-    if isinstance(tree, Neg):
-        text = "-" + _python(tree.arg, name, 3, leaf)
-        return f"({text})" if context > 2 else text
-    level = _PRECEDENCE[tree.op]
-    # Left-associative: the right operand of an equal-precedence operator needs parentheses,
-    # and so, for the reader, does a product mixed into a matrix product: ``(h * r) @ u``.
-    mixed = isinstance(tree.left, BinOp) and {tree.op, tree.left.op} == {"*", "@"}
-    left = _python(tree.left, name, 3 if mixed else level, leaf)
-    text = f"{left} {tree.op} {_python(tree.right, name, level + 1, leaf)}"
-    return f"({text})" if level < context else text

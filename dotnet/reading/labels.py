@@ -106,9 +106,6 @@ class OpCall:
     squares: tuple[str, ...] = ()
     """Keyword args written as a square, ``K=3x3``: a window op reads it as 3 by 3, not 9."""
 
-    def keyword(self, key: str) -> ArgValue | None:
-        return dict(self.keywords).get(key)
-
     def describe(self) -> str:
         """Rebuild the label from its parsed parts (safe to print anywhere)."""
         text = self.name + self.mark
@@ -272,7 +269,9 @@ def _split_args(body: str, whole: str) -> list[str]:
     """Split on commas that are not inside brackets."""
     if _BRACKETS.search(body) is None:  # the common case: nothing nested, so every comma splits
         return _checked_parts(body.split(","), whole)
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in body:
         if ch in "([":
             depth += 1

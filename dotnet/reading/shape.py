@@ -35,10 +35,6 @@ def from_declared(dims: tuple[AxisDim, ...]) -> Shape:
     return tuple(unnamed) + tuple(Axis(a, named[a]) for a in TORCH_AXIS_ORDER if a in named)
 
 
-def sizes(shape: Shape) -> tuple[Dim, ...]:
-    return tuple(a.size for a in shape)
-
-
 def same(a: Shape, b: Shape) -> bool:
     """Equal rank and equal sizes, axis by axis in PyTorch layout."""
     return len(a) == len(b) and all(x.size == y.size for x, y in zip(a, b))
@@ -74,11 +70,6 @@ def _declared_axes(like: tuple[AxisDim, ...], torch_order: Shape) -> list[Axis]:
     unnamed = iter([a for a in torch_order if a.name is None])
     by_name = {a.name: a for a in torch_order if a.name is not None}
     return [by_name[d.axis] if d.axis else next(unnamed) for d in like]
-
-
-def with_names(shape: Shape, names: tuple[str | None, ...]) -> Shape:
-    """The same sizes under other axis names (used when an op defines the layout)."""
-    return tuple(Axis(n, a.size) for n, a in zip(names, shape))
 
 
 def image(batch: Dim, channels: Dim, height: Dim, width: Dim) -> Shape:

@@ -217,7 +217,6 @@ def _fraction_text(f: Fraction) -> str:
 _EXPR_TOKEN = re.compile(r"\s*(?:(?P<num>[0-9]+)|(?P<sym>#?[A-Za-z_][A-Za-z_0-9]*)|(?P<op>[-+*/()]))")
 _TIMES = re.compile(r"\s*[x×](?=\s*[0-9(])")
 """``x`` between a number or ``)`` and a number or ``(``: a product, as in ``16x5x5``."""
-SYMBOL_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
 
 
 _DECIMAL = re.compile(r"\s*[0-9]*\.[0-9]+\s*")

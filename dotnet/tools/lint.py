@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from dotnet import codes
-from dotnet.analysis.frontend import TENSOR_NODE_SHAPES
-from dotnet.analysis.ir import Graph, TensorNode
+from dotnet.analysis.resolve import candidate_names
+from dotnet.analysis.view import GraphView
 from dotnet.diagnostics import Diagnostic, SpecError
 from dotnet.limits import MAX_BLOCK_DEPTH
+from dotnet.ops.base import declaration_of
+from dotnet.ops.declaration import Activation, Declaration
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.labels import (
     FormulaLabel,
@@ -31,8 +34,6 @@ from dotnet.reading.labels import (
     OpCall,
     TensorLabel,
     normalize,
-    parse_op_label,
-    parse_tensor_label,
 )
 
 if TYPE_CHECKING:
@@ -42,9 +43,6 @@ _STATE_INPUT = re.compile(r"\w+\[t-1\]")
 _LSTM_GATES = ("遗忘门", "forget")
 _GRU_GATES = ("更新门", "复位门", "重置门", "update", "reset")
 _PROBABILITY = re.compile(r"概率|probabilit", re.IGNORECASE)
-_PASS_THROUGH = frozenset({"maxpool2d", "avgpool2d", "adaptiveavgpool2d", "upsample", "flatten"})
-"""Ops whose outputs lie in the range of their inputs."""
-_KEEPS_PROBABILITIES = _PASS_THROUGH | {"dropout"}
 
 
 @dataclass(frozen=True)
@@ -74,89 +72,36 @@ def _num(x: float) -> str:
     return "inf" if x == math.inf else "-inf" if x == -math.inf else f"{x:g}"
 
 
-def _sigmoid(x: float) -> float:
-    return 1 / (1 + math.exp(-x)) if x > -700 else 0.0  # exp(700) is near float's limit
-
-
-_ACTIVATIONS = {
-    "relu": ("Relu", lambda x: max(x, 0.0)),
-    "tanh": ("Tanh", math.tanh),
-    "sigmoid": ("Sigmoid", _sigmoid),
-    "σ": ("Sigmoid", _sigmoid),
-}
-"""Bounded, monotone activations by lower-case op name: the name in messages, the function."""
-
-
-def _apply(name: str, r: Range) -> Range:
-    """The range of activation ``name`` over inputs in ``r`` (all are monotone)."""
-    f = _ACTIVATIONS[name][1]
+def _apply(activation: Activation, r: Range) -> Range:
+    """The range of a (monotone) activation over inputs in ``r``."""
+    f = activation.function
     lo, hi = f(r.lo), f(r.hi)
     # a value reached at a finite closed end stays reached; a limit at infinity is not
-    lo_closed = (r.lo_closed and math.isfinite(r.lo)) or (name == "relu" and r.lo < 0)
-    hi_closed = r.hi_closed and math.isfinite(r.hi)
-    if name == "relu" and r.hi <= 0:
-        hi_closed = True
+    flat = activation.flat_below
+    lo_closed = (r.lo_closed and math.isfinite(r.lo)) or (flat is not None and r.lo < flat)
+    hi_closed = (r.hi_closed and math.isfinite(r.hi)) or (flat is not None and r.hi <= flat)
     return Range(lo, hi, lo_closed, hi_closed, r.cause)
 
 
-@dataclass
-class GraphView:
-    """A raw digraph with every label parsed that parses."""
+def _keeps_range(declaration: Declaration | None) -> bool:
+    """Ops whose outputs lie in the range of their inputs."""
+    return declaration is not None and declaration.keeps_range
 
-    dot: DotGraph
-    tensors: dict[str, TensorLabel]
-    ops: dict[str, OpCall | FormulaLabel]
-    preds: dict[str, list[str]]
-    succs: dict[str, list[str]]
 
-    @staticmethod
-    def of(dot: DotGraph, graph: Graph | None = None) -> GraphView:
-        """The view of ``dot``; ``graph``, its IR where it was built, spares parsing the labels again."""
-        tensors: dict[str, TensorLabel] = {}
-        ops: dict[str, OpCall | FormulaLabel] = {}
-        if graph is not None:
-            for node in graph.nodes.values():
-                if isinstance(node, TensorNode):
-                    tensors[node.id] = node.label
-                else:
-                    ops[node.id] = node.call
-        else:
-            for raw in dot.nodes.values():
-                label = raw.attrs.get("label", raw.id)
-                try:
-                    if raw.attrs.get("shape", "").lower() in TENSOR_NODE_SHAPES:
-                        tensors[raw.id] = parse_tensor_label(label)
-                    else:
-                        ops[raw.id] = parse_op_label(label)
-                except LabelError:
-                    continue
-        preds: dict[str, list[str]] = {n: [] for n in dot.nodes}
-        succs: dict[str, list[str]] = {n: [] for n in dot.nodes}
-        for e in dot.edges:
-            preds[e.dst].append(e.src)
-            succs[e.src].append(e.dst)
-        return GraphView(dot, tensors, ops, preds, succs)
-
-    def op_name(self, node_id: str) -> str | None:
-        call = self.ops.get(node_id)
-        return call.name.lower() if isinstance(call, OpCall) else None
-
-    def inputs(self) -> list[str]:
-        """Tensor nodes, not parameters, that nothing flows into: the graph's inputs, in file order."""
-        return [n for n, t in self.tensors.items() if not self.preds[n] and "param" not in t.roles]
-
-    def outputs(self) -> list[str]:
-        """Tensor nodes that something flows into and nothing leaves."""
-        return [n for n, t in self.tensors.items() if self.preds[n] and not self.succs[n] and "param" not in t.roles]
-
-    def primary_output(self) -> str | None:
-        outputs = self.outputs()
-        tagged = [o for o in outputs if "output" in self.tensors[o].roles]
-        return outputs[0] if len(outputs) == 1 else tagged[0] if len(tagged) == 1 else None
+def _keeps_probabilities(declaration: Declaration | None) -> bool:
+    return _keeps_range(declaration) or (declaration is not None and declaration.identity_in_eval)
 
 
 def _title(label: TensorLabel) -> str:
     return label.title + (f"({label.role_text})" if label.role_text else "")
+
+
+def _declaration(view: GraphView, node_id: str) -> Declaration | None:
+    """The declaration of the built-in op node ``node_id`` runs, by the registry's name rules."""
+    call = view.ops.get(node_id)
+    if not isinstance(call, OpCall):
+        return None
+    return next(filter(None, map(declaration_of, candidate_names(call.name))), None)
 
 
 class Linter:
@@ -234,17 +179,18 @@ class Linter:
         ranges = self._ranges_of(view)
         found = []
         for out in view.outputs():
-            last = _walk_back(view, out, _PASS_THROUGH)
-            name = view.op_name(last) if last else None
-            if last is None or name not in _ACTIVATIONS or len(view.preds[last]) != 1:
+            last = _walk_back(view, out, _keeps_range)
+            declaration = _declaration(view, last) if last else None
+            activation = declaration.activation if declaration else None
+            if last is None or declaration is None or activation is None or len(view.preds[last]) != 1:
                 continue
             given = ranges.get(view.preds[last][0], ANY)
-            natural, actual = _apply(name, ANY), _apply(name, given)
+            natural, actual = _apply(activation, ANY), _apply(activation, given)
             if given.cause and actual.narrower_than(natural):
                 found.append(
                     _warn(
                         codes.ACTIVATION_RANGE,
-                        f"node {last!r}: {_ACTIVATIONS[name][0]} follows {given.cause}, so output {out!r} "
+                        f"node {last!r}: {declaration.name} follows {given.cause}, so output {out!r} "
                         f"lies in {actual.text()}, not in {natural.text()}",
                         view,
                         last,
@@ -269,13 +215,14 @@ class Linter:
     def _range_at(self, view: GraphView, node: str, inputs: list[Range]) -> Range:
         if node in view.tensors:
             return inputs[0] if len(inputs) == 1 else ANY
-        name = view.op_name(node)
-        if name is None or not inputs:
+        call = view.ops.get(node)
+        if not isinstance(call, OpCall) or not inputs:
             return ANY
-        if name in _ACTIVATIONS and len(inputs) == 1:
-            out = _apply(name, inputs[0])
-            return out if out.cause else replace(out, cause=f"the {_ACTIVATIONS[name][0]} {node!r}")
-        if name in _PASS_THROUGH or name == "concat":
+        declaration = _declaration(view, node)
+        if declaration is not None and declaration.activation is not None and len(inputs) == 1:
+            out = _apply(declaration.activation, inputs[0])
+            return out if out.cause else replace(out, cause=f"the {declaration.name} {node!r}")
+        if declaration is not None and declaration.keeps_range:
             return Range(
                 min(r.lo for r in inputs),
                 max(r.hi for r in inputs),
@@ -319,7 +266,7 @@ class Linter:
             label = view.tensors[out]
             if not _PROBABILITY.search(f"{label.title} {label.role_text}"):
                 continue
-            last = _walk_back(view, out, _KEEPS_PROBABILITIES)
+            last = _walk_back(view, out, _keeps_probabilities)
             if last is not None and self._yields_probabilities(view, last, set()):
                 continue
             source = f": {last!r} yields logits" if last else ""
@@ -340,7 +287,7 @@ class Linter:
             return bool(re.match(r"\s*(softmax|σ|sigmoid)\s*\(", call.text, re.IGNORECASE))
         if call is None:
             return False
-        if call.name.lower() in ("softmax", "sigmoid", "σ"):
+        if (declaration := _declaration(view, node)) is not None and declaration.yields_probabilities:
             return True
         try:
             callee = self.library.block_name(call.name)
@@ -351,11 +298,11 @@ class Linter:
             return False
         inner = self.view(dot)
         out = inner.primary_output()
-        last = _walk_back(inner, out, _KEEPS_PROBABILITIES) if out else None
+        last = _walk_back(inner, out, _keeps_probabilities) if out else None
         return last is not None and self._yields_probabilities(inner, last, seen | {callee})
 
 
-def _walk_back(view: GraphView, node: str, through: frozenset[str]) -> str | None:
+def _walk_back(view: GraphView, node: str, through: Callable[[Declaration | None], bool]) -> str | None:
     """The op node that computes ``node``'s value, looking through tensor nodes and ``through`` ops."""
     seen: set[str] = set()
     current = node
@@ -365,7 +312,7 @@ def _walk_back(view: GraphView, node: str, through: frozenset[str]) -> str | Non
         if len(preds) != 1:
             return None
         current = preds[0]
-        if current in view.ops and view.op_name(current) not in through:
+        if current in view.ops and not through(_declaration(view, current)):
             return current
         if current not in view.ops and current not in view.tensors:
             return None  # its label did not parse

@@ -17,16 +17,15 @@ from pathlib import Path
 import pydot
 
 from dotnet import codes
-from dotnet.analysis.frontend import TENSOR_NODE_SHAPES
 from dotnet.analysis.infer import infer_graph
 from dotnet.analysis.resolve import Library
+from dotnet.analysis.view import GraphView, is_tensor_node
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
 from dotnet.reading.dot import DotGraph
-from dotnet.reading.labels import LabelError, OpCall, normalize, parse_op_label
+from dotnet.reading.labels import FormulaLabel, LabelError, OpCall, normalize
 from dotnet.reading.shape import Shape, diagram_text
 from dotnet.reading.sources import choose_graph, read_source
 from dotnet.tools.check import check_source
-from dotnet.tools.lint import GraphView
 from dotnet.tools.silence import graph_at
 
 FORMATS = ("svg", "png")
@@ -113,8 +112,9 @@ def _draw_graph(
     drawing.drawn.append(dot)
     ids: dict[str, str] = {}
     ports: dict[str, tuple[list[str], str]] = {}
+    view = GraphView.of(dot)
     for node in dot.nodes.values():
-        callee = _callee(drawing, node.attrs, chain)
+        callee = _callee(drawing, view.ops.get(node.id), chain)
         if callee is not None:
             cluster = pydot.Subgraph(f"cluster_{drawing.new_id()}")
             cluster.set("label", _escape(f"{node.id}: {_text(node.attrs.get('label', node.id))}"))
@@ -161,22 +161,21 @@ def _draw_block(
     return [ids[i] for i in inputs], ids[output]
 
 
-def _callee(drawing: _Drawing, attrs: dict[str, str], chain: tuple[str, ...]) -> str | None:
-    """The block an op node calls, when it is one to draw as a cluster."""
-    if attrs.get("shape", "").lower() in TENSOR_NODE_SHAPES or len(chain) > MAX_BLOCK_DEPTH:
+def _callee(drawing: _Drawing, call: OpCall | FormulaLabel | None, chain: tuple[str, ...]) -> str | None:
+    """The block an op node (its parsed label ``call``) calls, when it is one to draw as a cluster."""
+    if not isinstance(call, OpCall) or len(chain) > MAX_BLOCK_DEPTH:
         return None
     try:
-        call = parse_op_label(attrs.get("label", ""))
-        callee = drawing.library.block_name(call.name) if isinstance(call, OpCall) else None
+        callee = drawing.library.block_name(call.name)
         found = callee is not None and drawing.library.dot_graph(callee) is not None
-    except (LabelError, SpecError):
+    except SpecError:
         return None
     return callee if found and callee not in chain else None
 
 
 def _node(drawing: _Drawing, name: str, attrs: dict[str, str], node_id: str, location: Location) -> pydot.Node:
     label = _text(attrs.get("label", node_id))
-    tensor = attrs.get("shape", "").lower() in TENSOR_NODE_SHAPES
+    tensor = is_tensor_node(attrs)
     style = {"shape": "box", "style": "rounded,filled" if tensor else "filled"}
     style["fillcolor"] = "#ffffff" if tensor else "#d6e4f0"
     found = drawing.marks.get((location.file, location.line, location.col), [])
@@ -186,7 +185,10 @@ def _node(drawing: _Drawing, name: str, attrs: dict[str, str], node_id: str, loc
         style.update(_STYLE[worst])
         label += "\n" + ", ".join(dict.fromkeys(f"{d.severity}: {d.code}" for d in found))
         tooltip = "\n".join(d.format_text() for d in found)
-    return pydot.Node(name, label=_escape(label), tooltip=_escape(tooltip), **style)
+    node = pydot.Node(name, label=_escape(label), tooltip=_escape(tooltip))
+    for key, value in style.items():
+        node.set(key, value)
+    return node
 
 
 def _text(label: str) -> str:

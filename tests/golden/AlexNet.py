@@ -22,47 +22,47 @@ class AlexNet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv1: Conv2D[K=11, S=4, P=1, In=1, Out=96] (AlexNet.dot:16)
+        # Conv2D[K=11, S=4, P=1, In=1, Out=96] (AlexNet.dot:16)
         self.conv1 = nn.Conv2d(1, 96, kernel_size=11, stride=4, padding=1)
-        # relu1: Relu (AlexNet.dot:17)
+        # AlexNet.dot:17
         self.relu1 = nn.ReLU()
-        # pool1: MaxPool2D[K=3, S=2] (AlexNet.dot:18)
+        # MaxPool2D[K=3, S=2] (AlexNet.dot:18)
         self.pool1 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # conv2: Conv2D[K=5, P=2, In=96, Out=256] (AlexNet.dot:20)
+        # Conv2D[K=5, P=2, In=96, Out=256] (AlexNet.dot:20)
         self.conv2 = nn.Conv2d(96, 256, kernel_size=5, padding=2)
-        # relu2: Relu (AlexNet.dot:21)
+        # AlexNet.dot:21
         self.relu2 = nn.ReLU()
-        # pool2: MaxPool2D[K=3, S=2] (AlexNet.dot:22)
+        # MaxPool2D[K=3, S=2] (AlexNet.dot:22)
         self.pool2 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # conv3: Conv2D[K=3, P=1, In=256, Out=384] (AlexNet.dot:24)
+        # Conv2D[K=3, P=1, In=256, Out=384] (AlexNet.dot:24)
         self.conv3 = nn.Conv2d(256, 384, kernel_size=3, padding=1)
-        # relu3: Relu (AlexNet.dot:25)
+        # AlexNet.dot:25
         self.relu3 = nn.ReLU()
-        # conv4: Conv2D[K=3, P=1, In=384, Out=384] (AlexNet.dot:26)
+        # Conv2D[K=3, P=1, In=384, Out=384] (AlexNet.dot:26)
         self.conv4 = nn.Conv2d(384, 384, kernel_size=3, padding=1)
-        # relu4: Relu (AlexNet.dot:27)
+        # AlexNet.dot:27
         self.relu4 = nn.ReLU()
-        # conv5: Conv2D[K=3, P=1, In=384, Out=256] (AlexNet.dot:28)
+        # Conv2D[K=3, P=1, In=384, Out=256] (AlexNet.dot:28)
         self.conv5 = nn.Conv2d(384, 256, kernel_size=3, padding=1)
-        # relu5: Relu (AlexNet.dot:29)
+        # AlexNet.dot:29
         self.relu5 = nn.ReLU()
-        # pool3: MaxPool2D[K=3, S=2] (AlexNet.dot:30)
+        # MaxPool2D[K=3, S=2] (AlexNet.dot:30)
         self.pool3 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # flatten: Flatten (AlexNet.dot:32)
+        # AlexNet.dot:32
         self.flatten = nn.Flatten()
-        # fc1: Linear[6400, 4096] (AlexNet.dot:34)
+        # Linear[6400, 4096] (AlexNet.dot:34)
         self.fc1 = nn.Linear(6400, 4096)
-        # relu6: Relu (AlexNet.dot:35)
+        # AlexNet.dot:35
         self.relu6 = nn.ReLU()
-        # drop1: Dropout(0.5) (AlexNet.dot:36)
+        # Dropout(0.5) (AlexNet.dot:36)
         self.drop1 = nn.Dropout(p=0.5)
-        # fc2: Linear[4096, 4096] (AlexNet.dot:37)
+        # Linear[4096, 4096] (AlexNet.dot:37)
         self.fc2 = nn.Linear(4096, 4096)
-        # relu7: Relu (AlexNet.dot:38)
+        # AlexNet.dot:38
         self.relu7 = nn.ReLU()
-        # drop2: Dropout(0.5) (AlexNet.dot:39)
+        # Dropout(0.5) (AlexNet.dot:39)
         self.drop2 = nn.Dropout(p=0.5)
-        # fc3: Linear[4096, 10] (AlexNet.dot:40)
+        # Linear[4096, 10] (AlexNet.dot:40)
         self.fc3 = nn.Linear(4096, 10)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

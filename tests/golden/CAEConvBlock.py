@@ -28,13 +28,13 @@ class CAEConvBlock(nn.Module):
 
     def __init__(self, block_in: int, block_out: int) -> None:
         super().__init__()
-        # conv: Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (CAEConvBlock.dot:15)
+        # Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (CAEConvBlock.dot:15)
         self.conv = nn.Conv2d(block_in, block_out, kernel_size=3, padding=1)
-        # batchnorm: BatchNorm(BlockOut) (CAEConvBlock.dot:16)
+        # BatchNorm(BlockOut) (CAEConvBlock.dot:16)
         self.batchnorm = nn.BatchNorm2d(block_out)
-        # relu: Relu (CAEConvBlock.dot:17)
+        # CAEConvBlock.dot:17
         self.relu = nn.ReLU()
-        # maxpool: MaxPool2D[K=2, S=2] (CAEConvBlock.dot:18)
+        # MaxPool2D[K=2, S=2] (CAEConvBlock.dot:18)
         self.maxpool = nn.MaxPool2d(kernel_size=2)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

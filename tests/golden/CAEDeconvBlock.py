@@ -26,13 +26,13 @@ class CAEDeconvBlock(nn.Module):
 
     def __init__(self, block_in: int, block_out: int) -> None:
         super().__init__()
-        # upsamp: UpSample x 2 (CAEDeconvBlock.dot:14)
+        # UpSample x 2 (CAEDeconvBlock.dot:14)
         self.upsamp = nn.Upsample(scale_factor=2)
-        # conv: Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (CAEDeconvBlock.dot:15)
+        # Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (CAEDeconvBlock.dot:15)
         self.conv = nn.Conv2d(block_in, block_out, kernel_size=3, padding=1)
-        # batchnorm: BatchNorm(BlockOut) (CAEDeconvBlock.dot:16)
+        # BatchNorm(BlockOut) (CAEDeconvBlock.dot:16)
         self.batchnorm = nn.BatchNorm2d(block_out)
-        # relu: Relu (CAEDeconvBlock.dot:17)
+        # CAEDeconvBlock.dot:17
         self.relu = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

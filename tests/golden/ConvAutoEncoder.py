@@ -28,13 +28,13 @@ class CAEConvBlock(nn.Module):
 
     def __init__(self, block_in: int, block_out: int) -> None:
         super().__init__()
-        # conv: Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (CAEConvBlock.dot:15)
+        # Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (CAEConvBlock.dot:15)
         self.conv = nn.Conv2d(block_in, block_out, kernel_size=3, padding=1)
-        # batchnorm: BatchNorm(BlockOut) (CAEConvBlock.dot:16)
+        # BatchNorm(BlockOut) (CAEConvBlock.dot:16)
         self.batchnorm = nn.BatchNorm2d(block_out)
-        # relu: Relu (CAEConvBlock.dot:17)
+        # CAEConvBlock.dot:17
         self.relu = nn.ReLU()
-        # maxpool: MaxPool2D[K=2, S=2] (CAEConvBlock.dot:18)
+        # MaxPool2D[K=2, S=2] (CAEConvBlock.dot:18)
         self.maxpool = nn.MaxPool2d(kernel_size=2)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -59,13 +59,13 @@ class CAEDeconvBlock(nn.Module):
 
     def __init__(self, block_in: int, block_out: int) -> None:
         super().__init__()
-        # upsamp: UpSample x 2 (CAEDeconvBlock.dot:14)
+        # UpSample x 2 (CAEDeconvBlock.dot:14)
         self.upsamp = nn.Upsample(scale_factor=2)
-        # conv: Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (CAEDeconvBlock.dot:15)
+        # Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (CAEDeconvBlock.dot:15)
         self.conv = nn.Conv2d(block_in, block_out, kernel_size=3, padding=1)
-        # batchnorm: BatchNorm(BlockOut) (CAEDeconvBlock.dot:16)
+        # BatchNorm(BlockOut) (CAEDeconvBlock.dot:16)
         self.batchnorm = nn.BatchNorm2d(block_out)
-        # relu: Relu (CAEDeconvBlock.dot:17)
+        # CAEDeconvBlock.dot:17
         self.relu = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -86,19 +86,19 @@ class ConvAutoEncoder(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv1: CAEConvBlock1[In=3, Out=16] (ConvAutoEncoder.dot:19)
+        # CAEConvBlock1[In=3, Out=16] (ConvAutoEncoder.dot:19)
         self.conv1 = CAEConvBlock(block_in=3, block_out=16)
-        # conv2: CAEConvBlock2[In=16, Out=32] (ConvAutoEncoder.dot:21)
+        # CAEConvBlock2[In=16, Out=32] (ConvAutoEncoder.dot:21)
         self.conv2 = CAEConvBlock(block_in=16, block_out=32)
-        # conv3: CAEConvBlock3[In=32, Out=32] (ConvAutoEncoder.dot:23)
+        # CAEConvBlock3[In=32, Out=32] (ConvAutoEncoder.dot:23)
         self.conv3 = CAEConvBlock(block_in=32, block_out=32)
-        # upconv3: CAEDeconvBlock3[In=32, Out=32] (ConvAutoEncoder.dot:25)
+        # CAEDeconvBlock3[In=32, Out=32] (ConvAutoEncoder.dot:25)
         self.upconv3 = CAEDeconvBlock(block_in=32, block_out=32)
-        # upconv2: CAEDeconvBlock2[In=32, Out=16] (ConvAutoEncoder.dot:27)
+        # CAEDeconvBlock2[In=32, Out=16] (ConvAutoEncoder.dot:27)
         self.upconv2 = CAEDeconvBlock(block_in=32, block_out=16)
-        # upconv1: CAEDeconvBlock1[In=16, Out=3] (ConvAutoEncoder.dot:29)
+        # CAEDeconvBlock1[In=16, Out=3] (ConvAutoEncoder.dot:29)
         self.upconv1 = CAEDeconvBlock(block_in=16, block_out=3)
-        # tanh: Tanh (ConvAutoEncoder.dot:30)
+        # ConvAutoEncoder.dot:30
         self.tanh = nn.Tanh()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

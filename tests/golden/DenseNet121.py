@@ -26,17 +26,17 @@ class DenseLayer(nn.Module):
 
     def __init__(self, in_: int, growth_rate: int) -> None:
         super().__init__()
-        # bn1: BatchNorm1(In) (DenseLayer.dot:16)
+        # BatchNorm1(In) (DenseLayer.dot:16)
         self.bn1 = nn.BatchNorm2d(in_)
-        # relu1: relu (DenseLayer.dot:17)
+        # DenseLayer.dot:17
         self.relu1 = nn.ReLU()
-        # conv1: Conv2D#1[K=1, In=In, Out=GrowthRate*4] (DenseLayer.dot:18)
+        # Conv2D#1[K=1, In=In, Out=GrowthRate*4] (DenseLayer.dot:18)
         self.conv1 = nn.Conv2d(in_, growth_rate * 4, kernel_size=1)
-        # bn2: BatchNorm2(GrowthRate*4) (DenseLayer.dot:19)
+        # BatchNorm2(GrowthRate*4) (DenseLayer.dot:19)
         self.bn2 = nn.BatchNorm2d(growth_rate * 4)
-        # relu2: relu (DenseLayer.dot:20)
+        # DenseLayer.dot:20
         self.relu2 = nn.ReLU()
-        # conv2: Conv2D#2[K=3, P=1, In=GrowthRate*4, Out=GrowthRate] (DenseLayer.dot:21)
+        # Conv2D#2[K=3, P=1, In=GrowthRate*4, Out=GrowthRate] (DenseLayer.dot:21)
         self.conv2 = nn.Conv2d(growth_rate * 4, growth_rate, kernel_size=3, padding=1)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -65,8 +65,8 @@ class DenseBlock(nn.Module):
 
     def __init__(self, layer_in: int, growth_rate: int, n_layers: int) -> None:
         super().__init__()
-        # layers: DenseLayer x NLayers[In=#Layer*GrowthRate+LayerIn,
-        # GrowthRate=GrowthRate] (DenseBlock.dot:16)
+        # DenseLayer x NLayers[In=#Layer*GrowthRate+LayerIn, GrowthRate=GrowthRate]
+        # (DenseBlock.dot:16)
         self.layers = nn.Sequential(
             *(
                 DenseLayer(in_=layer * growth_rate + layer_in, growth_rate=growth_rate)
@@ -96,13 +96,13 @@ class TransitionLayer(nn.Module):
 
     def __init__(self, block_in: int, block_out: int) -> None:
         super().__init__()
-        # bn: BatchNorm(BlockIn) (TransitionLayer.dot:15)
+        # BatchNorm(BlockIn) (TransitionLayer.dot:15)
         self.bn = nn.BatchNorm2d(block_in)
-        # relu: relu (TransitionLayer.dot:16)
+        # TransitionLayer.dot:16
         self.relu = nn.ReLU()
-        # conv: Conv2D[K=1, In=BlockIn, Out=BlockOut] (TransitionLayer.dot:17)
+        # Conv2D[K=1, In=BlockIn, Out=BlockOut] (TransitionLayer.dot:17)
         self.conv = nn.Conv2d(block_in, block_out, kernel_size=1)
-        # pool: AvgPool2D[K=2, S=2] (TransitionLayer.dot:18)
+        # AvgPool2D[K=2, S=2] (TransitionLayer.dot:18)
         self.pool = nn.AvgPool2d(kernel_size=2)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -126,37 +126,37 @@ class DenseNet121(nn.Module):
 
     def __init__(self, n_labels: int = 1000) -> None:
         super().__init__()
-        # conv: Conv2D[K=7, S=2, P=3, In=3, Out=64] (DenseNet121.dot:23)
+        # Conv2D[K=7, S=2, P=3, In=3, Out=64] (DenseNet121.dot:23)
         self.conv = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3)
-        # bn: BatchNorm(64) (DenseNet121.dot:24)
+        # BatchNorm(64) (DenseNet121.dot:24)
         self.bn = nn.BatchNorm2d(64)
-        # relu: relu (DenseNet121.dot:25)
+        # DenseNet121.dot:25
         self.relu = nn.ReLU()
-        # pool: MaxPool2D[K=3, S=2, P=1] (DenseNet121.dot:27)
+        # MaxPool2D[K=3, S=2, P=1] (DenseNet121.dot:27)
         self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        # dense1: DenseBlock1[NLayers=6, GrowthRate=32] (DenseNet121.dot:29)
+        # DenseBlock1[NLayers=6, GrowthRate=32] (DenseNet121.dot:29)
         self.dense1 = DenseBlock(layer_in=64, growth_rate=32, n_layers=6)
-        # trans1: TransitionLayer1[In=256, Out=CompRate*256] (DenseNet121.dot:31)
+        # TransitionLayer1[In=256, Out=CompRate*256] (DenseNet121.dot:31)
         self.trans1 = TransitionLayer(block_in=256, block_out=128)
-        # dense2: DenseBlock2[NLayers=12, GrowthRate=32] (DenseNet121.dot:33)
+        # DenseBlock2[NLayers=12, GrowthRate=32] (DenseNet121.dot:33)
         self.dense2 = DenseBlock(layer_in=128, growth_rate=32, n_layers=12)
-        # trans2: TransitionLayer2[In=512, Out=CompRate*512] (DenseNet121.dot:35)
+        # TransitionLayer2[In=512, Out=CompRate*512] (DenseNet121.dot:35)
         self.trans2 = TransitionLayer(block_in=512, block_out=256)
-        # dense3: DenseBlock3[NLayers=24, GrowthRate=32] (DenseNet121.dot:37)
+        # DenseBlock3[NLayers=24, GrowthRate=32] (DenseNet121.dot:37)
         self.dense3 = DenseBlock(layer_in=256, growth_rate=32, n_layers=24)
-        # trans3: TransitionLayer3[In=1024, Out=CompRate*1024] (DenseNet121.dot:39)
+        # TransitionLayer3[In=1024, Out=CompRate*1024] (DenseNet121.dot:39)
         self.trans3 = TransitionLayer(block_in=1024, block_out=512)
-        # dense4: DenseBlock4[NLayers=16, GrowthRate=32] (DenseNet121.dot:41)
+        # DenseBlock4[NLayers=16, GrowthRate=32] (DenseNet121.dot:41)
         self.dense4 = DenseBlock(layer_in=512, growth_rate=32, n_layers=16)
-        # bn_final: BatchNorm(1024) (DenseNet121.dot:43)
+        # BatchNorm(1024) (DenseNet121.dot:43)
         self.bn_final = nn.BatchNorm2d(1024)
-        # relu_final: relu (DenseNet121.dot:44)
+        # DenseNet121.dot:44
         self.relu_final = nn.ReLU()
-        # gap: AdaptiveAvgPool2D(1, 1) (DenseNet121.dot:45)
+        # AdaptiveAvgPool2D(1, 1) (DenseNet121.dot:45)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
-        # flatten: Flatten (DenseNet121.dot:46)
+        # DenseNet121.dot:46
         self.flatten = nn.Flatten()
-        # fc: Linear[1024, NLabels] (DenseNet121.dot:47)
+        # Linear[1024, NLabels] (DenseNet121.dot:47)
         self.fc = nn.Linear(1024, n_labels)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

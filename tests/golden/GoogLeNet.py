@@ -40,31 +40,31 @@ class Inception(nn.Module):
         c4: int,
     ) -> None:
         super().__init__()
-        # p1_1: Conv2D[K=1, In=BlockIn, Out=C1] (Inception.dot:19)
+        # Conv2D[K=1, In=BlockIn, Out=C1] (Inception.dot:19)
         self.p1_1 = nn.Conv2d(block_in, c1, kernel_size=1)
-        # p1_relu: Relu (Inception.dot:20)
+        # Inception.dot:20
         self.p1_relu = nn.ReLU()
-        # p2_1: Conv2D[K=1, In=BlockIn, Out=C2a] (Inception.dot:21)
+        # Conv2D[K=1, In=BlockIn, Out=C2a] (Inception.dot:21)
         self.p2_1 = nn.Conv2d(block_in, c2a, kernel_size=1)
-        # p2_relu1: Relu (Inception.dot:22)
+        # Inception.dot:22
         self.p2_relu1 = nn.ReLU()
-        # p2_2: Conv2D[K=3, P=1, In=C2a, Out=C2b] (Inception.dot:23)
+        # Conv2D[K=3, P=1, In=C2a, Out=C2b] (Inception.dot:23)
         self.p2_2 = nn.Conv2d(c2a, c2b, kernel_size=3, padding=1)
-        # p2_relu2: Relu (Inception.dot:24)
+        # Inception.dot:24
         self.p2_relu2 = nn.ReLU()
-        # p3_1: Conv2D[K=1, In=BlockIn, Out=C3a] (Inception.dot:25)
+        # Conv2D[K=1, In=BlockIn, Out=C3a] (Inception.dot:25)
         self.p3_1 = nn.Conv2d(block_in, c3a, kernel_size=1)
-        # p3_relu1: Relu (Inception.dot:26)
+        # Inception.dot:26
         self.p3_relu1 = nn.ReLU()
-        # p3_2: Conv2D[K=5, P=2, In=C3a, Out=C3b] (Inception.dot:27)
+        # Conv2D[K=5, P=2, In=C3a, Out=C3b] (Inception.dot:27)
         self.p3_2 = nn.Conv2d(c3a, c3b, kernel_size=5, padding=2)
-        # p3_relu2: Relu (Inception.dot:28)
+        # Inception.dot:28
         self.p3_relu2 = nn.ReLU()
-        # p4_1: MaxPool2D[K=3, S=1, P=1] (Inception.dot:29)
+        # MaxPool2D[K=3, S=1, P=1] (Inception.dot:29)
         self.p4_1 = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
-        # p4_2: Conv2D[K=1, In=BlockIn, Out=C4] (Inception.dot:30)
+        # Conv2D[K=1, In=BlockIn, Out=C4] (Inception.dot:30)
         self.p4_2 = nn.Conv2d(block_in, c4, kernel_size=1)
-        # p4_relu: Relu (Inception.dot:31)
+        # Inception.dot:31
         self.p4_relu = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -96,76 +96,76 @@ class GoogLeNet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # b1_conv: Conv2D[K=7, S=2, P=3, In=1, Out=64] (GoogLeNet.dot:18)
+        # Conv2D[K=7, S=2, P=3, In=1, Out=64] (GoogLeNet.dot:18)
         self.b1_conv = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3)
-        # b1_relu: Relu (GoogLeNet.dot:19)
+        # GoogLeNet.dot:19
         self.b1_relu = nn.ReLU()
-        # b1_pool: MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:20)
+        # MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:20)
         self.b1_pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        # b2_conv1: Conv2D[K=1, In=64, Out=64] (GoogLeNet.dot:22)
+        # Conv2D[K=1, In=64, Out=64] (GoogLeNet.dot:22)
         self.b2_conv1 = nn.Conv2d(64, 64, kernel_size=1)
-        # b2_relu1: Relu (GoogLeNet.dot:23)
+        # GoogLeNet.dot:23
         self.b2_relu1 = nn.ReLU()
-        # b2_conv2: Conv2D[K=3, P=1, In=64, Out=192] (GoogLeNet.dot:24)
+        # Conv2D[K=3, P=1, In=64, Out=192] (GoogLeNet.dot:24)
         self.b2_conv2 = nn.Conv2d(64, 192, kernel_size=3, padding=1)
-        # b2_relu2: Relu (GoogLeNet.dot:25)
+        # GoogLeNet.dot:25
         self.b2_relu2 = nn.ReLU()
-        # b2_pool: MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:26)
+        # MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:26)
         self.b2_pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        # inc1: Inception1[In=192, C1=64, C2a=96, C2b=128, C3a=16, C3b=32, C4=32]
+        # Inception1[In=192, C1=64, C2a=96, C2b=128, C3a=16, C3b=32, C4=32]
         # (GoogLeNet.dot:28)
         self.inc1 = Inception(
             block_in=192, c1=64, c2a=96, c2b=128, c3a=16, c3b=32, c4=32
         )
-        # inc2: Inception2[In=256, C1=128, C2a=128, C2b=192, C3a=32, C3b=96, C4=64]
+        # Inception2[In=256, C1=128, C2a=128, C2b=192, C3a=32, C3b=96, C4=64]
         # (GoogLeNet.dot:29)
         self.inc2 = Inception(
             block_in=256, c1=128, c2a=128, c2b=192, c3a=32, c3b=96, c4=64
         )
-        # b3_pool: MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:30)
+        # MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:30)
         self.b3_pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        # inc3: Inception3[In=480, C1=192, C2a=96, C2b=208, C3a=16, C3b=48, C4=64]
+        # Inception3[In=480, C1=192, C2a=96, C2b=208, C3a=16, C3b=48, C4=64]
         # (GoogLeNet.dot:32)
         self.inc3 = Inception(
             block_in=480, c1=192, c2a=96, c2b=208, c3a=16, c3b=48, c4=64
         )
-        # inc4: Inception4[In=512, C1=160, C2a=112, C2b=224, C3a=24, C3b=64, C4=64]
+        # Inception4[In=512, C1=160, C2a=112, C2b=224, C3a=24, C3b=64, C4=64]
         # (GoogLeNet.dot:33)
         self.inc4 = Inception(
             block_in=512, c1=160, c2a=112, c2b=224, c3a=24, c3b=64, c4=64
         )
-        # inc5: Inception5[In=512, C1=128, C2a=128, C2b=256, C3a=24, C3b=64, C4=64]
+        # Inception5[In=512, C1=128, C2a=128, C2b=256, C3a=24, C3b=64, C4=64]
         # (GoogLeNet.dot:34)
         self.inc5 = Inception(
             block_in=512, c1=128, c2a=128, c2b=256, c3a=24, c3b=64, c4=64
         )
-        # inc6: Inception6[In=512, C1=112, C2a=144, C2b=288, C3a=32, C3b=64, C4=64]
+        # Inception6[In=512, C1=112, C2a=144, C2b=288, C3a=32, C3b=64, C4=64]
         # (GoogLeNet.dot:35)
         self.inc6 = Inception(
             block_in=512, c1=112, c2a=144, c2b=288, c3a=32, c3b=64, c4=64
         )
-        # inc7: Inception7[In=528, C1=256, C2a=160, C2b=320, C3a=32, C3b=128, C4=128]
+        # Inception7[In=528, C1=256, C2a=160, C2b=320, C3a=32, C3b=128, C4=128]
         # (GoogLeNet.dot:36)
         self.inc7 = Inception(
             block_in=528, c1=256, c2a=160, c2b=320, c3a=32, c3b=128, c4=128
         )
-        # b4_pool: MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:37)
+        # MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:37)
         self.b4_pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        # inc8: Inception8[In=832, C1=256, C2a=160, C2b=320, C3a=32, C3b=128, C4=128]
+        # Inception8[In=832, C1=256, C2a=160, C2b=320, C3a=32, C3b=128, C4=128]
         # (GoogLeNet.dot:39)
         self.inc8 = Inception(
             block_in=832, c1=256, c2a=160, c2b=320, c3a=32, c3b=128, c4=128
         )
-        # inc9: Inception9[In=832, C1=384, C2a=192, C2b=384, C3a=48, C3b=128, C4=128]
+        # Inception9[In=832, C1=384, C2a=192, C2b=384, C3a=48, C3b=128, C4=128]
         # (GoogLeNet.dot:40)
         self.inc9 = Inception(
             block_in=832, c1=384, c2a=192, c2b=384, c3a=48, c3b=128, c4=128
         )
-        # gap: AdaptiveAvgPool2D(1, 1) (GoogLeNet.dot:41)
+        # AdaptiveAvgPool2D(1, 1) (GoogLeNet.dot:41)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
-        # flatten: Flatten (GoogLeNet.dot:42)
+        # GoogLeNet.dot:42
         self.flatten = nn.Flatten()
-        # fc: Linear[1024, 10] (GoogLeNet.dot:44)
+        # Linear[1024, 10] (GoogLeNet.dot:44)
         self.fc = nn.Linear(1024, 10)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

@@ -40,31 +40,31 @@ class Inception(nn.Module):
         c4: int,
     ) -> None:
         super().__init__()
-        # p1_1: Conv2D[K=1, In=BlockIn, Out=C1] (Inception.dot:19)
+        # Conv2D[K=1, In=BlockIn, Out=C1] (Inception.dot:19)
         self.p1_1 = nn.Conv2d(block_in, c1, kernel_size=1)
-        # p1_relu: Relu (Inception.dot:20)
+        # Inception.dot:20
         self.p1_relu = nn.ReLU()
-        # p2_1: Conv2D[K=1, In=BlockIn, Out=C2a] (Inception.dot:21)
+        # Conv2D[K=1, In=BlockIn, Out=C2a] (Inception.dot:21)
         self.p2_1 = nn.Conv2d(block_in, c2a, kernel_size=1)
-        # p2_relu1: Relu (Inception.dot:22)
+        # Inception.dot:22
         self.p2_relu1 = nn.ReLU()
-        # p2_2: Conv2D[K=3, P=1, In=C2a, Out=C2b] (Inception.dot:23)
+        # Conv2D[K=3, P=1, In=C2a, Out=C2b] (Inception.dot:23)
         self.p2_2 = nn.Conv2d(c2a, c2b, kernel_size=3, padding=1)
-        # p2_relu2: Relu (Inception.dot:24)
+        # Inception.dot:24
         self.p2_relu2 = nn.ReLU()
-        # p3_1: Conv2D[K=1, In=BlockIn, Out=C3a] (Inception.dot:25)
+        # Conv2D[K=1, In=BlockIn, Out=C3a] (Inception.dot:25)
         self.p3_1 = nn.Conv2d(block_in, c3a, kernel_size=1)
-        # p3_relu1: Relu (Inception.dot:26)
+        # Inception.dot:26
         self.p3_relu1 = nn.ReLU()
-        # p3_2: Conv2D[K=5, P=2, In=C3a, Out=C3b] (Inception.dot:27)
+        # Conv2D[K=5, P=2, In=C3a, Out=C3b] (Inception.dot:27)
         self.p3_2 = nn.Conv2d(c3a, c3b, kernel_size=5, padding=2)
-        # p3_relu2: Relu (Inception.dot:28)
+        # Inception.dot:28
         self.p3_relu2 = nn.ReLU()
-        # p4_1: MaxPool2D[K=3, S=1, P=1] (Inception.dot:29)
+        # MaxPool2D[K=3, S=1, P=1] (Inception.dot:29)
         self.p4_1 = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
-        # p4_2: Conv2D[K=1, In=BlockIn, Out=C4] (Inception.dot:30)
+        # Conv2D[K=1, In=BlockIn, Out=C4] (Inception.dot:30)
         self.p4_2 = nn.Conv2d(block_in, c4, kernel_size=1)
-        # p4_relu: Relu (Inception.dot:31)
+        # Inception.dot:31
         self.p4_relu = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

@@ -22,29 +22,29 @@ class LeNet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv1: Conv2D[K=5, P=2, In=1, Out=6] (LeNet.dot:18)
+        # Conv2D[K=5, P=2, In=1, Out=6] (LeNet.dot:18)
         self.conv1 = nn.Conv2d(1, 6, kernel_size=5, padding=2)
-        # sigmoid1: Sigmoid (LeNet.dot:19)
+        # LeNet.dot:19
         self.sigmoid1 = nn.Sigmoid()
-        # pool1: AvgPool2D[K=2, S=2] (LeNet.dot:20)
+        # AvgPool2D[K=2, S=2] (LeNet.dot:20)
         self.pool1 = nn.AvgPool2d(kernel_size=2)
-        # conv2: Conv2D[K=5, In=6, Out=16] (LeNet.dot:22)
+        # Conv2D[K=5, In=6, Out=16] (LeNet.dot:22)
         self.conv2 = nn.Conv2d(6, 16, kernel_size=5)
-        # sigmoid2: Sigmoid (LeNet.dot:23)
+        # LeNet.dot:23
         self.sigmoid2 = nn.Sigmoid()
-        # pool2: AvgPool2D[K=2, S=2] (LeNet.dot:24)
+        # AvgPool2D[K=2, S=2] (LeNet.dot:24)
         self.pool2 = nn.AvgPool2d(kernel_size=2)
-        # flatten: Flatten (LeNet.dot:26)
+        # LeNet.dot:26
         self.flatten = nn.Flatten()
-        # fc1: Linear[400, 120] (LeNet.dot:28)
+        # Linear[400, 120] (LeNet.dot:28)
         self.fc1 = nn.Linear(400, 120)
-        # sigmoid3: Sigmoid (LeNet.dot:29)
+        # LeNet.dot:29
         self.sigmoid3 = nn.Sigmoid()
-        # fc2: Linear[120, 84] (LeNet.dot:30)
+        # Linear[120, 84] (LeNet.dot:30)
         self.fc2 = nn.Linear(120, 84)
-        # sigmoid4: Sigmoid (LeNet.dot:31)
+        # LeNet.dot:31
         self.sigmoid4 = nn.Sigmoid()
-        # fc3: Linear[84, 10] (LeNet.dot:32)
+        # Linear[84, 10] (LeNet.dot:32)
         self.fc3 = nn.Linear(84, 10)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

@@ -22,27 +22,27 @@ class LeNet5(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv1: Conv2D#1[K=5, In=1, Out=6] (LeNet5.dot:18)
+        # Conv2D#1[K=5, In=1, Out=6] (LeNet5.dot:18)
         self.conv1 = nn.Conv2d(1, 6, kernel_size=5)
-        # relu1: relu (LeNet5.dot:19)
+        # LeNet5.dot:19
         self.relu1 = nn.ReLU()
-        # pool1: MaxPool2D[K=2, S=2] (LeNet5.dot:20)
+        # MaxPool2D[K=2, S=2] (LeNet5.dot:20)
         self.pool1 = nn.MaxPool2d(kernel_size=2)
-        # conv2: Conv2D#2[K=5, In=6, Out=16] (LeNet5.dot:22)
+        # Conv2D#2[K=5, In=6, Out=16] (LeNet5.dot:22)
         self.conv2 = nn.Conv2d(6, 16, kernel_size=5)
-        # relu2: relu (LeNet5.dot:23)
+        # LeNet5.dot:23
         self.relu2 = nn.ReLU()
-        # pool2: MaxPool2D[K=2, S=2] (LeNet5.dot:24)
+        # MaxPool2D[K=2, S=2] (LeNet5.dot:24)
         self.pool2 = nn.MaxPool2d(kernel_size=2)
-        # fc1: Linear[400, 120] (LeNet5.dot:27)
+        # Linear[400, 120] (LeNet5.dot:27)
         self.fc1 = nn.Linear(400, 120)
-        # relu3: relu (LeNet5.dot:28)
+        # LeNet5.dot:28
         self.relu3 = nn.ReLU()
-        # fc2: Linear[120, 84] (LeNet5.dot:29)
+        # Linear[120, 84] (LeNet5.dot:29)
         self.fc2 = nn.Linear(120, 84)
-        # relu4: relu (LeNet5.dot:30)
+        # LeNet5.dot:30
         self.relu4 = nn.ReLU()
-        # fc3: Linear[84, 10] (LeNet5.dot:31)
+        # Linear[84, 10] (LeNet5.dot:31)
         self.fc3 = nn.Linear(84, 10)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

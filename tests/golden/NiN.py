@@ -25,13 +25,13 @@ class NiNBlock(nn.Module):
 
     def __init__(self, block_c: int) -> None:
         super().__init__()
-        # conv1: Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:17)
+        # Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:17)
         self.conv1 = nn.Conv2d(block_c, block_c, kernel_size=1)
-        # relu1: Relu (NiNBlock.dot:18)
+        # NiNBlock.dot:18
         self.relu1 = nn.ReLU()
-        # conv2: Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:19)
+        # Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:19)
         self.conv2 = nn.Conv2d(block_c, block_c, kernel_size=1)
-        # relu2: Relu (NiNBlock.dot:20)
+        # NiNBlock.dot:20
         self.relu2 = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -52,41 +52,41 @@ class NiN(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv1: Conv2D[K=11, S=4, P=0, In=1, Out=96] (NiN.dot:17)
+        # Conv2D[K=11, S=4, P=0, In=1, Out=96] (NiN.dot:17)
         self.conv1 = nn.Conv2d(1, 96, kernel_size=11, stride=4)
-        # relu1: Relu (NiN.dot:18)
+        # NiN.dot:18
         self.relu1 = nn.ReLU()
-        # nin1: NiNBlock1[C=96] (NiN.dot:19)
+        # NiNBlock1[C=96] (NiN.dot:19)
         self.nin1 = NiNBlock(block_c=96)
-        # pool1: MaxPool2D[3, S=2] (NiN.dot:20)
+        # MaxPool2D[3, S=2] (NiN.dot:20)
         self.pool1 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # conv2: Conv2D[K=5, S=1, P=2, In=96, Out=256] (NiN.dot:22)
+        # Conv2D[K=5, S=1, P=2, In=96, Out=256] (NiN.dot:22)
         self.conv2 = nn.Conv2d(96, 256, kernel_size=5, padding=2)
-        # relu2: Relu (NiN.dot:23)
+        # NiN.dot:23
         self.relu2 = nn.ReLU()
-        # nin2: NiNBlock2[C=256] (NiN.dot:24)
+        # NiNBlock2[C=256] (NiN.dot:24)
         self.nin2 = NiNBlock(block_c=256)
-        # pool2: MaxPool2D[3, S=2] (NiN.dot:25)
+        # MaxPool2D[3, S=2] (NiN.dot:25)
         self.pool2 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # conv3: Conv2D[K=3, S=1, P=1, In=256, Out=384] (NiN.dot:27)
+        # Conv2D[K=3, S=1, P=1, In=256, Out=384] (NiN.dot:27)
         self.conv3 = nn.Conv2d(256, 384, kernel_size=3, padding=1)
-        # relu3: Relu (NiN.dot:28)
+        # NiN.dot:28
         self.relu3 = nn.ReLU()
-        # nin3: NiNBlock3[C=384] (NiN.dot:29)
+        # NiNBlock3[C=384] (NiN.dot:29)
         self.nin3 = NiNBlock(block_c=384)
-        # pool3: MaxPool2D[3, S=2] (NiN.dot:30)
+        # MaxPool2D[3, S=2] (NiN.dot:30)
         self.pool3 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # dropout: Dropout(0.5) (NiN.dot:31)
+        # Dropout(0.5) (NiN.dot:31)
         self.dropout = nn.Dropout(p=0.5)
-        # conv4: Conv2D[K=3, S=1, P=1, In=384, Out=10] (NiN.dot:33)
+        # Conv2D[K=3, S=1, P=1, In=384, Out=10] (NiN.dot:33)
         self.conv4 = nn.Conv2d(384, 10, kernel_size=3, padding=1)
-        # relu4: Relu (NiN.dot:34)
+        # NiN.dot:34
         self.relu4 = nn.ReLU()
-        # nin4: NiNBlock4[C=10] (NiN.dot:35)
+        # NiNBlock4[C=10] (NiN.dot:35)
         self.nin4 = NiNBlock(block_c=10)
-        # gap: AdaptiveAvgPool2D(1, 1) (NiN.dot:36)
+        # AdaptiveAvgPool2D(1, 1) (NiN.dot:36)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
-        # flatten: Flatten (NiN.dot:37)
+        # NiN.dot:37
         self.flatten = nn.Flatten()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

@@ -25,13 +25,13 @@ class NiNBlock(nn.Module):
 
     def __init__(self, block_c: int) -> None:
         super().__init__()
-        # conv1: Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:17)
+        # Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:17)
         self.conv1 = nn.Conv2d(block_c, block_c, kernel_size=1)
-        # relu1: Relu (NiNBlock.dot:18)
+        # NiNBlock.dot:18
         self.relu1 = nn.ReLU()
-        # conv2: Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:19)
+        # Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:19)
         self.conv2 = nn.Conv2d(block_c, block_c, kernel_size=1)
-        # relu2: Relu (NiNBlock.dot:20)
+        # NiNBlock.dot:20
         self.relu2 = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

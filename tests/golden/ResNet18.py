@@ -25,17 +25,17 @@ class Residual(nn.Module):
 
     def __init__(self, block_c: int) -> None:
         super().__init__()
-        # conv1: Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (Residual.dot:16)
+        # Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (Residual.dot:16)
         self.conv1 = nn.Conv2d(block_c, block_c, kernel_size=3, padding=1)
-        # bn1: BatchNorm(BlockC) (Residual.dot:17)
+        # BatchNorm(BlockC) (Residual.dot:17)
         self.bn1 = nn.BatchNorm2d(block_c)
-        # relu1: Relu (Residual.dot:18)
+        # Residual.dot:18
         self.relu1 = nn.ReLU()
-        # conv2: Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (Residual.dot:19)
+        # Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (Residual.dot:19)
         self.conv2 = nn.Conv2d(block_c, block_c, kernel_size=3, padding=1)
-        # bn2: BatchNorm(BlockC) (Residual.dot:20)
+        # BatchNorm(BlockC) (Residual.dot:20)
         self.bn2 = nn.BatchNorm2d(block_c)
-        # relu2: Relu (Residual.dot:22)
+        # Residual.dot:22
         self.relu2 = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -56,7 +56,7 @@ class ResidualDown(nn.Module):
         inp: (BatchSize, BlockIn, BlockH, BlockW)
         returns oup: (BatchSize, BlockOut, BlockH/2, BlockW/2)
 
-    Requires BlockH even, BlockW even, BlockH/2 divisible by 1, BlockW/2 divisible by 1.
+    Requires BlockH even, BlockW even.
 
     Args:
         block_in: BlockIn in the diagram.
@@ -65,19 +65,19 @@ class ResidualDown(nn.Module):
 
     def __init__(self, block_in: int, block_out: int) -> None:
         super().__init__()
-        # conv1: Conv2D[K=3, S=2, P=1, In=BlockIn, Out=BlockOut] (ResidualDown.dot:17)
+        # Conv2D[K=3, S=2, P=1, In=BlockIn, Out=BlockOut] (ResidualDown.dot:17)
         self.conv1 = nn.Conv2d(block_in, block_out, kernel_size=3, stride=2, padding=1)
-        # bn1: BatchNorm(BlockOut) (ResidualDown.dot:18)
+        # BatchNorm(BlockOut) (ResidualDown.dot:18)
         self.bn1 = nn.BatchNorm2d(block_out)
-        # relu1: Relu (ResidualDown.dot:19)
+        # ResidualDown.dot:19
         self.relu1 = nn.ReLU()
-        # conv2: Conv2D[K=3, P=1, In=BlockOut, Out=BlockOut] (ResidualDown.dot:20)
+        # Conv2D[K=3, P=1, In=BlockOut, Out=BlockOut] (ResidualDown.dot:20)
         self.conv2 = nn.Conv2d(block_out, block_out, kernel_size=3, padding=1)
-        # bn2: BatchNorm(BlockOut) (ResidualDown.dot:21)
+        # BatchNorm(BlockOut) (ResidualDown.dot:21)
         self.bn2 = nn.BatchNorm2d(block_out)
-        # conv3: Conv2D[K=1, S=2, In=BlockIn, Out=BlockOut] (ResidualDown.dot:22)
+        # Conv2D[K=1, S=2, In=BlockIn, Out=BlockOut] (ResidualDown.dot:22)
         self.conv3 = nn.Conv2d(block_in, block_out, kernel_size=1, stride=2)
-        # relu2: Relu (ResidualDown.dot:24)
+        # ResidualDown.dot:24
         self.relu2 = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -102,35 +102,35 @@ class ResNet18(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv: Conv2D[K=7, S=2, P=3, In=1, Out=64] (ResNet18.dot:18)
+        # Conv2D[K=7, S=2, P=3, In=1, Out=64] (ResNet18.dot:18)
         self.conv = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3)
-        # bn: BatchNorm(64) (ResNet18.dot:19)
+        # BatchNorm(64) (ResNet18.dot:19)
         self.bn = nn.BatchNorm2d(64)
-        # relu: Relu (ResNet18.dot:20)
+        # ResNet18.dot:20
         self.relu = nn.ReLU()
-        # pool: MaxPool2D[K=3, S=2, P=1] (ResNet18.dot:21)
+        # MaxPool2D[K=3, S=2, P=1] (ResNet18.dot:21)
         self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        # res1: Residual1[C=64] (ResNet18.dot:23)
+        # Residual1[C=64] (ResNet18.dot:23)
         self.res1 = Residual(block_c=64)
-        # res2: Residual2[C=64] (ResNet18.dot:24)
+        # Residual2[C=64] (ResNet18.dot:24)
         self.res2 = Residual(block_c=64)
-        # down1: ResidualDown1[In=64, Out=128] (ResNet18.dot:26)
+        # ResidualDown1[In=64, Out=128] (ResNet18.dot:26)
         self.down1 = ResidualDown(block_in=64, block_out=128)
-        # res3: Residual3[C=128] (ResNet18.dot:27)
+        # Residual3[C=128] (ResNet18.dot:27)
         self.res3 = Residual(block_c=128)
-        # down2: ResidualDown2[In=128, Out=256] (ResNet18.dot:29)
+        # ResidualDown2[In=128, Out=256] (ResNet18.dot:29)
         self.down2 = ResidualDown(block_in=128, block_out=256)
-        # res4: Residual4[C=256] (ResNet18.dot:30)
+        # Residual4[C=256] (ResNet18.dot:30)
         self.res4 = Residual(block_c=256)
-        # down3: ResidualDown3[In=256, Out=512] (ResNet18.dot:32)
+        # ResidualDown3[In=256, Out=512] (ResNet18.dot:32)
         self.down3 = ResidualDown(block_in=256, block_out=512)
-        # res5: Residual5[C=512] (ResNet18.dot:33)
+        # Residual5[C=512] (ResNet18.dot:33)
         self.res5 = Residual(block_c=512)
-        # gap: AdaptiveAvgPool2D(1, 1) (ResNet18.dot:35)
+        # AdaptiveAvgPool2D(1, 1) (ResNet18.dot:35)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
-        # flatten: Flatten (ResNet18.dot:36)
+        # ResNet18.dot:36
         self.flatten = nn.Flatten()
-        # fc: Linear[512, 10] (ResNet18.dot:37)
+        # Linear[512, 10] (ResNet18.dot:37)
         self.fc = nn.Linear(512, 10)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

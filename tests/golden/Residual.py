@@ -25,17 +25,17 @@ class Residual(nn.Module):
 
     def __init__(self, block_c: int) -> None:
         super().__init__()
-        # conv1: Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (Residual.dot:16)
+        # Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (Residual.dot:16)
         self.conv1 = nn.Conv2d(block_c, block_c, kernel_size=3, padding=1)
-        # bn1: BatchNorm(BlockC) (Residual.dot:17)
+        # BatchNorm(BlockC) (Residual.dot:17)
         self.bn1 = nn.BatchNorm2d(block_c)
-        # relu1: Relu (Residual.dot:18)
+        # Residual.dot:18
         self.relu1 = nn.ReLU()
-        # conv2: Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (Residual.dot:19)
+        # Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (Residual.dot:19)
         self.conv2 = nn.Conv2d(block_c, block_c, kernel_size=3, padding=1)
-        # bn2: BatchNorm(BlockC) (Residual.dot:20)
+        # BatchNorm(BlockC) (Residual.dot:20)
         self.bn2 = nn.BatchNorm2d(block_c)
-        # relu2: Relu (Residual.dot:22)
+        # Residual.dot:22
         self.relu2 = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

@@ -19,7 +19,7 @@ class ResidualDown(nn.Module):
         inp: (BatchSize, BlockIn, BlockH, BlockW)
         returns oup: (BatchSize, BlockOut, BlockH/2, BlockW/2)
 
-    Requires BlockH even, BlockW even, BlockH/2 divisible by 1, BlockW/2 divisible by 1.
+    Requires BlockH even, BlockW even.
 
     Args:
         block_in: BlockIn in the diagram.
@@ -28,19 +28,19 @@ class ResidualDown(nn.Module):
 
     def __init__(self, block_in: int, block_out: int) -> None:
         super().__init__()
-        # conv1: Conv2D[K=3, S=2, P=1, In=BlockIn, Out=BlockOut] (ResidualDown.dot:17)
+        # Conv2D[K=3, S=2, P=1, In=BlockIn, Out=BlockOut] (ResidualDown.dot:17)
         self.conv1 = nn.Conv2d(block_in, block_out, kernel_size=3, stride=2, padding=1)
-        # bn1: BatchNorm(BlockOut) (ResidualDown.dot:18)
+        # BatchNorm(BlockOut) (ResidualDown.dot:18)
         self.bn1 = nn.BatchNorm2d(block_out)
-        # relu1: Relu (ResidualDown.dot:19)
+        # ResidualDown.dot:19
         self.relu1 = nn.ReLU()
-        # conv2: Conv2D[K=3, P=1, In=BlockOut, Out=BlockOut] (ResidualDown.dot:20)
+        # Conv2D[K=3, P=1, In=BlockOut, Out=BlockOut] (ResidualDown.dot:20)
         self.conv2 = nn.Conv2d(block_out, block_out, kernel_size=3, padding=1)
-        # bn2: BatchNorm(BlockOut) (ResidualDown.dot:21)
+        # BatchNorm(BlockOut) (ResidualDown.dot:21)
         self.bn2 = nn.BatchNorm2d(block_out)
-        # conv3: Conv2D[K=1, S=2, In=BlockIn, Out=BlockOut] (ResidualDown.dot:22)
+        # Conv2D[K=1, S=2, In=BlockIn, Out=BlockOut] (ResidualDown.dot:22)
         self.conv3 = nn.Conv2d(block_in, block_out, kernel_size=1, stride=2)
-        # relu2: Relu (ResidualDown.dot:24)
+        # ResidualDown.dot:24
         self.relu2 = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

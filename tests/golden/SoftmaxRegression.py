@@ -25,9 +25,9 @@ class SoftmaxRegression(nn.Module):
 
     def __init__(self, n_labels: int = 10) -> None:
         super().__init__()
-        # linear: Linear[784, NLabels] (SoftmaxRegression.dot:19)
+        # Linear[784, NLabels] (SoftmaxRegression.dot:19)
         self.linear = nn.Linear(784, n_labels)
-        # softmax: Softmax (SoftmaxRegression.dot:20)
+        # SoftmaxRegression.dot:20
         self.softmax = nn.Softmax(dim=1)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

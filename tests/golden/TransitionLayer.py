@@ -28,13 +28,13 @@ class TransitionLayer(nn.Module):
 
     def __init__(self, block_in: int, block_out: int) -> None:
         super().__init__()
-        # bn: BatchNorm(BlockIn) (TransitionLayer.dot:15)
+        # BatchNorm(BlockIn) (TransitionLayer.dot:15)
         self.bn = nn.BatchNorm2d(block_in)
-        # relu: relu (TransitionLayer.dot:16)
+        # TransitionLayer.dot:16
         self.relu = nn.ReLU()
-        # conv: Conv2D[K=1, In=BlockIn, Out=BlockOut] (TransitionLayer.dot:17)
+        # Conv2D[K=1, In=BlockIn, Out=BlockOut] (TransitionLayer.dot:17)
         self.conv = nn.Conv2d(block_in, block_out, kernel_size=1)
-        # pool: AvgPool2D[K=2, S=2] (TransitionLayer.dot:18)
+        # AvgPool2D[K=2, S=2] (TransitionLayer.dot:18)
         self.pool = nn.AvgPool2d(kernel_size=2)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

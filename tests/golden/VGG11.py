@@ -26,9 +26,9 @@ class VGGConv(nn.Module):
 
     def __init__(self, block_in: int, block_out: int) -> None:
         super().__init__()
-        # conv: Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (VGGConv.dot:16)
+        # Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (VGGConv.dot:16)
         self.conv = nn.Conv2d(block_in, block_out, kernel_size=3, padding=1)
-        # relu: Relu (VGGConv.dot:17)
+        # VGGConv.dot:17
         self.relu = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -54,16 +54,16 @@ class VGGBlock(nn.Module):
 
     def __init__(self, block_in: int, block_out: int, n_convs: int) -> None:
         super().__init__()
-        # conv1: VGGConv1[In=BlockIn, Out=BlockOut] (VGGBlock.dot:16)
+        # VGGConv1[In=BlockIn, Out=BlockOut] (VGGBlock.dot:16)
         self.conv1 = VGGConv(block_in=block_in, block_out=block_out)
-        # conv_rest: VGGConv x (NConvs-1)[In=BlockOut, Out=BlockOut] (VGGBlock.dot:17)
+        # VGGConv x (NConvs-1)[In=BlockOut, Out=BlockOut] (VGGBlock.dot:17)
         self.conv_rest = nn.Sequential(
             *(
                 VGGConv(block_in=block_out, block_out=block_out)
                 for _ in range(n_convs - 1)
             ),
         )
-        # maxpool: MaxPool2D[K=2, S=2] (VGGBlock.dot:18)
+        # MaxPool2D[K=2, S=2] (VGGBlock.dot:18)
         self.maxpool = nn.MaxPool2d(kernel_size=2)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -83,31 +83,31 @@ class VGG11(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # block1: VGGBlock1[NConvs=1, In=1, Out=64] (VGG11.dot:18)
+        # VGGBlock1[NConvs=1, In=1, Out=64] (VGG11.dot:18)
         self.block1 = VGGBlock(block_in=1, block_out=64, n_convs=1)
-        # block2: VGGBlock2[NConvs=1, In=64, Out=128] (VGG11.dot:20)
+        # VGGBlock2[NConvs=1, In=64, Out=128] (VGG11.dot:20)
         self.block2 = VGGBlock(block_in=64, block_out=128, n_convs=1)
-        # block3: VGGBlock3[NConvs=2, In=128, Out=256] (VGG11.dot:22)
+        # VGGBlock3[NConvs=2, In=128, Out=256] (VGG11.dot:22)
         self.block3 = VGGBlock(block_in=128, block_out=256, n_convs=2)
-        # block4: VGGBlock4[NConvs=2, In=256, Out=512] (VGG11.dot:24)
+        # VGGBlock4[NConvs=2, In=256, Out=512] (VGG11.dot:24)
         self.block4 = VGGBlock(block_in=256, block_out=512, n_convs=2)
-        # block5: VGGBlock5[NConvs=2, In=512, Out=512] (VGG11.dot:26)
+        # VGGBlock5[NConvs=2, In=512, Out=512] (VGG11.dot:26)
         self.block5 = VGGBlock(block_in=512, block_out=512, n_convs=2)
-        # flatten: Flatten (VGG11.dot:28)
+        # VGG11.dot:28
         self.flatten = nn.Flatten()
-        # fc1: Linear[25088, 4096] (VGG11.dot:30)
+        # Linear[25088, 4096] (VGG11.dot:30)
         self.fc1 = nn.Linear(25088, 4096)
-        # relu1: Relu (VGG11.dot:31)
+        # VGG11.dot:31
         self.relu1 = nn.ReLU()
-        # drop1: Dropout(0.5) (VGG11.dot:32)
+        # Dropout(0.5) (VGG11.dot:32)
         self.drop1 = nn.Dropout(p=0.5)
-        # fc2: Linear[4096, 4096] (VGG11.dot:33)
+        # Linear[4096, 4096] (VGG11.dot:33)
         self.fc2 = nn.Linear(4096, 4096)
-        # relu2: Relu (VGG11.dot:34)
+        # VGG11.dot:34
         self.relu2 = nn.ReLU()
-        # drop2: Dropout(0.5) (VGG11.dot:35)
+        # Dropout(0.5) (VGG11.dot:35)
         self.drop2 = nn.Dropout(p=0.5)
-        # fc3: Linear[4096, 10] (VGG11.dot:36)
+        # Linear[4096, 10] (VGG11.dot:36)
         self.fc3 = nn.Linear(4096, 10)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

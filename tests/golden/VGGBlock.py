@@ -26,9 +26,9 @@ class VGGConv(nn.Module):
 
     def __init__(self, block_in: int, block_out: int) -> None:
         super().__init__()
-        # conv: Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (VGGConv.dot:16)
+        # Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (VGGConv.dot:16)
         self.conv = nn.Conv2d(block_in, block_out, kernel_size=3, padding=1)
-        # relu: Relu (VGGConv.dot:17)
+        # VGGConv.dot:17
         self.relu = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -54,16 +54,16 @@ class VGGBlock(nn.Module):
 
     def __init__(self, block_in: int, block_out: int, n_convs: int) -> None:
         super().__init__()
-        # conv1: VGGConv1[In=BlockIn, Out=BlockOut] (VGGBlock.dot:16)
+        # VGGConv1[In=BlockIn, Out=BlockOut] (VGGBlock.dot:16)
         self.conv1 = VGGConv(block_in=block_in, block_out=block_out)
-        # conv_rest: VGGConv x (NConvs-1)[In=BlockOut, Out=BlockOut] (VGGBlock.dot:17)
+        # VGGConv x (NConvs-1)[In=BlockOut, Out=BlockOut] (VGGBlock.dot:17)
         self.conv_rest = nn.Sequential(
             *(
                 VGGConv(block_in=block_out, block_out=block_out)
                 for _ in range(n_convs - 1)
             ),
         )
-        # maxpool: MaxPool2D[K=2, S=2] (VGGBlock.dot:18)
+        # MaxPool2D[K=2, S=2] (VGGBlock.dot:18)
         self.maxpool = nn.MaxPool2d(kernel_size=2)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

@@ -26,9 +26,9 @@ class VGGConv(nn.Module):
 
     def __init__(self, block_in: int, block_out: int) -> None:
         super().__init__()
-        # conv: Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (VGGConv.dot:16)
+        # Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (VGGConv.dot:16)
         self.conv = nn.Conv2d(block_in, block_out, kernel_size=3, padding=1)
-        # relu: Relu (VGGConv.dot:17)
+        # VGGConv.dot:17
         self.relu = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

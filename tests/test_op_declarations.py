@@ -1,0 +1,94 @@
+"""Every op's declaration agrees with PyTorch and with the registry, and checks read it through aliases."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from pathlib import Path
+
+import pytest
+
+from dotnet.ops import lookup
+from dotnet.ops.base import declarations
+from dotnet.ops.declaration import Declaration
+from dotnet.tools.check import check_source
+
+torch = pytest.importorskip("torch")
+
+DECLARATIONS = declarations()
+MODULES = [d for d in DECLARATIONS if d.torch and d.torch.startswith("nn.")]
+
+
+def test_the_registry_holds_the_nineteen_ops() -> None:
+    assert [d.name for d in DECLARATIONS] == [
+        "*",
+        "+",
+        "-",
+        "@",
+        "AdaptiveAvgPool2D",
+        "AvgPool2D",
+        "BatchNorm",
+        "Concat",
+        "Conv2D",
+        "Dropout",
+        "Embedding",
+        "Flatten",
+        "Linear",
+        "MaxPool2D",
+        "Relu",
+        "Sigmoid",
+        "Softmax",
+        "Tanh",
+        "UpSample",
+    ]
+
+
+@pytest.mark.parametrize("declaration", DECLARATIONS, ids=lambda d: d.name)
+def test_every_declared_name_finds_its_op_in_any_case(declaration: Declaration) -> None:
+    for name in declaration.names():
+        for spelling in (name, name.lower(), name.upper()):
+            op = lookup(spelling)
+            assert op is not None and op.declaration is declaration, spelling
+
+
+@pytest.mark.parametrize("declaration", MODULES, ids=lambda d: d.name)
+def test_torch_class_and_keywords_exist(declaration: Declaration) -> None:
+    assert declaration.torch is not None
+    layer = getattr(torch.nn, declaration.torch.removeprefix("nn."))
+    parameters = inspect.signature(layer).parameters
+    for arg in declaration.args:
+        if arg.torch is not None:
+            assert arg.torch in parameters, f"{declaration.torch} has no keyword {arg.torch!r}"
+    assert lookup(layer.__name__) is not None  # torch's class name is an alias
+
+
+@pytest.mark.parametrize("declaration", [d for d in DECLARATIONS if d.activation], ids=lambda d: d.name)
+def test_activation_facts_match_torch(declaration: Declaration) -> None:
+    activation = declaration.activation
+    assert activation is not None
+    functional = eval(activation.functional, {"torch": torch})  # a trusted, declared name
+    points = [-30.0, -2.0, -0.5, 0.0, 0.5, 2.0, 30.0]
+    values = functional(torch.tensor(points, dtype=torch.float64)).tolist()
+    for x, value in zip(points, values):
+        assert activation.function(x) == pytest.approx(value, abs=1e-12)
+        assert activation.low <= value <= activation.high
+    assert activation.function(-math.inf) == activation.low
+    assert activation.function(math.inf) == activation.high
+
+
+def test_lint_reads_op_names_through_the_registry(tmp_path: Path) -> None:
+    """``re_lu`` and the alias ``MaxPool`` are the declared Relu and MaxPool2D, so the range check sees them."""
+    spec = tmp_path / "Aliases.dot"
+    spec.write_text(
+        "digraph Aliases {\n"
+        '    inp [label="[BatchSize, W=8, H=8, C=3]", shape="Mrecord"]\n'
+        '    relu [label="re_lu"]\n'
+        '    pool [label="MaxPool(2)"]\n'
+        '    sig [label="σ"]\n'
+        '    oup [label="[BatchSize, W=4, H=4, C=3]", shape="Mrecord"]\n'
+        "    inp -> relu -> pool -> sig -> oup\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    messages = [d.message for d in check_source(spec, {})]
+    assert messages == ["node 'sig': Sigmoid follows the Relu 'relu', so output 'oup' lies in [0.5, 1), not in (0, 1)"]
