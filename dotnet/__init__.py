@@ -12,6 +12,7 @@ Importing dotnet does not import torch; only :func:`build` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,12 +30,12 @@ __version__ = "0.1.0"
 def compile_spec(
     spec: str | Path,
     graph: str | None = None,
-    params: dict[str, int] | None = None,
+    params: Mapping[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
     out: str | Path | None = None,
     device: str = "cpu",
 ) -> Compiled:
-    """Compile ``spec``; raises :class:`SpecError` on a bad spec.
+    """Compile ``spec``; raises :class:`SpecError` on a bad spec. A ``params`` decimal is a rate (``CompRate=0.5``).
 
     With ``out``, the module is also written there as ``dotnet compile`` writes it:
     atomically, and only once it has imported and run one forward pass on ``device``
@@ -51,7 +52,7 @@ def compile_spec(
 def compile_to_source(
     spec: str | Path,
     graph: str | None = None,
-    params: dict[str, int | float] | None = None,
+    params: Mapping[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
 ) -> str:
     """The generated Python source for ``spec``; raises :class:`SpecError` on a bad spec."""
@@ -61,7 +62,7 @@ def compile_to_source(
 def build(
     spec: str | Path,
     graph: str | None = None,
-    params: dict[str, int | float] | None = None,
+    params: Mapping[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
     device: str = "cpu",
 ) -> nn.Module:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -90,7 +91,7 @@ def analyse(
 def compile_spec(
     path: str | Path,
     graph: str | None = None,
-    params: dict[str, int | float] | None = None,
+    params: Mapping[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
 ) -> Compiled:
     """Compile the spec at ``path`` to Python source; raise :class:`SpecError` if it is wrong.
@@ -109,7 +110,7 @@ def compile_spec(
     return Compiled(name, source, analysis, values, report)
 
 
-def split_rates(params: dict[str, int | float]) -> tuple[dict[str, int], dict[str, Fraction]]:
+def split_rates(params: Mapping[str, int | float]) -> tuple[dict[str, int], dict[str, Fraction]]:
     """``--param`` values: whole sizes, and rates (``CompRate=0.5``) as exact fractions."""
     sizes = {k: int(v) for k, v in params.items() if float(v).is_integer()}
     rates = {k: Fraction(str(v)) for k, v in params.items() if k not in sizes}
