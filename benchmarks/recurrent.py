@@ -2,17 +2,23 @@
 
 For each cell (RNN, LSTM, GRU of specs/), in one run:
 
-- ``generated``: TimeRNN compiled by dotnet with ``--block RNNCell=<cell>`` (its scan
-  hoists the input projections and fuses the gates);
+- ``generated``: TimeRNN compiled by dotnet with ``--block RNNCell=<cell>``; in training its
+  scan runs ``RecurrentScan`` (input projections hoisted, gates fused, the recurrent
+  weight's gradient one product after the loop);
+- ``loop``: the same model with its scan stepped under plain autograd (``_loop``: autograd
+  adds up one small weight-gradient product per step, as the scan before ``RecurrentScan``
+  did, and its writes into the preallocated output are copies autograd tracks);
 - ``naive``: the same weights run by a hand-written loop, one matmul per gate and step;
-- ``torch``: ``nn.LSTM`` / ``nn.GRU`` of the same sizes (cuDNN on a GPU). nn.GRU places
-  the reset gate after the recurrent matmul, the seed's GRU before it: same cost, other formula.
+- ``torch``: ``nn.LSTM`` / ``nn.GRU`` of the same sizes: oneDNN's fused RNN kernels on a CPU
+  that has them, cuDNN on a GPU; ``native``: the same with oneDNN off (torch's per-step kernels).
+  nn.GRU places the reset gate after the recurrent matmul, the seed's GRU before it: same
+  cost, other formula.
 
-A step is forward and backward of ``mean(output ** 2)``. Ratios are times over the
-generated model's (``naive / generated`` above 1: the generated one is faster).
+A step is forward and backward of ``mean(output ** 2)``. Times are medians; ratios are the
+median of the per-round ratios (the runs take turns), with the lowest and highest in brackets.
 
     python benchmarks/recurrent.py                 # cuda when available, else cpu
-    python benchmarks/recurrent.py --device cpu --hidden 128 --repeats 5
+    python benchmarks/recurrent.py --device cpu --batch 16 --steps 32 --hidden 128 --repeats 20
 """
 
 from __future__ import annotations
@@ -75,11 +81,12 @@ def naive_gru(cell: nn.Module, xs: torch.Tensor) -> torch.Tensor:
 NAIVE = {"RNN": naive_rnn, "LSTM": naive_lstm, "GRU": naive_gru}
 
 
-def time_steps(runs: dict[str, Callable[[], torch.Tensor]], device: str, repeats: int) -> dict[str, float]:
-    """Median seconds of one forward and backward pass of each run, after two warm-up passes.
+def step_times(runs: dict[str, Callable[[], torch.Tensor]], device: str, repeats: int) -> dict[str, list[float]]:
+    """Seconds of each forward and backward pass of each run, after two warm-up rounds.
 
     The runs take turns, so a change in the machine's load during the benchmark
-    affects all of them alike rather than whichever happened to run then.
+    affects all of them alike rather than whichever happened to run then; round k of
+    one run is compared with round k of another.
     """
     times: dict[str, list[float]] = {name: [] for name in runs}
     for k in range(repeats + 2):
@@ -92,7 +99,30 @@ def time_steps(runs: dict[str, Callable[[], torch.Tensor]], device: str, repeats
                 torch.cuda.synchronize()
             if k >= 2:
                 times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+    return times
+
+
+def ratio(times: dict[str, list[float]], over: str, under: str) -> str:
+    """Median of the per-round ratios ``over / under``, with their lowest and highest."""
+    if over not in times or under not in times:
+        return "-"
+    rounds = sorted(a / b for a, b in zip(times[over], times[under]))
+    return f"{statistics.median(rounds):.2f} ({rounds[0]:.2f}-{rounds[-1]:.2f})"
+
+
+def step_by_step(module: object) -> Callable[[], None]:
+    """Make the generated module's cells scan one step at a time under autograd; returns the undo.
+
+    That is the training scan as it was before ``RecurrentScan``: autograd through every
+    step, the recurrent weight's gradient summed from one small product per step.
+    """
+    real = module.scan_cell  # type: ignore[attr-defined]
+
+    def scan_cell(step, loop, inputs, states, weight=None, multiplies=0, output=0, params=()):  # noqa: ANN001
+        return loop(*inputs, *([] if weight is None else [weight]), *states)
+
+    module.scan_cell = scan_cell  # type: ignore[attr-defined]
+    return lambda: setattr(module, "scan_cell", real)
 
 
 def bench_cell(label: str, cell: str, xs: torch.Tensor, sizes: dict[str, int], args: argparse.Namespace) -> str:
@@ -107,18 +137,36 @@ def bench_cell(label: str, cell: str, xs: torch.Tensor, sizes: dict[str, int], a
             out = NAIVE[label](layer, out)
         return model.ll(out)
 
+    def loop() -> torch.Tensor:
+        undo = step_by_step(sys.modules[type(model).__module__])
+        try:
+            return model(xs)
+        finally:
+            undo()
+
     with torch.no_grad():
         gap = (model(xs) - naive()).abs().max().item()
     assert gap < 1e-3, f"{label}: generated and naive differ by {gap}"
-    runs = {"generated": lambda: model(xs), "naive": naive}
+    runs = {"generated": lambda: model(xs), "loop": loop}
+    if args.naive:
+        runs["naive"] = naive
     if label in ("LSTM", "GRU"):
         builtin = getattr(nn, label)(args.features, args.hidden, args.layers, batch_first=True).to(device)
         runs["torch"] = lambda: model.ll(builtin(xs)[0])
-    t = time_steps(runs, device, args.repeats)
-    line = f"{label:<5} {t['generated'] * 1e3:>13.1f} {t['naive'] * 1e3:>9.1f}"
-    if "torch" not in t:
-        return line + f" {'-':>9} {t['naive'] / t['generated']:>10.2f} {'-':>10}"
-    return line + f" {t['torch'] * 1e3:>9.1f} {t['naive'] / t['generated']:>10.2f} {t['generated'] / t['torch']:>10.2f}"
+
+        def native() -> torch.Tensor:
+            """``nn.LSTM``/``nn.GRU`` with oneDNN off: torch's per-step kernels under autograd."""
+            with torch.backends.mkldnn.flags(enabled=False):
+                return model.ll(builtin(xs)[0])
+
+        if device == "cpu":
+            runs["native"] = native
+    t = step_times(runs, device, args.repeats)
+    ms = {name: f"{statistics.median(v) * 1e3:.1f}" for name, v in t.items()}
+    cells = [ms["generated"], ms["loop"], ms.get("naive", "-"), ms.get("torch", "-"), ms.get("native", "-")]
+    cells += [ratio(t, "generated", "torch"), ratio(t, "loop", "torch"), ratio(t, "generated", "native")]
+    cells += [ratio(t, "loop", "generated")]
+    return "| " + " | ".join([label, *cells]) + " |"
 
 
 def main() -> None:
@@ -131,6 +179,8 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--cells", default=",".join(CELLS), help="comma-separated, of " + ", ".join(CELLS))
+    parser.add_argument("--no-naive", dest="naive", action="store_false", help="skip the naive loop (slow)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -139,14 +189,19 @@ def main() -> None:
     xs = torch.randn(args.batch, args.steps, args.features, device=device)
     sizes = {"NFeature": args.features, "NHidden": args.hidden, "NLayers": args.layers, "NLabels": 10}
     where = torch.cuda.get_device_name() if device == "cuda" else f"{torch.get_num_threads()} threads"
+    builtin = "cuDNN" if device == "cuda" else "torch"
     print(
         f"device={device} ({where})"
         f" batch={args.batch} steps={args.steps} features={args.features} hidden={args.hidden}"
-        f" layers={args.layers} torch={torch.__version__}"
+        f" layers={args.layers} repeats={args.repeats} torch={torch.__version__}"
     )
-    print(f"{'cell':<5} {'generated ms':>13} {'naive ms':>9} {'torch ms':>9} {'naive/gen':>10} {'gen/torch':>10}")
-    for label, cell in CELLS.items():
-        print(bench_cell(label, cell, xs, sizes, args), flush=True)
+    print(
+        f"| cell | generated ms | loop ms | naive ms | {builtin} ms | native ms"
+        f" | gen/{builtin} | loop/{builtin} | gen/native | loop/gen |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for label in args.cells.split(","):
+        print(bench_cell(label, CELLS[label], xs, sizes, args), flush=True)
 
 
 if __name__ == "__main__":

@@ -297,3 +297,33 @@ def summary(spec: Path, graph: str | None, params: tuple[str, ...], blocks: tupl
 
     result = summarize(spec, graph, _int_params(params), _block_bindings(blocks))
     click.echo(format_table(result))
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
+    help="markdown: the whole reference page, as docs/ops.md holds it.",
+)  # fmt: skip
+@_guarded
+def ops(name: str | None, fmt: str) -> None:
+    """List every op, or describe op NAME: arguments, shape rule, PyTorch form, costs."""
+    from dotnet.ops import lookup
+    from dotnet.tools.opdocs import describe, index, markdown, suggestions
+
+    if fmt == "markdown":
+        if name is not None:
+            raise click.BadParameter("--format markdown prints every op; leave out NAME", param_hint="NAME")
+        click.echo(markdown(), nl=False)
+        return
+    if name is None:
+        for line in index():
+            click.echo(line)
+        return
+    op = lookup(name)
+    if op is None:
+        close = suggestions(name)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; 'dotnet ops' lists them all"
+        raise click.BadParameter(f"unknown op {name!r}{hint}", param_hint="NAME")
+    for line in describe(op):
+        click.echo(line)

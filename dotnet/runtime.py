@@ -6,6 +6,7 @@ This is the only module that imports torch, and only when called.
 from __future__ import annotations
 
 import importlib.util
+import linecache
 import sys
 import types
 from dataclasses import dataclass
@@ -70,7 +71,10 @@ def load_module(source: str, name: str, path: Path | None = None) -> types.Modul
         return module
     module = types.ModuleType(module_name)
     sys.modules[module_name] = module
-    exec(compile(source, f"<dotnet {name}>", "exec"), module.__dict__)  # our generated code, never label text
+    filename = f"<dotnet {name}>"
+    # inspect reads source through linecache: TorchScript needs it, and so do tracebacks.
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    exec(compile(source, filename, "exec"), module.__dict__)  # our generated code, never label text
     return module
 
 

@@ -18,9 +18,9 @@ CASES = [
     (
         "unknown_op",
         1,
-        "{spec}:3:5: error: node 'conv': no op or block named 'Conv3D'; did you mean 'Conv2D'? "
-        "(a block is a digraph in the same document, a file Conv3D.dot next to the spec, "
-        "or one bound with --block Conv3D=GRAPH) [unknown-op]",
+        "{spec}:3:5: error: node 'conv': no op or block named 'Conv4D'; did you mean 'Conv3D' or 'Conv2D' or "
+        "'Conv1D'? (a block is a digraph in the same document, a file Conv4D.dot next to the spec, "
+        "or one bound with --block Conv4D=GRAPH) [unknown-op]",
     ),
     (
         "shape_mismatch",

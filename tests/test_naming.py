@@ -52,7 +52,7 @@ def test_namespace_avoids_keywords_module_attributes_and_repeats():
         ("__all__", False, "a name Python reserves or mangles (it starts with '__')"),
         ("__Net", False, "a name Python reserves or mangles (it starts with '__')"),
         ("print", False, "a Python builtin"),
-        ("scan_layers", False, "a name the generated code uses"),
+        ("scan_cell", False, "a name the generated code uses"),
         ("scan", True, "an attribute or method of nn.Module or of the generated class"),
         ("reset_parameters", True, "an attribute or method of nn.Module or of the generated class"),
         ("scan", False, None),

@@ -19,8 +19,10 @@ DECLARATIONS = declarations()
 MODULES = [d for d in DECLARATIONS if d.torch and d.torch.startswith("nn.")]
 
 
-def test_the_registry_holds_the_twenty_ops() -> None:
-    assert [d.name for d in DECLARATIONS] == [
+def test_the_registry_still_holds_the_nineteen_ops_of_the_seed_specs() -> None:
+    """The op set grew (docs/ops.md lists it); the names the seed specs use are all still there."""
+    names = {d.name for d in DECLARATIONS}
+    assert names >= {
         "*",
         "+",
         "-",
@@ -41,7 +43,7 @@ def test_the_registry_holds_the_twenty_ops() -> None:
         "Softmax",
         "Tanh",
         "UpSample",
-    ]
+    }
 
 
 @pytest.mark.parametrize("declaration", DECLARATIONS, ids=lambda d: d.name)

@@ -168,11 +168,15 @@ def test_seed_lstm_is_compiled_as_written(seed_document):
 
 def test_generated_scan_hoists_and_fuses():
     source = dotnet.compile_to_source(SPECS / "LSTMCell.dot")
-    scan = source[source.index("def scan") :]
-    loop = scan[scan.index("for t in") :]
-    assert "xp = (xs.transpose(0, 1) @ xw + xb).unbind(0)" in scan[: scan.index("for t in")]
-    assert "torch.addmm(xp[t], his_h, uw)" in loop
-    assert loop.count("@") == 0  # no matmul left in the loop but the fused addmm
+    scan = source[source.index("    def scan(") :]
+    assert "xp = xs.transpose(0, 1) @ xw + xb" in scan
+    assert "hs = scan_cell(self._step, self._loop, [xp], [his_h, his_c], uw)" in scan
+    loop = source[source.index("    def _loop(") : source.index("    def scan(")]
+    assert "his_h, his_c = self._step(xp[t], his_h @ uw, his_h, his_c)" in loop
+    step = source[source.index("    def _step(") : source.index("    def _loop(")]
+    assert step.count("@") == 2  # only in the docstring: the step gets both matmuls done
+    forward = source[source.index("    def forward(") : source.index("    def _gate_weights(")]
+    assert "return self._step(x @ xw + xb, his_h @ uw, his_h, his_c)" in forward
 
 
 LINEAR_CELL = """digraph LinearCell {

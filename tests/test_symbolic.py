@@ -32,7 +32,7 @@ def test_parse(text, expected):
     [
         ("", "empty dimension"),
         ("a +", "'a +' ends too early"),
-        ("x / y", "cannot divide by the symbolic size y"),
+        ("x / (y + 1)", "cannot divide by the symbolic size y+1"),
         ("1.5", "unexpected '.' in '1.5'"),
         ("__import__('os')", 'unexpected "\'" in "__import__(\'os\')"'),
         ("(" * 40 + "1" + ")" * 40, "parentheses nested deeper than 32"),
@@ -85,3 +85,13 @@ def test_constant_value():
     assert parse_dim("7/2").constant_value() == Fraction(7, 2)
     assert parse_dim("7/2").int_value() is None
     assert W.constant_value() is None
+
+
+def test_division_by_a_symbol_is_a_term_that_cancels() -> None:
+    """``BlockW/Stride``: a size after a stride given as a block argument."""
+    quotient = parse_dim("BlockW/Stride")
+    assert str(quotient) == "BlockW/Stride" and quotient.symbols() == {"BlockW", "Stride"}
+    assert quotient * parse_dim("Stride") == parse_dim("BlockW")
+    assert quotient.substitute({"BlockW": Dim.const(56), "Stride": Dim.const(2)}) == Dim.const(28)
+    assert quotient.render(lambda s: s.lower(), python=True) == "blockw // stride"
+    assert parse_dim("(BlockW + Stride)/Stride") == quotient + 1

@@ -190,13 +190,12 @@ class BlockCall(Op):
 
     def repeated_module(self, expr: str, count: str, index: str = "_") -> str:
         if self.scans:
-            return f"nn.ModuleList({expr} for {index} in range({count}))"
+            return f"CellStack({expr} for {index} in range({count}))"
         return super().repeated_module(expr, count, index)
 
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
         if self.scans and self.call.times is not None:
-            w.use("scan_layers")
-            return f"scan_layers(self.{attr}, {args[0]})"
+            w.use("CellStack")
         if self.scans:
             return f"self.{attr}.scan({args[0]})"
         return f"self.{attr}({', '.join(args)})"
@@ -300,7 +299,8 @@ class UnresolvedCall(Op):
                 self.node.location,
                 self.node.id,
             )
-        close = difflib.get_close_matches(self.name, known_names() + self.candidates, n=3, cutoff=0.6)
+        names = {n.lower(): n for n in known_names() + self.candidates}
+        close = [names[c] for c in difflib.get_close_matches(self.name.lower(), list(names), n=3, cutoff=0.6)]
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise error(
             codes.UNKNOWN_OP,

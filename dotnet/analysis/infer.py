@@ -30,7 +30,8 @@ class Constraint:
     """A size the shapes assume divisible: ``expr`` is a multiple of ``divisor``."""
 
     expr: Dim
-    divisor: int
+    divisor: int | Dim
+    """A number, or a symbol when a stride is a block argument (``BlockW divisible by Stride``)."""
     node: str
     location: Location
 
@@ -96,16 +97,17 @@ class Env:
             self.require_divisible(remainder, divisor, node.id, node.location)
         return quotient
 
-    def require_divisible(self, expr: Dim, divisor: int, node_id: str, location: Location) -> None:
+    def require_divisible(self, expr: Dim, divisor: int | Dim, node_id: str, location: Location) -> None:
         """Record that ``expr`` is a multiple of ``divisor``, stated over whole coefficients.
 
         ``BlockH/2`` divisible by 1 is recorded as ``BlockH`` divisible by 2 (even); a whole
-        polynomial divisible by 1 needs nothing.
+        polynomial divisible by 1 needs nothing. A symbolic divisor (a block's stride) stays as it is.
         """
-        scale = math.lcm(*(c.denominator for _, c in expr.terms))
-        expr, divisor = expr * scale, divisor * scale
-        if divisor == 1:
-            return
+        if isinstance(divisor, int):
+            scale = math.lcm(*(c.denominator for _, c in expr.terms))
+            expr, divisor = expr * scale, divisor * scale
+            if divisor == 1:
+                return
         if not any(c.expr == expr and c.divisor == divisor for c in self.constraints):
             self.constraints.append(Constraint(expr, divisor, node_id, location))
 

@@ -2,10 +2,13 @@
 
 The code generator emits a small, fixed language: imports of ``torch`` and ``math``,
 ``nn.Module`` classes, methods, assignments, ``for`` loops over ``range`` or a layer
-list, calls and arithmetic. :func:`audit` parses the source with :mod:`ast` and
-refuses anything else: another import, a decorator, a name nothing in the module
+list, calls and arithmetic; and, for recurrent cells, the scan helpers written once in
+the template (``RecurrentScan``, ``scan_cell``, ``CellStack``: ``if``, ``with``,
+comprehensions, ``@staticmethod``). :func:`audit` parses the source with :mod:`ast` and
+refuses anything else: another import, another decorator, a name nothing in the module
 binds (``os``, ``exec``, ``__import__``), a dunder attribute, or a string constant
-anywhere but in docstring position and in ``__all__``. A refusal is a bug in
+anywhere but in docstring position, in ``__all__`` and among the words ops pass to
+torch as keyword values (``padding="same"``, ``mode="bilinear"``). A refusal is a bug in
 dotnet (diagram text must never get this far), so it raises :class:`AuditError`,
 which the command line reports as an internal error (exit 3).
 """
@@ -14,14 +17,23 @@ from __future__ import annotations
 
 import ast
 
-ALLOWED_IMPORTS = {"__future__": {"annotations"}, "torch": {"nn"}}
+ALLOWED_IMPORTS = {
+    "__future__": {"annotations"},
+    "torch": {"nn"},
+    "collections.abc": {"Callable", "Sequence"},
+    "torch._higher_order_ops": {"scan"},
+}
 """``from MODULE import NAME`` forms the generator writes."""
 ALLOWED_MODULES = frozenset({"math", "torch"})
 """``import MODULE`` forms the generator writes."""
-ALLOWED_BUILTINS = frozenset({"super", "range", "int", "tuple"})
+ALLOWED_BUILTINS = frozenset({"super", "range", "int", "tuple", "list", "len", "zip", "any", "staticmethod"})
 """Builtins generated code may use by name."""
 ALLOWED_DUNDERS = frozenset({"__init__", "__all__"})
 """Dunder names generated code may define or use."""
+ALLOWED_BASES = frozenset({"nn.Module", "nn.ModuleList", "torch.autograd.Function"})
+"""Base classes of generated classes: modules, the cell stack, and the recurrent scan's autograd function."""
+ALLOWED_WORDS = frozenset({"same", "valid", "none", "tanh", "nearest", "linear", "bilinear", "bicubic", "trilinear"})
+"""String values op declarations pass to torch (a test keeps this in step with their choices)."""
 
 _NODES: tuple[type[ast.AST], ...] = (
     ast.Module, ast.Expr, ast.ImportFrom, ast.Import, ast.alias, ast.ClassDef, ast.FunctionDef,
@@ -29,6 +41,9 @@ _NODES: tuple[type[ast.AST], ...] = (
     ast.Name, ast.Constant, ast.Tuple, ast.List, ast.Subscript, ast.Slice, ast.Starred,
     ast.GeneratorExp, ast.comprehension, ast.BinOp, ast.UnaryOp, ast.Load, ast.Store,
     ast.Add, ast.Sub, ast.Mult, ast.MatMult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.USub,
+    # the recurrent scan written once in the template (RecurrentScan, scan_cell, CellStack)
+    ast.If, ast.IfExp, ast.Compare, ast.Is, ast.IsNot, ast.BoolOp, ast.And, ast.Or, ast.Not,
+    ast.With, ast.withitem, ast.ListComp, ast.AugAssign, ast.BitOr,
 )  # fmt: skip
 """Every kind of syntax node the generator emits; any other kind is refused."""
 
@@ -60,10 +75,13 @@ def _check(node: ast.AST, docstrings: set[int], bound: set[str]) -> None:
         if any(a.name not in ALLOWED_MODULES or a.asname for a in node.names):
             raise AuditError(f"line {node.lineno}: import of {', '.join(a.name for a in node.names)}")
     elif isinstance(node, ast.ClassDef | ast.FunctionDef):
-        if node.decorator_list:
+        methods_only = isinstance(node, ast.FunctionDef)
+        if any(not methods_only or ast.unparse(d) != "staticmethod" for d in node.decorator_list):
             raise AuditError(f"line {node.lineno}: decorator on {node.name}")
         bases = node.bases if isinstance(node, ast.ClassDef) else []
-        if isinstance(node, ast.ClassDef) and (node.keywords or [ast.unparse(b) for b in bases] != ["nn.Module"]):
+        if isinstance(node, ast.ClassDef) and (
+            node.keywords or len(bases) != 1 or ast.unparse(bases[0]) not in ALLOWED_BASES
+        ):
             raise AuditError(f"line {node.lineno}: class {node.name} is not a plain nn.Module")
         _check_name(node.name, node)
     elif isinstance(node, ast.Name):
@@ -85,9 +103,9 @@ def _check_name(name: str, node: ast.AST) -> None:
 
 def _check_constant(node: ast.Constant, docstrings: set[int]) -> None:
     value = node.value
-    if value is None or isinstance(value, bool | int | float):
+    if value is None or value is Ellipsis or isinstance(value, bool | int | float):
         return
-    if isinstance(value, str) and id(node) in docstrings:
+    if isinstance(value, str) and (id(node) in docstrings or value in ALLOWED_WORDS):
         return
     raise AuditError(f"line {node.lineno}: constant {value!r:.60} is not one dotnet generates")
 

@@ -24,6 +24,9 @@ from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, torch_text
 from dotnet.reading.symbolic import Dim
 
+METHOD_NAMES = frozenset({"forward", "reset_parameters", "scan", "_step", "_loop", "_gate_weights"})
+"""Methods a generated class may have; no node's attribute takes their names."""
+
 
 @dataclass
 class ConstructorArg:
@@ -71,20 +74,11 @@ class ClassPlan:
     constraints: list[str]
     imports: set[str] = field(default_factory=set)
     scan: ScanPlan | None = None
-    """For a recurrent cell: the method that runs it over a whole sequence."""
-    scan_doc: ScanDoc | None = None
+    """For a recurrent cell: its step, and the methods that run it over a whole sequence."""
     images: bool = False
     """Some tensor has height or width axes, so the layout note applies."""
     kept: list[str] = field(default_factory=list)
     """Constructor arguments kept as attributes because ``forward`` needs them (random tensor sizes)."""
-
-
-@dataclass
-class ScanDoc:
-    """The two lines of a recurrent cell's ``scan`` docstring: what it runs over, and what it returns."""
-
-    runs: str
-    returns: str
 
 
 def file_label(path: str) -> str:
@@ -139,7 +133,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     """Plan the class for one analysed graph; ``plans`` must already hold its blocks."""
     graph = analysis.graph
     name = class_name(graph.name, graph.location)
-    names = Namespace({name, *plans})
+    names = Namespace({name, *plans, *METHOD_NAMES})
     args = [ConstructorArg(names.claim(snake_case(s)), s, defaults.get(s)) for s in analysis.constructor_symbols]
     where = file_label(graph.file)
     attrs = {node_id: names.claim(identifier(node_id)) for node_id in graph.nodes}
@@ -200,19 +194,27 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
         name, summary, args, submodules, parameters, inputs, outputs, statements, constraints, writer.imports
     )
     plan.images = any(a.name in ("H", "W") for shape in analysis.shapes.values() for a in shape)
+    if analysis.cell is not None:
+        plan.scan = plan_scan(analysis, attrs, writer.implicit, writer.symbols, names, _scan_doc(analysis))
+    if plan.scan is not None:
+        plan.imports.add("scan_cell")
+        plan.submodules = [s for s in plan.submodules if s.attr not in plan.scan.replaced]
     plan.kept = kept
-    plan.scan = plan_scan(analysis, attrs, writer.implicit, writer.symbols, names)
-    if plan.scan is not None and analysis.cell is not None:
-        cell = analysis.cell
-        step = analysis.shapes[cell.steps[0]]
-        out = analysis.shapes[cell.states[cell.output].new]
-        seq = Axis(None, Dim.sym("SeqLen"))
-        plan.scan_doc = ScanDoc(
-            f"Run over {torch_text(step[:1] + (seq,) + step[1:])} from a zero state.",
-            f"Returns {torch_text(out[:1] + (seq,) + out[1:])}: the cell's {cell.states[cell.output].name} "
-            "at every step.",
-        )
     return plan
+
+
+def _scan_doc(analysis: Analysis) -> str:
+    """The docstring of a cell's ``scan``: what it reads and what it returns (text, escaped when written)."""
+    cell = analysis.cell
+    assert cell is not None
+    step = analysis.shapes[cell.steps[0]]
+    out = analysis.shapes[cell.states[cell.output].new]
+    seq = Axis(None, Dim.sym("SeqLen"))
+    return (
+        f"Run over {torch_text(step[:1] + (seq,) + step[1:])} from a zero state.\n\n"
+        f"Returns {torch_text(out[:1] + (seq,) + out[1:])}: the cell's "
+        f"{cell.states[cell.output].name} at every step."
+    )
 
 
 def _random_tensor(analysis: Analysis, node_id: str, attrs: dict[str, str], writer: _Writer, kept: list[str]) -> str:

@@ -38,7 +38,8 @@ MODULE_ATTRIBUTES = frozenset(
 """Public attributes of ``nn.Module`` (torch 2.13); a test keeps this list complete."""
 
 GENERATED_CODE_NAMES = frozenset(
-    {"self", "torch", "nn", "F", "super", "annotations", "math", "int", "range", "scan_layers", "_"}
+    {"self", "torch", "nn", "F", "super", "annotations", "math", "int", "range", "_"}
+    | {"scan_cell", "RecurrentScan", "CellStack", "Callable", "Sequence"}
 )
 """Names the generated code itself uses."""
 

@@ -1,22 +1,25 @@
-"""The ``scan`` method of a recurrent cell: run it over a whole sequence from a zero state.
+"""A recurrent cell's step, written once, and the methods that run it over a sequence.
 
-Written for speed, as a careful engineer would by hand. A *gate* is a node whose
-value is ``act(X[t] @ W + S @ U + b + ...)``; for all gates at once the scan
+A *gate* is a node whose value is ``act(X[t] @ W + S @ U + b + ...)``. For a cell
+made of gates, formulas, ``@ + - *`` and activations the plan is
 
-- computes the input projections ``X[t] @ W + b`` of every time step in one matmul
-  before the time loop (the per-gate ``W`` and ``b`` concatenated at call time, so
-  each gate keeps its own ``nn.Parameter``), and
-- computes the recurrent projections ``S @ U`` of a step in one matmul, fused with
-  the input part by ``torch.addmm``, then splits the result per gate.
+- ``_gate_weights``: the gates' input weights, biases and recurrent weights, each
+  concatenated side by side at call time (so each gate keeps its own ``nn.Parameter``);
+- ``_step(xp, rec, *states)``: the cell's maths after its two matmuls, ``xp = x @ xw + xb``
+  and ``rec = S @ uw``, written once; ``forward`` is ``_step`` of one step's matmuls;
+- ``_loop``: the scan one step at a time under autograd (TorchScript, tracing, ``torch.compile``);
+- ``scan(xs)``: every step's input projection in one matmul before the time loop, then
+  ``scan_cell`` (in the generated file) picks the path: the custom-backward
+  ``RecurrentScan`` in training, torch's scan operator under ``torch.export``, a loop into
+  one preallocated output in inference, else ``_loop``.
 
-Everything else is the cell's own code, once per step. A cell with ops this
-does not understand scans by calling its own ``forward`` once per step.
+A cell holding other ops keeps the diagram's ``forward`` and scans by calling it once per step.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from dotnet import codes
@@ -29,23 +32,49 @@ from dotnet.diagnostics import error
 from dotnet.ops.formula import FormulaOp, to_python
 from dotnet.ops.operators import Add, MatMul, Mul, Sub
 from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num
+from dotnet.reading.shape import torch_text
 from dotnet.reading.symbolic import Dim
 
 _OPERATORS = {Add: "+", Sub: "-", Mul: "*", MatMul: "@"}
 
+TENSOR = "torch.Tensor"
+
+
+@dataclass
+class Assign:
+    """``target = expr  # comment``: a statement the template fits to the line length."""
+
+    target: str
+    expr: str
+    comment: str = ""
+
+
+@dataclass
+class Method:
+    """A method of the cell class: parameters after ``self`` as ``name: type``, and its body."""
+
+    name: str
+    params: list[str]
+    returns: str
+    doc: str
+    lines: list[str | Assign]
+
 
 @dataclass
 class ScanPlan:
-    """The body of ``scan`` (lines, unindented) and the constructor args it reads from ``self``."""
+    """What a recurrent cell's class gets beyond its constructor."""
 
-    lines: list[str]
+    methods: list[Method]
+    forward: list[str] = field(default_factory=list)
+    """``forward``'s body when it calls the step; empty: the diagram's code as usual."""
     keep: list[str] = field(default_factory=list)
-    sequence: str = "xs"
-    """The name of scan's argument."""
+    """Constructor arguments the methods read from ``self``."""
+    replaced: set[str] = field(default_factory=set)
+    """Submodules the step calls as functions instead (activations), so the class has none."""
 
 
 class _Unsupported(Exception):
-    """The cell holds an op the fused scan cannot express; scan by calling forward."""
+    """The cell holds an op the fused step cannot express; scan by calling forward."""
 
 
 @dataclass
@@ -64,17 +93,22 @@ class _Gate:
 
 
 def plan_scan(
-    analysis: Analysis, attrs: dict[str, str], implicit: dict[str, str], symbols: dict[str, str], names: Namespace
+    analysis: Analysis,
+    attrs: dict[str, str],
+    implicit: dict[str, str],
+    symbols: dict[str, str],
+    names: Namespace,
+    scan_doc: str,
 ) -> ScanPlan | None:
-    """The scan of a cell over ``xs: [BatchSize, SeqLen, ...]``; ``None`` unless it reads one input per step.
+    """The step and scan of a cell over ``xs: [BatchSize, SeqLen, ...]``; ``None`` unless it reads one input.
 
     ``attrs`` name the cell's nodes, ``implicit`` its formula parameters, ``symbols`` its
-    constructor arguments; ``names`` hands out the scan's own variable names.
+    constructor arguments; ``names`` hands out the methods' own variable names.
     """
     cell = analysis.cell
     if cell is None or len(cell.steps) != 1:
         return None
-    return _Builder(analysis, cell, attrs, implicit, symbols, names).build()
+    return _Builder(analysis, cell, attrs, implicit, symbols, names).build(scan_doc)
 
 
 class _Builder:
@@ -94,11 +128,17 @@ class _Builder:
         self.implicit = implicit
         self.symbols = symbols
         self.keep: list[str] = []
-        self.v = {k: names.claim(k) for k in ("xs", "batch", "steps", "outputs", "t", "xw", "xb", "xp", "uw", "gates")}
+        self.v = {k: names.claim(k) for k in ("xs", "batch", "xw", "xb", "uw", "xp", "xt", "rec", "hs", "t")}
         self.names = names
+        self.input = attrs[cell.steps[0]]
         self.prev = {s.prev: attrs[s.prev] for s in cell.states}
+        self.states = [self.prev[s.prev] for s in cell.states]
         self.vars: dict[str, str] = {}
         """Variables of the op nodes computed once per step (see :meth:`materialized`)."""
+        self.step_params: list[str] = []
+        """Parameters the step reads itself, in order of first use."""
+        self.raw_input = False
+        """Whether the step reads the input itself, not only through the input projection."""
 
     # -- sizes -----------------------------------------------------------
     def dim(self, value: Dim) -> str:
@@ -126,29 +166,85 @@ class _Builder:
         return value.render(name, python=True)
 
     # -- the plan ----------------------------------------------------------
-    def build(self) -> ScanPlan:
+    def build(self, scan_doc: str) -> ScanPlan:
+        try:
+            return self.fused(scan_doc)
+        except _Unsupported:
+            return self.unfused(scan_doc)
+
+    def start(self) -> list[str | Assign]:
+        """The first lines of ``scan``: the batch size and the zero states."""
         v = self.v
-        lines = [f"{v['batch']}, {v['steps']} = {v['xs']}.shape[0], {v['xs']}.shape[1]"]
+        lines: list[str | Assign] = [f"{v['batch']} = {v['xs']}.shape[0]"]
         for s in self.cell.states:
             sizes = ", ".join(self.dim(a.size) for a in self.analysis.shapes[s.prev])
             lines.append(f"{self.prev[s.prev]} = {v['xs']}.new_zeros({sizes})")
-        try:
-            body, before = self.fused_step()
-        except _Unsupported:
-            body, before = self.forward_step(), []
-        lines += before
-        lines.append(f"{v['outputs']} = []")
-        lines.append(f"for {v['t']} in range({v['steps']}):")
-        lines += ["    " + line for line in body]
-        lines.append(f"return torch.stack({v['outputs']}, dim=1)")
-        return ScanPlan(lines, self.keep, v["xs"])
+        return lines
 
-    def forward_step(self) -> list[str]:
+    def step_returns(self) -> str:
+        return f"tuple[{', '.join([TENSOR] * len(self.states))}]"
+
+    def loop(self, inputs: list[str], weight: str | None) -> Method:
+        """``_loop``: the scan one step at a time, into a preallocated output."""
         v = self.v
-        args = [f"{v['xs']}[:, {v['t']}]" if n in self.cell.steps else self.prev[n] for n in self.analysis.inputs]
-        carried = ", ".join(self.prev[s.prev] for s in self.cell.states)
-        output = self.prev[self.cell.states[self.cell.output].prev]
-        return [f"{carried} = self({', '.join(args)})", f"{v['outputs']}.append({output})"]
+        output = self.states[self.cell.output]
+        args = [f"{x}[{v['t']}]" for x in inputs]
+        if weight is not None:
+            args.append(f"{self.states[self.recurrent]} @ {weight}")
+        call = f"self._step({', '.join(args + self.states)})"
+        update = f"{self.states[0]} = {call}[0]" if len(self.states) == 1 else f"{', '.join(self.states)} = {call}"
+        params = [f"{p}: {TENSOR}" for p in inputs + ([weight] if weight else []) + self.states]
+        return Method(
+            "_loop",
+            params,
+            TENSOR,
+            "One step at a time under autograd: for TorchScript, tracing, torch.compile.",
+            [
+                f"{v['hs']} = []",
+                f"for {v['t']} in range({inputs[0]}.shape[0]):",
+                f"    {update}",
+                f"    {v['hs']}.append({output})",
+                f"return torch.stack({v['hs']})",
+            ],
+        )
+
+    def scan(self, doc: str, head: list[str | Assign], inputs: list[str], weight: str | None) -> Method:
+        """``scan``: TorchScript runs ``_loop``; everything else lets ``scan_cell`` choose."""
+        args = inputs + ([weight] if weight else []) + self.states
+        options = [weight] if weight else []
+        if weight and self.recurrent:
+            options.append(f"multiplies={self.recurrent}")
+        if self.cell.output:
+            options.append(f"output={self.cell.output}")
+        if self.step_params:
+            options.append(f"params=[{', '.join(f'self.{p}' for p in self.step_params)}]")
+        call = f"scan_cell(self._step, self._loop, [{', '.join(inputs)}], [{', '.join(self.states)}]"
+        call += "".join(f", {o}" for o in options) + ")"
+        lines = [
+            *head,
+            "if torch.jit.is_scripting():",
+            f"    return self._loop({', '.join(args)}).transpose(0, 1)",
+            Assign(self.v["hs"], call),
+            f"return {self.v['hs']}.transpose(0, 1)",
+        ]
+        return Method("scan", [f"{self.v['xs']}: {TENSOR}"], TENSOR, doc, lines)
+
+    def unfused(self, doc: str) -> ScanPlan:
+        """A cell with other ops: its step is ``forward``, the scan calls it once per step."""
+        self.recurrent, self.step_params = 0, []
+        v = self.v
+        params = [f"{self.input}: {TENSOR}"] + [f"{s}: {TENSOR}" for s in self.states]
+        call = f"self({', '.join([self.input, *self.states])})"
+        step = Method(
+            "_step",
+            params,
+            self.step_returns(),
+            "One step, its new states as a tuple.",
+            [f"return {call}" if len(self.states) > 1 else f"return ({call},)"],
+        )
+        head = [*self.start(), f"{v['xt']} = {v['xs']}.transpose(0, 1)"]
+        methods = [step, self.loop([v["xt"]], None), self.scan(doc, head, [v["xt"]], None)]
+        return ScanPlan(methods, keep=self.keep)
 
     # -- expressions over the cell's nodes -----------------------------------
     def materialized(self) -> dict[str, str]:
@@ -209,12 +305,16 @@ class _Builder:
         return cols
 
     # -- the fused step ------------------------------------------------------
-    def fused_step(self) -> tuple[list[str], list[str]]:
+    def fused(self, doc: str) -> ScanPlan:
+        v = self.v
         self.vars = self.materialized()
         exprs = {n: self.expression(n) for n in self.vars}
         gates = [g for n, e in exprs.items() if (g := _gate(n, e)) is not None]
         recurrent = Counter(g.state for g in gates if g.state)
-        state = recurrent.most_common(1)[0][0] if recurrent else None
+        if not recurrent:
+            raise _Unsupported("no recurrent matmul to fuse")
+        state = recurrent.most_common(1)[0][0]
+        self.recurrent = [s.prev for s in self.cell.states].index(state)
         cols = self.param_cols()
         for g in gates:
             if g.u and g.state != state:  # fuse the state most gates share; others stay as they are
@@ -229,46 +329,27 @@ class _Builder:
         both = [g for g in gates if g.x and g.u]
         in_only = [g for g in gates if g.x and not g.u]
         rec_only = [g for g in gates if g.u and not g.x]
-        v = self.v
-        before: list[str] = []
         xgates, ugates = both + in_only, both + rec_only
-        if xgates:
-            before.append(f"{v['xw']} = {_cat([g.x for g in xgates if g.x])}")
-            projection = f"{v['xs']}.transpose(0, 1) @ {v['xw']}"
-            if fold:
-                before.append(f"{v['xb']} = {_cat([g.biases[0] for g in xgates])}")
-                projection += f" + {v['xb']}"
-            # Time-major and unbound: step t's slice is contiguous, and backward stacks one gradient.
-            before.append("# every step's input projection, for all gates at once")
-            before.append(f"{v['xp']} = ({projection}).unbind(0)")
-        if ugates:
-            before.append(f"{v['uw']} = {_cat([g.u for g in ugates if g.u])}")
-        body: list[str] = []
+
+        body: list[str | Assign] = []
         pieces: dict[str, str] = {}
-        x_t = f"{v['xp']}[{v['t']}]"
-        state_var = self.prev[state] if state else ""
-        x_both = x_t
+        x_both = v["xp"]
         if in_only:
             parts = ([self.names.claim("x_both")] if both else []) + [self.piece(g, pieces) for g in in_only]
-            sizes = ([sum((g.cols for g in both if g.cols), Dim.const(0))] if both else []) + [
-                g.cols for g in in_only if g.cols
-            ]
-            body += self.split(x_t, parts, sizes)
+            sizes = ([_sum(g.cols for g in both)] if both else []) + [g.cols for g in in_only if g.cols]
+            body += self.split(v["xp"], parts, sizes)
             x_both = parts[0] if both else ""
-        if both and not rec_only:
-            body.append(f"{v['gates']} = torch.addmm({x_both}, {state_var}, {v['uw']})")
-        elif ugates:
+        u_both = v["rec"]
+        if rec_only:
             parts = ([self.names.claim("u_both")] if both else []) + [self.piece(g, pieces) for g in rec_only]
-            sizes = ([sum((g.cols for g in both if g.cols), Dim.const(0))] if both else []) + [
-                g.cols for g in rec_only if g.cols
-            ]
-            body += self.split(f"{state_var} @ {v['uw']}", parts, sizes)
-            if both:
-                body.append(f"{v['gates']} = {x_both} + {parts[0]}")
+            sizes = ([_sum(g.cols for g in both)] if both else []) + [g.cols for g in rec_only if g.cols]
+            body += self.split(v["rec"], parts, sizes)
+            u_both = parts[0] if both else ""
         if len(both) == 1:
-            pieces[both[0].node] = v["gates"]
+            pieces[both[0].node] = f"{x_both} + {u_both}"
         elif both:
-            body += self.split(v["gates"], [self.piece(g, pieces) for g in both], [g.cols for g in both if g.cols])
+            parts = [self.piece(g, pieces) for g in both]
+            body += self.split(f"({x_both} + {u_both})", parts, [g.cols for g in both if g.cols])
         by_node = {g.node: g for g in gates}
         for node_id, expr in exprs.items():
             gate = by_node.get(node_id)
@@ -278,17 +359,69 @@ class _Builder:
                     expr = BinOp("+", expr, other)
                 if gate.act:
                     expr = Call(gate.act, expr)
-            body.append(f"{self.vars[node_id]} = {to_python(expr, self.python_name)}")
+            shape = torch_text(self.analysis.shapes[node_id])
+            body.append(Assign(self.vars[node_id], to_python(expr, self.python_name), shape))
         news = [self.python_value(s.new) for s in self.cell.states]
-        body.append(f"{', '.join(self.prev[s.prev] for s in self.cell.states)} = {', '.join(news)}")
-        body.append(f"{v['outputs']}.append({self.prev[self.cell.states[self.cell.output].prev]})")
-        return body, before
+        body.append(f"return {', '.join(news)}" if len(news) > 1 else f"return ({news[0]},)")
+
+        weights = []
+        if xgates:
+            weights.append((v["xw"], _cat([g.x for g in xgates if g.x])))
+            if fold:
+                weights.append((v["xb"], _cat([g.biases[0] for g in xgates])))
+        weights.append((v["uw"], _cat([g.u for g in ugates if g.u])))
+        names = [w for w, _ in weights]
+        columns = f"{v['uw']}: recurrent weights of {_names(self.vars, ugates)}."
+        if xgates:
+            kind = "weights and biases" if fold else "weights"
+            columns = f"{', '.join(names[:-1])}: input {kind} of {_names(self.vars, xgates)}; {columns}"
+        gate_weights = Method(
+            "_gate_weights",
+            [],
+            TENSOR if len(weights) == 1 else f"tuple[{', '.join([TENSOR] * len(weights))}]",
+            "The gates' weights side by side, each gate keeping its own parameter.\n\n" + columns,
+            [
+                *(Assign(w, e) for w, e in weights if e.startswith("torch.cat")),
+                "return " + ", ".join(w if e.startswith("torch.cat") else e for w, e in weights),
+            ],
+        )
+        inputs = ([v["xp"]] if xgates else []) + ([v["xt"]] if self.raw_input else [])
+        projection = {v["xp"]: f"{self.input} @ {v['xw']}" + (f" + {v['xb']}" if fold else ""), v["xt"]: self.input}
+        step_args = [projection[x] for x in inputs] + [f"{self.states[self.recurrent]} @ {v['uw']}"] + self.states
+        call = f"self._step({', '.join(step_args)})"
+        forward = [
+            f"{', '.join(names)} = self._gate_weights()",
+            f"return {call}" if len(self.states) > 1 else f"return {call}[0]",
+        ]
+        step = Method(
+            "_step",
+            [f"{p}: {TENSOR}" for p in inputs + [v["rec"]] + self.states],
+            self.step_returns(),
+            f"One step after its matmuls: {', '.join(f'{x} = {projection[x]}' for x in inputs if x == v['xp'])}"
+            f"{', ' if xgates else ''}{v['rec']} = {self.states[self.recurrent]} @ {v['uw']}.",
+            body,
+        )
+        head: list[str | Assign] = [f"{', '.join(names)} = self._gate_weights()", *self.start()]
+        time_major = f"{v['xs']}.transpose(0, 1)"
+        if self.raw_input:
+            head.append(f"{v['xt']} = {time_major}")
+            time_major = v["xt"]
+        if xgates:
+            head.append("# every step's input projection, for all gates at once")
+            head.append(f"{v['xp']} = {time_major} @ {v['xw']}" + (f" + {v['xb']}" if fold else ""))
+        methods = [gate_weights, step, self.loop(inputs, v["uw"]), self.scan(doc, head, inputs, v["uw"])]
+        replaced = {
+            self.attrs[n]
+            for n, op in self.analysis.ops.items()
+            if op.declaration is not None and op.declaration.activation is not None
+        }
+        return ScanPlan(methods, forward, self.keep, replaced)
 
     def piece(self, gate: _Gate, pieces: dict[str, str]) -> str:
         pieces[gate.node] = self.names.claim(f"{self.vars[gate.node]}_gate")
         return pieces[gate.node]
 
-    def split(self, tensor: str, parts: list[str], sizes: list[Dim]) -> list[str]:
+    def split(self, tensor: str, parts: list[str], sizes: list[Dim]) -> list[str | Assign]:
         if len(parts) == 1:
             return [f"{parts[0]} = {tensor}"]
         if len(set(sizes)) == 1:
@@ -301,12 +434,23 @@ class _Builder:
     def python_name(self, key: str) -> str:
         kind, _, rest = key.partition(":")
         if kind == "input":
-            return f"{self.v['xs']}[:, {self.v['t']}]"
+            self.raw_input = True
+            return self.input
         if kind == "state":
             return self.prev[rest]
         if kind == "param":
+            if rest not in self.step_params:
+                self.step_params.append(rest)
             return f"self.{rest}"
         return rest
+
+
+def _sum(cols: Iterable[Dim | None]) -> Dim:
+    return sum((c for c in cols if c is not None), Dim.const(0))
+
+
+def _names(variables: dict[str, str], gates: list[_Gate]) -> str:
+    return ", ".join(variables[g.node] for g in gates)
 
 
 def _cat(attrs: list[str]) -> str:

@@ -9,6 +9,7 @@ is audited (:mod:`dotnet.codegen.audit`) before anyone writes or imports it.
 
 from __future__ import annotations
 
+import textwrap
 from functools import cache
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import jinja2
 from dotnet.codegen.audit import audit
 from dotnet.codegen.lower import ClassPlan
 from dotnet.codegen.safe_text import doc_text
+from dotnet.codegen.scan import Assign, Method
 from dotnet.codegen.wrap import assignment_lines, code_lines
 
 LINE_LENGTH = 88
@@ -94,16 +96,11 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
                     _code(assignment_lines(f"self.{s.attr}", s.expr, body, s.comment, above=True))
                     for s in plan.submodules
                 ],
-                "statement_lines": [
-                    _code(assignment_lines(st.target, st.expr, body, st.comment)) for st in plan.statements
-                ],
+                "forward_lines": _code(_forward_lines(plan, body)),
                 "init_signature": signature("__init__", init_params, "None"),
                 "forward_signature": signature("forward", forward_params, returns),
-                "returns": Code(", ".join(p.name for p in plan.outputs)),
                 "parameter_tuple": Code(_tuple([f"self.{p.attr}" for p in plan.parameters], 8 + len("for weight in "))),
-                "scan_lines": _code(
-                    [line for raw in (plan.scan.lines if plan.scan else []) for line in code_lines(raw, body)]
-                ),
+                "methods": [_method(m, body) for m in (plan.scan.methods if plan.scan else [])],
             }
         )
     template = _environment().get_template("module.py.jinja")
@@ -115,6 +112,28 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
 
 def _code(lines: list[str]) -> list[Code]:
     return [Code(line) for line in lines]
+
+
+def _forward_lines(plan: ClassPlan, width: int) -> list[str]:
+    """``forward``'s body: the diagram's statements, or a cell's call of its step."""
+    if plan.scan is not None and plan.scan.forward:
+        return [line for raw in plan.scan.forward for line in code_lines(raw, width)]
+    lines = [line for st in plan.statements for line in assignment_lines(st.target, st.expr, width, st.comment)]
+    return lines + [f"return {', '.join(p.name for p in plan.outputs)}"]
+
+
+def _method(method: Method, width: int) -> dict[str, object]:
+    """A method's signature, docstring lines and body lines for the template."""
+    paragraphs = method.doc.split("\n\n")
+    doc = [line for text in paragraphs for line in [*textwrap.wrap(text, width - 6), ""]][:-1]
+    body: list[str] = []
+    for line in method.lines:
+        if isinstance(line, Assign):
+            body += assignment_lines(line.target, line.expr, width, line.comment)
+        else:
+            body += code_lines(line, width)
+    params = ["self", *method.params]
+    return {"signature": signature(method.name, params, method.returns), "doc": doc, "lines": _code(body)}
 
 
 def _tuple(items: list[str], indent: int) -> str:

@@ -1,81 +1,263 @@
-"""Element-wise activations: shape in, same shape out, a parameter-free module."""
+"""Activations: element-wise functions (one declaration each), PReLU, softmax over an axis.
+
+Each declaration carries the facts checks use: for a monotone activation without
+arguments, its scalar function and range (``Activation``: lint's ``activation-range``,
+scans, formula code); for the rest, the interval its outputs lie in (``output_range``).
+"""
 
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 from dotnet.analysis.ir import OpNode
-from dotnet.ops.base import CodeWriter, Op, OpEnv, register
-from dotnet.ops.declaration import Activation, Arg, Declaration
+from dotnet.ops.base import CodeWriter, Op, OpEnv, declare, register
+from dotnet.ops.declaration import Activation, Arg, Declaration, Value, format_value
 from dotnet.reading.labels import OpCall
-from dotnet.reading.shape import Shape
+from dotnet.reading.shape import Shape, diagram_text
+from dotnet.reading.symbolic import Dim
+
+INF = math.inf
+SELU_SCALE = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+
+
+def _code(value: Value) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value) if isinstance(value, float) else format_value(value)
 
 
 def _sigmoid(x: float) -> float:
     return 1 / (1 + math.exp(-x)) if x > -700 else 0.0  # exp(700) is near float's limit
 
 
+def _selu(x: float) -> float:
+    return SELU_SCALE * x if x > 0 else SELU_SCALE * SELU_ALPHA * math.expm1(max(x, -745.0))
+
+
+def _softsign(x: float) -> float:
+    return x / (1 + abs(x)) if math.isfinite(x) else math.copysign(1.0, x)
+
+
 class _Activation(Op):
-    """An activation without arguments: the declared ``nn`` module, called on the input."""
+    """An element-wise activation: same shape out, a parameter-free ``nn`` module."""
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
-        self.no_args()
-        return inputs[0]
-
-    def module(self, w: CodeWriter) -> str:
-        assert self.declaration is not None and self.declaration.torch is not None
-        return f"{self.declaration.torch}()"
-
-
-@register
-class Relu(_Activation):
-    declaration = Declaration(
-        "Relu",
-        torch="nn.ReLU",
-        elementwise=True,
-        activation=Activation(lambda x: max(x, 0.0), 0.0, math.inf, "relu", "torch.relu", flat_below=0.0),
-    )
-
-
-@register
-class Tanh(_Activation):
-    declaration = Declaration(
-        "Tanh", torch="nn.Tanh", elementwise=True, activation=Activation(math.tanh, -1.0, 1.0, "tanh", "torch.tanh")
-    )
-
-
-@register
-class Sigmoid(_Activation):
-    declaration = Declaration(
-        "Sigmoid",
-        aliases=("σ",),
-        torch="nn.Sigmoid",
-        elementwise=True,
-        activation=Activation(_sigmoid, 0.0, 1.0, "sigmoid", "torch.sigmoid"),
-        yields_probabilities=True,
-    )
-
-
-@register
-class Softmax(Op):
-    """``Softmax`` or ``Softmax[dim=1]``: over the channels when the input has them, else the last axis."""
-
-    declaration = Declaration(
-        "Softmax", torch="nn.Softmax", args=(Arg("dim", "int", "dim", spellings=("axis",)),), yields_probabilities=True
-    )
+    torch_class: ClassVar[str]
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind()
-        self.dim = self.int_arg(bound, "dim") if "dim" in bound else None
+        assert self.declaration is not None
+        if not self.declaration.args:
+            self.no_args()
+        self.bound = self.bind_declared()
+
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+        return inputs[0]
+
+    def module(self, w: CodeWriter) -> str:
+        assert self.declaration is not None
+        values = self.bound.values
+        changed = [(a.torch or a.name, values[a.name]) for a in self.declaration.args if values[a.name] != a.default]
+        return f"nn.{self.torch_class}({', '.join(f'{k}={_code(v)}' for k, v in changed)})"
+
+
+def _activation(
+    name: str,
+    *aliases: str,
+    doc: str,
+    torch_class: str | None = None,
+    args: tuple[Arg, ...] = (),
+    activation: Activation | None = None,
+    output_range: tuple[float, float] | None = None,
+    yields_probabilities: bool = False,
+) -> type[_Activation]:
+    """Declare the element-wise activation ``name``, whose torch class is ``torch_class`` (default: the name)."""
+    torch_class = torch_class or name
+    declaration = Declaration(
+        name,
+        aliases=aliases,
+        torch=f"nn.{torch_class}",
+        args=args,
+        shape="the same shape",
+        torch_call=f"nn.{torch_class}({', '.join(f'{a.torch}={a.name}' for a in args)})",
+        elementwise=True,
+        activation=activation,
+        output_range=output_range,
+        yields_probabilities=yields_probabilities,
+    )
+    return declare(_Activation, declaration, doc, torch_class=torch_class)
+
+
+Relu = _activation(
+    "Relu",
+    doc="max(x, 0).",
+    torch_class="ReLU",
+    activation=Activation(lambda x: max(x, 0.0), 0.0, INF, "relu", "torch.relu", flat_below=0.0),
+)
+_activation(
+    "ReLU6",
+    doc="min(max(x, 0), 6).",
+    activation=Activation(lambda x: min(max(x, 0.0), 6.0), 0.0, 6.0, "relu6", "torch.nn.functional.relu6", 0.0),
+)
+_activation(
+    "LeakyReLU",
+    doc="x for x >= 0, else slope * x.",
+    args=(Arg("slope", "float", "negative_slope", default=0.01, spellings=("alpha",)),),
+)
+_activation("ELU", doc="x for x > 0, else alpha * (exp(x) - 1).", args=(Arg("alpha", "float", "alpha", default=1.0),))
+_activation(
+    "CELU",
+    doc="max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).",
+    args=(Arg("alpha", "float", "alpha", default=1.0),),
+)
+_activation(
+    "SELU",
+    doc="scale * ELU(x, alpha) with the self-normalising constants.",
+    activation=Activation(_selu, -SELU_SCALE * SELU_ALPHA, INF, "selu", "torch.selu"),
+)
+_activation(
+    "GELU",
+    doc="x * Phi(x), exact or with the tanh approximation.",
+    args=(Arg("approximate", "choice", "approximate", default="none", choices=("none", "tanh")),),
+    output_range=(-0.17, INF),
+)
+_activation("SiLU", "Swish", doc="x * sigmoid(x).", output_range=(-0.2785, INF))
+_activation("Mish", doc="x * tanh(softplus(x)).", output_range=(-0.3089, INF))
+_activation("Hardswish", doc="x * ReLU6(x + 3) / 6.", output_range=(-0.375, INF))
+_activation(
+    "Hardsigmoid",
+    doc="ReLU6(x + 3) / 6.",
+    activation=Activation(
+        lambda x: min(max(x + 3.0, 0.0), 6.0) / 6.0, 0.0, 1.0, "hardsigmoid", "torch.nn.functional.hardsigmoid", -3.0
+    ),
+)
+_activation(
+    "Hardtanh",
+    doc="x clamped to [min_val, max_val].",
+    args=(Arg("min_val", "float", "min_val", default=-1.0), Arg("max_val", "float", "max_val", default=1.0)),
+)
+_activation(
+    "Softplus",
+    doc="log(1 + exp(beta * x)) / beta; linear above the threshold.",
+    args=(Arg("beta", "float", "beta", default=1.0), Arg("threshold", "float", "threshold", default=20.0)),
+    output_range=(0.0, INF),
+)
+_activation(
+    "Softsign",
+    doc="x / (1 + |x|).",
+    activation=Activation(_softsign, -1.0, 1.0, "softsign", "torch.nn.functional.softsign"),
+)
+Tanh = _activation("Tanh", doc="tanh(x).", activation=Activation(math.tanh, -1.0, 1.0, "tanh", "torch.tanh"))
+Sigmoid = _activation(
+    "Sigmoid",
+    "σ",
+    doc="1 / (1 + exp(-x)).",
+    activation=Activation(_sigmoid, 0.0, 1.0, "sigmoid", "torch.sigmoid"),
+    yields_probabilities=True,
+)
+
+
+@register
+class PReLU(Op):
+    """LeakyReLU with a learned slope: one for all channels, or one per channel (``PReLU(C)``)."""
+
+    declaration = Declaration(
+        "PReLU",
+        torch="nn.PReLU",
+        args=(
+            Arg("n", "size", "num_parameters", default=Dim.const(1), spellings=("C", "channels"),
+                help="1 or the channel count"),
+            Arg("init", "float", "init", default=0.25),
+        ),
+        shape="the same shape",
+        torch_call="nn.PReLU(num_parameters=n, init=init)",
+        costs="parameters: n",
+        elementwise=True,
+    )  # fmt: skip
+
+    def __init__(self, node: OpNode, call: OpCall) -> None:
+        super().__init__(node, call)
+        bound = self.bind_declared()
+        self.count = bound.size("n")
+        self.init = bound.number("init")
+        self.run_count = self.count
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
-        if self.dim is None:
+        self.run_count = env.value(self.count)
+        if self.run_count != Dim.const(1) and (len(x) < 2 or x[1].size != self.run_count):
+            channels = f"C={x[1].size}" if len(x) >= 2 else f"no channel axis ({diagram_text(x)})"
+            raise self.mismatch(f"{self.count} slopes but its input has {channels}")
+        return x
+
+    def constructor_dims(self) -> list[Dim]:
+        return [self.count]
+
+    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+        return self.run_count
+
+    def module(self, w: CodeWriter) -> str:
+        args = [] if self.count == Dim.const(1) else [w.dim(self.count)]
+        if self.init != 0.25:
+            args.append(f"init={self.init!r}")
+        return f"nn.PReLU({', '.join(args)})"
+
+
+AXIS = Arg("dim", "axis", "dim", spellings=("axis",), help="an index or an axis name; default C, else the last")
+
+
+class _Softmax(Op):
+    """``Softmax``, ``Softmax[dim=C]``: over one axis; by default the channels if any, else the last axis."""
+
+    torch_class: ClassVar[str]
+
+    def __init__(self, node: OpNode, call: OpCall) -> None:
+        super().__init__(node, call)
+        self.axis = self.bind_declared().axis("dim")
+        self.dim = 0
+
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+        (x,) = inputs
+        if self.axis is None:
             self.dim = next((i for i, a in enumerate(x) if a.name == "C"), len(x) - 1)
-        if not -len(x) <= self.dim < len(x):
-            raise self.mismatch(f"dim={self.dim} is outside its input's {len(x)} dimensions")
+        elif isinstance(self.axis, str):
+            found = [i for i, a in enumerate(x) if a.name == self.axis]
+            if not found:
+                raise self.mismatch(f"dim={self.axis}: its input {diagram_text(x)} has no axis {self.axis}")
+            self.dim = found[0]
+        else:
+            if not -len(x) <= self.axis < len(x):
+                raise self.mismatch(f"dim={self.axis} is outside its input's {len(x)} dimensions")
+            self.dim = self.axis
         return x
 
     def module(self, w: CodeWriter) -> str:
-        return f"nn.Softmax(dim={self.dim})"
+        return f"nn.{self.torch_class}(dim={self.dim})"
+
+
+declare(
+    _Softmax,
+    Declaration(
+        "Softmax",
+        torch="nn.Softmax",
+        args=(AXIS,),
+        shape="the same shape",
+        torch_call="nn.Softmax(dim=dim)",
+        output_range=(0.0, 1.0),
+        yields_probabilities=True,
+    ),
+    "exp(x) / sum(exp(x)) over one axis.",
+    torch_class="Softmax",
+)
+declare(
+    _Softmax,
+    Declaration(
+        "LogSoftmax",
+        torch="nn.LogSoftmax",
+        args=(AXIS,),
+        shape="the same shape",
+        torch_call="nn.LogSoftmax(dim=dim)",
+        output_range=(-INF, 0.0),
+    ),
+    "log(Softmax(x)) over one axis, computed stably.",
+    torch_class="LogSoftmax",
+)

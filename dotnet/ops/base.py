@@ -15,8 +15,9 @@ from typing import ClassVar, Protocol, TypeVar
 from dotnet import codes
 from dotnet.analysis.ir import Graph, OpNode
 from dotnet.diagnostics import Location, Report, SpecError, error
+from dotnet.ops.args import ArgProblem, Bound, bind
 from dotnet.ops.declaration import Declaration
-from dotnet.reading.labels import ArgValue, OpCall, format_arg
+from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Shape, diagram_text
 from dotnet.reading.symbolic import Dim
 
@@ -57,8 +58,8 @@ class OpEnv(Protocol):
     def positive(self, size: Dim, node: OpNode, what: str) -> Dim:
         """``size`` unchanged, or an error when it is a number below 1."""
 
-    def require_divisible(self, expr: Dim, divisor: int, node_id: str, location: Location) -> None:
-        """Record that the shapes assume ``expr`` is a multiple of ``divisor``."""
+    def require_divisible(self, expr: Dim, divisor: int | Dim, node_id: str, location: Location) -> None:
+        """Record that the shapes assume ``expr`` is a multiple of ``divisor`` (a symbol: a block's stride)."""
 
     def where(self) -> str:
         """`` (in call ...)`` when inside a block call, for messages."""
@@ -175,68 +176,16 @@ class Op(ABC):
     def rank_error(self, shape: Shape, expected: str) -> SpecError:
         return self.mismatch(f"expects {expected}, but its input is {diagram_text(shape)}")
 
-    def bind(self) -> dict[str, ArgValue]:
-        """Match the label's positional and keyword args to the declared arguments."""
-        call = self.call
-        params = self.declaration.args if self.declaration else ()
-        if len(call.positional) > len(params):
-            raise self.arg_error(f"takes at most {len(params)} positional arguments, got {len(call.positional)}")
-        bound: dict[str, ArgValue] = {}
-        for param, value in zip(params, call.positional):
-            bound[param.name] = value
-        spellings = {s.lower(): param.name for param in params for s in param.accepted()}
-        for key, value in call.keywords:
-            canonical = spellings.get(key.lower())
-            if canonical is None:
-                accepted = ", ".join(p.name for p in params)
-                raise self.arg_error(f"unknown argument {key!r}; it takes {accepted}")
-            if canonical in bound:
-                raise self.arg_error(f"argument {canonical!r} given twice")
-            bound[canonical] = value
-        for param in params:
-            if param.required and param.name not in bound:
-                raise self.arg_error(f"missing argument {param.name!r}")
-        return bound
-
-    def size_arg(self, bound: dict[str, ArgValue], key: str, default: int | None = None) -> Dim | None:
-        """A size argument (an integer expression, not a decimal); if absent, ``default`` or the declared one."""
-        value = bound.get(key)
-        if value is None:
-            if default is None:
-                default = self.declared_default(key)
-            return None if default is None else Dim.const(default)
-        if isinstance(value, float):
-            raise self.arg_error(f"{key}={format_arg(value)} must be a whole number or a size symbol")
-        return value
-
-    def int_arg(self, bound: dict[str, ArgValue], key: str, default: int | None = None) -> int | None:
-        """An argument that must be a literal integer (a stride, a kernel size)."""
-        value = self.size_arg(bound, key, default)
-        if value is None:
-            return None
-        if any(bound.get(key) is v for k, v in self.call.keywords if k in self.call.squares):
-            value = _square_side(value)
-        number = value.int_value()
-        if number is None:
-            raise self.arg_error(f"{key}={value} must be a whole number")
-        return number
-
-    def declared_default(self, key: str) -> int | None:
-        """The declared whole-number default of argument ``key``, if it has one."""
-        params = self.declaration.args if self.declaration else ()
-        default = next((p.default for p in params if p.name == key), None)
-        return default if isinstance(default, int) else None
+    def bind_declared(self) -> Bound:
+        """The call's values for the declared arguments, checked and converted; a ``bad-arg`` otherwise."""
+        try:
+            return bind(self.call, self.declaration.args if self.declaration else ())
+        except ArgProblem as exc:
+            raise self.arg_error(str(exc)) from None
 
     def no_args(self) -> None:
         if self.call.positional or self.call.keywords:
             raise self.arg_error("takes no arguments")
-
-
-def _square_side(area: Dim) -> Dim:
-    """``K=3x3`` parses to 9; a window written as a square means its side, 3."""
-    value = area.int_value() or 0
-    side = round(value**0.5)
-    return Dim.const(side) if side * side == value else area
 
 
 OpT = TypeVar("OpT", bound=type[Op])
@@ -261,6 +210,16 @@ def register(cls: OpT) -> OpT:
     return cls
 
 
+def declare(base: OpT, declaration: Declaration, doc: str, **facts: object) -> OpT:
+    """Declare and register a member of a family whose members differ only in data (a rank, a torch class).
+
+    The member is a subclass of ``base`` with ``declaration``, docstring ``doc`` and ``facts``
+    as class attributes, so each member is one declaration.
+    """
+    attributes = {"declaration": declaration, "__doc__": doc, "__module__": base.__module__, **facts}
+    return register(type(declaration.name, (base,), attributes))  # type: ignore[return-value]
+
+
 def lookup(name: str) -> type[Op] | None:
     """The op registered under ``name``, or ``None``."""
     return _REGISTRY.get(normalize_name(name))
@@ -281,3 +240,8 @@ def declarations() -> list[Declaration]:
 def known_names() -> list[str]:
     """Canonical names of every registered op, sorted."""
     return sorted({cls.name for cls in _REGISTRY.values()})
+
+
+def registered_ops() -> list[type[Op]]:
+    """Every registered op class once, sorted by canonical name."""
+    return sorted(set(_REGISTRY.values()), key=lambda cls: cls.name.lower())

@@ -3,7 +3,8 @@
 An op class carries a :class:`Declaration` as its ``declaration`` attribute and
 is registered under every name it declares (see :func:`dotnet.ops.base.register`).
 Its shape rule (``infer``), costs and code stay beside it as methods of the same
-class, so everything about an op is in one place.
+class, so everything about an op is in one place; ``dotnet ops`` and docs/ops.md
+print the declaration (:mod:`dotnet.tools.opdocs`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,47 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-ArgKind = Literal["size", "int", "float"]
-"""``size``: a whole number or a size symbol; ``int``: a literal whole number; ``float``: any number."""
+from dotnet.reading.labels import format_arg
+from dotnet.reading.symbolic import Dim
+
+ArgKind = Literal["size", "int", "float", "flag", "choice", "padding", "axis"]
+"""``size``: a whole number or a size expression (``BlockIn*Expand``, ``Stride``), whose symbols
+become constructor arguments; ``int``: a literal whole number; ``float``: any number;
+``flag``: True or False; ``choice``: one of the declared words; ``padding``: a size, ``same``
+or ``valid``; ``axis``: an index in PyTorch layout or an axis name of the input (``C``)."""
+
+KIND_TEXT: dict[str, str] = {
+    "size": "size",
+    "int": "whole number",
+    "float": "number",
+    "flag": "True or False",
+    "padding": "size, same or valid",
+    "axis": "axis index or name",
+}
+
+
+@dataclass(frozen=True)
+class SameAs:
+    """A default that repeats another argument's value: a pool's stride is its kernel size."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class FromInput:
+    """A default read from the input shape (``In`` is the input's channel count)."""
+
+    what: str
+
+
+Value = Dim | int | float | bool | str | None
+"""A bound argument value: what a label's value becomes for each kind (see :mod:`dotnet.ops.args`)."""
+Default = Value | SameAs | FromInput
+
+
+def format_value(value: Value) -> str:
+    """A value as a label would write it."""
+    return format_arg(value) if isinstance(value, float) else str(value)
 
 
 @dataclass(frozen=True)
@@ -25,15 +65,36 @@ class Arg:
     kind: ArgKind
     torch: str | None = None
     """PyTorch's keyword for it, also accepted in labels: ``kernel_size``."""
-    default: int | float | None = None
-    """The value when the label leaves it out; ``None`` when there is none (or it depends on others)."""
+    default: Default = None
+    """The value when the label leaves it out; ``None``: PyTorch's default, or none when required."""
     required: bool = False
     spellings: tuple[str, ...] = ()
     """Other accepted spellings (case is ignored): ``kernel``."""
+    choices: tuple[str, ...] = ()
+    """The words a ``choice`` argument takes."""
+    help: str = ""
+    """A note for the op reference."""
+    square: bool = False
+    """A square written for it (``K=3x3``) is its side, 3: the window is the same on every axis."""
 
     def accepted(self) -> tuple[str, ...]:
-        """Every spelling a label may use for this argument."""
-        return (self.name, *((self.torch,) if self.torch else ()), *self.spellings)
+        """Every spelling a label may use for this argument: the short name, torch's keyword, the rest."""
+        return tuple(dict.fromkeys((self.name, *((self.torch,) if self.torch else ()), *self.spellings)))
+
+    def kind_text(self) -> str:
+        return "one of " + ", ".join(self.choices) if self.kind == "choice" else KIND_TEXT[self.kind]
+
+    def default_text(self) -> str:
+        default = self.default
+        if self.required:
+            return "required"
+        if isinstance(default, SameAs):
+            return f"= {default.name}"
+        if isinstance(default, FromInput):
+            return f"the input's {default.what}"
+        if default is None:
+            return "PyTorch's default"
+        return format_value(default)
 
 
 @dataclass(frozen=True)
@@ -62,11 +123,21 @@ class Declaration:
     aliases: tuple[str, ...] = ()
     """Other names labels may use; case and ``_`` are ignored (``BN``, ``Re_LU``)."""
     torch: str | None = None
-    """The PyTorch constructor (``nn.Conv2d``) or function (``torch.cat``) the op generates."""
+    """The PyTorch constructor (``nn.Conv2d``) or function (``torch.cat``) the op generates; its class
+    name is an alias. ``None`` where the constructor depends on the input (``Conv``, by its rank) or
+    is another op's (``GlobalAvgPool2D`` is ``nn.AdaptiveAvgPool2d(1)``)."""
     args: tuple[Arg, ...] = ()
+    shape: str = ""
+    """The shape rule in words, for the op reference (the rule itself is the op's ``infer``)."""
+    torch_call: str = ""
+    """The PyTorch code with the arguments' names, for the op reference; defaults to ``torch``."""
+    costs: str = ""
+    """Its trainable parameters and multiply-adds as formulas, for the op reference (empty: none)."""
     elementwise: bool = False
     """Output element i depends on input element i alone (the shape passes through)."""
     activation: Activation | None = None
+    output_range: tuple[float, float] | None = None
+    """The interval every output lies in, when it is known whatever the arguments (ReLU6: [0, 6])."""
     keeps_range: bool = False
     """Every output value is one of the input values (pooling, upsampling, flattening, joining)."""
     identity_in_eval: bool = False

@@ -18,34 +18,41 @@ class Linear(Op):
         "Linear",
         aliases=("Dense", "FC"),
         torch="nn.Linear",
-        args=(Arg("In", "size", "in_features", required=True), Arg("Out", "size", "out_features", required=True)),
+        args=(
+            Arg("In", "size", "in_features", required=True),
+            Arg("Out", "size", "out_features", required=True),
+            Arg("Bias", "flag", "bias", default=True),
+        ),
+        shape="[..., In] -> [..., Out]",
+        torch_call="nn.Linear(In, Out, bias=Bias)",
+        costs="parameters: In*Out (+ Out with bias); multiply-adds: output elements * In",
     )
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind()
-        self.features_in = self.size_arg(bound, "In")
-        self.features_out = self.size_arg(bound, "Out")
+        bound = self.bind_declared()
+        self.features_in = bound.size("In")
+        self.features_out = bound.size("Out")
+        self.bias = bound.flag("Bias")
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
-        assert self.features_in is not None and self.features_out is not None
         if env.value(self.features_in) != x[-1].size:
             raise self.mismatch(f"In={self.features_in} but its input's last dimension is {x[-1].size}")
         return x[:-1] + (Axis(None, env.value(self.features_out)),)
 
     def constructor_dims(self) -> list[Dim]:
-        return [d for d in (self.features_in, self.features_out) if d is not None]
+        return [self.features_in, self.features_out]
 
     def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
-        return inputs[0][-1].size * output[-1].size + output[-1].size
+        return inputs[0][-1].size * output[-1].size + (output[-1].size if self.bias else 0)
 
     def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
         return numel(output) * inputs[0][-1].size
 
     def module(self, w: CodeWriter) -> str:
-        assert self.features_in is not None and self.features_out is not None
-        return f"nn.Linear({w.dim(self.features_in)}, {w.dim(self.features_out)})"
+        bias = "" if self.bias else ", bias=False"
+        return f"nn.Linear({w.dim(self.features_in)}, {w.dim(self.features_out)}{bias})"
 
 
 @register
@@ -58,34 +65,36 @@ class Embedding(Op):
         args=(
             Arg("Vocab", "size", "num_embeddings", required=True, spellings=("V",)),
             Arg("Dim", "size", "embedding_dim", required=True, spellings=("D",)),
+            Arg("padding_idx", "int", "padding_idx", help="the id whose vector stays zero"),
         ),
+        shape="[...] of ids -> [..., Dim]",
+        torch_call="nn.Embedding(Vocab, Dim, padding_idx=padding_idx)",
+        costs="parameters: Vocab*Dim",
     )
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        bound = self.bind()
-        self.vocab = self.size_arg(bound, "Vocab")
-        self.width = self.size_arg(bound, "Dim")
+        bound = self.bind_declared()
+        self.vocab = bound.size("Vocab")
+        self.width = bound.size("Dim")
+        self.padding_idx = bound.maybe_whole("padding_idx")
         self.vocab_size = self.vocab
         """The vocabulary size in the terms of the inference run (a block call's bindings applied)."""
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
-        assert self.vocab is not None and self.width is not None
         self.vocab_size = env.value(self.vocab)
         return x + (Axis(None, env.value(self.width)),)
 
     def constructor_dims(self) -> list[Dim]:
-        return [d for d in (self.vocab, self.width) if d is not None]
+        return [self.vocab, self.width]
 
     def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
-        assert self.vocab_size is not None
         return self.vocab_size * output[-1].size
 
     def weight_shape(self) -> tuple[Dim, Dim] | None:
-        assert self.vocab is not None and self.width is not None
         return (self.vocab, self.width)
 
     def module(self, w: CodeWriter) -> str:
-        assert self.vocab is not None and self.width is not None
-        return f"nn.Embedding({w.dim(self.vocab)}, {w.dim(self.width)})"
+        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"nn.Embedding({w.dim(self.vocab)}, {w.dim(self.width)}{padding})"

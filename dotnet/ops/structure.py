@@ -77,7 +77,14 @@ class Concat(Op):
         "Concat",
         aliases=("Cat", "Concatenate"),
         torch="torch.cat",
-        args=(Arg("axis", "size", torch="dim"),),
+        args=(
+            Arg(
+                "axis",
+                "axis",
+                torch="dim",
+                help="an axis name (C, H, W) or an index in PyTorch layout; the channels (1) when left out",
+            ),
+        ),
         keeps_range=True,
     )
     min_inputs = 2
@@ -85,7 +92,7 @@ class Concat(Op):
 
     def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
         super().__init__(node, call)
-        self.axis = self.bind().get("axis")
+        self.axis = self.bind_declared().axis("axis")
         self.dim = 1
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
@@ -109,13 +116,13 @@ class Concat(Op):
             if len(first) < 2:
                 raise self.rank_error(first, "tensors with a channel axis after the batch")
             return 1
-        if isinstance(self.axis, Dim) and str(self.axis) in AXES:
-            named = [i for i, a in enumerate(first) if a.name == str(self.axis)]
+        if isinstance(self.axis, str):
+            named = [i for i, a in enumerate(first) if a.name == self.axis]
             if not named:
                 raise self.rank_error(first, f"tensors with a {self.axis} axis")
             return named[0]
-        number = self.axis.int_value() if isinstance(self.axis, Dim) else None
-        if number is None or not 0 < number < len(first):
+        number = self.axis
+        if not 0 < number < len(first):
             raise self.arg_error(
                 f"axis={self.axis} must name an axis ({', '.join(AXES)}) or count one after the batch "
                 f"(1 to {len(first) - 1})"

@@ -17,8 +17,8 @@ from dotnet.reading.symbolic import Dim, ExprError, parse_dim
 MAX_LABEL_LENGTH = 4096
 """Longest label accepted, in characters after layout escapes are removed."""
 
-AXES = ("W", "H", "C")
-"""Named axes a tensor label may use: width, height, channels."""
+AXES = ("W", "H", "C", "D", "L")
+"""Named axes a tensor label may use: width, height, channels, depth (volumes), length (signals)."""
 
 _ROLE_WORDS = {
     "input": ("输入", "input", "in"),

@@ -2,7 +2,7 @@
 
 Diagrams write ``[BatchSize, W=256, H=256, C=3]``; PyTorch wants ``(N, C, H, W)``.
 Internally every shape is kept in PyTorch layout: unnamed dims in written order,
-then ``C``, ``H``, ``W`` where present. Each axis keeps its name so a shape can be
+then ``C``, ``D``, ``H``, ``W`` (and ``L``, a signal's length) where present. Each axis keeps its name so a shape can be
 printed back the way the diagram writes it.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from dotnet.reading.labels import AxisDim
 from dotnet.reading.symbolic import Dim
 
-TORCH_AXIS_ORDER = ("C", "H", "W")
-DIAGRAM_AXIS_ORDER = ("W", "H", "C")
+TORCH_AXIS_ORDER = ("C", "D", "H", "W", "L")
+DIAGRAM_AXIS_ORDER = ("L", "W", "H", "D", "C")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """Symbolic dimensions: polynomials over named symbols with rational coefficients.
 
+A term may also divide by symbols (``BlockW/Stride``, a size after a stride that is a
+block argument): a monomial lists such a symbol as ``/Stride``.
+
 Dimension text such as ``BlockW/2`` or ``NLayers-1`` is parsed here by a small
 recursive-descent parser (never by ``eval``) into a :class:`Dim` value, which
 supports the arithmetic shape functions need, exact comparison, substitution,
@@ -19,7 +22,24 @@ MAX_EXPR_DEPTH = 32
 """Deepest nesting of parentheses accepted in a dimension expression."""
 
 _ONE = Fraction(1)
-Monomial = tuple[str, ...]  # sorted symbol names, repeated for powers; () is the constant term
+Monomial = tuple[str, ...]  # sorted symbol names, repeated for powers, "/S" dividing by S; () is the constant
+_INVERSE = "/"
+
+
+def _product(m1: Monomial, m2: Monomial) -> Monomial:
+    """The monomial ``m1 * m2``, a symbol and its inverse cancelling."""
+    factors = list(m1)
+    for s in m2:
+        opposite = s[1:] if s.startswith(_INVERSE) else _INVERSE + s
+        if opposite in factors:
+            factors.remove(opposite)
+        else:
+            factors.append(s)
+    return tuple(sorted(factors))
+
+
+def _base(symbol: str) -> str:
+    return symbol.removeprefix(_INVERSE)
 
 
 class ExprError(ValueError):
@@ -78,18 +98,22 @@ class Dim:
         terms: dict[Monomial, Fraction] = {}
         for m1, c1 in self.terms:
             for m2, c2 in other.terms:
-                m = tuple(sorted(m1 + m2))
+                m = _product(m1, m2)
                 terms[m] = terms.get(m, Fraction(0)) + c1 * c2
         return Dim._from(terms)
 
     __rmul__ = __mul__
 
     def divide(self, other: Dim | int) -> Dim:
-        """Exact division; the divisor must be a non-zero constant."""
+        """Exact division by a non-zero constant or by one term (``Stride``, ``2*Stride``)."""
         other = _lift(other)
         value = other.constant_value()
         if value is None:
-            raise ExprError(f"cannot divide by the symbolic size {other}")
+            if len(other.terms) != 1:
+                raise ExprError(f"cannot divide by the symbolic size {other}")
+            ((monomial, coefficient),) = other.terms
+            inverse = tuple(sorted(_base(s) if s.startswith(_INVERSE) else _INVERSE + s for s in monomial))
+            return (self * Dim(((inverse, _ONE),))).divide(Dim.const(coefficient))
         if value == 0:
             raise ExprError("division by zero")
         return Dim._from({m: c / value for m, c in self.terms})
@@ -126,7 +150,7 @@ class Dim:
         return int(v) if v is not None and v.denominator == 1 else None
 
     def symbols(self) -> set[str]:
-        return {s for m, _ in self.terms for s in m}
+        return {_base(s) for m, _ in self.terms for s in m}
 
     def is_integral(self) -> bool:
         """True unless some coefficient is a fraction (``BlockW/2``)."""
@@ -140,7 +164,9 @@ class Dim:
         for m, c in self.terms:
             term = Dim.const(c)
             for s in m:
-                term = term * (bindings[s] if s in bindings else Dim.sym(s))
+                base = _base(s)
+                value = bindings[base] if base in bindings else Dim.sym(base)
+                term = term.divide(value) if s.startswith(_INVERSE) else term * value
             total = total + term
         return total
 
@@ -182,14 +208,22 @@ class Dim:
             if m == ():
                 body = _fraction_text(mag)
             else:
-                factors = [name(s) for s in m]
+                factors = [name(s) for s in m if not s.startswith(_INVERSE)] or ["1"]
                 if mag.numerator != 1:
                     factors.append(str(mag.numerator))
                 body = "*".join(factors)
                 if python:
                     body = " * ".join(factors)
+                divisors = [name(_base(s)) for s in m if s.startswith(_INVERSE)]
                 if mag.denominator != 1:
-                    body += f"/{mag.denominator}"
+                    divisors.append(str(mag.denominator))
+                if divisors:
+                    divisor = " * ".join(divisors) if python else "*".join(divisors)
+                    many = len(divisors) > 1
+                    if python:
+                        body = f"({body}) // ({divisor})" if many or len(factors) > 1 else f"{body} // {divisor}"
+                    else:
+                        body += f"/({divisor})" if many else f"/{divisor}"
             parts.append(f"{sign} {body}" if python else f"{sign}{body}")
         text = (" " if python else "").join(parts)
         if text.startswith("+"):

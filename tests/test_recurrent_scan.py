@@ -1,0 +1,257 @@
+"""A cell's scan, on every path it takes, equals stepping its ``forward`` by hand (float64, 1e-10).
+
+In training the scan runs ``RecurrentScan`` (custom backward); under ``torch.no_grad`` a
+step-by-step loop that keeps nothing per step; under TorchScript ``_loop``. All are compared,
+outputs and the
+gradients of every parameter and of the input, with the plain per-step ``forward``:
+for the cells in specs/, for TimeRNN and NLPRNN built on them, and for random cells
+written in the formula language.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import pytest
+import torch
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
+
+import dotnet
+from tests.conftest import SPECS
+
+B, T, NIN, NOUT = 3, 6, 4, 5
+TOL = {"rtol": 0, "atol": 1e-10}
+
+
+def randomized(model: nn.Module) -> nn.Module:
+    """The model in float64 with weights far from their small initial values."""
+    model = model.double()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.5)
+    return model
+
+
+def stepped(cell: nn.Module, xs: torch.Tensor, n_states: int, output: int = 0) -> torch.Tensor:
+    """The reference scan: ``forward`` called once per step from zero states."""
+    states = [xs.new_zeros(xs.shape[0], cell.n_out) for _ in range(n_states)]
+    outputs = []
+    for t in range(xs.shape[1]):
+        new = cell(xs[:, t], *states)
+        states = list(new) if isinstance(new, tuple) else [new]
+        outputs.append(states[output])
+    return torch.stack(outputs, dim=1)
+
+
+def gradients(model: nn.Module, xs: torch.Tensor, run) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """The output of ``run(xs)`` and the gradients of a fixed random loss over it."""
+    model.zero_grad()
+    xs = xs.detach().requires_grad_(True)
+    out = run(xs)
+    weights = torch.randn(out.shape, dtype=out.dtype, generator=torch.Generator().manual_seed(1))
+    (out * weights).sum().backward()
+    grads = [xs.grad, *(p.grad for p in model.parameters())]
+    return out.detach(), [torch.zeros_like(p) if g is None else g for p, g in zip([xs, *model.parameters()], grads)]
+
+
+def assert_same(got, want) -> None:
+    (out, grads), (ref_out, ref_grads) = got, want
+    torch.testing.assert_close(out, ref_out, **TOL)
+    assert len(grads) == len(ref_grads)
+    for g, r in zip(grads, ref_grads, strict=True):
+        torch.testing.assert_close(g, r, **TOL)
+
+
+CELLS = [("RNNCell", 1), ("LSTMCell", 2), ("GRUCell", 1)]
+
+
+@pytest.mark.parametrize(("spec", "n_states"), CELLS)
+def test_training_scan_equals_stepping_forward(spec, n_states):
+    torch.manual_seed(0)
+    cell = randomized(dotnet.build(SPECS / f"{spec}.dot", params={"NIn": NIN, "NOut": NOUT}))
+    xs = torch.randn(B, T, NIN, dtype=torch.float64)
+    got = gradients(cell, xs, cell.scan)
+    assert_same(got, gradients(cell, xs, lambda x: stepped(cell, x, n_states)))
+
+
+@pytest.mark.parametrize(("spec", "n_states"), CELLS)
+def test_training_scan_runs_the_custom_backward_and_inference_does_not(spec, n_states):
+    cell = dotnet.build(SPECS / f"{spec}.dot", params={"NIn": NIN, "NOut": NOUT})
+    xs = torch.randn(B, T, NIN)
+    (transpose,) = [f for f, _ in cell.scan(xs).grad_fn.next_functions]
+    assert type(transpose).__name__ == "RecurrentScanBackward"
+    with torch.no_grad():
+        torch.testing.assert_close(cell.scan(xs), stepped(cell, xs, n_states), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(("spec", "n_states"), CELLS)
+def test_step_by_step_loop_trains_as_stepping_forward(spec, n_states):
+    """``_loop``, which TorchScript (as here), tracing and torch.compile run, under autograd."""
+    torch.manual_seed(0)
+    params = {"NFeature": NIN, "NHidden": NOUT, "NLayers": 2, "NLabels": 2}
+    model = randomized(dotnet.build(SPECS / "TimeRNN.dot", params=params, blocks={"RNNCell": spec}))
+
+    def by_hand(xs: torch.Tensor) -> torch.Tensor:
+        for layer in _layers(model):
+            xs = stepped(layer, xs, n_states)
+        return model.ll(xs)
+
+    xs = torch.randn(B, T, NIN, dtype=torch.float64)
+    assert_same(gradients(model, xs, torch.jit.script(model)), gradients(model, xs, by_hand))
+
+
+def _layers(model: nn.Module) -> list[nn.Module]:
+    return [model.rnn1, *model.rnn_rest] if hasattr(model, "rnn1") else list(model.rnn)
+
+
+@pytest.mark.parametrize(("spec", "n_states"), CELLS)
+def test_time_rnn_trains_as_its_cells_stepped_by_hand(spec, n_states):
+    torch.manual_seed(0)
+    params = {"NFeature": NIN, "NHidden": NOUT, "NLayers": 3, "NLabels": 2}
+    model = randomized(dotnet.build(SPECS / "TimeRNN.dot", params=params, blocks={"RNNCell": spec}))
+
+    def by_hand(xs: torch.Tensor) -> torch.Tensor:
+        for layer in _layers(model):
+            xs = stepped(layer, xs, n_states)
+        return model.ll(xs)
+
+    xs = torch.randn(B, T, NIN, dtype=torch.float64)
+    assert_same(gradients(model, xs, model), gradients(model, xs, by_hand))
+
+
+def test_nlprnn_trains_as_its_cells_stepped_by_hand():
+    torch.manual_seed(0)
+    params = {"VocabSize": 11, "NHidden": NOUT, "NLayers": 2}
+    model = randomized(dotnet.build(SPECS / "NLPRNN.dot", params=params, blocks={"RNNCell": "LSTMCell"}))
+    ids = torch.randint(0, 11, (B, T))
+
+    def run(by_hand: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        model.zero_grad()
+        if by_hand:
+            hidden = model.emb(ids)
+            for layer in _layers(model):
+                hidden = stepped(layer, hidden, 2)
+            out = hidden @ model.emb.weight.T
+        else:
+            out = model(ids)
+        out.square().sum().backward()
+        return out.detach(), [p.grad for p in model.parameters()]
+
+    assert_same(run(False), run(True))
+
+
+class _LiveTensors(TorchDispatchMode):
+    """Counts the tensors alive after each op; ``peak`` is the most at any time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[weakref.ref] = []
+        self.peak = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        self.refs += [weakref.ref(t) for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
+        self.refs = [r for r in self.refs if r() is not None]
+        self.peak = max(self.peak, len(self.refs))
+        return out
+
+
+def _peak(run, steps: int) -> int:
+    xs = torch.randn(2, steps, NIN)
+    with _LiveTensors() as live:
+        run(xs)
+    return live.peak
+
+
+@pytest.mark.parametrize(("spec", "n_states"), CELLS[1:])
+def test_inference_scan_keeps_no_tensor_per_step(spec, n_states):
+    cell = dotnet.build(SPECS / f"{spec}.dot", params={"NIn": NIN, "NOut": NOUT})
+    with torch.no_grad():
+        assert _peak(cell.scan, 40) == _peak(cell.scan, 4)
+    # The count sees tensors kept per step: autograd keeps them when stepping forward by hand.
+    assert _peak(lambda xs: stepped(cell, xs, n_states), 40) > _peak(lambda xs: stepped(cell, xs, n_states), 4)
+
+
+# -- random cells ------------------------------------------------------------
+
+_FUNCTIONS = ["σ", "tanh", "relu", "exp", "softmax"]
+
+
+def _element_wise(leaves: list[str]):
+    """Formulas over ``leaves`` with the element-wise operators and functions of the language.
+
+    Every subformula names a tensor: ``σ(0.5)`` generates ``torch.sigmoid(0.5)``, which fails
+    (a limit of the formula language's code, not of the scan).
+    """
+    operand = st.one_of(st.sampled_from(leaves), st.sampled_from(["0.5", "2", "1"]))
+    return st.recursive(
+        st.sampled_from(leaves),
+        lambda sub: st.one_of(
+            st.tuples(sub, st.sampled_from(["+", "-", "*"]), sub).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(operand, st.sampled_from(["+", "-", "*"]), sub).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            sub.map(lambda e: f"-{e}"),
+            st.tuples(st.sampled_from(_FUNCTIONS), sub).map(lambda t: f"{t[0]}({t[1]})"),
+        ),
+        max_leaves=5,
+    )
+
+
+@st.composite
+def _cells(draw) -> tuple[str, int]:
+    """A random cell as DOT text, and its number of states: gates, then the new states."""
+    states = ["H"] + (["C"] if draw(st.booleans()) else [])
+    tensors: dict[str, str] = {"X[t]": "x", **{f"{s}[t-1]": f"his_{s.lower()}" for s in states}}
+    nodes = ['x [label="X[t](输入)\\n[BatchSize, NIn]", shape="Mrecord"]']
+    nodes += [f'his_{s.lower()} [label="{s}[t-1]\\n[BatchSize, NOut]", shape="Mrecord"]' for s in states]
+    formulas: list[tuple[str, str, str]] = []  # (node id, formula, tensor node it feeds)
+    gates: list[str] = []
+    for k in range(draw(st.integers(1, 3))):
+        terms = [f"X[t] @ W{k}"]
+        if draw(st.booleans()) or not k:
+            terms.append(f"{draw(st.sampled_from(states))}[t-1] @ U{k}")
+        if gates and draw(st.booleans()):  # a product gated by an earlier gate, as the seed's GRU
+            terms.append(f"(H[t-1] * {draw(st.sampled_from(gates))}) @ V{k}")
+        if draw(st.booleans()):
+            terms.append(f"b{k}")
+        if draw(st.booleans()):
+            terms.append(f"P{k} * {draw(st.sampled_from(states))}[t-1]")  # a peephole
+        act = draw(st.sampled_from(["σ", "tanh", "relu", ""]))
+        formulas.append((f"calc_g{k}", f"{act}({' + '.join(terms)})", f"g{k}"))
+        nodes.append(f'g{k} [label="G{k}[t]\\n[BatchSize, NOut]", shape="Mrecord"]')
+        gates.append(f"G{k}[t]")
+        tensors[f"G{k}[t]"] = f"g{k}"
+    leaves = gates + [f"{s}[t-1]" for s in states]
+    for s in states:
+        expr = draw(_element_wise(leaves))
+        gate = draw(st.sampled_from(gates))
+        # The output reads a gate, so that it depends on the input; C is carried as an LSTM's.
+        expr = f"tanh({expr} + {gate})" if s == "H" else f"{gate} * C[t-1] + {expr}"
+        formulas.append((f"calc_{s.lower()}", expr, s.lower()))
+        role = "(输出)" if s == "H" else ""
+        nodes.append(f'{s.lower()} [label="{s}[t]{role}\\n[BatchSize, NOut]", shape="Mrecord"]')
+    edges = []
+    for node, formula, target in formulas:
+        nodes.append(f'{node} [label="{formula}"]')
+        used = [n for name, n in tensors.items() if name in formula]
+        edges += [f"{n} -> {node}" for n in used] + [f"{node} -> {target}"]
+    return "digraph Random {\n    " + "\n    ".join(nodes + edges) + "\n}\n", len(states)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_cells())
+def test_random_formula_cells_scan_as_their_forward_steps(tmp_path, drawn):
+    text, n_states = drawn
+    spec = tmp_path / "Random.dot"
+    spec.write_text(text, encoding="utf-8")
+    torch.manual_seed(0)
+    cell = randomized(dotnet.build(spec, params={"NIn": NIN, "NOut": NOUT}))
+    xs = torch.randn(B, T, NIN, dtype=torch.float64)
+    want = gradients(cell, xs, lambda x: stepped(cell, x, n_states))
+    assume(all(torch.isfinite(g).all() for g in [want[0], *want[1]]))
+    assert_same(gradients(cell, xs, cell.scan), want)
+    with torch.no_grad():
+        torch.testing.assert_close(cell.scan(xs), want[0], **TOL)
