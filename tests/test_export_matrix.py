@@ -40,6 +40,11 @@ BLOCK_PARAMS = {
     "ResidualDown": {"BlockIn": 4, "BlockOut": 6},
     "VGGBlock": {"BlockIn": 3, "BlockOut": 4, "NConvs": 2},
     "VGGConv": {"BlockIn": 3, "BlockOut": 4},
+    "Bottleneck": {"BlockC": 8, "BlockMid": 2},
+    "BottleneckDown": {"BlockIn": 4, "BlockMid": 2, "Stride": 2, "BlockOut": 8},
+    "DoubleConv": {"BlockIn": 3, "BlockOut": 4},
+    "InvertedBlock": {"BlockIn": 4, "Expand": 2, "Stride": 2, "BlockOut": 6},
+    "InvertedResidual": {"BlockC": 4, "Expand": 2},
 }
 """Sizes for the blocks, whose specs leave them to the caller."""
 
@@ -61,7 +66,7 @@ CASES = [Case(p.stem, p.stem) for p in sorted(SPECS.glob("*.dot"))] + [
 COMPILED = {"LeNet", "TimeRNN"}
 """torch.compile takes up to minutes per model on two cores: one recurrent model (whose scan
 picks its path at run time) and one CNN are where it tells something."""
-LARGE = {"AlexNet", "VGG11", "GoogLeNet", "ResNet18"}
+LARGE = {"AlexNet", "VGG11", "GoogLeNet", "ResNet18", "ResNet50", "MobileNetV2"}
 """Full-size ImageNet-style CNNs: tens of seconds per path, so marked slow."""
 
 

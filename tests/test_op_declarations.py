@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dotnet.ops import lookup
-from dotnet.ops.base import declarations
+from dotnet.ops.base import declarations, normalize_name
 from dotnet.ops.declaration import Declaration
 from dotnet.tools.check import check_source
 
@@ -44,6 +44,32 @@ def test_the_registry_still_holds_the_nineteen_ops_of_the_seed_specs() -> None:
         "Tanh",
         "UpSample",
     }
+
+
+DOCS = "\n".join(p.read_text(encoding="utf-8") for p in sorted(Path(__file__).parents[1].glob("docs/*.md")))
+
+
+def test_no_two_ops_share_a_name_or_an_alias() -> None:
+    owners: dict[str, str] = {}
+    for declaration in DECLARATIONS:
+        for key in {normalize_name(n) for n in declaration.names()}:
+            assert owners.setdefault(key, declaration.name) == declaration.name, (
+                f"{key!r}: {owners[key]} and {declaration.name}"
+            )
+
+
+@pytest.mark.parametrize("declaration", [d for d in DECLARATIONS if d.torch], ids=lambda d: d.name)
+def test_every_declared_torch_form_exists(declaration: Declaration) -> None:
+    """Ops whose constructor depends on the input (``Conv``, by rank) declare none."""
+    assert declaration.torch is not None
+    namespace, _, attribute = declaration.torch.rpartition(".")
+    owner = {"nn": torch.nn, "torch": torch}[namespace]
+    assert callable(getattr(owner, attribute, None)), f"{declaration.torch} is not in torch"
+
+
+@pytest.mark.parametrize("declaration", DECLARATIONS, ids=lambda d: d.name)
+def test_every_op_is_documented(declaration: Declaration) -> None:
+    assert f"`{declaration.name}" in DOCS, f"no docs/*.md names `{declaration.name}`"
 
 
 @pytest.mark.parametrize("declaration", DECLARATIONS, ids=lambda d: d.name)

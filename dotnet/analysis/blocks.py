@@ -15,6 +15,7 @@ from dotnet import codes
 from dotnet.analysis.costs import Totals, total_cost
 from dotnet.analysis.infer import Analysis, Env
 from dotnet.analysis.ir import OpNode, TensorNode
+from dotnet.analysis.view import primary_output as view_primary_output
 from dotnet.diagnostics import Report, SpecError, error
 from dotnet.limits import MAX_BLOCK_DEPTH
 from dotnet.ops.base import CodeWriter, Op, OpEnv, OpResolver, known_names
@@ -215,13 +216,11 @@ def _step_shape(op: Op, sequence: Shape) -> Shape:
 
 
 def primary_output(analysis: Analysis) -> str:
-    """The output a call of this graph yields: the only one, or the one with the output role."""
+    """The output a call of this graph yields (:func:`dotnet.analysis.view.primary_output`), or an error."""
     outputs = analysis.outputs
-    if len(outputs) == 1:
-        return outputs[0]
-    tagged = [o for o in outputs if isinstance(n := analysis.graph.nodes[o], TensorNode) and "output" in n.label.roles]
-    if len(tagged) == 1:
-        return tagged[0]
+    found = view_primary_output(outputs, analysis.graph.view.tensors)
+    if found is not None:
+        return found
     raise error(
         codes.BAD_EDGE,
         f"block {analysis.graph.name} has {len(outputs)} outputs ({', '.join(outputs)}); "

@@ -63,9 +63,9 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
     symbols = _symbol_order(nodes)
     check_symbol_defaults(dot, symbols)
     edges = [Edge(e.src, e.dst, e.location) for e in dot.edges]
-    graph = Graph(dot.name, dot.location, nodes, edges, dict(dot.attrs), list(dot.clusters), symbols)
+    graph = Graph(dot.name, dot.location, nodes, edges, view, dict(dot.attrs), list(dot.clusters), symbols)
+    view.refs = resolve_references(graph, report)
     graph.defaults = dict(defaults.values)
-    graph.refs = resolve_references(graph, report)
     return graph
 
 

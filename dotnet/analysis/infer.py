@@ -9,7 +9,6 @@ Errors are collected per node, so one run reports every independent problem.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -151,6 +150,7 @@ def infer_graph(
     env.rates = dict(rates or {})
     errors: list[Diagnostic] = []
     order = _topological_order(graph)
+    view = graph.view
     ops: dict[str, Op] = {}
     for node in graph.nodes.values():
         if isinstance(node, OpNode):
@@ -181,13 +181,7 @@ def infer_graph(
             errors.append(Diagnostic("error", code, f"node {node_id!r}: {exc}{env.where()}", node.location, node_id))
     if errors:  # a block called from two nodes reports its problem once
         raise SpecError(sorted(dict.fromkeys(errors), key=_source_order))
-    inputs = [
-        n
-        for n, v in graph.nodes.items()
-        if isinstance(v, TensorNode) and not v.is_param and not v.is_random and not graph.preds(n)
-    ]
-    params = [n for n, v in graph.nodes.items() if isinstance(v, TensorNode) and v.is_param]
-    outputs = [n for n in graph.nodes if not graph.succs(n) and n not in params and n not in inputs]
+    inputs, params, outputs = view.inputs(), view.params(), view.outputs()
     cell = find_cell(graph, inputs)
     if cell is not None:
         outputs = cell.new_states  # a cell's step yields every state it carries
@@ -220,31 +214,15 @@ def _source_order(d: Diagnostic) -> tuple[str, int, int]:
 
 
 def _topological_order(graph: Graph) -> list[str]:
-    """Kahn's algorithm, always taking the earliest node in file order that is ready.
+    """The view's topological order, or a located error naming a cycle when some node is on one.
 
     A node depends on the sources of its in-edges and on the tensors its formula names.
     """
-    index = {n: i for i, n in enumerate(graph.nodes)}
-    users: dict[str, list[str]] = {n: [] for n in graph.nodes}
-    waiting = {}
-    for n in graph.nodes:
-        deps = graph.deps(n)
-        waiting[n] = len(deps)
-        for d in deps:
-            users[d].append(n)
-    ready = [index[n] for n, k in waiting.items() if k == 0]
-    heapq.heapify(ready)
+    order = graph.view.order()
     names = list(graph.nodes)
-    order: list[str] = []
-    while ready:
-        node = names[heapq.heappop(ready)]
-        order.append(node)
-        for user in users[node]:
-            waiting[user] -= 1
-            if waiting[user] == 0:
-                heapq.heappush(ready, index[user])
     if len(order) < len(names):
-        stuck = [n for n in names if waiting[n] > 0]
+        placed = set(order)
+        stuck = [n for n in names if n not in placed]
         cycle = _find_cycle(graph, set(stuck))
         first = graph.nodes[cycle[0]]
         what = "the edges and formula references" if any(graph.refs.get(n) for n in cycle) else "the edges"

@@ -1,13 +1,16 @@
 """The intermediate representation: a spec graph whose nodes have parsed labels.
 
 Built from a raw :class:`~dotnet.reading.dot.DotGraph` by :func:`dotnet.analysis.frontend.build_graph`;
-read by the shape pass and the code generator. Nodes keep their source location.
+read by the shape pass and the code generator. Nodes keep their source location; the
+graph keeps its :class:`~dotnet.analysis.view.GraphView`, whose order and inputs and
+outputs every pass reads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dotnet.analysis.view import GraphView
 from dotnet.diagnostics import Location
 from dotnet.reading.formulas import canonical_name
 from dotnet.reading.labels import FormulaLabel, OpCall, TensorLabel
@@ -64,13 +67,13 @@ class Graph:
     location: Location
     nodes: dict[str, Node]
     edges: list[Edge]
+    view: GraphView
+    """The digraph's view: topological order, inputs and outputs, formula references."""
     attrs: dict[str, str] = field(default_factory=dict)
     """Digraph attributes; those named like symbols give their defaults."""
     clusters: list[tuple[str, list[str]]] = field(default_factory=list)
     symbol_order: list[str] = field(default_factory=list)
     """Symbols in order of first appearance in the file."""
-    refs: dict[str, list[str]] = field(default_factory=dict)
-    """For each formula node, the tensor nodes its names refer to (drawn edge or not)."""
     defaults: dict[str, int] = field(default_factory=dict)
     """Symbol defaults written in labels, ``NFeature(768)``."""
 
@@ -87,6 +90,11 @@ class Graph:
                 self.titles.setdefault(canonical_name(node.label.title), node.id)
 
     @property
+    def refs(self) -> dict[str, list[str]]:
+        """For each formula node, the tensor nodes its names refer to (drawn edge or not)."""
+        return self.view.refs
+
+    @property
     def file(self) -> str:
         return self.location.file
 
@@ -100,6 +108,4 @@ class Graph:
 
     def deps(self, node_id: str) -> list[str]:
         """Nodes whose value ``node_id`` needs: sources of its in-edges, then formula references."""
-        found = dict.fromkeys(e.src for e in self._preds[node_id])
-        found.update(dict.fromkeys(self.refs.get(node_id, ())))
-        return list(found)
+        return self.view.deps(node_id)

@@ -18,11 +18,8 @@ from dotnet.reading.dot import DotGraph
 from dotnet.reading.labels import (
     ArgValue,
     AxisDim,
-    LabelError,
     OpCall,
-    TensorLabel,
     normalize,
-    parse_tensor_label,
     quote,
 )
 from dotnet.reading.symbolic import Dim
@@ -55,25 +52,6 @@ class Defaults:
                 self.lines.setdefault(symbol, location.line)
 
 
-_TENSOR_TITLES = frozenset({"输入", "输出", "input", "output"})
-"""Titles that, followed by dims, make a label plainly a tensor even on a box-shaped node."""
-
-
-def plainly_a_tensor(label: str) -> bool:
-    """A label such as ``[BatchSize, W=56, H=56, C=64]`` or ``输入\\n[BatchSize, 3]``: read as a
-    tensor even on a node not drawn as a record (the frontend warns, ``tensor-shape``)."""
-    text = normalize(label)
-    head, bracket, _ = text.partition("[")
-    title = re.sub(r"\(.*\)", "", head).strip().lower()
-    if not bracket or not text.endswith("]") or (head.strip() and title not in _TENSOR_TITLES):
-        return False
-    try:
-        parse_tensor_label(label)
-    except LabelError:
-        return False
-    return True
-
-
 def warn_boxed(node_id: str, label: str, location: Location, report: Report) -> None:
     """The ``tensor-shape`` warning for a tensor drawn as a box."""
     report.warn(
@@ -83,18 +61,6 @@ def warn_boxed(node_id: str, label: str, location: Location, report: Report) -> 
         location,
         node_id,
     )
-
-
-def undeclared_only_sink(dot: DotGraph) -> str | None:
-    """``oup`` in ``... -> relu2 -> oup`` with no ``oup`` statement, when no other node is a sink."""
-    sources = {e.src for e in dot.edges}
-    sinks = [n for n in dot.nodes if n not in sources]
-    return sinks[0] if len(sinks) == 1 and not dot.nodes[sinks[0]].declared else None
-
-
-def undeclared_output(node_id: str) -> TensorLabel:
-    """The label of the graph's undeclared output: its shape is whatever flows in (the shape pass fills it in)."""
-    return TensorLabel(node_id, frozenset({"output"}), "", (), inferred=True)
 
 
 def _node_symbols(node: Node) -> set[str]:

@@ -2,19 +2,60 @@
 
 Which node is a tensor (``shape=Mrecord`` or ``record``), what its label says (the
 label, or the node id when there is none), the located reason a label did not
-parse, the edges in file order, and one rule for inputs and outputs. The IR
-(:mod:`dotnet.analysis.frontend`), lint, render and name resolution all read it.
+parse, the edges in file order, the one topological order and the one rule for
+inputs and outputs (spec language, section 2). The IR
+(:mod:`dotnet.analysis.frontend`) carries it; shape inference, blocks, lint,
+render and name resolution all read it.
 """
 
 from __future__ import annotations
 
+import heapq
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from dotnet.analysis.ir import Graph, TensorNode
-from dotnet.analysis.slips import plainly_a_tensor, undeclared_only_sink, undeclared_output
 from dotnet.reading.dot import DotGraph
-from dotnet.reading.labels import FormulaLabel, LabelError, OpCall, TensorLabel, parse_op_label, parse_tensor_label
+from dotnet.reading.labels import (
+    FormulaLabel,
+    LabelError,
+    OpCall,
+    TensorLabel,
+    normalize,
+    parse_op_label,
+    parse_tensor_label,
+)
+
+_TENSOR_TITLES = frozenset({"输入", "输出", "input", "output"})
+"""Titles that, followed by dims, make a label plainly a tensor even on a box-shaped node."""
+
+
+def plainly_a_tensor(label: str) -> bool:
+    """A label such as ``[BatchSize, W=56, H=56, C=64]`` or ``输入\\n[BatchSize, 3]``: read as a
+    tensor even on a node not drawn as a record (the frontend warns, ``tensor-shape``)."""
+    text = normalize(label)
+    head, bracket, _ = text.partition("[")
+    title = re.sub(r"\(.*\)", "", head).strip().lower()
+    if not bracket or not text.endswith("]") or (head.strip() and title not in _TENSOR_TITLES):
+        return False
+    try:
+        parse_tensor_label(label)
+    except LabelError:
+        return False
+    return True
+
+
+def undeclared_only_sink(dot: DotGraph) -> str | None:
+    """``oup`` in ``... -> relu2 -> oup`` with no ``oup`` statement, when no other node is a sink."""
+    sources = {e.src for e in dot.edges}
+    sinks = [n for n in dot.nodes if n not in sources]
+    return sinks[0] if len(sinks) == 1 and not dot.nodes[sinks[0]].declared else None
+
+
+def undeclared_output(node_id: str) -> TensorLabel:
+    """The label of the graph's undeclared output: its shape is whatever flows in (the shape pass fills it in)."""
+    return TensorLabel(node_id, frozenset({"output"}), "", (), inferred=True)
+
 
 TENSOR_NODE_SHAPES = frozenset({"mrecord", "record"})
 
@@ -41,40 +82,35 @@ class GraphView:
     preds: dict[str, list[str]]
     succs: dict[str, list[str]]
     """Edge ends of every node, in the order the file writes the edges."""
+    refs: dict[str, list[str]] = field(default_factory=dict)
+    """For each formula node, the tensor nodes its names refer to, once resolved (drawn edge or not)."""
     boxed: tuple[str, ...] = ()
     """Tensors not drawn as records whose label is plainly a tensor (``[BatchSize, W=56, ...]``)."""
     undeclared: str | None = None
     """A node only named in edges that is the only sink: the output, its shape what flows in."""
 
     @staticmethod
-    def of(dot: DotGraph, graph: Graph | None = None) -> GraphView:
-        """The view of ``dot``; ``graph``, its IR where it was built, spares parsing the labels again."""
+    def of(dot: DotGraph) -> GraphView:
+        """The view of ``dot``, every label parsed on its own."""
         tensors: dict[str, TensorLabel] = {}
         ops: dict[str, OpCall | FormulaLabel] = {}
         failures: dict[str, LabelError] = {}
         boxed: list[str] = []
         undeclared = undeclared_only_sink(dot)
-        if graph is not None:
-            for node in graph.nodes.values():
-                if isinstance(node, TensorNode):
-                    tensors[node.id] = node.label
+        for raw in dot.nodes.values():
+            label = label_text(raw.attrs, raw.id)
+            try:
+                if is_tensor_node(raw.attrs):
+                    tensors[raw.id] = parse_tensor_label(label)
+                elif plainly_a_tensor(label):
+                    tensors[raw.id] = parse_tensor_label(label)
+                    boxed.append(raw.id)
+                elif raw.id == undeclared:
+                    tensors[raw.id] = undeclared_output(raw.id)
                 else:
-                    ops[node.id] = node.call
-        else:
-            for raw in dot.nodes.values():
-                label = label_text(raw.attrs, raw.id)
-                try:
-                    if is_tensor_node(raw.attrs):
-                        tensors[raw.id] = parse_tensor_label(label)
-                    elif plainly_a_tensor(label):
-                        tensors[raw.id] = parse_tensor_label(label)
-                        boxed.append(raw.id)
-                    elif raw.id == undeclared:
-                        tensors[raw.id] = undeclared_output(raw.id)
-                    else:
-                        ops[raw.id] = parse_op_label(label)
-                except LabelError as exc:
-                    failures[raw.id] = exc
+                    ops[raw.id] = parse_op_label(label)
+            except LabelError as exc:
+                failures[raw.id] = exc
         preds: dict[str, list[str]] = {n: [] for n in dot.nodes}
         succs: dict[str, list[str]] = {n: [] for n in dot.nodes}
         for e in dot.edges:
@@ -82,18 +118,57 @@ class GraphView:
             succs[e.src].append(e.dst)
         if undeclared is not None and undeclared not in tensors:
             undeclared = None  # the IR read it some other way
-        return GraphView(dot, tensors, ops, failures, preds, succs, tuple(boxed), undeclared)
+        return GraphView(dot, tensors, ops, failures, preds, succs, boxed=tuple(boxed), undeclared=undeclared)
+
+    def deps(self, node_id: str) -> list[str]:
+        """Nodes whose value ``node_id`` needs: sources of its in-edges, then formula references."""
+        return list(dict.fromkeys([*self.preds[node_id], *self.refs.get(node_id, ())]))
+
+    def order(self) -> list[str]:
+        """Every node after the nodes it needs, ties in file order; nodes on or after a cycle are left out.
+
+        Kahn's algorithm, always taking the earliest ready node in file order.
+        """
+        names = list(self.dot.nodes)
+        index = {n: i for i, n in enumerate(names)}
+        users: dict[str, list[str]] = {n: [] for n in names}
+        waiting: dict[str, int] = {}
+        for n in names:
+            deps = self.deps(n)
+            waiting[n] = len(deps)
+            for d in deps:
+                users[d].append(n)
+        ready = [index[n] for n, k in waiting.items() if k == 0]
+        heapq.heapify(ready)
+        order: list[str] = []
+        while ready:
+            node = names[heapq.heappop(ready)]
+            order.append(node)
+            for user in users[node]:
+                waiting[user] -= 1
+                if waiting[user] == 0:
+                    heapq.heappush(ready, index[user])
+        return order
 
     def inputs(self) -> list[str]:
-        """Tensor nodes, not parameters, that nothing flows into: the graph's inputs, in file order."""
-        return [n for n, t in self.tensors.items() if not self.preds[n] and "param" not in t.roles]
+        """Tensor nodes, not parameters, that no edge enters: the graph's inputs, in file order."""
+        return [n for n, t in self.tensors.items() if not self.preds[n] and "param" not in t.roles and not t.random]
+
+    def params(self) -> list[str]:
+        """Tensor nodes with the parameter role, in file order."""
+        return [n for n, t in self.tensors.items() if "param" in t.roles]
 
     def outputs(self) -> list[str]:
-        """Tensor nodes that something flows into and nothing leaves."""
-        return [n for n, t in self.tensors.items() if self.preds[n] and not self.succs[n] and "param" not in t.roles]
+        """Nodes that no edge leaves, neither inputs nor parameters: the graph's outputs, in file order."""
+        others = set(self.inputs()) | set(self.params())
+        return [n for n in self.dot.nodes if n not in self.failures and not self.succs[n] and n not in others]
 
     def primary_output(self) -> str | None:
-        """The output a call of this graph yields: the only one, or the one with the output role."""
-        outputs = self.outputs()
-        tagged = [o for o in outputs if "output" in self.tensors[o].roles]
-        return outputs[0] if len(outputs) == 1 else tagged[0] if len(tagged) == 1 else None
+        """The output a call of this graph yields (see :func:`primary_output`)."""
+        return primary_output(self.outputs(), self.tensors)
+
+
+def primary_output(outputs: list[str], tensors: Mapping[str, TensorLabel]) -> str | None:
+    """Of ``outputs``, the only one, or the one tensor with the output role; None when neither fits."""
+    tagged = [o for o in outputs if o in tensors and "output" in tensors[o].roles]
+    return outputs[0] if len(outputs) == 1 else tagged[0] if len(tagged) == 1 else None

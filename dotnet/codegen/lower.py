@@ -190,6 +190,10 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
         kind = "Recurrent cell"
     summary = f"{kind} {graph.name}, drawn in {where}:{graph.location.line}."
     constraints = [c.describe() for c in analysis.constraints if c.expr.symbols()]
+    writer.use("nn")  # the class is an nn.Module
+    writer.use("torch")  # forward's arguments and result are torch.Tensor
+    if parameters:
+        writer.use("math")  # reset_parameters draws them with math.sqrt
     plan = ClassPlan(
         name, summary, args, submodules, parameters, inputs, outputs, statements, constraints, writer.imports
     )

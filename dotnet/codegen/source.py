@@ -24,6 +24,14 @@ from dotnet.codegen.wrap import assignment_lines, code_lines
 LINE_LENGTH = 88
 
 
+IMPORTS = (
+    {"import math": "math", "from collections.abc import Callable, Sequence": "scan_cell"},
+    {"import torch": "torch", "from torch import nn": "nn"},
+)
+"""Each import statement, in its group, with the name whose use needs it (``scan_cell``'s signature names
+``Callable`` and ``Sequence``)."""
+
+
 class Code(str):
     """Python the generator built: written into the template unchanged."""
 
@@ -75,8 +83,6 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
     the generator does not emit.
     """
     imports = set().union(*(p.imports for p in plans))
-    if any(p.parameters for p in plans):
-        imports.add("math")
     classes = []
     for plan in plans:
         init_params = ["self"] + _constructor_params(plan)
@@ -105,9 +111,22 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
         )
     template = _environment().get_template("module.py.jinja")
     images = any(p.images for p in plans)
-    text = template.render(title=title, source=source, imports=imports, classes=classes, images=images)
+    text = template.render(
+        title=title,
+        source=source,
+        imports=imports,
+        import_groups=import_groups(imports),
+        classes=classes,
+        images=images,
+    )
     audit(text)
     return text
+
+
+def import_groups(used: set[str]) -> list[list[Code]]:
+    """The import statements for the names in ``used``, grouped as isort does: standard library, then torch."""
+    groups = [[Code(line) for line, name in group.items() if name in used] for group in IMPORTS]
+    return [g for g in groups if g]
 
 
 def _code(lines: list[str]) -> list[Code]:

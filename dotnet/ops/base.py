@@ -84,7 +84,10 @@ class CodeWriter(ABC):
 
     @abstractmethod
     def use(self, import_name: str) -> None:
-        """Note that generated code needs ``import_name`` (``F`` for torch.nn.functional)."""
+        """Note that generated code needs ``import_name``: ``math``, ``torch``, ``nn`` or ``scan_layers``.
+
+        The generated file imports (or, for the helper, defines) exactly what its classes use.
+        """
 
     @abstractmethod
     def formula_name(self, name: str) -> str:

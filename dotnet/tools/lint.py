@@ -115,12 +115,12 @@ class Linter:
         """How many block ranges are being found, one inside the other."""
 
     def view(self, dot: DotGraph) -> GraphView:
-        """``dot`` with its labels parsed, taken from the library's IR when that was built."""
+        """``dot``'s view, the library's IR's when that was built (with formula references)."""
         try:
             graph = self.library.graph(dot.name) if self.library.dot_graph(dot.name) is dot else None
         except SpecError:
             graph = None  # a label does not parse: each is parsed on its own below
-        return GraphView.of(dot, graph)
+        return graph.view if graph is not None else GraphView.of(dot)
 
     def lint(self, dot: DotGraph) -> list[Diagnostic]:
         """Every review warning for one digraph, in source order."""
@@ -199,17 +199,10 @@ class Linter:
         return found
 
     def _ranges_of(self, view: GraphView) -> dict[str, Range]:
-        """The value range of every node's output, in topological order (nodes on cycles get none)."""
+        """The value range of every node's output, in the view's order (nodes on cycles get none)."""
         ranges: dict[str, Range] = {}
-        waiting = {n: len(p) for n, p in view.preds.items()}
-        ready = [n for n, k in waiting.items() if k == 0]
-        while ready:
-            node = ready.pop()
+        for node in view.order():
             ranges[node] = self._range_at(view, node, [ranges[p] for p in view.preds[node]])
-            for s in view.succs[node]:
-                waiting[s] -= 1
-                if waiting[s] == 0:
-                    ready.append(s)
         return ranges
 
     def _range_at(self, view: GraphView, node: str, inputs: list[Range]) -> Range:
@@ -263,8 +256,8 @@ class Linter:
     def _softmax(self, view: GraphView) -> list[Diagnostic]:
         found = []
         for out in view.outputs():
-            label = view.tensors[out]
-            if not _PROBABILITY.search(f"{label.title} {label.role_text}"):
+            label = view.tensors.get(out)
+            if label is None or not _PROBABILITY.search(f"{label.title} {label.role_text}"):
                 continue
             last = _walk_back(view, out, _keeps_probabilities)
             if last is not None and self._yields_probabilities(view, last, set()):
@@ -304,6 +297,8 @@ class Linter:
 
 def _walk_back(view: GraphView, node: str, through: Callable[[Declaration | None], bool]) -> str | None:
     """The op node that computes ``node``'s value, looking through tensor nodes and ``through`` ops."""
+    if node in view.ops and not through(_declaration(view, node)):
+        return node  # an op drawn as the output
     seen: set[str] = set()
     current = node
     while current not in seen:
