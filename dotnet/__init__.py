@@ -34,14 +34,16 @@ def compile_spec(
     blocks: dict[str, str] | None = None,
     out: str | Path | None = None,
     device: str = "cpu",
+    name: str | None = None,
 ) -> Compiled:
     """Compile ``spec``; raises :class:`SpecError` on a bad spec. A ``params`` decimal is a rate (``CompRate=0.5``).
 
+    ``graph`` is ``NAME``, ``NAME@LINE`` or parts ``A+B+C``; ``name`` names the class.
     With ``out``, the module is also written there as ``dotnet compile`` writes it:
     atomically, and only once it has imported and run one forward pass on ``device``
     (this needs torch).
     """
-    compiled = compiler.compile_spec(spec, graph, params, blocks)
+    compiled = compiler.compile_spec(spec, graph, params, blocks, name)
     if out is not None:
         from dotnet.writing import write_checked
 
@@ -54,9 +56,10 @@ def compile_to_source(
     graph: str | None = None,
     params: Mapping[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
+    name: str | None = None,
 ) -> str:
     """The generated Python source for ``spec``; raises :class:`SpecError` on a bad spec."""
-    return compile_spec(spec, graph, params, blocks).source
+    return compile_spec(spec, graph, params, blocks, name).source
 
 
 def build(
@@ -65,8 +68,12 @@ def build(
     params: Mapping[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
     device: str = "cpu",
+    name: str | None = None,
 ) -> nn.Module:
-    """Compile ``spec`` and return an instance of its model on ``device``."""
+    """Compile ``spec`` and return an instance of its model on ``device``.
+
+    ``graph`` is ``NAME``, ``NAME@LINE`` or parts ``A+B+C``; ``name`` names the class.
+    """
     from dotnet.runtime import instantiate
 
-    return instantiate(compile_spec(spec, graph, params, blocks), device)
+    return instantiate(compile_spec(spec, graph, params, blocks, name), device)

@@ -117,7 +117,13 @@ def _int_params(values: tuple[str, ...]) -> dict[str, int | float]:
     return result
 
 
-graph_option = click.option("--graph", "graph", metavar="NAME", help="The digraph to use when the file holds several.")
+graph_option = click.option(
+    "--graph",
+    "graph",
+    metavar="NAME",
+    help="The digraph to use when the file holds several: NAME, NAME@LINE (one of several so named), "
+    "or A+B+C (a model drawn in parts).",
+)
 block_option = click.option(
     "--block", "blocks", multiple=True, metavar="NAME=GRAPH", help="Run digraph GRAPH where NAME is called."
 )
@@ -134,6 +140,7 @@ def main() -> None:
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @graph_option
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write [<Graph>.py].")
+@click.option("--name", "name", metavar="NAME", help="The class's name [the digraph's, or its parts' common prefix].")
 @param_option
 @block_option
 @click.option(
@@ -150,6 +157,7 @@ def compile(
     spec: Path,
     graph: str | None,
     output: Path | None,
+    name: str | None,
     params: tuple[str, ...],
     blocks: tuple[str, ...],
     device: str,
@@ -160,12 +168,14 @@ def compile(
     from dotnet.compiler import compile_spec
     from dotnet.writing import write_checked
 
+    if name is not None and not _NAME.fullmatch(name):
+        raise click.BadParameter(f"{name!r} may hold only letters, digits and '_'", param_hint="--name")
     if memory_limit is not None:
         try:
             parse_size(memory_limit)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--memory-limit") from None
-    compiled = compile_spec(spec, graph, _int_params(params), _block_bindings(blocks))
+    compiled = compile_spec(spec, graph, _int_params(params), _block_bindings(blocks), name)
     _print_diagnostics(compiled.report.diagnostics)
     target = output or Path(f"{compiled.class_name}.py")
     summary = write_checked(compiled, target, device, "-o" if output else "", memory_limit)
@@ -234,8 +244,12 @@ def extract(document: Path, folder: Path) -> None:
     """Write each digraph of DOCUMENT to FOLDER/<Name>.dot, exactly as the document writes it."""
     from dotnet.tools.extract import extract as extract_graphs
 
-    for item in extract_graphs(document, folder):
+    written, problems = extract_graphs(document, folder)
+    for item in written:
         click.echo(printable(f"wrote {item.path} (digraph {item.name or '(unnamed)'}, line {item.line})"))
+    _print_diagnostics(problems)
+    if any(d.severity == "error" for d in problems):
+        sys.exit(EXIT_ERRORS)
 
 
 @main.command()

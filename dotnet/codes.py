@@ -32,9 +32,13 @@ def _code(name: str, summary: str) -> str:
 IO_ERROR = _code("io-error", "a spec file cannot be read")
 SYNTAX = _code("syntax-error", "the DOT text does not parse")
 NO_DIGRAPH = _code("no-digraph", "a file or document holds no digraph")
+BAD_PARTS = _code("bad-parts", "digraphs joined with --graph A+B do not pass tensors on as parts of one model")
 GRAPH_CHOICE = _code("graph-choice", "several digraphs could be meant; --graph picks one")
 GRAPH_NOT_FOUND = _code("graph-not-found", "--graph names a digraph that is not there")
-DUPLICATE_GRAPH = _code("duplicate-graph", "two digraphs share a name")
+DUPLICATE_GRAPH = _code(
+    "duplicate-graph", "two different digraphs share a name: a warning, an error where the name is asked for"
+)
+REPEATED_GRAPH = _code("repeated-graph", "a digraph is written twice, the same both times (one digraph)")
 BAD_NAME = _code("bad-name", "a digraph or symbol name cannot name Python code")
 TOO_LARGE = _code("too-large", "a file, label, count or nesting exceeds one of dotnet's limits")
 INTERNAL = _code("internal-error", "dotnet itself failed on a file: a bug, please report it with the file")
@@ -45,6 +49,8 @@ UNCLOSED_BRACKET = _code("unclosed-bracket", "a shape label lacks its closing ']
 BAD_EXPR = _code("bad-expr", "a dimension expression does not parse")
 UNKNOWN_OP = _code("unknown-op", "an operation node names no known op or block")
 UNKNOWN_BLOCK = _code("unknown-block", "a call names a block that cannot be found")
+BLOCK_BY_SHAPE = _code("block-by-shape", "a call no name finds is bound to the one digraph that fits it by shape")
+AMBIGUOUS_BLOCK = _code("ambiguous-block", "a call no name finds fits more than one digraph by shape")
 BAD_ARG = _code("bad-arg", "an op's arguments are missing, unknown or of the wrong kind")
 SIZE_CHECK = _code("size-check", "a size written with its value does not hold")
 CONFLICTING_DEFAULT = _code("conflicting-default", "a symbol is given two different defaults")

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
 from dotnet import codes
 from dotnet.analysis.infer import Analysis
 from dotnet.analysis.ir import TensorNode
+from dotnet.analysis.parts import join_parts
 from dotnet.analysis.resolve import Library
 from dotnet.codegen.generate import blocks_in_order, generate_source, graph_defaults
 from dotnet.diagnostics import Location, Report, SpecError, error
 from dotnet.limits import MAX_SIZE
+from dotnet.reading.dot import DotGraph
 from dotnet.reading.shape import Shape
-from dotnet.reading.sources import choose_graph, read_source
+from dotnet.reading.sources import choose_graph, duplicate_warnings, graph_by_choice, read_source
 from dotnet.reading.symbolic import Dim
 from dotnet.tools.check import review
 
@@ -80,12 +82,72 @@ def analyse(
     graph: str | None = None,
     blocks: dict[str, str] | None = None,
     report: Report | None = None,
+    name: str | None = None,
     rates: dict[str, Fraction] | None = None,
 ) -> tuple[Library, Analysis]:
     """Read a spec and infer the shapes of the digraph it compiles to."""
     library = open_library(path, blocks, report, rates)
-    chosen = choose_graph(library.source, graph, library.callees())
-    return library, library.analysis(chosen.name)
+    return library, library.analysis(select_graph(library, graph, name).name)
+
+
+def select_graph(library: Library, graph: str | None, name: str | None = None) -> DotGraph:
+    """The digraph to compile, which the library then means by its name.
+
+    ``graph`` is ``NAME``, ``NAME@LINE``, or parts ``A+B+C`` joined into one model;
+    without it, the file's only digraph, the only one no other calls, or the model its
+    uncalled digraphs make when they are parts of one. ``name`` names the class.
+    """
+    source = library.source
+    where = Location(source.display, 1)
+    if graph is None:
+        try:
+            return _renamed(library, choose_graph(source, None, library.callees()), name)
+        except SpecError as exc:
+            if exc.diagnostics[0].code != codes.GRAPH_CHOICE:
+                raise
+            roots = _uncalled(library)
+            try:
+                return _joined(library, roots, name, where)
+            except SpecError:
+                raise exc from None
+    if "+" in graph:
+        return _joined(library, graph.split("+"), name, where)
+    return _renamed(library, choose_graph(source, graph, library.callees()), name)
+
+
+def _uncalled(library: Library) -> list[str]:
+    called = set().union(*library.callees().values())
+    return [n for n in dict.fromkeys(g.name for g in library.source.graphs) if n not in called]
+
+
+def _joined(library: Library, choices: list[str], name: str | None, where: Location) -> DotGraph:
+    dots = [graph_by_choice(library.source, choice, "--graph") for choice in choices]
+    for dot in dots:
+        library.pin(dot)
+    names = [dot.name for dot in dots]
+    joined = join_parts([(dot, library.graph(dot.name)) for dot in dots], name, where)
+    return _added(library, joined, names, where)
+
+
+def _renamed(library: Library, chosen: DotGraph, name: str | None) -> DotGraph:
+    library.pin(chosen)
+    if name is None or name == chosen.name:
+        return chosen
+    return _added(library, replace(chosen, name=name), [chosen.name], Location(library.source.display, 1))
+
+
+def _added(library: Library, graph: DotGraph, made_from: list[str], where: Location) -> DotGraph:
+    """``graph``, made from others, available by its name; an error if another digraph has it."""
+    taken = library.source.copies(graph.name)
+    if taken:
+        raise error(
+            codes.BAD_NAME,
+            f"the model would be named {graph.name!r}, the name of another digraph of the file "
+            f"(line {taken[0].location.line}): name it with --name NAME",
+            where,
+        )
+    library.add(graph, made_from)
+    return graph
 
 
 def compile_spec(
@@ -93,20 +155,23 @@ def compile_spec(
     graph: str | None = None,
     params: Mapping[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
+    name: str | None = None,
 ) -> Compiled:
     """Compile the spec at ``path`` to Python source; raise :class:`SpecError` if it is wrong.
 
-    A ``params`` value that is not whole (``CompRate=0.5``) is a rate, applied while compiling.
+    ``graph`` is ``NAME``, ``NAME@LINE`` or parts ``A+B+C``; ``name`` names the class. A ``params``
+    value that is not whole (``CompRate=0.5``) is a rate, applied while compiling.
     """
     report = Report()
     sizes, rates = split_rates(params or {})
-    library, analysis = analyse(path, graph, blocks, report, rates)
+    library, analysis = analyse(path, graph, blocks, report, name, rates)
     values = _symbol_values(analysis, {**sizes, **rates})
     source = generate_source(library, analysis, values)
     name = analysis.graph.name
     graphs = [*blocks_in_order(library, analysis), name]
     compiled_graphs = [dot for dot in map(library.dot_graph, graphs) if dot is not None]
-    report.diagnostics = review(library, compiled_graphs, report.diagnostics)
+    repeats = duplicate_warnings(library.source, [*graphs, *library.related(name)])
+    report.diagnostics = review(library, compiled_graphs, repeats + report.diagnostics)
     return Compiled(name, source, analysis, values, report)
 
 

@@ -83,15 +83,26 @@ def test_unknown_graph_name(seed_document, tmp_path):
     assert "error: --graph Nope: no digraph named 'Nope'; the file holds ConvAutoEncoder (line 4), " in result.stderr
 
 
-def test_missing_block_suggests_the_binding(seed_document, tmp_path):
+def test_seed_document_finds_its_blocks_without_flags(seed_document, tmp_path):
+    """ConvBlock is CAEConvBlock by ConvAutoEncoder's initials; UpConvBlock binds by shape, warned."""
     result = run_cli("compile", seed_document, "--graph", "ConvAutoEncoder", cwd=tmp_path)
-    assert result.code == 1
+    assert result.code == 0, result.stderr
+    assert "ConvAutoEncoder: 28,905 parameters on cpu" in result.stdout
+    source = (tmp_path / "ConvAutoEncoder.py").read_text()
+    assert "self.conv1 = CAEConvBlock(block_in=3, block_out=16)" in source
+    assert "self.upconv3 = CAEDeconvBlock(block_in=32, block_out=32)" in source
     lines = result.stderr.splitlines()
     assert (
-        f"{seed_document}:4:243: error: node 'conv1': no op or block named 'ConvBlock1' or 'ConvBlock'; "
-        "digraph 'CAEConvBlock' fits here: bind it with --block ConvBlock=CAEConvBlock [unknown-block]"
+        f"{seed_document}:4:583: warning: node 'upconv3': no digraph is named 'UpConvBlock3' or 'UpConvBlock'; "
+        "called 'CAEDeconvBlock', the only digraph ending in 'Block' that fits here "
+        "(say so with --block UpConvBlock=CAEDeconvBlock) [block-by-shape]"
     ) in lines
-    assert any("node 'upconv3'" in ln and "--block UpConvBlock=CAEDeconvBlock" in ln for ln in lines)
+    assert [ln.split("node ")[1].split(":")[0] for ln in lines if "[block-by-shape]" in ln] == [
+        "'upconv3'",
+        "'upconv2'",
+        "'upconv1'",
+    ]
+    assert not any("CAEConvBlock" in ln for ln in lines), "the initials rule binds ConvBlock silently"
 
 
 def test_seed_document_compiles_with_the_suggested_bindings(seed_document, tmp_path):

@@ -57,7 +57,8 @@ def test_a_document_reports_its_own_lines(tmp_path: Path, kind: str) -> None:
     path.write_bytes(BREAKS[kind].join(prose).encode())
     [found] = check_source(path, {})
     assert (found.code, found.location.line, found.location.col) == ("shape-mismatch", 9, 5)
-    [written] = extract(path, tmp_path / "out")
+    [written], problems = extract(path, tmp_path / "out")
+    assert problems == []
     assert written.line == 5
     text = written.path.read_bytes().decode()
     assert text.startswith(f"// extracted by dotnet from {path}, line 5\n")

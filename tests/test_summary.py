@@ -76,9 +76,9 @@ def test_summary_table_of_lenet() -> None:
 
 
 def test_summary_keeps_open_symbols_symbolic() -> None:
-    summary = summarize(SPECS / "Residual.dot")
+    summary = summarize(SPECS / "ResNet18ConvBlock.dot")
     assert str(summary.parameters) == "BlockC*6+BlockC*BlockC*18"
-    assert str(summarize(SPECS / "Residual.dot", params={"BlockC": 64}).parameters) == "74112"
+    assert str(summarize(SPECS / "ResNet18ConvBlock.dot", params={"BlockC": 64}).parameters) == "74112"
 
 
 def test_summary_command() -> None:

@@ -9,6 +9,7 @@ first appearance). Arguments that contradict unification are errors.
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Protocol
 
 from dotnet import codes
@@ -20,7 +21,7 @@ from dotnet.diagnostics import Report, SpecError, error
 from dotnet.limits import MAX_BLOCK_DEPTH
 from dotnet.ops.base import CodeWriter, Op, OpEnv, OpResolver, known_names
 from dotnet.reading.labels import ArgValue, OpCall, format_arg
-from dotnet.reading.shape import Shape, diagram_text, from_declared, same
+from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, same
 from dotnet.reading.symbolic import Dim, ExprError
 
 
@@ -35,6 +36,9 @@ class BlockLibrary(OpResolver, Protocol):
 
     def nesting(self) -> int:
         """How many analyses of digraphs on their own symbols are under way, one inside the other."""
+
+    def bind_by_shape(self, caller: str, name: str, target: str) -> None:
+        """Remember that calls of ``name`` in ``caller`` run ``target``, found by their shapes."""
 
 
 class BlockCall(Op):
@@ -267,41 +271,85 @@ def _arg_hint(symbol: str) -> str:
     return f"{short}=..."
 
 
-class UnresolvedCall(Op):
-    """An op node whose name matches nothing; reports the error with the best suggestion.
+class UnresolvedCall(BlockCall):
+    """A call whose name no rule finds: it binds by shape, or reports the best suggestion.
 
-    The error is raised during inference, when the node's input shapes are known,
-    so that a block that would fit here can be suggested by shape, not by name alone.
+    Inference decides, once the node's input shapes are known: the one digraph of the
+    document whose name ends in the call's last word (``Block`` for ``UpConvBlock``)
+    and that fits the call's shapes and args is called, with a warning naming the
+    binding; two that fit are an error listing both; none is an error suggesting the
+    closest digraph by name and those that fit by shape.
     """
 
     min_inputs = 0
     max_inputs = None
 
     def __init__(
-        self, node: OpNode, call: OpCall, names: list[str], candidates: list[str], library: BlockLibrary
+        self,
+        node: OpNode,
+        call: OpCall,
+        names: list[str],
+        candidates: list[str],
+        document: list[str],
+        library: BlockLibrary,
     ) -> None:
-        super().__init__(node, call)
+        super().__init__(node, call, "", library)
         self.name = names[-1]  # type: ignore[misc]
         self.names = names
         self.candidates = candidates
-        self.library = library
+        """Every digraph a call could mean: the document's and those beside the spec."""
+        self.document = document
+        """The document's own digraphs: the only ones a call binds to by shape."""
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
-        fits = [c for c in self.candidates if self._fits(c, inputs, env)]
+        if not self.callee:
+            self.callee = self._bind_by_shape(inputs, env)
+        return super().infer(inputs, env)
+
+    def _bind_by_shape(self, inputs: list[Shape], env: OpEnv) -> str:
+        word = last_word(self.name)
+        same_word = [c for c in self.document if last_word(c).lower() == word.lower()]
+        fits = [c for c in same_word if self._fits_every_call(c, inputs, env)]
         wanted = " or ".join(repr(n) for n in self.names)
-        if fits:
-            best = max(fits, key=lambda c: difflib.SequenceMatcher(None, self.name.lower(), c.lower()).ratio())
-            raise error(
-                codes.UNKNOWN_BLOCK,
-                f"node {self.node.id!r}: no op or block named {wanted}; digraph {best!r} fits here: "
-                f"bind it with --block {self.name}={best}",
+        if len(fits) == 1:
+            self.library.bind_by_shape(env.graph.name, self.name, fits[0])
+            env.report.warn(
+                codes.BLOCK_BY_SHAPE,
+                f"node {self.node.id!r}: no digraph is named {wanted}; called {fits[0]!r}, the only digraph "
+                f"ending in {word!r} that fits here{env.where()} (say so with --block {self.name}={fits[0]})",
                 self.node.location,
                 self.node.id,
             )
-        names = {n.lower(): n for n in known_names() + self.candidates}
-        close = [names[c] for c in difflib.get_close_matches(self.name.lower(), list(names), n=3, cutoff=0.6)]
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise error(
+            return fits[0]
+        if fits:
+            raise error(
+                codes.AMBIGUOUS_BLOCK,
+                f"node {self.node.id!r}: no digraph is named {wanted}, and {len(fits)} ending in {word!r} fit "
+                f"here: {', '.join(repr(c) for c in fits)}; bind one with --block {self.name}=GRAPH",
+                self.node.location,
+                self.node.id,
+            )
+        raise self._not_found(inputs, env, wanted)
+
+    def _not_found(self, inputs: list[Shape], env: OpEnv, wanted: str) -> SpecError:
+        known = {n.lower(): n for n in known_names() + self.candidates}
+        by_name = [known[c] for c in difflib.get_close_matches(self.name.lower(), list(known), n=3, cutoff=0.6)]
+        by_shape = [c for c in self.candidates if self._fits(c, inputs, env)]
+        by_shape.sort(key=lambda c: -difflib.SequenceMatcher(None, self.name.lower(), c.lower()).ratio())
+        names = ", ".join(repr(c) for c in by_name)
+        if by_shape:
+            best = by_shape[0]
+            also = f" (so do {', '.join(repr(c) for c in by_shape[1:3])})" if len(by_shape) > 1 else ""
+            closest = " and is the closest by name" if by_name and by_name[0] == best else f"; closest by name: {names}"
+            return error(
+                codes.UNKNOWN_BLOCK,
+                f"node {self.node.id!r}: no op or block named {wanted}; digraph {best!r} fits here{also}"
+                f"{closest if by_name else ''}: bind it with --block {self.name}={best}",
+                self.node.location,
+                self.node.id,
+            )
+        hint = f"; did you mean {' or '.join(repr(c) for c in by_name)}?" if by_name else ""
+        return error(
             codes.UNKNOWN_OP,
             f"node {self.node.id!r}: no op or block named {wanted}{hint} "
             f"(a block is a digraph in the same document, a file {self.name}.dot next to the spec, "
@@ -311,16 +359,60 @@ class UnresolvedCall(Op):
         )
 
     def _fits(self, candidate: str, inputs: list[Shape], env: OpEnv) -> bool:
-        probe = Env(env.graph, self.library, Report(), env.bindings, env.trail)
-        try:
-            shape = BlockCall(self.node, self.call, candidate, self.library).infer(inputs, probe)
-        except SpecError:
+        return _call_fits(candidate, self.node, self.call, inputs, env, self.library)
+
+    def _fits_every_call(self, candidate: str, inputs: list[Shape], env: OpEnv) -> bool:
+        """Whether ``candidate`` fits this call and every other call of the same name in the graph.
+
+        A name means one digraph throughout its caller; a call whose input shapes are not
+        known yet (not inferred, nor declared on a tensor node) does not count.
+        """
+        if not self._fits(candidate, inputs, env):
             return False
-        for e in env.graph.succs(self.node.id):
-            succ = env.graph.nodes[e.dst]
-            if isinstance(succ, TensorNode) and not same(shape, from_declared(succ.label.dims)):
+        for other in env.graph.nodes.values():
+            if other is self.node or not isinstance(other, OpNode) or not isinstance(other.call, OpCall):
+                continue
+            if _base_name(other.call.name) != self.name:
+                continue
+            shapes = [_known_shape(e.src, env) for e in env.graph.preds(other.id)]
+            known = [s for s in shapes if s is not None]
+            if len(known) == len(shapes) and not _call_fits(candidate, other, other.call, known, env, self.library):
                 return False
         return True
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        raise AssertionError("an unresolved call never reaches code generation")
+
+def _base_name(name: str) -> str:
+    m = re.match(r"^(.*?\D)\d+$", name)
+    return m.group(1) if m else name
+
+
+def _known_shape(node_id: str, env: OpEnv) -> Shape | None:
+    """A node's shape in this run: inferred already, or declared by its tensor node."""
+    if node_id in env.shapes:
+        return env.shapes[node_id]
+    node = env.graph.nodes[node_id]
+    if isinstance(node, TensorNode) and not node.is_param:
+        return tuple(Axis(a.name, env.value(a.size)) for a in from_declared(node.label.dims))
+    return None
+
+
+def _call_fits(
+    candidate: str, node: OpNode, call: OpCall, inputs: list[Shape], env: OpEnv, library: BlockLibrary
+) -> bool:
+    """Whether calling ``candidate`` at ``node`` takes ``inputs`` and gives the shape declared after it."""
+    probe = Env(env.graph, library, Report(), env.bindings, env.trail)
+    try:
+        shape = BlockCall(node, call, candidate, library).infer(inputs, probe)
+    except SpecError:
+        return False
+    for e in env.graph.succs(node.id):
+        succ = env.graph.nodes[e.dst]
+        if isinstance(succ, TensorNode) and not same(shape, from_declared(succ.label.dims)):
+            return False
+    return True
+
+
+def last_word(name: str) -> str:
+    """``Block`` for ``UpConvBlock``: the last capitalised word of a name (the name if it has none)."""
+    words = re.findall(r"[A-Z][a-z]*|[a-z]+", name)
+    return words[-1] if words else name

@@ -2,8 +2,11 @@
 
 A name in an op label resolves, in this order, to: a block bound with
 ``--block NAME=GRAPH``; a digraph of that name in the same document; a built-in
-op; a file ``NAME.dot`` next to the spec. ``ConvBlock1`` is tried as written,
-then without its instance number (``ConvBlock``).
+op; a file ``NAME.dot`` next to the spec; then the same with the calling
+digraph's name or initials as a prefix (``ConvBlock`` in ``VGG16`` is
+``VGG16ConvBlock``, in ``ConvAutoEncoder`` ``CAEConvBlock``). ``ConvBlock1`` is
+tried as written, then without its instance number (``ConvBlock``). A name that
+none of these finds may still bind by shape (:class:`~dotnet.analysis.blocks.UnresolvedCall`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dotnet.ops import Op, lookup
 from dotnet.ops.formula import FormulaOp
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.labels import FormulaLabel, OpCall
-from dotnet.reading.sources import Source, read_source
+from dotnet.reading.sources import Source, ambiguous_graph, read_source
 from dotnet.reading.symbolic import Dim, parse_rate
 
 
@@ -35,6 +38,12 @@ def _result(value: Analysis | SpecError) -> Analysis:
 
 
 _INSTANCE_NUMBER = re.compile(r"^(.*?\D)\d+$")
+_INITIAL = re.compile(r"[A-Z]|\d+")
+
+
+def initials(name: str) -> str:
+    """``CAE`` for ``ConvAutoEncoder``: the capitals and numbers of a name."""
+    return "".join(_INITIAL.findall(name))
 
 
 def candidate_names(name: str) -> list[str]:
@@ -52,13 +61,24 @@ class Library:
         bindings: dict[str, str] | None = None,
         report: Report | None = None,
         rates: dict[str, Fraction] | None = None,
+        pinned: DotGraph | None = None,
     ) -> None:
         self.source = source
         self.bindings = dict(bindings or {})
         self.report = report or Report()
         self.rates = dict(rates or {})
         """Rates given for the whole compile (``--param CompRate=0.5``), for every digraph using them."""
-        self._dot: dict[str, DotGraph] = {g.name: g for g in source.graphs}
+        self._dot: dict[str, DotGraph] = {}
+        for g in source.graphs:
+            self._dot.setdefault(g.name, g)
+        self._pinned: set[str] = set()
+        """Names the document defines more than once, differently, with the copy chosen (``NAME@LINE``)."""
+        if pinned is not None:
+            self.pin(pinned)
+        self._by_shape: dict[tuple[str, str], str] = {}
+        """Calls bound by shape: (caller, call name) -> the digraph, so review and render see them too."""
+        self._related: dict[str, list[str]] = {}
+        """For a block found by prefix, the prefix; for a model joined from parts, the parts' names."""
         self._siblings_read: dict[str, DotGraph | None] = {}
         self._graphs: dict[str, Graph] = {}
         self._analyses: dict[str, Analysis | SpecError] = {}
@@ -66,9 +86,29 @@ class Library:
         self._in_progress: list[str] = []
 
     # -- finding digraphs ----------------------------------------------
+    def pin(self, graph: DotGraph) -> None:
+        """Use ``graph`` wherever its name is asked for (one of several copies, or a joined model)."""
+        self._dot[graph.name] = graph
+        self._pinned.add(graph.name)
+
+    def add(self, graph: DotGraph, related: list[str]) -> None:
+        """Make a digraph built from others (a model joined from parts) available by its name."""
+        self.pin(graph)
+        self._related[graph.name] = related
+
+    def related(self, name: str) -> list[str]:
+        """The digraphs ``name`` was made from (parts, or the one renamed), or its prefix's."""
+        return list(self._related.get(name, []))
+
+    def ambiguous(self, name: str) -> bool:
+        """Whether ``name`` means more than one different digraph, none of them chosen."""
+        return name not in self._pinned and self.source.differing(name)
+
     def dot_graph(self, name: str) -> DotGraph | None:
         """The raw digraph ``name``: from the source itself, else ``NAME.dot`` beside it."""
         if name in self._dot:
+            if self.ambiguous(name):
+                raise ambiguous_graph(self.source, name, self.source.copies(name)[-1].location)
             return self._dot[name]
         if name not in self._siblings_read:
             self._siblings_read[name] = self._read_sibling(name)
@@ -103,8 +143,11 @@ class Library:
                 continue  # an unreadable neighbour is not a candidate
         return names
 
-    def block_name(self, name: str) -> str | None:
-        """The digraph an op name calls, if it calls one (built-in ops shadow sibling files)."""
+    def block_name(self, name: str, caller: str | None = None) -> str | None:
+        """The digraph an op name calls in digraph ``caller``, if it calls one.
+
+        Built-in ops shadow sibling files and names found by prefix.
+        """
         for candidate in candidate_names(name):
             if candidate in self.bindings:
                 target = self.bindings[candidate]
@@ -121,6 +164,27 @@ class Library:
                 return None
             if self.dot_graph(candidate) is not None:
                 return candidate
+        if caller is None:
+            return None
+        return self._prefixed(name, caller) or self._by_shape.get((caller, candidate_names(name)[-1]))
+
+    def bind_by_shape(self, caller: str, name: str, target: str) -> None:
+        """Remember that calls of ``name`` in ``caller`` run ``target``, found by their shapes."""
+        self._by_shape[(caller, name)] = target
+
+    def prefixes(self, caller: str) -> list[str]:
+        """The prefixes a call inside ``caller`` is tried with: its name and initials, and its family's."""
+        names = [caller, *self._related.get(caller, [])]
+        found = [p for n in names for p in (n, initials(n))]
+        return [p for p in dict.fromkeys(found) if len(p) > 1]
+
+    def _prefixed(self, name: str, caller: str) -> str | None:
+        for prefix in self.prefixes(caller):
+            for candidate in candidate_names(name):
+                target = prefix + candidate
+                if target != caller and (target in self._dot or self.dot_graph(target) is not None):
+                    self._related.setdefault(target, [prefix])
+                    return target
         return None
 
     def callees(self) -> dict[str, set[str]]:
@@ -130,10 +194,12 @@ class Library:
             names: set[str] = set()
             for call in GraphView.of(g).ops.values():
                 if isinstance(call, OpCall):
-                    for candidate in candidate_names(call.name):
-                        target = self.bindings.get(candidate, candidate)
-                        if target in self._dot:
-                            names.add(target)
+                    try:
+                        target = self.block_name(call.name, g.name)
+                    except SpecError:
+                        continue
+                    if target in self._dot:
+                        names.add(target)
             result[g.name] = names
         return result
 
@@ -197,11 +263,23 @@ class Library:
         call = node.call
         if isinstance(call, FormulaLabel):
             return FormulaOp(node, call)
-        block = self.block_name(call.name)
+        block = self.block_name(call.name, graph.name)
         if block is not None:
             if block == graph.name:
                 raise error(codes.CYCLE, f"node {node.id!r}: digraph {block!r} calls itself", node.location, node.id)
+            if self.ambiguous(block):
+                raise ambiguous_graph(self.source, block, node.location, node.id)
             return BlockCall(node, call, block, self)
+        for candidate in candidate_names(call.name):
+            broken = self.source.broken_named(candidate)
+            if broken is not None and lookup(candidate) is None:
+                raise error(
+                    codes.UNKNOWN_BLOCK,
+                    f"node {node.id!r}: digraph {candidate!r} (line {broken.location.line}) does not parse; "
+                    "see the error there",
+                    node.location,
+                    node.id,
+                )
         for candidate in candidate_names(call.name):
             op_class = lookup(candidate)
             if op_class is not None:
@@ -209,6 +287,7 @@ class Library:
                     return op_class(node, call)
                 except SpecError:
                     raise
-        others = [g.name for g in self.source.graphs] + self.sibling_names()
-        candidates = [n for n in dict.fromkeys(others) if n != graph.name and n not in self._in_progress]
-        return UnresolvedCall(node, call, candidate_names(call.name), candidates, self)
+        usable = [n for n in dict.fromkeys(g.name for g in self.source.graphs) if not self.ambiguous(n)]
+        others = [n for n in usable + self.sibling_names() if n != graph.name and n not in self._in_progress]
+        document = [n for n in others if n in usable]
+        return UnresolvedCall(node, call, candidate_names(call.name), list(dict.fromkeys(others)), document, self)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from dotnet import codes
-from dotnet.diagnostics import Location, SpecError, error
+from dotnet.diagnostics import Diagnostic, Location, SpecError, error
 from dotnet.limits import MAX_EDGES, MAX_NODES
 
 MAX_SUBGRAPH_DEPTH = 100
@@ -75,6 +75,15 @@ class DotGraph:
     """Start and end offsets of the digraph in the text it was read from."""
     end: Location | None = None
     """Where the digraph's closing brace is."""
+
+
+@dataclass(frozen=True)
+class BrokenGraph:
+    """A digraph that does not parse: the name it is written with ("" if unreadable), and why."""
+
+    name: str
+    location: Location
+    diagnostics: tuple[Diagnostic, ...]
 
 
 class _Token(NamedTuple):
@@ -412,3 +421,44 @@ def find_digraphs(text: str, file: str) -> list[DotGraph]:
         graphs.append(graph)
         pos = graph.span[1]
     return graphs
+
+
+_DIGRAPH_NAME = re.compile(r"""(?:strict\s+)?digraph\s*"?([^\s{};\[\]"]*)""", re.IGNORECASE)
+
+
+def read_digraphs(text: str, file: str, prose: bool) -> tuple[list[DotGraph], list[BrokenGraph]]:
+    """Every digraph of a ``.dot`` file (``prose`` False) or a document, and those that do not parse.
+
+    One digraph's syntax error does not hide the others: reading goes on at the next
+    ``digraph`` keyword after the one that failed.
+    """
+    lines = _Lines(text)
+    graphs: list[DotGraph] = []
+    broken: list[BrokenGraph] = []
+    pos = 0
+    while True:
+        if prose:
+            m = _DIGRAPH_IN_PROSE.search(text, pos)
+            if m is None:
+                return graphs, broken
+            pos = m.start()
+        try:
+            tokens = _tokenize(text, pos, file, lines)
+            if tokens[0].kind == "eof":
+                return graphs, broken
+            graphs.append(_Parser(tokens, file, lines).graph())
+            pos = graphs[-1].span[1]
+        except SpecError as exc:
+            at = _DIGRAPH_IN_PROSE.search(text, pos)
+            start = at.start() if at is not None else pos
+            name = _DIGRAPH_NAME.match(text, start)
+            where = lines.location(file, start)
+            broken.append(BrokenGraph(name.group(1) if name else "", where, tuple(exc.diagnostics)))
+            if at is None:
+                return graphs, broken
+            pos = at.end()
+            if not prose:  # a file: skip to the next digraph, or stop
+                following = _DIGRAPH_IN_PROSE.search(text, pos)
+                if following is None:
+                    return graphs, broken
+                pos = following.start()

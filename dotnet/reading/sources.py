@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from dotnet import codes
-from dotnet.diagnostics import Location, SpecError, error
-from dotnet.reading.dot import DotGraph, find_digraphs, parse_dot
+from dotnet.diagnostics import Diagnostic, Location, SpecError, error
+from dotnet.reading.dot import BrokenGraph, DotGraph, read_digraphs
 
 DOT_SUFFIXES = (".dot", ".gv")
 MAX_SOURCE_BYTES = 64 * 1024 * 1024
@@ -20,7 +22,7 @@ _LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
 
 @dataclass
 class Source:
-    """One file and the digraphs read from it, in file order."""
+    """One file and the digraphs read from it, in file order (repeated names included)."""
 
     path: Path
     display: str
@@ -29,31 +31,82 @@ class Source:
     is_document: bool
     text: str = ""
     """The decoded text the graphs were read from (their spans index into it)."""
+    broken: list[BrokenGraph] = field(default_factory=list)
+    """Digraphs that do not parse; the others are read all the same."""
+
+    @cached_property
+    def _by_name(self) -> dict[str, list[DotGraph]]:
+        found: dict[str, list[DotGraph]] = {}
+        for g in self.graphs:
+            found.setdefault(g.name, []).append(g)
+        return found
 
     def graph_named(self, name: str) -> DotGraph | None:
-        return next((g for g in self.graphs if g.name == name), None)
+        """The first digraph called ``name``."""
+        copies = self._by_name.get(name)
+        return copies[0] if copies else None
+
+    def copies(self, name: str) -> list[DotGraph]:
+        """Every digraph called ``name``, in file order."""
+        return list(self._by_name.get(name, []))
+
+    def differing(self, name: str) -> bool:
+        """Whether the document writes ``name`` more than once, not the same each time."""
+        copies = self._by_name.get(name, [])
+        return any(not same_graph(copies[0], g) for g in copies[1:])
+
+    def broken_named(self, name: str) -> BrokenGraph | None:
+        return next((b for b in self.broken if b.name == name), None)
+
+
+def same_graph(a: DotGraph, b: DotGraph) -> bool:
+    """Whether two digraphs say the same: name, attributes, nodes and edges, wherever written."""
+
+    def content(g: DotGraph) -> tuple[object, ...]:
+        nodes = [(n.id, sorted(n.attrs.items())) for n in g.nodes.values()]
+        return g.name, sorted(g.attrs.items()), nodes, [(e.src, e.dst) for e in g.edges], g.clusters
+
+    return content(a) == content(b)
 
 
 def read_source(path: str | Path, display: str | None = None) -> Source:
-    """Read and parse a file; a prose document yields the digraphs embedded in it."""
+    """Read and parse a file; a prose document yields the digraphs embedded in it.
+
+    A digraph that does not parse is kept aside (``Source.broken``) when others do;
+    a file where none does is an error.
+    """
     path = Path(path)
     display = display if display is not None else str(path)
     text = decode(read_regular_file(path, display), display)
     is_document = path.suffix.lower() not in DOT_SUFFIXES
-    graphs = find_digraphs(text, display) if is_document else parse_dot(text, display)
+    graphs, broken = read_digraphs(text, display, prose=is_document)
+    if not graphs and broken:
+        raise SpecError([d for b in broken for d in b.diagnostics])
     if not graphs:
         what = "document" if is_document else "file"
         raise error(codes.NO_DIGRAPH, f"the {what} holds no digraph", Location(display, 1, 1))
-    seen: dict[str, DotGraph] = {}
-    for g in graphs:
-        if g.name in seen:
-            raise error(
-                codes.DUPLICATE_GRAPH,
-                f"digraph {g.name!r} is defined twice (first at line {seen[g.name].location.line})",
-                g.location,
-            )
-        seen[g.name] = g
-    return Source(path, display, graphs, is_document, text)
+    return Source(path, display, graphs, is_document, text, broken)
+
+
+def duplicate_warnings(source: Source, names: Iterable[str] | None = None) -> list[Diagnostic]:
+    """A warning on each repeated digraph (of ``names``, or of all): the same again, or a different one."""
+    found = []
+    wanted = set(names) if names is not None else None
+    for name in dict.fromkeys(g.name for g in source.graphs):
+        first, *others = source.copies(name)
+        if not others or (wanted is not None and name not in wanted):
+            continue
+        for g in others:
+            if same_graph(first, g):
+                message = f"digraph {name!r} is written again, the same as at line {first.location.line}: one digraph"
+                found.append(Diagnostic("warning", codes.REPEATED_GRAPH, message, g.location))
+            else:
+                message = (
+                    f"digraph {name!r} is defined again, differently from line {first.location.line}; "
+                    f"a call or --graph {name} is then an error: pick one with --graph {name}@{g.location.line}"
+                )
+                found.append(Diagnostic("warning", codes.DUPLICATE_GRAPH, message, g.location))
+    return found
 
 
 def read_regular_file(path: Path, display: str) -> bytes:
@@ -108,26 +161,23 @@ def decode(data: bytes, display: str) -> str:
 
 
 def choose_graph(source: Source, name: str | None, callees: dict[str, set[str]]) -> DotGraph:
-    """The digraph to compile: ``name``, the only one, or the only one no other calls.
+    """The digraph to compile: ``name`` (``NAME@LINE`` for one of several so named), the only
+    one, or the only one no other calls.
 
     ``callees`` maps each digraph's name to the names of the digraphs it calls.
     """
     if name is not None:
-        graph = source.graph_named(name)
-        if graph is None:
-            raise error(
-                codes.GRAPH_NOT_FOUND,
-                f"--graph {name}: no digraph named {name!r}; the file holds {_names(source.graphs)}",
-                Location(source.display, 1),
-            )
-        return graph
-    if len(source.graphs) == 1:
-        return source.graphs[0]
+        return graph_by_choice(source, name, "--graph")
+    if source.broken:
+        raise SpecError([d for b in source.broken for d in b.diagnostics])
+    names = list(dict.fromkeys(g.name for g in source.graphs))
+    if len(names) == 1:
+        return graph_by_choice(source, names[0], "the file's digraph")
     called = set().union(*callees.values())
-    roots = [g for g in source.graphs if g.name not in called]
+    roots = [n for n in names if n not in called]
     if len(roots) == 1:
-        return roots[0]
-    choices = roots or source.graphs
+        return graph_by_choice(source, roots[0], "the digraph no other calls")
+    choices = [g for g in source.graphs if g.name in roots] or source.graphs
     raise SpecError(
         [
             error(
@@ -136,6 +186,51 @@ def choose_graph(source: Source, name: str | None, callees: dict[str, set[str]])
                 Location(source.display, 1),
             ).diagnostics[0]
         ]
+    )
+
+
+def graph_by_choice(source: Source, choice: str, flag: str) -> DotGraph:
+    """The digraph ``NAME`` or ``NAME@LINE`` names; an error if it is missing, broken or ambiguous."""
+    name, at, line_text = choice.partition("@")
+    where = Location(source.display, 1)
+    copies = source.copies(name)
+    if at:
+        line = int(line_text) if line_text.isdigit() else None
+        chosen = next((g for g in copies if g.location.line == line), None)
+        if chosen is not None:
+            return chosen
+        lines = ", ".join(str(g.location.line) for g in copies)
+        found = f"it starts on line {lines}" if len(copies) == 1 else f"they start on lines {lines}"
+        if not copies:
+            found = f"the file holds {_names(source.graphs)}"
+        message = f"{flag} {choice}: no digraph {name!r} starts on line {line_text}; {found}"
+        raise error(codes.GRAPH_NOT_FOUND, message, where)
+    broken = source.broken_named(name)
+    if not copies and broken is not None:
+        raise SpecError(list(broken.diagnostics))
+    if not copies:
+        raise error(
+            codes.GRAPH_NOT_FOUND,
+            f"{flag} {name}: no digraph named {name!r}; the file holds {_names(source.graphs)}",
+            where,
+        )
+    if source.differing(name):
+        raise ambiguous_graph(source, name, where)
+    return copies[0]
+
+
+def ambiguous_graph(source: Source, name: str, where: Location | None, node: str | None = None) -> SpecError:
+    """The error for a name the document defines more than once, differently."""
+    copies = source.copies(name)
+    lines = ", ".join(str(g.location.line) for g in copies)
+    choices = " or ".join(f"--graph {name}@{g.location.line}" for g in copies)
+    prefix = f"node {node!r}: " if node else ""
+    return error(
+        codes.DUPLICATE_GRAPH,
+        f"{prefix}digraph {name!r} is defined {len(copies)} times, differently (lines {lines}); "
+        f"pick one with {choices}",
+        where,
+        node,
     )
 
 

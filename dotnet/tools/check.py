@@ -19,7 +19,7 @@ from dotnet.analysis.resolve import Library
 from dotnet.codegen.generate import generate_source, graph_defaults
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError
 from dotnet.reading.dot import DotGraph
-from dotnet.reading.sources import DOT_SUFFIXES, read_source
+from dotnet.reading.sources import DOT_SUFFIXES, duplicate_warnings, read_source
 from dotnet.tools.lint import Linter
 from dotnet.tools.silence import Silencer
 
@@ -54,20 +54,40 @@ def spec_files(path: Path) -> list[Path]:
 
 
 def check_source(path: Path, blocks: dict[str, str], ignore: Iterable[str] = ()) -> list[Diagnostic]:
-    """Diagnostics for every digraph in one file or document, in source order."""
+    """Diagnostics for every digraph in one file or document, in source order.
+
+    One digraph's problem never hides another's: a digraph that does not parse is
+    reported and the others are checked; each copy of a name written twice,
+    differently, is checked on its own.
+    """
     report = Report()
-    found: list[Diagnostic] = []
     try:
-        library = Library(read_source(path), blocks, report)
+        source = read_source(path)
     except SpecError as exc:
         return exc.diagnostics
-    for graph in library.source.graphs:
+    found: list[Diagnostic] = [d for b in source.broken for d in b.diagnostics] + duplicate_warnings(source)
+    library = Library(source, blocks, report)
+    shared: list[DotGraph] = []
+    """Digraphs checked in ``library``; a copy of a name written differently gets a library of its own."""
+    own_libraries: list[tuple[Library, DotGraph]] = []
+    for graph in source.graphs:
+        if source.differing(graph.name):
+            own = Library(source, blocks, report, pinned=graph)
+            own_libraries.append((own, graph))
+        elif source.graph_named(graph.name) is graph:
+            own = library
+            shared.append(graph)
+        else:
+            continue  # the same digraph again: checked once
         try:
-            analysis = library.analysis(graph.name)
-            generate_source(library, analysis, graph_defaults(analysis))
+            analysis = own.analysis(graph.name)
+            generate_source(own, analysis, graph_defaults(analysis))
         except SpecError as exc:
             found.extend(exc.diagnostics)
-    return sorted(review(library, library.source.graphs, found + report.diagnostics, ignore), key=_position)
+    reviewed = review(library, shared, found + report.diagnostics, ignore)
+    for own, graph in own_libraries:
+        reviewed += review(own, [graph], [], ignore)
+    return sorted(_unique(reviewed), key=_position)
 
 
 def review(

@@ -230,7 +230,7 @@ class Linter:
         call = view.ops[node]
         assert isinstance(call, OpCall)
         try:
-            callee = self.library.block_name(call.name)
+            callee = self.library.block_name(call.name, view.dot.name)
             dot = self.library.dot_graph(callee) if callee else None
         except SpecError:
             return None
@@ -283,7 +283,7 @@ class Linter:
         if (declaration := _declaration(view, node)) is not None and declaration.yields_probabilities:
             return True
         try:
-            callee = self.library.block_name(call.name)
+            callee = self.library.block_name(call.name, view.dot.name)
             dot = self.library.dot_graph(callee) if callee else None
         except SpecError:
             return False

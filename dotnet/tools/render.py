@@ -20,11 +20,12 @@ from dotnet import codes
 from dotnet.analysis.infer import infer_graph
 from dotnet.analysis.resolve import Library
 from dotnet.analysis.view import GraphView, is_tensor_node
+from dotnet.compiler import select_graph
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.labels import FormulaLabel, LabelError, OpCall, normalize
 from dotnet.reading.shape import Shape, diagram_text
-from dotnet.reading.sources import choose_graph, read_source
+from dotnet.reading.sources import read_source
 from dotnet.tools.check import check_source
 from dotnet.tools.silence import graph_at
 
@@ -64,7 +65,7 @@ def render_spec(spec: Path, out: Path, graph: str | None, blocks: dict[str, str]
     if executable is None:
         raise error(codes.GRAPHVIZ_MISSING, INSTALL_HINT)
     library = Library(read_source(spec), blocks, Report())
-    chosen = choose_graph(library.source, graph, library.callees())
+    chosen = select_graph(library, graph)
     diagnostics = check_source(spec, blocks)
     marks: dict[tuple[str, int, int], list[Diagnostic]] = {}
     for d in diagnostics:
@@ -166,7 +167,7 @@ def _callee(drawing: _Drawing, call: OpCall | FormulaLabel | None, chain: tuple[
     if not isinstance(call, OpCall) or len(chain) > MAX_BLOCK_DEPTH:
         return None
     try:
-        callee = drawing.library.block_name(call.name)
+        callee = drawing.library.block_name(call.name, chain[-1])
         found = callee is not None and drawing.library.dot_graph(callee) is not None
     except SpecError:
         return None

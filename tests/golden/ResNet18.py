@@ -9,11 +9,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["Residual", "ResidualDown", "ResNet18"]
+__all__ = ["ResNet18ConvBlock", "ResNet18DownConvBlock", "ResNet18"]
 
 
-class Residual(nn.Module):
-    """Block Residual, drawn in Residual.dot:5.
+class ResNet18ConvBlock(nn.Module):
+    """Block ResNet18ConvBlock, drawn in ResNet18ConvBlock.dot:6.
 
     Shapes, in PyTorch layout:
         inp: (BatchSize, BlockC, BlockH, BlockW)
@@ -25,17 +25,17 @@ class Residual(nn.Module):
 
     def __init__(self, block_c: int) -> None:
         super().__init__()
-        # Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (Residual.dot:16)
+        # Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (ResNet18ConvBlock.dot:17)
         self.conv1 = nn.Conv2d(block_c, block_c, kernel_size=3, padding=1)
-        # BatchNorm(BlockC) (Residual.dot:17)
+        # BatchNorm(BlockC) (ResNet18ConvBlock.dot:18)
         self.bn1 = nn.BatchNorm2d(block_c)
-        # Residual.dot:18
+        # ResNet18ConvBlock.dot:19
         self.relu1 = nn.ReLU()
-        # Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (Residual.dot:19)
+        # Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (ResNet18ConvBlock.dot:20)
         self.conv2 = nn.Conv2d(block_c, block_c, kernel_size=3, padding=1)
-        # BatchNorm(BlockC) (Residual.dot:20)
+        # BatchNorm(BlockC) (ResNet18ConvBlock.dot:21)
         self.bn2 = nn.BatchNorm2d(block_c)
-        # Residual.dot:22
+        # ResNet18ConvBlock.dot:23
         self.relu2 = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -49,8 +49,8 @@ class Residual(nn.Module):
         return oup
 
 
-class ResidualDown(nn.Module):
-    """Block ResidualDown, drawn in ResidualDown.dot:6.
+class ResNet18DownConvBlock(nn.Module):
+    """Block ResNet18DownConvBlock, drawn in ResNet18DownConvBlock.dot:7.
 
     Shapes, in PyTorch layout:
         inp: (BatchSize, BlockIn, BlockH, BlockW)
@@ -65,19 +65,19 @@ class ResidualDown(nn.Module):
 
     def __init__(self, block_in: int, block_out: int) -> None:
         super().__init__()
-        # Conv2D[K=3, S=2, P=1, In=BlockIn, Out=BlockOut] (ResidualDown.dot:17)
+        # Conv2D[K=3, S=2, P=1, In=BlockIn, Out=BlockOut] (ResNet18DownConvBlock.dot:18)
         self.conv1 = nn.Conv2d(block_in, block_out, kernel_size=3, stride=2, padding=1)
-        # BatchNorm(BlockOut) (ResidualDown.dot:18)
+        # BatchNorm(BlockOut) (ResNet18DownConvBlock.dot:19)
         self.bn1 = nn.BatchNorm2d(block_out)
-        # ResidualDown.dot:19
+        # ResNet18DownConvBlock.dot:20
         self.relu1 = nn.ReLU()
-        # Conv2D[K=3, P=1, In=BlockOut, Out=BlockOut] (ResidualDown.dot:20)
+        # Conv2D[K=3, P=1, In=BlockOut, Out=BlockOut] (ResNet18DownConvBlock.dot:21)
         self.conv2 = nn.Conv2d(block_out, block_out, kernel_size=3, padding=1)
-        # BatchNorm(BlockOut) (ResidualDown.dot:21)
+        # BatchNorm(BlockOut) (ResNet18DownConvBlock.dot:22)
         self.bn2 = nn.BatchNorm2d(block_out)
-        # Conv2D[K=1, S=2, In=BlockIn, Out=BlockOut] (ResidualDown.dot:22)
+        # Conv2D[K=1, S=2, In=BlockIn, Out=BlockOut] (ResNet18DownConvBlock.dot:23)
         self.conv3 = nn.Conv2d(block_in, block_out, kernel_size=1, stride=2)
-        # ResidualDown.dot:24
+        # ResNet18DownConvBlock.dot:25
         self.relu2 = nn.ReLU()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -93,7 +93,7 @@ class ResidualDown(nn.Module):
 
 
 class ResNet18(nn.Module):
-    """Model ResNet18, drawn in ResNet18.dot:7.
+    """Model ResNet18, drawn in ResNet18.dot:9.
 
     Shapes, in PyTorch layout:
         inp: (BatchSize, 1, 96, 96)
@@ -102,35 +102,35 @@ class ResNet18(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # Conv2D[K=7, S=2, P=3, In=1, Out=64] (ResNet18.dot:18)
+        # Conv2D[K=7, S=2, P=3, In=1, Out=64] (ResNet18.dot:20)
         self.conv = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3)
-        # BatchNorm(64) (ResNet18.dot:19)
+        # BatchNorm(64) (ResNet18.dot:21)
         self.bn = nn.BatchNorm2d(64)
-        # ResNet18.dot:20
+        # ResNet18.dot:22
         self.relu = nn.ReLU()
-        # MaxPool2D[K=3, S=2, P=1] (ResNet18.dot:21)
+        # MaxPool2D[K=3, S=2, P=1] (ResNet18.dot:23)
         self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        # Residual1[C=64] (ResNet18.dot:23)
-        self.res1 = Residual(block_c=64)
-        # Residual2[C=64] (ResNet18.dot:24)
-        self.res2 = Residual(block_c=64)
-        # ResidualDown1[In=64, Out=128] (ResNet18.dot:26)
-        self.down1 = ResidualDown(block_in=64, block_out=128)
-        # Residual3[C=128] (ResNet18.dot:27)
-        self.res3 = Residual(block_c=128)
-        # ResidualDown2[In=128, Out=256] (ResNet18.dot:29)
-        self.down2 = ResidualDown(block_in=128, block_out=256)
-        # Residual4[C=256] (ResNet18.dot:30)
-        self.res4 = Residual(block_c=256)
-        # ResidualDown3[In=256, Out=512] (ResNet18.dot:32)
-        self.down3 = ResidualDown(block_in=256, block_out=512)
-        # Residual5[C=512] (ResNet18.dot:33)
-        self.res5 = Residual(block_c=512)
-        # AdaptiveAvgPool2D(1, 1) (ResNet18.dot:35)
+        # ConvBlock1[C=64] (ResNet18.dot:25)
+        self.res1 = ResNet18ConvBlock(block_c=64)
+        # ConvBlock2[C=64] (ResNet18.dot:26)
+        self.res2 = ResNet18ConvBlock(block_c=64)
+        # DownConvBlock1[In=64, Out=128] (ResNet18.dot:28)
+        self.down1 = ResNet18DownConvBlock(block_in=64, block_out=128)
+        # ConvBlock3[C=128] (ResNet18.dot:29)
+        self.res3 = ResNet18ConvBlock(block_c=128)
+        # DownConvBlock2[In=128, Out=256] (ResNet18.dot:31)
+        self.down2 = ResNet18DownConvBlock(block_in=128, block_out=256)
+        # ConvBlock4[C=256] (ResNet18.dot:32)
+        self.res4 = ResNet18ConvBlock(block_c=256)
+        # DownConvBlock3[In=256, Out=512] (ResNet18.dot:34)
+        self.down3 = ResNet18DownConvBlock(block_in=256, block_out=512)
+        # ConvBlock5[C=512] (ResNet18.dot:35)
+        self.res5 = ResNet18ConvBlock(block_c=512)
+        # AdaptiveAvgPool2D(1, 1) (ResNet18.dot:37)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
-        # ResNet18.dot:36
+        # ResNet18.dot:38
         self.flatten = nn.Flatten()
-        # Linear[512, 10] (ResNet18.dot:37)
+        # Linear[512, 10] (ResNet18.dot:39)
         self.fc = nn.Linear(512, 10)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
