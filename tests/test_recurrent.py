@@ -244,3 +244,28 @@ def test_a_state_sized_at_run_time_is_sized_from_the_sequence(tmp_path):
         h = torch.tanh(xs[:, t] + h)
         expected.append(h)
     torch.testing.assert_close(model.scan(xs), torch.stack(expected, dim=1))
+
+
+def test_a_cell_whose_step_ignores_its_input_still_scans_the_whole_sequence(tmp_path):
+    """No input projection to hoist: scan steps through forward, one step per time step."""
+    spec = tmp_path / "Decay.dot"
+    spec.write_text(
+        "digraph Decay {\n"
+        '  x [label="X[t](input)\\n[BatchSize, 3]", shape=Mrecord]\n'
+        '  h [label="H[t-1](state)\\n[BatchSize, 4]", shape=Mrecord]\n'
+        '  step [label="tanh(H[t-1] @ U + b)"]\n'
+        '  out [label="H[t](output)\\n[BatchSize, 4]", shape=Mrecord]\n'
+        "  x -> step\n  h -> step\n  step -> out\n}\n",
+        encoding="utf-8",
+    )
+    source = compile_spec(spec).source
+    namespace: dict[str, object] = {}
+    exec(compile(source, str(spec), "exec"), namespace)
+    model = namespace["Decay"]()  # type: ignore[operator]
+    xs = torch.randn(B, T, 3)
+    h = torch.zeros(B, 4)
+    expected = []
+    for _ in range(T):
+        h = torch.tanh(h @ model.U + model.b)
+        expected.append(h)
+    torch.testing.assert_close(model.scan(xs), torch.stack(expected, dim=1))

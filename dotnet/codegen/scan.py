@@ -386,6 +386,8 @@ class _Builder:
             ],
         )
         inputs = ([v["xp"]] if xgates else []) + ([v["xt"]] if self.raw_input else [])
+        if not inputs:  # the step never reads its input: only forward knows the sequence's length
+            raise _Unsupported
         projection = {v["xp"]: f"{self.input} @ {v['xw']}" + (f" + {v['xb']}" if fold else ""), v["xt"]: self.input}
         step_args = [projection[x] for x in inputs] + [f"{self.states[self.recurrent]} @ {v['uw']}"] + self.states
         call = f"self._step({', '.join(step_args)})"
