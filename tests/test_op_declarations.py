@@ -85,6 +85,8 @@ def test_torch_class_and_keywords_exist(declaration: Declaration) -> None:
     assert declaration.torch is not None
     layer = getattr(torch.nn, declaration.torch.removeprefix("nn."))
     parameters = inspect.signature(layer).parameters
+    if all(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters.values()):
+        parameters = inspect.signature(layer.__mro__[1]).parameters  # nn.LSTM(*args, **kwargs) hands them to RNNBase
     for arg in declaration.args:
         if arg.torch is not None:
             assert arg.torch in parameters, f"{declaration.torch} has no keyword {arg.torch!r}"

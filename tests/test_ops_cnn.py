@@ -124,7 +124,7 @@ BAD_CASES = [
     ("AdaptiveAvgPool2D(1, 1)", ("[BatchSize, 7]",), codes.ARG_MISMATCH, "image"),
     ("AvgPool2D[K=2, P=2]", (IMAGE,), codes.BAD_ARG, "P at most half of K"),
     ("MaxPool2D[K=9, S=1]", ("[BatchSize, W=4, H=4, C=1]",), codes.NOT_INTEGRAL, "would be"),
-    ("Flatten(2)", (IMAGE,), codes.BAD_ARG, "takes no arguments"),
+    ("Flatten[Start=2, End=1]", (IMAGE,), codes.BAD_ARG, "name no run of axes"),
     ("Softmax[dim=4]", (IMAGE,), codes.ARG_MISMATCH, "outside"),
     ("Conv2D[K=3, In=5, Out=2]", (IMAGE,), codes.ARG_MISMATCH, "In=5"),
 ]

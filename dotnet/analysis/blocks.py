@@ -96,7 +96,7 @@ class BlockCall(Op):
         if run.cell is not None:
             step = run.shapes[run.cell.states[run.cell.output].new]
             return step[:1] + (inputs[0][1],) + step[1:]  # [BatchSize, SeqLen, ...]
-        return run.shapes[primary_output(run)]
+        return run.shapes[run.outputs[0]]  # with several outputs, each edge names the one it carries
 
     def _unify_inputs(self, callee: Analysis, inputs: list[Shape]) -> dict[str, Dim]:
         if callee.cell is not None:
@@ -173,6 +173,25 @@ class BlockCall(Op):
                     f"{text} contradicts the input shape, which gives {symbol}={bindings[symbol]}{env.where()}"
                 )
             bindings[symbol] = actual
+
+    def output_names(self) -> tuple[str, ...]:
+        """A block with several outputs gives each, named by its output node's id."""
+        run = self.run
+        if run is None or run.cell is not None or len(run.outputs) < 2:
+            return ()
+        return tuple(run.outputs)
+
+    def output_shapes(self) -> dict[str, Shape]:
+        run = self.run
+        return {name: run.shapes[name] for name in self.output_names()} if run is not None else {}
+
+    def output_default(self) -> str | None:
+        """The block's tagged output, when exactly one is tagged (:func:`primary_output`)."""
+        assert self.run is not None
+        try:
+            return primary_output(self.run)
+        except SpecError:
+            return None
 
     def constructor_dims(self) -> list[Dim]:
         return list(self.bound.values())

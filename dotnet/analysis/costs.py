@@ -48,7 +48,7 @@ def node_costs(analysis: Analysis, bindings: Mapping[str, Dim] | None = None) ->
             parameters, mult_adds = analysis.repeated_costs[node_id]
             rows.append(NodeCost(node_id, node.describe(), shape, parameters, mult_adds))
             continue
-        inputs = [analysis.shapes[e.src] for e in graph.preds(node_id)]
+        inputs = [analysis.edge_shape(e) for e in graph.preds(node_id)]
         times = op.call.times if op.call.times is not None and not op.times_is_factor else Dim.const(1)
         count = times.substitute(bindings or {})
         if count.int_value() == 0:  # ``x 0`` is the identity: the op never ran, so it has no costs

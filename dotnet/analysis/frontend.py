@@ -62,7 +62,7 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
     nodes = mend_symbol_slips(dot, nodes, report)
     symbols = _symbol_order(nodes)
     check_symbol_defaults(dot, symbols)
-    edges = [Edge(e.src, e.dst, e.location) for e in dot.edges]
+    edges = [Edge(e.src, e.dst, e.location, e.output) for e in dot.edges]
     graph = Graph(dot.name, dot.location, nodes, edges, view, dict(dot.attrs), list(dot.clusters), symbols)
     view.refs = resolve_references(graph, report)
     graph.defaults = dict(defaults.values)

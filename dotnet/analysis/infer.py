@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from dotnet import codes
 from dotnet.analysis.cells import Cell, find_cell
-from dotnet.analysis.ir import Graph, OpNode, TensorNode
+from dotnet.analysis.ir import Edge, Graph, OpNode, TensorNode
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
 from dotnet.limits import MAX_REPEAT
 from dotnet.ops.base import Op, OpResolver
@@ -59,6 +59,17 @@ class Analysis:
     """Rates applied while compiling (``CompRate=0.5``): values, not constructor arguments."""
     repeated_costs: dict[str, tuple[Dim, Dim]] = field(default_factory=dict)
     """For ``OP x N`` whose copies differ (``#Layer``): parameters and multiply-adds of all N."""
+    ports: dict[str, dict[str, Shape]] = field(default_factory=dict)
+    """For each node with several outputs, every output's shape by name."""
+
+    def edge_output(self, edge: Edge) -> str | None:
+        """The output of its source that ``edge`` carries, or ``None`` when the source has one."""
+        return _edge_output(edge, self.ops)
+
+    def edge_shape(self, edge: Edge) -> Shape:
+        """The shape that flows along ``edge``."""
+        output = self.edge_output(edge)
+        return self.shapes[edge.src] if output is None else self.ports[edge.src][output]
 
 
 class Env:
@@ -138,11 +149,13 @@ def infer_graph(
     bindings: Mapping[str, Dim] | None = None,
     trail: tuple[str, ...] = (),
     partial: dict[str, Shape] | None = None,
+    partial_ports: dict[str, dict[str, Shape]] | None = None,
     rates: Mapping[str, Dim] | None = None,
 ) -> Analysis:
     """Infer every node's shape; raise one :class:`SpecError` with all errors found.
 
-    ``partial``, when given, receives every shape inferred, even when errors follow
+    ``partial`` (and ``partial_ports``, the outputs of nodes with several), when given,
+    receives every shape inferred, even when errors follow
     (``dotnet render`` draws them on a diagram that has errors). ``rates`` (``CompRate=0.5``)
     are applied here, so the sizes they make are numbers, never constructor arguments.
     """
@@ -161,6 +174,7 @@ def infer_graph(
     if partial is not None:
         env.shapes = partial  # filled as the walk goes, kept even when errors follow
     shapes = env.shapes
+    ports: dict[str, dict[str, Shape]] = partial_ports if partial_ports is not None else {}
     for node_id in order:
         node = graph.nodes[node_id]
         preds = [e.src for e in graph.preds(node_id)]
@@ -170,10 +184,14 @@ def infer_graph(
                 if isinstance(node, TensorNode):
                     shapes[node_id] = _declared_shape(node, env)
                 continue
+            carried = [_carried(e, ops, shapes, ports) for e in graph.preds(node_id)]
             if isinstance(node, TensorNode):
-                shapes[node_id] = _tensor(node, [shapes[p] for p in preds], preds, env, errors)
+                shapes[node_id] = _tensor(node, carried, preds, env, errors)
             else:
-                shapes[node_id] = _apply(ops[node_id], node, [shapes[p] for p in preds], env)
+                op = ops[node_id]
+                shapes[node_id] = _apply(op, node, carried, env)
+                if op.output_names():
+                    ports[node_id] = op.output_shapes()
         except SpecError as exc:
             errors.extend(exc.diagnostics)
         except ExprError as exc:  # a size grew past a limit while it was substituted or multiplied
@@ -201,11 +219,43 @@ def infer_graph(
         params,
         env.constraints,
         cell=cell,
+        ports=ports,
         rates=env.rates,
         repeated_costs=env.repeated_costs,
     )
     analysis.constructor_symbols = [s for s in _constructor_symbols(analysis) if s not in env.rates]
     return analysis
+
+
+def _edge_output(edge: Edge, ops: Mapping[str, Op]) -> str | None:
+    """The output of ``edge.src`` the edge carries (``None`` for a one-output source), or an error."""
+    op = ops.get(edge.src)
+    names = op.output_names() if op is not None else ()
+    if op is None or not names:
+        return None
+    name = edge.output if edge.output is not None else op.output_default()
+    if name in names:
+        return name
+    listed = ", ".join(names)
+    if name is None:
+        problem = f"node {edge.src!r} has several outputs ({listed}): name the one this edge carries"
+    else:
+        problem = f"node {edge.src!r} has no output {name!r}: name one of {listed}"
+    raise error(
+        codes.BAD_EDGE,
+        f"edge {edge.src} -> {edge.dst}: {problem} with the edge's label ({edge.src} -> {edge.dst} "
+        f"[label={names[0]}]) or a port ({edge.src}:{names[0]} -> {edge.dst})",
+        edge.location,
+        edge.dst,
+    )
+
+
+def _carried(
+    edge: Edge, ops: Mapping[str, Op], shapes: Mapping[str, Shape], ports: Mapping[str, dict[str, Shape]]
+) -> Shape:
+    """The shape that flows along ``edge``: its source's, or the output of it the edge names."""
+    output = _edge_output(edge, ops)
+    return shapes[edge.src] if output is None else ports[edge.src][output]
 
 
 def _source_order(d: Diagnostic) -> tuple[str, int, int]:
@@ -319,6 +369,13 @@ def _apply(op: Op, node: OpNode, inputs: list[Shape], env: Env) -> Shape:
     times = op.call.times if not op.times_is_factor else None
     if times is None:
         return op.infer(inputs, env)
+    if op.output_names():
+        raise error(
+            codes.BAD_ARG,
+            f"node {node.id!r}: {op.name} has several outputs, so it cannot be repeated with x {times}",
+            node.location,
+            node.id,
+        )
     count = env.value(times)
     number = count.int_value()
     if len(inputs) != 1:

@@ -57,6 +57,8 @@ class Edge:
     src: str
     dst: str
     location: Location
+    output: str | None = None
+    """The output of ``src`` the edge carries, when ``src`` has several (an edge label or tail port)."""
 
 
 @dataclass

@@ -75,7 +75,10 @@ def join_parts(parts: list[tuple[DotGraph, Graph]], name: str | None, where: Loc
         for key, value in dot.attrs.items():
             joined.attrs.setdefault(key, value)
         for node_id, node in dot.nodes.items():
-            joined.nodes.setdefault(node_id, replace(node, attrs=dict(node.attrs)))
+            if node_id in joined.nodes:  # a tensor handed on: read as the later part declares it, not as an output
+                joined.nodes[node_id].attrs.update(node.attrs)
+            else:
+                joined.nodes[node_id] = replace(node, attrs=dict(node.attrs))
         joined.edges.extend(dot.edges)
         joined.clusters.extend(dot.clusters)
     return joined

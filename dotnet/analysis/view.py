@@ -159,9 +159,16 @@ class GraphView:
         return [n for n, t in self.tensors.items() if "param" in t.roles]
 
     def outputs(self) -> list[str]:
-        """Nodes that no edge leaves, neither inputs nor parameters: the graph's outputs, in file order."""
+        """The graph's outputs, in file order: nodes that no edge leaves, and tensors declared an output
+        (``输出``) that also feed other nodes; neither inputs nor parameters."""
         others = set(self.inputs()) | set(self.params())
-        return [n for n in self.dot.nodes if n not in self.failures and not self.succs[n] and n not in others]
+        return [
+            n
+            for n in self.dot.nodes
+            if n not in self.failures
+            and n not in others
+            and (not self.succs[n] or (n in self.tensors and "output" in self.tensors[n].roles))
+        ]
 
     def primary_output(self) -> str | None:
         """The output a call of this graph yields (see :func:`primary_output`)."""

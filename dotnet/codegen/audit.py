@@ -32,7 +32,9 @@ ALLOWED_DUNDERS = frozenset({"__init__", "__all__"})
 """Dunder names generated code may define or use."""
 ALLOWED_BASES = frozenset({"nn.Module", "nn.ModuleList", "torch.autograd.Function"})
 """Base classes of generated classes: modules, the cell stack, and the recurrent scan's autograd function."""
-ALLOWED_WORDS = frozenset({"same", "valid", "none", "tanh", "nearest", "linear", "bilinear", "bicubic", "trilinear"})
+ALLOWED_WORDS = frozenset(
+    {"same", "valid", "none", "tanh", "nearest", "linear", "bilinear", "bicubic", "trilinear", "relu", "gelu"}
+)
 """String values op declarations pass to torch (a test keeps this in step with their choices)."""
 
 _NODES: tuple[type[ast.AST], ...] = (

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 from dotnet import codes
 from dotnet.analysis.infer import Analysis, repetition_index
-from dotnet.analysis.ir import Graph, OpNode, TensorNode
+from dotnet.analysis.ir import Edge, Graph, OpNode, TensorNode
 from dotnet.codegen.naming import Namespace, class_name, identifier, snake_case
 from dotnet.codegen.scan import ScanPlan, plan_scan
 from dotnet.diagnostics import error
-from dotnet.ops.base import CodeWriter
-from dotnet.reading.labels import OpCall
+from dotnet.ops.base import CodeWriter, Op
+from dotnet.reading.labels import OpCall, ParamInit
 from dotnet.reading.shape import Axis, torch_text
 from dotnet.reading.symbolic import Dim
 
@@ -40,6 +40,8 @@ class Submodule:
     attr: str
     expr: str
     comment: str
+    reset: bool = True
+    """A parameter that ``reset_parameters`` initialises (one whose node says no initialisation)."""
 
 
 @dataclass
@@ -161,19 +163,34 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     values.update({p: f"self.{attrs[p]}" for p in analysis.params})
     statements: list[Statement] = []
     kept: list[str] = []
+    port_values: dict[tuple[str, str], str] = {}
+    """The variable of each output of the nodes that have several."""
+
+    def carried(edge: Edge) -> str:
+        output = analysis.edge_output(edge)
+        return values[edge.src] if output is None else port_values[(edge.src, output)]
+
     for node_id in analysis.order:
         node = graph.nodes[node_id]
-        preds = [e.src for e in graph.preds(node_id)]
+        in_edges = graph.preds(node_id)
         if isinstance(node, TensorNode):
-            if preds:
-                values[node_id] = values[preds[0]]
+            if in_edges:
+                values[node_id] = carried(in_edges[0])
             elif node.is_random:
                 expr = _random_tensor(analysis, node_id, attrs, writer, kept)
                 statements.append(Statement(attrs[node_id], expr, torch_text(analysis.shapes[node_id])))
                 values[node_id] = attrs[node_id]
             continue
+        op = analysis.ops[node_id]
+        expr = op.forward(writer, [carried(e) for e in in_edges], attrs[node_id])
+        if op.output_names():
+            targets = _port_targets(analysis, op, node_id, attrs, names)
+            port_values.update({(node_id, port): var for port, var in targets.items()})
+            comment = ", ".join(f"{port} {torch_text(shape)}" for port, shape in analysis.ports[node_id].items())
+            statements.append(Statement(op.unpack(targets), expr, comment))
+            values[node_id] = targets[op.output_names()[0]]
+            continue
         target = _target(analysis, node_id, attrs)
-        expr = analysis.ops[node_id].forward(writer, [values[p] for p in preds], attrs[node_id])
         statements.append(Statement(target, expr, torch_text(analysis.shapes[node_id])))
         values[node_id] = target
         for e in graph.succs(node_id):
@@ -192,7 +209,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     constraints = [c.describe() for c in analysis.constraints if c.expr.symbols()]
     writer.use("nn")  # the class is an nn.Module
     writer.use("torch")  # forward's arguments and result are torch.Tensor
-    if parameters:
+    if any(p.reset for p in parameters):
         writer.use("math")  # reset_parameters draws them with math.sqrt
     plan = ClassPlan(
         name, summary, args, submodules, parameters, inputs, outputs, statements, constraints, writer.imports
@@ -263,6 +280,23 @@ def _tensor(analysis: Analysis, node_id: str) -> TensorNode:
     return node
 
 
+def _port_targets(analysis: Analysis, op: Op, node_id: str, attrs: dict[str, str], names: Namespace) -> dict[str, str]:
+    """A variable for each output: the tensor node it alone feeds, else ``NODE_OUTPUT``; ``_`` when unused."""
+    graph = analysis.graph
+    users: dict[str, list[str]] = {port: [] for port in op.output_names()}
+    for e in graph.succs(node_id):
+        users[analysis.edge_output(e) or op.output_names()[0]].append(e.dst)
+    targets: dict[str, str] = {}
+    for port, dsts in users.items():
+        if not dsts and node_id not in analysis.outputs:
+            targets[port] = "_"
+        elif len(dsts) == 1 and isinstance(graph.nodes[dsts[0]], TensorNode) and len(graph.preds(dsts[0])) == 1:
+            targets[port] = attrs[dsts[0]]
+        else:
+            targets[port] = names.claim(identifier(f"{node_id}_{port}"))
+    return targets
+
+
 def _target(analysis: Analysis, node_id: str, attrs: dict[str, str]) -> str:
     """Name an op's result after the tensor node it feeds, when it feeds exactly one."""
     succs = analysis.graph.succs(node_id)
@@ -291,6 +325,16 @@ def _origin(node: OpNode | TensorNode, where: str, attr: str) -> str:
     return f"{text} ({reference})" if text else reference
 
 
+def _initial_value(init: ParamInit | None, sizes: str) -> tuple[str, bool]:
+    """The tensor a parameter node starts as, and whether ``reset_parameters`` still has to fill it."""
+    if init is None:
+        return f"torch.empty({sizes})", True
+    if init.kind == "normal":
+        scale = "" if init.std == 1.0 else f" * {init.std!r}"
+        return f"torch.randn({sizes}){scale}", False
+    return f"torch.{init.kind}({sizes})", False
+
+
 def _parameters(analysis: Analysis, writer: _Writer, names: Namespace, where: str) -> list[Submodule]:
     """Explicit parameter nodes and the parameters formulas name, in order of first appearance."""
     graph = analysis.graph
@@ -300,14 +344,9 @@ def _parameters(analysis: Analysis, writer: _Writer, names: Namespace, where: st
         assert isinstance(node, TensorNode)
         sizes = ", ".join(writer.dim(d.size) for d in node.label.dims)
         key = (node.location.line, node.location.col, 0)
-        found.append(
-            (
-                key,
-                Submodule(
-                    writer.attrs[p], f"nn.Parameter(torch.empty({sizes}))", _origin(node, where, writer.attrs[p])
-                ),
-            )
-        )
+        expr, reset = _initial_value(node.label.init, sizes)
+        origin = _origin(node, where, writer.attrs[p])
+        found.append((key, Submodule(writer.attrs[p], f"nn.Parameter({expr})", origin, reset)))
     for node_id, op in analysis.ops.items():
         node = graph.nodes[node_id]
         for name, shape, offset in op.implicit_parameters():

@@ -91,6 +91,7 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
             "torch.Tensor" if len(plan.outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(plan.outputs))}]"
         )
         body = LINE_LENGTH - 8  # statements sit inside a method or __init__
+        reset = [f"self.{p.attr}" for p in plan.parameters if p.reset]
         classes.append(
             {
                 **plan.__dict__,
@@ -105,7 +106,7 @@ def render_module(title: str, source: str, plans: list[ClassPlan]) -> str:
                 "forward_lines": _code(_forward_lines(plan, body)),
                 "init_signature": signature("__init__", init_params, "None"),
                 "forward_signature": signature("forward", forward_params, returns),
-                "parameter_tuple": Code(_tuple([f"self.{p.attr}" for p in plan.parameters], 8 + len("for weight in "))),
+                "parameter_tuple": Code(_tuple(reset, 8 + len("for weight in ")) if reset else ""),
                 "methods": [_method(m, body) for m in (plan.scan.methods if plan.scan else [])],
             }
         )

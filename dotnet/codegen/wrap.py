@@ -80,7 +80,8 @@ def _arg_lines(arg: str, width: int) -> list[str]:
     inner = arg[len(star) + 1 : -1] if arg.startswith(f"{star}(") and arg.endswith(")") else ""
     head, sep, loop = inner.rpartition(" for ")
     if sep and _balanced(head):
-        return [f"{star}(", f"    {head}", f"    for {loop}", ")"]
+        body = call_lines("", head, width - 4) if len(head) > width - 4 else [head]
+        return [f"{star}(", *(f"    {line}" for line in body), f"    for {loop}", ")"]
     return call_lines("", arg, width)
 
 

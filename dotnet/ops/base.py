@@ -144,6 +144,25 @@ class Op(ABC):
         """The shape of the submodule's ``weight``, for ops whose weight another node may use."""
         return None
 
+    default_output: ClassVar[str | None] = None
+    """For an op with several outputs, the one an edge that names none carries (``None``: it must name one)."""
+
+    def output_names(self) -> tuple[str, ...]:
+        """The names of the outputs of an op that has several (:class:`MultiOutputOp`); ``()`` for one."""
+        return ()
+
+    def output_shapes(self) -> dict[str, Shape]:
+        """Every output's shape by name, once :meth:`infer` has run; empty for an op with one output."""
+        return {}
+
+    def output_default(self) -> str | None:
+        """The output an edge that names none carries, for an op with several."""
+        return self.default_output
+
+    def unpack(self, targets: dict[str, str]) -> str:
+        """The assignment target that binds each output to its variable (``a, b``; an LSTM: ``out, (h, c)``)."""
+        return ", ".join(targets[name] for name in self.output_names())
+
     def implicit_parameters(self) -> list[tuple[str, Shape, int]]:
         """Parameters the op creates by naming them: name, shape, offset in the label."""
         return []
@@ -189,6 +208,35 @@ class Op(ABC):
     def no_args(self) -> None:
         if self.call.positional or self.call.keywords:
             raise self.arg_error("takes no arguments")
+
+
+class MultiOutputOp(Op):
+    """An op with several named outputs (a recurrent layer's sequence and final states, a split).
+
+    Each edge leaving the node carries one output, named by the edge's label or its
+    tail port (``lstm:h -> decoder``); an edge that names none carries
+    :attr:`default_output`. The node's own shape is its first output's.
+    """
+
+    def __init__(self, node: OpNode, call: OpCall) -> None:
+        super().__init__(node, call)
+        self.shapes: dict[str, Shape] = {}
+        """Every output's shape, by name, once :meth:`infer` has run."""
+
+    def output_shapes(self) -> dict[str, Shape]:
+        return self.shapes
+
+    @abstractmethod
+    def output_names(self) -> tuple[str, ...]:
+        """The outputs' names, in the order the op returns them."""
+
+    @abstractmethod
+    def infer_outputs(self, inputs: list[Shape], env: OpEnv) -> dict[str, Shape]:
+        """The shape of every output, by name, in the order the op returns them."""
+
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+        self.shapes = self.infer_outputs(inputs, env)
+        return next(iter(self.shapes.values()))
 
 
 OpT = TypeVar("OpT", bound=type[Op])

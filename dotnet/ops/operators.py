@@ -72,6 +72,15 @@ class Sub(_Elementwise):
 
 
 @register
+class Div(_Elementwise):
+    """``/``: the first operand divided by the second, element by element."""
+
+    declaration = Declaration("/", aliases=("Div",), torch="torch.div", elementwise=True)
+    min_inputs = 2
+    max_inputs = 2
+
+
+@register
 class MatMul(Op):
     """``@``: matrix product of two operands, ``[..., N, K] @ [K, M]`` -> ``[..., N, M]``.
 

@@ -1,29 +1,57 @@
-"""Ops that rearrange tensors without weights: flattening, reshaping and concatenation."""
+"""Ops that rearrange tensors without weights: flattening, reshaping and concatenation (more in ``tensors``)."""
 
 from __future__ import annotations
 
+from dotnet.analysis.ir import OpNode
 from dotnet.ops.base import CodeWriter, Op, OpEnv, register
 from dotnet.ops.declaration import Arg, Declaration
-from dotnet.reading.labels import AXES
+from dotnet.reading.labels import AXES, OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, numel
 from dotnet.reading.symbolic import Dim
 
 
 @register
 class Flatten(Op):
-    """``Flatten``: every dimension after the batch into one, as ``nn.Flatten()`` does."""
+    """``Flatten``: every dimension after the batch into one, as ``nn.Flatten()`` does.
 
-    declaration = Declaration("Flatten", torch="nn.Flatten", keeps_range=True)
+    ``Flatten[2]`` or ``Flatten[Start=1, End=2]`` joins the axes from ``Start`` to ``End``
+    (PyTorch's ``start_dim``, ``end_dim``; the defaults 1 and -1).
+    """
+
+    declaration = Declaration(
+        "Flatten",
+        torch="nn.Flatten",
+        args=(Arg("Start", "int", "start_dim", default=1), Arg("End", "int", "end_dim", default=-1)),
+        keeps_range=True,
+    )
+
+    def __init__(self, node: OpNode, call: OpCall) -> None:
+        super().__init__(node, call)
+        bound = self.bind_declared()
+        self.start, self.end = bound.whole("Start"), bound.whole("End")
+        self.span = (1, -1)
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
-        self.no_args()
         (x,) = inputs
         if len(x) < 2:
             raise self.rank_error(x, "a batch of at least one dimension")
-        return (x[0], Axis(None, numel(x[1:])))
+        rank = len(x)
+        start, end = self.start, self.end
+        if not (-rank <= start < rank and -rank <= end < rank) or start % rank > end % rank:
+            raise self.arg_error(f"Start={start}, End={end} name no run of axes of {diagram_text(x)}")
+        first, last = start % rank, end % rank
+        self.span = (first, last if end >= 0 else end)
+        return x[:first] + (Axis(None, numel(x[first : last + 1])),) + x[last + 1 :]
 
     def module(self, w: CodeWriter) -> str:
-        return "nn.Flatten()"
+        start, end = self.span
+        return (
+            "nn.Flatten()"
+            if self.span == (1, -1)
+            else f"nn.Flatten({start})"
+            if end == -1
+            else f"nn.Flatten({start}, {end})"
+        )
 
 
 @register

@@ -59,6 +59,8 @@ class DotEdge:
     src: str
     dst: str
     location: Location
+    output: str | None = None
+    """Which output of ``src`` the edge carries: its ``label`` attribute or the tail port (``lstm:h -> dec``)."""
 
 
 @dataclass
@@ -291,8 +293,7 @@ class _Parser:
                 raise error(codes.SYNTAX, "'--' is an undirected edge: a digraph uses '->'", self.loc(op))
             ops.append(op)
             chain.append(self.operand(g, node_defaults, members))
-        if self.at("["):
-            self.attr_lists()  # edge attributes are styling only
+        label = self.attr_lists().get("label") if self.at("[") else None  # the rest is styling
         count = sum(len(left) * len(right) for left, right in zip(chain, chain[1:]))
         if len(g.edges) + count > MAX_EDGES:  # checked before a {a b} -> {c d} product is expanded
             raise error(
@@ -301,26 +302,27 @@ class _Parser:
                 self.loc(ops[0]),
             )
         for left, right, op in zip(chain, chain[1:], ops):
-            for src, _ in left:
-                for dst, _ in right:
-                    g.edges.append(DotEdge(src, dst, self.loc(op)))
+            for src, _, port in left:
+                for dst, _, _ in right:
+                    g.edges.append(DotEdge(src, dst, self.loc(op), label if label is not None else port))
 
     def operand(
         self, g: DotGraph, node_defaults: dict[str, str], members: dict[str, None] | None
-    ) -> list[tuple[str, bool]]:
-        """A node id or a subgraph; returns the node ids it stands for and whether it was a plain id."""
+    ) -> list[tuple[str, bool, str | None]]:
+        """A node id or a subgraph: the node ids it stands for, whether it was a plain id, and its port."""
         if self.at("{") or self.keyword("subgraph"):
-            return [(n, False) for n in self.subgraph(g, node_defaults, members)]
+            return [(n, False, None) for n in self.subgraph(g, node_defaults, members)]
         tok = self.peek()
         node_id = self.ident("a node id")
-        if self.at(":"):  # port, ignored
+        port = None
+        if self.at(":"):  # a port names an output when the edge leaves here; compass points are layout
             self.take()
-            self.ident("a port")
+            port = self.ident("a port")
             if self.at(":"):
                 self.take()
                 self.ident("a compass point")
         self.define_node(g, node_id, {}, node_defaults, members, tok, stmt=False)
-        return [(node_id, True)]
+        return [(node_id, True, port)]
 
     def subgraph(self, g: DotGraph, node_defaults: dict[str, str], members: dict[str, None] | None) -> list[str]:
         name = ""

@@ -37,7 +37,7 @@ _OP_CALL = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _OPERATOR = re.compile(
-    r"\s*(?P<op>[@+*-])\s*(?P<operand>(?:[^\W\d]\w*)(?:\.\w+)+)?\s*(?P<args>\[.*\])?\s*\Z", re.DOTALL
+    r"\s*(?P<op>[@+*/-])\s*(?P<operand>(?:[^\W\d]\w*)(?:\.\w+)+)?\s*(?P<args>\[.*\])?\s*\Z", re.DOTALL
 )
 _FLOAT = re.compile(r"\s*-?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\Z")
 
@@ -60,6 +60,14 @@ class AxisDim:
 
 
 @dataclass(frozen=True)
+class ParamInit:
+    """A parameter's initialisation: ``zeros``, ``ones``, or ``normal`` with its standard deviation."""
+
+    kind: str
+    std: float = 1.0
+
+
+@dataclass(frozen=True)
 class TensorLabel:
     """``TITLE(ROLE) [DIM, ...]`` of a record-shaped node."""
 
@@ -69,6 +77,8 @@ class TensorLabel:
     dims: tuple[AxisDim, ...]
     unclosed: bool = False
     """The label lacks its final ``]`` and was read as if it had one."""
+    init: ParamInit | None = None
+    """How a parameter starts: ``zeros``, ``ones`` or ``normal(STD)`` among the roles; ``None`` when unsaid."""
     defaults: tuple[tuple[str, int], ...] = ()
     """Symbols written with their default, ``NFeature(768)``, in the order written."""
     random: bool = False
@@ -178,12 +188,17 @@ def parse_tensor_label(label: str) -> TensorLabel:
         text += "]"
     head, body = text[:start].strip(), text[start + 1 : -1]
     role_text = ""
-    m = re.fullmatch(r"(?P<title>.*?)\s*\((?P<role>[^()]*)\)", head)
+    m = re.fullmatch(r"(?P<title>.*?)\s*\((?P<role>(?:[^()]|\([^()]*\))*)\)", head)
     if m:
         head, role_text = m.group("title").strip(), m.group("role").strip()
+    init = _param_init(role_text)
+    role_text = _INIT.sub(" ", role_text).strip(" ,&") if init else role_text
     defaults: dict[str, int] = {}
     dims = _dims(body, text, defaults)
-    return TensorLabel(head, _roles(head, role_text), role_text, dims, unclosed, tuple(defaults.items()))
+    roles = _roles(head, role_text)
+    if init is not None and "param" not in roles:
+        raise LabelError(f"{init.kind} initialises a parameter, but this tensor is not one (param)")
+    return TensorLabel(head, roles, role_text, dims, unclosed, init, defaults=tuple(defaults.items()))
 
 
 _RANDOM = re.compile(r"(?P<head>.*?)\s*randn\s*\((?P<dims>.*)\)", re.DOTALL)
@@ -204,6 +219,27 @@ def _dims(body: str, text: str, defaults: dict[str, int]) -> tuple[AxisDim, ...]
     if len(set(axes)) != len(axes):
         raise LabelError(f"shape {quote(text)} names an axis twice")
     return dims
+
+
+_INIT = re.compile(r"\b(zeros|ones|normal)\b(?:\s*\(\s*(?:std\s*=\s*)?([^()]*?)\s*\))?", re.IGNORECASE)
+
+
+def _param_init(role_text: str) -> ParamInit | None:
+    """``zeros``, ``ones``, ``normal`` or ``normal(0.02)`` (``normal(std=0.02)``) among the roles."""
+    found = list(_INIT.finditer(role_text))
+    if not found:
+        return None
+    if len(found) > 1:
+        raise LabelError(f"roles {quote(role_text)} give two initialisations")
+    kind, std = found[0].group(1).lower(), found[0].group(2)
+    if std is None:
+        return ParamInit(kind)
+    if kind != "normal" or not _FLOAT.fullmatch(std) and not std.strip().isdigit():
+        raise LabelError(f"initialisation {quote(found[0].group(0))}: write zeros, ones, normal or normal(0.02)")
+    value = float(std)
+    if not 0 < value < 1e6:
+        raise LabelError(f"initialisation {quote(found[0].group(0))}: the standard deviation must be positive")
+    return ParamInit(kind, value)
 
 
 def _matching_open(text: str) -> int:

@@ -92,14 +92,17 @@ def render_spec(spec: Path, out: Path, graph: str | None, blocks: dict[str, str]
     return [d for d in diagnostics if graph_at(drawing.drawn, d.location) is not None]
 
 
-def _shapes(library: Library, dot: DotGraph) -> dict[str, Shape]:
-    """The shapes the pass could infer, up to the first errors."""
+def _shapes(library: Library, dot: DotGraph) -> dict[tuple[str, str | None], Shape]:
+    """The shapes the pass could infer, up to the first errors, by node and output (``None``: its only one)."""
     shapes: dict[str, Shape] = {}
+    ports: dict[str, dict[str, Shape]] = {}
     try:
-        infer_graph(library.graph(dot.name), library, Report(), partial=shapes)
+        infer_graph(library.graph(dot.name), library, Report(), partial=shapes, partial_ports=ports)
     except SpecError:
         pass  # drawn anyway: the errors are marked on the nodes
-    return shapes
+    found: dict[tuple[str, str | None], Shape] = {(n, None): shape for n, shape in shapes.items()}
+    found.update({(n, port): shape for n, outputs in ports.items() for port, shape in outputs.items()})
+    return found
 
 
 def _draw_graph(
@@ -130,7 +133,8 @@ def _draw_graph(
         target.add_node(_node(drawing, ids[node.id], node.attrs, node.id, node.location))
     inputs_used: dict[str, int] = {}
     for e in dot.edges:
-        label = diagram_text(shapes[e.src]) if e.src in shapes else ""
+        shape = shapes.get((e.src, e.output), shapes.get((e.src, None)))
+        label = diagram_text(shape) if shape is not None else ""
         src = ports[e.src][1] if e.src in ports else ids[e.src]
         if e.dst in ports:
             k = inputs_used.get(e.dst, 0)

@@ -1,0 +1,204 @@
+"""Attention and Transformer layers as ops, batch first: ``[BatchSize, SeqLen, DModel]`` in and out.
+
+``MultiheadAttention[DModel, Heads]`` attends from its first in-edge (the queries) to
+its second (keys and values; with one in-edge it is self-attention, with three the
+keys and values are separate). ``TransformerEncoderLayer`` and
+``TransformerDecoderLayer`` are PyTorch's layers; the decoder's in-edges are the
+target sequence, then the encoder's output (the memory).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from dotnet.analysis.ir import OpNode
+from dotnet.ops.args import Bound
+from dotnet.ops.base import CodeWriter, Op, OpEnv, register
+from dotnet.ops.declaration import Arg, Declaration
+from dotnet.reading.labels import OpCall, format_arg
+from dotnet.reading.shape import Shape, diagram_text
+from dotnet.reading.symbolic import Dim
+
+ACTIVATIONS = ("relu", "gelu")
+"""The feed-forward activations PyTorch's Transformer layers take."""
+
+
+class _Attending(Op):
+    """Shared arguments: the model width, the number of heads, dropout."""
+
+    def check_width(self, x: Shape, env: OpEnv, what: str) -> None:
+        if len(x) != 3:
+            raise self.rank_error(x, f"{what} [BatchSize, SeqLen, DModel]")
+        width = env.value(self.width)
+        if x[2].size != width:
+            raise self.mismatch(f"DModel={width} but {what}'s last dimension is {x[2].size}")
+        known = width.int_value()
+        if known is not None and known % self.heads:
+            raise self.mismatch(f"DModel={width} does not split into {self.heads} heads")
+        if known is None:
+            env.require_divisible(width, self.heads, self.node.id, self.node.location)
+
+    def bind_common(self) -> Bound:
+        bound = self.bind_declared()
+        width, heads = bound.size("DModel"), bound.whole("Heads")
+        if heads < 1:
+            raise self.arg_error(f"Heads={heads} must be at least 1")
+        self.width, self.heads = width, heads
+        self.run_width = width
+        return bound
+
+    def dropout_arg(self, bound: Bound) -> float:
+        value = bound.number("Dropout")
+        if not 0 <= value < 1:
+            raise self.arg_error(f"Dropout={format_arg(value)} must be a probability below 1")
+        return value
+
+
+@register
+class MultiheadAttention(_Attending):
+    """``MultiheadAttention[DModel, Heads]``: ``nn.MultiheadAttention(..., batch_first=True)``, its output only."""
+
+    declaration = Declaration(
+        "MultiheadAttention",
+        aliases=("MHA", "Attention"),
+        torch="nn.MultiheadAttention",
+        args=(
+            Arg("DModel", "size", "embed_dim", required=True, spellings=("d_model", "E")),
+            Arg("Heads", "int", "num_heads", required=True, spellings=("nhead",)),
+            Arg("Dropout", "float", "dropout", default=0.0),
+        ),
+    )
+    max_inputs = 3
+
+    def __init__(self, node: OpNode, call: OpCall) -> None:
+        super().__init__(node, call)
+        bound = self.bind_common()
+        self.dropout = self.dropout_arg(bound)
+
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+        for x, what in zip(inputs, ("its query", "its keys", "its values")):
+            self.check_width(x, env, what)
+        query, keys = inputs[0], inputs[min(1, len(inputs) - 1)]
+        if keys[0].size != query[0].size or inputs[-1][1].size != keys[1].size:
+            raise self.mismatch(
+                f"queries {diagram_text(query)}, keys and values {diagram_text(keys)} and {diagram_text(inputs[-1])} "
+                "need one batch size, and keys and values one length"
+            )
+        self.run_width = env.value(self.width)
+        return query
+
+    def constructor_dims(self) -> list[Dim]:
+        return [self.width]
+
+    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+        width = self.run_width
+        return width * width * 4 + width * 4
+
+    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
+        width = self.run_width
+        batch, queries, keys = output[0].size, output[1].size, inputs[-1][1].size
+        projections = batch * (queries * 2 + keys * 2) * width * width
+        return projections + batch * queries * keys * width * 2
+
+    def module(self, w: CodeWriter) -> str:
+        dropout = f", dropout={format_arg(self.dropout)}" if self.dropout else ""
+        return f"nn.MultiheadAttention({w.dim(self.width)}, {self.heads}{dropout}, batch_first=True)"
+
+    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        query = args[0]
+        keys = args[1] if len(args) > 1 else query
+        values = args[2] if len(args) > 2 else keys
+        return f"self.{attr}({query}, {keys}, {values}, need_weights=False)[0]"
+
+
+def declare(name: str) -> Declaration:
+    """The declaration of ``nn.TransformerEncoderLayer`` or ``nn.TransformerDecoderLayer``, batch first."""
+    return Declaration(
+        name,
+        aliases=(name.removeprefix("Transformer"),),
+        torch=f"nn.{name}",
+        args=(
+            Arg("DModel", "size", "d_model", required=True, spellings=("embed_dim", "E")),
+            Arg("Heads", "int", "nhead", required=True, spellings=("num_heads",)),
+            Arg("FF", "size", "dim_feedforward", default=Dim.const(2048), spellings=("Hidden",)),
+            Arg("Dropout", "float", "dropout", default=0.1),
+            Arg("Activation", "choice", "activation", default="relu", choices=ACTIVATIONS),
+            Arg("NormFirst", "flag", "norm_first", default=False),
+        ),
+    )
+
+
+class _TransformerLayer(_Attending):
+    """``TransformerEncoderLayer[DModel, Heads, FF=2048, Dropout=0.1, Activation=relu, NormFirst=False]``."""
+
+    torch_class: ClassVar[str]
+    attentions: ClassVar[int]
+    norms: ClassVar[int]
+
+    def __init__(self, node: OpNode, call: OpCall) -> None:
+        super().__init__(node, call)
+        bound = self.bind_common()
+        self.feedforward = self.run_feedforward = bound.size("FF")
+        self.dropout = self.dropout_arg(bound)
+        self.activation = bound.word("Activation")
+        self.norm_first = bound.flag("NormFirst")
+
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+        for x, what in zip(inputs, ("its input", "its memory")):
+            self.check_width(x, env, what)
+        if len(inputs) == 2 and inputs[1][0].size != inputs[0][0].size:
+            raise self.mismatch(
+                f"its input and memory need one batch size: {diagram_text(inputs[0])}, {diagram_text(inputs[1])}"
+            )
+        self.run_width, self.run_feedforward = env.value(self.width), env.value(self.feedforward)
+        return inputs[0]
+
+    def constructor_dims(self) -> list[Dim]:
+        return [self.width, self.feedforward]
+
+    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+        width, hidden = self.run_width, self.run_feedforward
+        attention = width * width * 4 + width * 4
+        return attention * self.attentions + width * hidden * 2 + hidden + width + width * (2 * self.norms)
+
+    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
+        width, hidden = self.run_width, self.run_feedforward
+        batch, length = output[0].size, output[1].size
+        memory = inputs[-1][1].size
+        self_attention = batch * length * width * width * 4 + batch * length * length * width * 2
+        cross = batch * (length * 2 + memory * 2) * width * width + batch * length * memory * width * 2
+        return self_attention + cross * (self.attentions - 1) + batch * length * width * hidden * 2
+
+    def module(self, w: CodeWriter) -> str:
+        args = [w.dim(self.width), str(self.heads)]
+        if self.feedforward != Dim.const(2048):
+            args.append(f"dim_feedforward={w.dim(self.feedforward)}")
+        if self.dropout != 0.1:
+            args.append(f"dropout={format_arg(self.dropout)}")
+        if self.activation != "relu":
+            args.append(f'activation="{self.activation}"')  # a declared choice, never label text
+        if self.norm_first:
+            args.append("norm_first=True")
+        return f"nn.{self.torch_class}({', '.join(args)}, batch_first=True)"
+
+
+@register
+class TransformerEncoderLayer(_TransformerLayer):
+    """Self-attention and a feed-forward network, each with a residual connection and layer norm."""
+
+    declaration = declare("TransformerEncoderLayer")
+    torch_class = "TransformerEncoderLayer"
+    attentions = 1
+    norms = 2
+
+
+@register
+class TransformerDecoderLayer(_TransformerLayer):
+    """Self-attention, attention to the memory (its second in-edge), and a feed-forward network."""
+
+    declaration = declare("TransformerDecoderLayer")
+    torch_class = "TransformerDecoderLayer"
+    attentions = 2
+    norms = 3
+    min_inputs = 2
+    max_inputs = 2
