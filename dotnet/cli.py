@@ -15,15 +15,17 @@ is the exception: there the diagnostics are the result, so they go to stdout.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -32,7 +34,12 @@ from dotnet.diagnostics import Diagnostic, Location, SpecError, printable
 from dotnet.limits import LimitError, whole_number
 from dotnet.reading.symbolic import parse_rate
 from dotnet.tools.report_formats import FORMATS as REPORT_FORMATS
-from dotnet.writing import Interrupted, require_folder
+from dotnet.writing import Interrupted, require_folder, write_checked
+
+if TYPE_CHECKING:
+    from dotnet.compiler import Compiled
+    from dotnet.progress import Progress
+    from dotnet.runtime import RunSummary
 
 F = TypeVar("F", bound=Callable[..., None])
 EXIT_ERRORS, EXIT_INTERNAL = 1, 3
@@ -152,6 +159,9 @@ def main() -> None:
     help="Refuse a model that needs more to be built and run once (8G, 512M) [$DOTNET_MEMORY_LIMIT, or half "
     "the free memory].",
 )
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print the module on stdout instead of writing a file.")
+@click.option("--no-run", "no_run", is_flag=True, help="Write the module without importing, building or running it.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors and warnings: no summary, no progress.")
 @_guarded
 def compile(
     spec: Path,
@@ -162,11 +172,19 @@ def compile(
     blocks: tuple[str, ...],
     device: str,
     memory_limit: str | None,
+    to_stdout: bool,
+    no_run: bool,
+    quiet: bool,
 ) -> None:
-    """Compile SPEC to a PyTorch module, then build and run it once on DEVICE."""
+    """Compile SPEC to a PyTorch module, then build and run it once on DEVICE.
+
+    With --stdout the module goes to stdout (and the summary to stderr); with
+    --no-run it is written as generated, without torch. On a terminal, a build or
+    first run that takes over a second says what it is doing, unless --quiet or $CI.
+    """
     from dotnet.budget import parse_size
     from dotnet.compiler import compile_spec
-    from dotnet.writing import write_checked
+    from dotnet.progress import Progress
 
     if name is not None and not _NAME.fullmatch(name):
         raise click.BadParameter(f"{name!r} may hold only letters, digits and '_'", param_hint="--name")
@@ -175,20 +193,42 @@ def compile(
             parse_size(memory_limit)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--memory-limit") from None
+    if to_stdout and output is not None:
+        raise click.UsageError("--stdout and -o both say where the module goes: give one")
     compiled = compile_spec(spec, graph, _int_params(params), _block_bindings(blocks), name)
     _print_diagnostics(compiled.report.diagnostics)
-    target = output or Path(f"{compiled.class_name}.py")
-    summary = write_checked(compiled, target, device, "-o" if output else "", memory_limit)
-    click.echo(f"{summary.class_name}: {summary.parameters:,} parameters on {summary.device}")
-    for name, shape in summary.inputs:
-        click.echo(f"  input  {name}: {shape}")
-    for name, shape in summary.outputs:
-        click.echo(f"  output {name}: {shape}")
-    click.echo(printable(f"wrote {target}"))
+    progress = Progress.for_terminal(quiet)
+    if to_stdout:
+        summary = _checked_source(compiled, device, memory_limit, not no_run, progress)
+        click.echo(compiled.source, nl=False)
+    else:
+        target = output or Path(f"{compiled.class_name}.py")
+        summary = write_checked(compiled, target, device, "-o" if output else "", memory_limit, not no_run, progress)
+    if quiet:
+        return
+    echo = functools.partial(click.echo, err=to_stdout)
+    if summary is not None:
+        echo(f"{summary.class_name}: {summary.parameters:,} parameters on {summary.device}")
+        for name, shape in summary.inputs:
+            echo(f"  input  {name}: {shape}")
+        for name, shape in summary.outputs:
+            echo(f"  output {name}: {shape}")
+    if not to_stdout:
+        echo(printable(f"wrote {target}" + (" (not imported, built or run: --no-run)" if no_run else "")))
+
+
+def _checked_source(
+    compiled: Compiled, device: str, memory_limit: str | None, run: bool, progress: Progress
+) -> RunSummary | None:
+    """For ``--stdout``: the module proved the same way, through a file in a scratch folder."""
+    with tempfile.TemporaryDirectory(prefix="dotnet-") as scratch:
+        target = Path(scratch) / f"{compiled.class_name}.py"
+        return write_checked(compiled, target, device, "", memory_limit, run, progress)
 
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--graph", "graph", metavar="NAME", help="Check only this digraph of each file (and what it calls).")
 @block_option
 @click.option(
     "--format",
@@ -204,7 +244,12 @@ def compile(
 )
 @_guarded
 def check(
-    specs: tuple[Path, ...], blocks: tuple[str, ...], output_format: str, strict: bool, ignore: tuple[str, ...]
+    specs: tuple[Path, ...],
+    graph: str | None,
+    blocks: tuple[str, ...],
+    output_format: str,
+    strict: bool,
+    ignore: tuple[str, ...],
 ) -> None:
     """Check SPECS (files, folders of .dot files, documents) without building anything.
 
@@ -218,7 +263,7 @@ def check(
     unknown = [c for c in ignored if c not in codes.REGISTRY]
     if unknown:
         raise click.BadParameter(f"no diagnostic code {', '.join(map(repr, unknown))}", param_hint="--ignore")
-    result = check_paths(list(specs), _block_bindings(blocks), ignored)
+    result = check_paths(list(specs), _block_bindings(blocks), ignored, graph)
     if output_format == "json":
         click.echo(format_json(result.diagnostics))
     elif output_format == "github":
@@ -255,18 +300,23 @@ def extract(document: Path, folder: Path) -> None:
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @graph_option
+@param_option
 @block_option
 @_guarded
-def shapes(spec: Path, graph: str | None, blocks: tuple[str, ...]) -> None:
-    """Print every tensor's inferred shape in SPEC, in diagram and PyTorch notation."""
-    from dotnet.compiler import analyse
+def shapes(spec: Path, graph: str | None, params: tuple[str, ...], blocks: tuple[str, ...]) -> None:
+    """Print every tensor's inferred shape in SPEC, in diagram and PyTorch notation.
+
+    Sizes stay symbolic but for the symbols given with --param.
+    """
+    from dotnet.compiler import analyse, symbol_values
     from dotnet.diagnostics import Report
     from dotnet.tools.shapes import shape_table
 
     report = Report()
     _, analysis = analyse(spec, graph, _block_bindings(blocks), report)
+    values = symbol_values(analysis, _int_params(params), defaults=False)
     _print_diagnostics(report.diagnostics)
-    for line in shape_table(analysis):
+    for line in shape_table(analysis, values):
         click.echo(line)
 
 

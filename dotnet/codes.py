@@ -67,7 +67,7 @@ UNBOUND_SYMBOL = _code("unbound-symbol", "a symbol that sizes a parameter has no
 NOT_INTEGRAL = _code("not-integral", "a dimension is not a whole positive number")
 
 # Compiling and running
-BAD_PARAM = _code("bad-param", "a --param or --block option is malformed")
+BAD_PARAM = _code("bad-param", "a --param or --block option is malformed, or its value breaks a constraint")
 DEVICE = _code("device", "the device asked for is not available")
 RUNTIME = _code("runtime", "the generated module failed when instantiated or run")
 MEMORY_BUDGET = _code("memory-budget", "building and running the model once would exceed the memory budget")

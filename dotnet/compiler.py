@@ -165,7 +165,7 @@ def compile_spec(
     report = Report()
     sizes, rates = split_rates(params or {})
     library, analysis = analyse(path, graph, blocks, report, name, rates)
-    values = _symbol_values(analysis, {**sizes, **rates})
+    values = symbol_values(analysis, {**sizes, **rates})
     source = generate_source(library, analysis, values)
     name = analysis.graph.name
     graphs = [*blocks_in_order(library, analysis), name]
@@ -182,9 +182,15 @@ def split_rates(params: Mapping[str, int | float]) -> tuple[dict[str, int], dict
     return sizes, rates
 
 
-def _symbol_values(analysis: Analysis, params: dict[str, int | Fraction]) -> dict[str, int]:
-    """Digraph attributes overridden by --param; unknown names are errors."""
-    values = graph_defaults(analysis)
+def symbol_values(
+    analysis: Analysis, params: Mapping[str, int | float | Fraction], defaults: bool = True
+) -> dict[str, int]:
+    """Digraph attributes (unless ``defaults`` is false) overridden by --param.
+
+    Unknown names, sizes out of range and values that break a constraint of the
+    shapes are ``bad-param`` errors. A decimal is a rate (``CompRate=0.5``), applied by the analysis.
+    """
+    values = graph_defaults(analysis) if defaults else {}
     symbols = analysis.graph.symbol_order
     for key, value in params.items():
         if key not in symbols:
@@ -194,14 +200,36 @@ def _symbol_values(analysis: Analysis, params: dict[str, int | Fraction]) -> dic
                 f"--param {key}={value}: digraph {analysis.graph.name} has no symbol {key!r} (its symbols: {known})",
                 Location(analysis.graph.file, analysis.graph.location.line),
             )
-        if isinstance(value, Fraction):
+        if isinstance(value, Fraction | float):
             if value <= 0:
                 raise error(codes.BAD_PARAM, f"--param {key}={float(value):g}: a rate must be above 0")
             continue  # a rate: applied by the analysis, not a constructor argument
         if value < 1 or value > MAX_SIZE:
             raise error(codes.BAD_PARAM, f"--param {key}={value}: a size must be at least 1 and at most 2**63-1")
         values[key] = value
+    _check_constraints(analysis, values, params)
     return values
+
+
+def _check_constraints(analysis: Analysis, values: dict[str, int], params: Mapping[str, object]) -> None:
+    """A ``bad-param`` error, located on the node that needs it, for each constraint the values break."""
+    bindings = {name: Dim.const(value) for name, value in values.items()}
+    found = []
+    for c in analysis.constraints:
+        number = c.expr.substitute(bindings).int_value()
+        divisor = c.divisor if isinstance(c.divisor, int) else c.divisor.substitute(bindings).int_value()
+        if number is None or not divisor or number % divisor == 0:
+            continue
+        symbols = c.expr.symbols() | (set() if isinstance(c.divisor, int) else c.divisor.symbols())
+        given = ", ".join(
+            f"--param {s}={values[s]}" if s in params else f"{s}={values[s]} (a digraph attribute)"
+            for s in sorted(symbols)
+        )
+        broken = "it is not" if c.expr.symbols() == {str(c.expr)} else f"there it is {number}"
+        message = f"node {c.node!r}: the shapes need {c.describe()}, and with {given} {broken}"
+        found += error(codes.BAD_PARAM, message, c.location, c.node).diagnostics
+    if found:
+        raise SpecError(found)
 
 
 def missing_values(compiled: Compiled) -> list[str]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from dotnet import codes
 from dotnet.diagnostics import SpecError, error
+from dotnet.progress import Progress
 
 if TYPE_CHECKING:
     from dotnet.compiler import Compiled
@@ -24,8 +25,14 @@ if TYPE_CHECKING:
 
 
 def write_checked(
-    compiled: Compiled, target: Path, device: str = "cpu", flag: str = "", memory_limit: str | None = None
-) -> RunSummary:
+    compiled: Compiled,
+    target: Path,
+    device: str = "cpu",
+    flag: str = "",
+    memory_limit: str | None = None,
+    run: bool = True,
+    progress: Progress | None = None,
+) -> RunSummary | None:
     """Write to a temporary file beside ``target``, prove it imports and runs, then rename it.
 
     Self-contained, so the API can share it: the target is refused (an ``io-error``
@@ -35,12 +42,17 @@ def write_checked(
     written gets the mode a new file gets under the umask, or the mode of the file
     it replaces. ``flag`` (``"-o"``) is named in errors when the user chose the path;
     ``memory_limit`` (``8G``) bounds what building and running the model may need.
+    With ``run`` false the module is written without being imported, built or run
+    (``compile --no-run``), and nothing is returned. ``progress`` shows the build
+    and the first forward pass when they take long (:mod:`dotnet.progress`).
     """
     from dotnet.compiler import raise_if_missing
     from dotnet.runtime import check_device, instantiate, smoke_run
 
-    raise_if_missing(compiled)
-    check_device(device)
+    if run:
+        raise_if_missing(compiled)
+        check_device(device)
+    progress = progress or Progress()
 
     def refuse(cause: str) -> SpecError:
         return cannot_write(target, flag, cause)
@@ -71,9 +83,13 @@ def write_checked(
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             os.fchmod(f.fileno(), mode)
             f.write(compiled.source)
+        summary = None
         try:
-            model = instantiate(compiled, device, temp, memory_limit)
-            summary = smoke_run(compiled, model, device)
+            if run:
+                with progress.step(f"building {compiled.class_name} on {device}"):
+                    model = instantiate(compiled, device, temp, memory_limit)
+                with progress.step(f"running {compiled.class_name} once"):
+                    summary = smoke_run(compiled, model, device)
         except SpecError:
             raise
         except Exception as exc:

@@ -20,7 +20,7 @@ from dotnet.analysis.view import primary_output as view_primary_output
 from dotnet.diagnostics import Report, SpecError, error
 from dotnet.limits import MAX_BLOCK_DEPTH
 from dotnet.ops.base import CodeWriter, Op, OpEnv, OpResolver, known_names
-from dotnet.reading.labels import ArgValue, OpCall, format_arg
+from dotnet.reading.labels import ArgValue, OpCall, format_arg, tensor_hint
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, same
 from dotnet.reading.symbolic import Dim, ExprError
 
@@ -350,9 +350,16 @@ class UnresolvedCall(BlockCall):
             )
         raise self._not_found(inputs, env, wanted)
 
-    def _not_found(self, inputs: list[Shape], env: OpEnv, wanted: str) -> SpecError:
+    def error_without_inputs(self) -> SpecError:
+        """Unknown whatever flows in: reported even where an upstream error left no shapes."""
+        return self._unknown(" or ".join(repr(n) for n in self.names), self._close_by_name())
+
+    def _close_by_name(self) -> list[str]:
         known = {n.lower(): n for n in known_names() + self.candidates}
-        by_name = [known[c] for c in difflib.get_close_matches(self.name.lower(), list(known), n=3, cutoff=0.6)]
+        return [known[c] for c in difflib.get_close_matches(self.name.lower(), list(known), n=3, cutoff=0.6)]
+
+    def _not_found(self, inputs: list[Shape], env: OpEnv, wanted: str) -> SpecError:
+        by_name = self._close_by_name()
         by_shape = [c for c in self.candidates if self._fits(c, inputs, env)]
         by_shape.sort(key=lambda c: -difflib.SequenceMatcher(None, self.name.lower(), c.lower()).ratio())
         names = ", ".join(repr(c) for c in by_name)
@@ -367,12 +374,15 @@ class UnresolvedCall(BlockCall):
                 self.node.location,
                 self.node.id,
             )
+        return self._unknown(wanted, by_name)
+
+    def _unknown(self, wanted: str, by_name: list[str]) -> SpecError:
         hint = f"; did you mean {' or '.join(repr(c) for c in by_name)}?" if by_name else ""
         return error(
             codes.UNKNOWN_OP,
             f"node {self.node.id!r}: no op or block named {wanted}{hint} "
             f"(a block is a digraph in the same document, a file {self.name}.dot next to the spec, "
-            f"or one bound with --block {self.name}=GRAPH)",
+            f"or one bound with --block {self.name}=GRAPH){tensor_hint(self.node.describe())}",
             self.node.location,
             self.node.id,
         )

@@ -183,6 +183,8 @@ def infer_graph(
                 # An upstream error was reported; a declared tensor lets the walk go on past it.
                 if isinstance(node, TensorNode):
                     shapes[node_id] = _declared_shape(node, env)
+                elif node_id in ops and (problem := ops[node_id].error_without_inputs()) is not None:
+                    errors.extend(problem.diagnostics)
                 continue
             carried = [_carried(e, ops, shapes, ports) for e in graph.preds(node_id)]
             if isinstance(node, TensorNode):

@@ -167,6 +167,10 @@ class Op(ABC):
         """Parameters the op creates by naming them: name, shape, offset in the label."""
         return []
 
+    def error_without_inputs(self) -> SpecError | None:
+        """An error this op has whatever its inputs (an unknown name), reported even past an upstream one."""
+        return None
+
     # -- code ----------------------------------------------------------
     def module(self, w: CodeWriter) -> str | None:
         """Constructor expression of this node's submodule, or ``None`` for none."""

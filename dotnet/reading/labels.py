@@ -342,6 +342,16 @@ _ON_ITS_INPUT = re.compile(rf"\s*(?P<name>{_NAME})[ \t]*(?:\\[nlr]|\n)\s*(?P<op>
 
 def parse_op_label(label: str) -> OpCall | FormulaLabel:
     """Parse an operation node's label into an op call, or keep it as formula text."""
+    try:
+        return _op_label(label)
+    except LabelError as exc:
+        hint = tensor_hint(label)
+        if not hint:
+            raise
+        raise LabelError(f"{exc}{hint}") from None
+
+
+def _op_label(label: str) -> OpCall | FormulaLabel:
     text = normalize(label)
     if not text:
         raise LabelError("empty label")
@@ -351,7 +361,7 @@ def parse_op_label(label: str) -> OpCall | FormulaLabel:
     unclosed = text.count("[") == text.count("]") + 1 and not text.endswith("]")
     if unclosed:
         text += "]"
-    call = _op_label(text)
+    call = _call_or_formula(text)
     if unclosed:
         if not isinstance(call, OpCall):
             raise LabelError(f"{quote(text[:-1])} lacks a closing ']'")
@@ -369,7 +379,8 @@ def _formula_on_input(op: str, rest: str, text: str) -> FormulaLabel:
     return FormulaLabel(text, BinOp(op, Input(), right), tuple(defaults.items()))
 
 
-def _op_label(text: str) -> OpCall | FormulaLabel:
+def _call_or_formula(text: str) -> OpCall | FormulaLabel:
+    """An op call (``Conv2D[K=3]``, ``@ Embedding.w.T``), else a formula, from normalized label text."""
     m = _OPERATOR.fullmatch(text)
     if m:
         positional, keywords, _ = _parse_args(m.group("args"), text) if m.group("args") else ((), (), ())
@@ -443,6 +454,18 @@ def _formula(text: str) -> FormulaLabel:
         return FormulaLabel(text, parse_formula(text))
     except FormulaError as exc:
         raise LabelError(f"{quote(text)} is neither an op call nor a formula: {exc}") from None
+
+
+def tensor_hint(label: str) -> str:
+    """``; it reads as a tensor: ...`` when an op node's label is a tensor's, else ``""``.
+
+    Only record-shaped nodes are tensors, so ``[B, N]`` drawn as a box is read as an op.
+    """
+    try:
+        parse_tensor_label(label)
+    except LabelError:
+        return ""
+    return "; it reads as a tensor: draw tensor nodes with shape=Mrecord (or shape=record)"
 
 
 _KEYWORD_ARG = re.compile(r"\s*([A-Za-z_]\w*)\s*=(.*)", re.DOTALL)

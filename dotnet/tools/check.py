@@ -16,10 +16,10 @@ from pathlib import Path
 
 from dotnet import codes
 from dotnet.analysis.resolve import Library
-from dotnet.codegen.generate import generate_source, graph_defaults
+from dotnet.codegen.generate import blocks_in_order, generate_source, graph_defaults
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError
 from dotnet.reading.dot import DotGraph
-from dotnet.reading.sources import DOT_SUFFIXES, duplicate_warnings, read_source
+from dotnet.reading.sources import DOT_SUFFIXES, choose_graph, duplicate_warnings, read_source
 from dotnet.tools.lint import Linter
 from dotnet.tools.silence import Silencer
 
@@ -53,8 +53,12 @@ def spec_files(path: Path) -> list[Path]:
     return sorted(found)
 
 
-def check_source(path: Path, blocks: dict[str, str], ignore: Iterable[str] = ()) -> list[Diagnostic]:
+def check_source(
+    path: Path, blocks: dict[str, str], ignore: Iterable[str] = (), only: str | None = None
+) -> list[Diagnostic]:
     """Diagnostics for every digraph in one file or document, in source order.
+
+    With ``only``, for that digraph and the blocks it calls alone (``check --graph``).
 
     One digraph's problem never hides another's: a digraph that does not parse is
     reported and the others are checked; each copy of a name written twice,
@@ -67,6 +71,11 @@ def check_source(path: Path, blocks: dict[str, str], ignore: Iterable[str] = ())
         return exc.diagnostics
     found: list[Diagnostic] = [d for b in source.broken for d in b.diagnostics] + duplicate_warnings(source)
     library = Library(source, blocks, report)
+    if only is not None:
+        try:
+            return _check_one(library, choose_graph(source, only, {}), found, ignore)
+        except SpecError as exc:
+            return exc.diagnostics
     shared: list[DotGraph] = []
     """Digraphs checked in ``library``; a copy of a name written differently gets a library of its own."""
     own_libraries: list[tuple[Library, DotGraph]] = []
@@ -90,6 +99,18 @@ def check_source(path: Path, blocks: dict[str, str], ignore: Iterable[str] = ())
     return sorted(_unique(reviewed), key=_position)
 
 
+def _check_one(library: Library, dot: DotGraph, found: list[Diagnostic], ignore: Iterable[str]) -> list[Diagnostic]:
+    """``check --graph``: one digraph, and the review of it and of the blocks it calls."""
+    reviewed = [dot]
+    try:
+        analysis = library.analysis(dot.name)
+        generate_source(library, analysis, graph_defaults(analysis))
+        reviewed += [b for b in map(library.dot_graph, blocks_in_order(library, analysis)) if b is not None]
+    except SpecError as exc:
+        found = found + exc.diagnostics
+    return sorted(_unique(review(library, reviewed, found + library.report.diagnostics, ignore)), key=_position)
+
+
 def review(
     library: Library, graphs: Iterable[DotGraph], found: list[Diagnostic], ignore: Iterable[str] = ()
 ) -> list[Diagnostic]:
@@ -103,7 +124,9 @@ def review(
     return [d for d in _unique(reviewed + silencer.problems()) if silencer.allows(d)]
 
 
-def check_paths(paths: list[Path], blocks: dict[str, str], ignore: Iterable[str] = ()) -> CheckResult:
+def check_paths(
+    paths: list[Path], blocks: dict[str, str], ignore: Iterable[str] = (), only: str | None = None
+) -> CheckResult:
     """Diagnostics for every file under ``paths``, in the order given; each reported once."""
     ignore = frozenset(ignore)
     found: list[Diagnostic] = []
@@ -116,15 +139,17 @@ def check_paths(paths: list[Path], blocks: dict[str, str], ignore: Iterable[str]
             )
         for target in targets:
             files += 1
-            found += _check_contained(target, blocks, ignore)
+            found += _check_contained(target, blocks, ignore, only)
     return CheckResult(_unique(found), files)
 
 
-def _check_contained(path: Path, blocks: dict[str, str], ignore: Iterable[str]) -> list[Diagnostic]:
+def _check_contained(
+    path: Path, blocks: dict[str, str], ignore: Iterable[str], only: str | None = None
+) -> list[Diagnostic]:
     """:func:`check_source`, but whatever happens checking one file, an error for that file."""
     start = Location(str(path), 1)
     try:
-        return check_source(path, blocks, ignore)
+        return check_source(path, blocks, ignore, only)
     except RecursionError:
         return [Diagnostic("error", codes.TOO_LARGE, "the spec is nested too deeply to process", start)]
     except MemoryError:
