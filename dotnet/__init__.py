@@ -13,6 +13,7 @@ Importing dotnet does not import torch; only :func:`build`, :func:`load` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,13 +42,13 @@ __version__ = "0.1.0"
 def compile_spec(
     spec: str | Path,
     graph: str | None = None,
-    params: dict[str, int] | None = None,
+    params: Mapping[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
     out: str | Path | None = None,
     device: str = "cpu",
     name: str | None = None,
 ) -> Compiled:
-    """Compile ``spec``; raises :class:`SpecError` on a bad spec.
+    """Compile ``spec``; raises :class:`SpecError` on a bad spec. A ``params`` decimal is a rate (``CompRate=0.5``).
 
     ``graph`` is ``NAME``, ``NAME@LINE`` or parts ``A+B+C``; ``name`` names the class.
     With ``out``, the module is also written there as ``dotnet compile`` writes it:
@@ -65,7 +66,7 @@ def compile_spec(
 def compile_to_source(
     spec: str | Path,
     graph: str | None = None,
-    params: dict[str, int] | None = None,
+    params: Mapping[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
     name: str | None = None,
 ) -> str:
@@ -76,7 +77,7 @@ def compile_to_source(
 def build(
     spec: str | Path,
     graph: str | None = None,
-    params: dict[str, int] | None = None,
+    params: Mapping[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
     device: str = "cpu",
     name: str | None = None,

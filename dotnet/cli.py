@@ -32,6 +32,7 @@ import click
 from dotnet import codes
 from dotnet.diagnostics import Diagnostic, Location, SpecError, printable
 from dotnet.limits import LimitError, whole_number
+from dotnet.reading.symbolic import parse_rate
 from dotnet.tools.report_formats import FORMATS as REPORT_FORMATS
 from dotnet.writing import Interrupted, require_folder, write_checked
 
@@ -109,13 +110,17 @@ def _block_bindings(values: tuple[str, ...]) -> dict[str, str]:
     return bindings
 
 
-def _int_params(values: tuple[str, ...]) -> dict[str, int]:
-    result: dict[str, int] = {}
+def _int_params(values: tuple[str, ...]) -> dict[str, int | float]:
+    """``--param`` values: whole sizes, or rates written as decimals (``CompRate=0.5``)."""
+    result: dict[str, int | float] = {}
     for name, value in _pairs("--param", values).items():
+        if parse_rate(value) is not None:
+            result[name] = float(value)  # a rate (CompRate=0.5), applied while compiling
+            continue
         try:
             result[name] = whole_number(value)
         except LimitError as exc:
-            raise click.BadParameter(f"{name}: {exc}", param_hint="--param") from None
+            raise click.BadParameter(f"{name}: {exc} (or a decimal, for a rate)", param_hint="--param") from None
     return result
 
 

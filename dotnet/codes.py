@@ -52,6 +52,11 @@ UNKNOWN_BLOCK = _code("unknown-block", "a call names a block that cannot be foun
 BLOCK_BY_SHAPE = _code("block-by-shape", "a call no name finds is bound to the one digraph that fits it by shape")
 AMBIGUOUS_BLOCK = _code("ambiguous-block", "a call no name finds fits more than one digraph by shape")
 BAD_ARG = _code("bad-arg", "an op's arguments are missing, unknown or of the wrong kind")
+SIZE_CHECK = _code("size-check", "a size written with its value does not hold")
+CONFLICTING_DEFAULT = _code("conflicting-default", "a symbol is given two different defaults")
+TENSOR_SHAPE = _code("tensor-shape", "a node whose label is plainly a tensor is not drawn shape=Mrecord")
+UNDECLARED_OUTPUT = _code("undeclared-output", "a node used in edges but never declared is the only sink")
+SYMBOL_TYPO = _code("symbol-typo", "a symbol written once is one edit from a bound symbol")
 
 # Graph structure and shapes
 CYCLE = _code("cycle", "the edges form a cycle")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 
 from dotnet import codes
@@ -67,9 +69,14 @@ class Compiled:
         return RUNTIME_DEFAULTS.get(symbol, OTHER_RUNTIME_DEFAULT)
 
 
-def open_library(path: str | Path, blocks: dict[str, str] | None = None, report: Report | None = None) -> Library:
+def open_library(
+    path: str | Path,
+    blocks: dict[str, str] | None = None,
+    report: Report | None = None,
+    rates: dict[str, Fraction] | None = None,
+) -> Library:
     """Read a spec file or document and make its digraphs available for analysis."""
-    return Library(read_source(path), blocks, report)
+    return Library(read_source(path), blocks, report, rates)
 
 
 def analyse(
@@ -78,9 +85,10 @@ def analyse(
     blocks: dict[str, str] | None = None,
     report: Report | None = None,
     name: str | None = None,
+    rates: dict[str, Fraction] | None = None,
 ) -> tuple[Library, Analysis]:
     """Read a spec and infer the shapes of the digraph it compiles to."""
-    library = open_library(path, blocks, report)
+    library = open_library(path, blocks, report, rates)
     return library, library.analysis(select_graph(library, graph, name).name)
 
 
@@ -147,17 +155,19 @@ def _added(library: Library, graph: DotGraph, made_from: list[str], where: Locat
 def compile_spec(
     path: str | Path,
     graph: str | None = None,
-    params: dict[str, int] | None = None,
+    params: Mapping[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
     name: str | None = None,
 ) -> Compiled:
     """Compile the spec at ``path`` to Python source; raise :class:`SpecError` if it is wrong.
 
-    ``graph`` is ``NAME``, ``NAME@LINE`` or parts ``A+B+C``; ``name`` names the class.
+    ``graph`` is ``NAME``, ``NAME@LINE`` or parts ``A+B+C``; ``name`` names the class. A ``params``
+    value that is not whole (``CompRate=0.5``) is a rate, applied while compiling.
     """
     report = Report()
-    library, analysis = analyse(path, graph, blocks, report, name)
-    values = symbol_values(analysis, params or {})
+    sizes, rates = split_rates(params or {})
+    library, analysis = analyse(path, graph, blocks, report, name, rates)
+    values = symbol_values(analysis, {**sizes, **rates})
     source = generate_source(library, analysis, values)
     name = analysis.graph.name
     graphs = [*blocks_in_order(library, analysis), name]
@@ -167,11 +177,20 @@ def compile_spec(
     return Compiled(name, source, analysis, values, report, library.sibling_files())
 
 
-def symbol_values(analysis: Analysis, params: dict[str, int], defaults: bool = True) -> dict[str, int]:
+def split_rates(params: Mapping[str, int | float]) -> tuple[dict[str, int], dict[str, Fraction]]:
+    """``--param`` values: whole sizes, and rates (``CompRate=0.5``) as exact fractions."""
+    sizes = {k: int(v) for k, v in params.items() if float(v).is_integer()}
+    rates = {k: Fraction(str(v)) for k, v in params.items() if k not in sizes}
+    return sizes, rates
+
+
+def symbol_values(
+    analysis: Analysis, params: Mapping[str, int | float | Fraction], defaults: bool = True
+) -> dict[str, int]:
     """Digraph attributes (unless ``defaults`` is false) overridden by --param.
 
     Unknown names, sizes out of range and values that break a constraint of the
-    shapes are ``bad-param`` errors.
+    shapes are ``bad-param`` errors. A decimal is a rate (``CompRate=0.5``), applied by the analysis.
     """
     values = graph_defaults(analysis) if defaults else {}
     symbols = analysis.graph.symbol_order
@@ -183,6 +202,10 @@ def symbol_values(analysis: Analysis, params: dict[str, int], defaults: bool = T
                 f"--param {key}={value}: digraph {analysis.graph.name} has no symbol {key!r} (its symbols: {known})",
                 Location(analysis.graph.file, analysis.graph.location.line),
             )
+        if isinstance(value, Fraction | float):
+            if value <= 0:
+                raise error(codes.BAD_PARAM, f"--param {key}={float(value):g}: a rate must be above 0")
+            continue  # a rate: applied by the analysis, not a constructor argument
         if value < 1 or value > MAX_SIZE:
             raise error(codes.BAD_PARAM, f"--param {key}={value}: a size must be at least 1 and at most 2**63-1")
         values[key] = value
@@ -190,7 +213,7 @@ def symbol_values(analysis: Analysis, params: dict[str, int], defaults: bool = T
     return values
 
 
-def _check_constraints(analysis: Analysis, values: dict[str, int], params: dict[str, int]) -> None:
+def _check_constraints(analysis: Analysis, values: dict[str, int], params: Mapping[str, object]) -> None:
     """A ``bad-param`` error, located on the node that needs it, for each constraint the values break."""
     bindings = {name: Dim.const(value) for name, value in values.items()}
     found = []

@@ -33,8 +33,8 @@ CASES = [
     (
         "non_numeric_arg",
         1,
-        "{spec}:3:5: error: node 'conv': argument 'K=3x3' is not a number or size expression: "
-        "unexpected 'x3' in '3x3' [bad-label]",
+        "{spec}:3:5: error: node 'conv': argument 'K=3 by 3' is not a number or size expression: "
+        "unexpected 'by' in '3 by 3' [bad-label]",
     ),
     ("cycle", 1, "{spec}:4:5: error: node 'relu': the edges form a cycle: relu -> add -> relu [cycle]"),
     (

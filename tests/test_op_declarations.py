@@ -38,6 +38,7 @@ def test_the_registry_still_holds_the_nineteen_ops_of_the_seed_specs() -> None:
         "Linear",
         "MaxPool2D",
         "Relu",
+        "Reshape",
         "Sigmoid",
         "Softmax",
         "Tanh",

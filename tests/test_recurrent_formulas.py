@@ -158,5 +158,5 @@ def test_a_formula_calling_an_unknown_function_names_it_and_the_known_ones(tmp_p
     assert result.code == 1
     assert result.stderr.splitlines()[0] == (
         f"{spec}:5:3: error: node 'calc': formula '{label}': unknown function 'evil' at offset {offset}; "
-        "the known functions are σ, sigmoid, tanh, relu, exp, softmax [bad-label]"
+        "the known functions are σ, sigmoid, tanh, relu, exp, log, sqrt, softmax [bad-label]"
     )

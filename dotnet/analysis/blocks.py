@@ -212,10 +212,10 @@ class BlockCall(Op):
     def module(self, w: CodeWriter) -> str:
         return w.block_constructor(self.callee, self.bound)
 
-    def repeated_module(self, expr: str, count: str) -> str:
+    def repeated_module(self, expr: str, count: str, index: str = "_") -> str:
         if self.scans:
-            return f"CellStack({expr} for _ in range({count}))"
-        return super().repeated_module(expr, count)
+            return f"CellStack({expr} for {index} in range({count}))"
+        return super().repeated_module(expr, count, index)
 
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
         if self.scans and self.call.times is not None:

@@ -44,6 +44,10 @@ def node_costs(analysis: Analysis, bindings: Mapping[str, Dim] | None = None) ->
             continue
         assert isinstance(node, OpNode)
         op = analysis.ops[node_id]
+        if node_id in analysis.repeated_costs:  # copies that differ (``#Layer``) were summed one by one
+            parameters, mult_adds = analysis.repeated_costs[node_id]
+            rows.append(NodeCost(node_id, node.describe(), shape, parameters, mult_adds))
+            continue
         inputs = [analysis.edge_shape(e) for e in graph.preds(node_id)]
         times = op.call.times if op.call.times is not None and not op.times_is_factor else Dim.const(1)
         count = times.substitute(bindings or {})

@@ -7,15 +7,18 @@ import re
 from dotnet import codes
 from dotnet.analysis.ir import Edge, Graph, Node, OpNode, TensorNode
 from dotnet.analysis.references import resolve_references
+from dotnet.analysis.slips import Defaults, mend_symbol_slips, warn_boxed
 from dotnet.analysis.view import GraphView, label_text
 from dotnet.diagnostics import Diagnostic, Report, SpecError
 from dotnet.limits import LimitError, whole_number
 from dotnet.reading.dot import DotGraph
-from dotnet.reading.labels import OpCall, normalize, quote
+from dotnet.reading.labels import FormulaLabel, OpCall, normalize, quote
+from dotnet.reading.symbolic import parse_rate
 
 """Graphviz node shapes that mark a tensor node (spec language, section 2)."""
 
-_SYMBOL = re.compile(r"[A-Za-z_]\w*")
+_SYMBOL = re.compile(r"#?[A-Za-z_]\w*")
+"""A symbol in dim text; ``#Layer``, a repetition's index, is found so that it can be skipped."""
 
 
 def build_graph(dot: DotGraph, report: Report) -> Graph:
@@ -23,29 +26,46 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
     view = GraphView.of(dot)
     errors: list[Diagnostic] = []
     nodes: dict[str, Node] = {}
+    defaults = Defaults()
     for raw in dot.nodes.values():
+        label = label_text(raw.attrs, raw.id)
         if raw.id in view.failures:
-            message = f"node {raw.id!r}: {view.failures[raw.id]}"
-            errors.append(Diagnostic("error", codes.BAD_LABEL, message, raw.location, raw.id))
+            failure = view.failures[raw.id]
+            errors.append(Diagnostic("error", failure.code, f"node {raw.id!r}: {failure}", raw.location, raw.id))
         elif raw.id in view.tensors:
             tensor = view.tensors[raw.id]
             nodes[raw.id] = TensorNode(raw.id, raw.location, tensor)
+            if raw.id in view.boxed:
+                warn_boxed(raw.id, label, raw.location, report)
             if tensor.unclosed:
                 report.warn(
                     codes.UNCLOSED_BRACKET,
-                    f"node {raw.id!r}: shape {quote(normalize(label_text(raw.attrs, raw.id)))} lacks its closing ']'",
+                    f"node {raw.id!r}: shape {quote(normalize(label))} lacks its closing ']'",
                     raw.location,
                     raw.id,
                 )
+            defaults.add(raw.id, raw.location, tensor.defaults, errors)
         else:
-            nodes[raw.id] = OpNode(raw.id, raw.location, view.ops[raw.id])
+            call = view.ops[raw.id]
+            nodes[raw.id] = OpNode(raw.id, raw.location, call)
+            if isinstance(call, OpCall) and call.unclosed:
+                report.warn(
+                    codes.UNCLOSED_BRACKET,
+                    f"node {raw.id!r}: label {quote(normalize(label))} lacks its closing ']'",
+                    raw.location,
+                    raw.id,
+                )
+            if isinstance(call, OpCall | FormulaLabel):
+                defaults.add(raw.id, raw.location, call.defaults, errors)
     if errors:
         raise SpecError(errors)
+    nodes = mend_symbol_slips(dot, nodes, report)
     symbols = _symbol_order(nodes)
     check_symbol_defaults(dot, symbols)
     edges = [Edge(e.src, e.dst, e.location, e.output) for e in dot.edges]
     graph = Graph(dot.name, dot.location, nodes, edges, view, dict(dot.attrs), list(dot.clusters), symbols)
     view.refs = resolve_references(graph, report)
+    graph.defaults = dict(defaults.values)
     return graph
 
 
@@ -53,7 +73,7 @@ def check_symbol_defaults(dot: DotGraph, symbols: list[str]) -> None:
     """Digraph attributes named like a symbol (``NHidden=64;``) must be whole sizes of at least 1."""
     errors = []
     for key, raw in dot.attrs.items():
-        if key not in symbols:
+        if key not in symbols or parse_rate(raw) is not None:  # a decimal is a rate (CompRate=0.5)
             continue
         try:
             problem = None if whole_number(raw) >= 1 else "a size must be at least 1"
@@ -80,5 +100,6 @@ def _symbol_order(nodes: dict[str, Node]) -> list[str]:
                 texts.append(str(node.call.times))
         for text in texts:
             for name in _SYMBOL.findall(text):
-                seen.setdefault(name, None)
+                if not name.startswith("#"):
+                    seen.setdefault(name, None)
     return list(seen)

@@ -19,6 +19,7 @@ from dotnet.analysis.ir import Edge, Graph, OpNode, TensorNode
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
 from dotnet.limits import MAX_REPEAT
 from dotnet.ops.base import Op, OpResolver
+from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, same
 from dotnet.reading.symbolic import Dim, ExprError, SizeLimitError
 
@@ -54,6 +55,10 @@ class Analysis:
     """The recurrent structure, when the graph is a cell (section 5 of the spec language)."""
     constructor_symbols: list[str] = field(default_factory=list)
     """Symbols that size parameters, in order of first appearance: constructor arguments."""
+    rates: dict[str, Dim] = field(default_factory=dict)
+    """Rates applied while compiling (``CompRate=0.5``): values, not constructor arguments."""
+    repeated_costs: dict[str, tuple[Dim, Dim]] = field(default_factory=dict)
+    """For ``OP x N`` whose copies differ (``#Layer``): parameters and multiply-adds of all N."""
     ports: dict[str, dict[str, Shape]] = field(default_factory=dict)
     """For each node with several outputs, every output's shape by name."""
 
@@ -79,6 +84,10 @@ class Env:
         self.bindings = dict(bindings)
         self.trail = trail
         self.constraints: list[Constraint] = []
+        self.repeated_costs: dict[str, tuple[Dim, Dim]] = {}
+        """Parameters and multiply-adds of every copy of ``OP x N`` over ``#Layer``, summed."""
+        self.rates: dict[str, Dim] = {}
+        """Rates this run applies (``CompRate=0.5``), also in ``bindings``."""
         self.shapes: dict[str, Shape] = {}
         """Shapes proved so far in this run, by node id (formulas read the tensors they name)."""
         self.implicit: dict[str, Shape] = {}
@@ -141,14 +150,17 @@ def infer_graph(
     trail: tuple[str, ...] = (),
     partial: dict[str, Shape] | None = None,
     partial_ports: dict[str, dict[str, Shape]] | None = None,
+    rates: Mapping[str, Dim] | None = None,
 ) -> Analysis:
     """Infer every node's shape; raise one :class:`SpecError` with all errors found.
 
     ``partial`` (and ``partial_ports``, the outputs of nodes with several), when given,
     receives every shape inferred, even when errors follow
-    (``dotnet render`` draws them on a diagram that has errors).
+    (``dotnet render`` draws them on a diagram that has errors). ``rates`` (``CompRate=0.5``)
+    are applied here, so the sizes they make are numbers, never constructor arguments.
     """
-    env = Env(graph, library, report, bindings or {}, trail)
+    env = Env(graph, library, report, {**(rates or {}), **(bindings or {})}, trail)
+    env.rates = dict(rates or {})
     errors: list[Diagnostic] = []
     order = _topological_order(graph)
     view = graph.view
@@ -199,8 +211,21 @@ def infer_graph(
             f"digraph {graph.name!r} has no output: no node that an edge enters and none leaves{env.where()}",
             graph.location,
         )
-    analysis = Analysis(graph, ops, shapes, order, inputs, outputs, params, env.constraints, cell=cell, ports=ports)
-    analysis.constructor_symbols = _constructor_symbols(analysis)
+    analysis = Analysis(
+        graph,
+        ops,
+        shapes,
+        order,
+        inputs,
+        outputs,
+        params,
+        env.constraints,
+        cell=cell,
+        ports=ports,
+        rates=env.rates,
+        repeated_costs=env.repeated_costs,
+    )
+    analysis.constructor_symbols = [s for s in _constructor_symbols(analysis) if s not in env.rates]
     return analysis
 
 
@@ -278,9 +303,20 @@ def _find_cycle(graph: Graph, stuck: set[str]) -> list[str]:
 
 
 def _tensor(node: TensorNode, inputs: list[Shape], preds: list[str], env: Env, errors: list[Diagnostic]) -> Shape:
+    if node.label.inferred and len(inputs) == 1:
+        if not env.trail:
+            env.report.warn(
+                codes.UNDECLARED_OUTPUT,
+                f"node {node.id!r} is used in an edge but never declared; as the graph's only sink it is read "
+                f"as the output, of shape {diagram_text(inputs[0])}",
+                node.location,
+                node.id,
+            )
+        return inputs[0]
     declared = _declared_shape(node, env)
-    if node.is_param and inputs:
-        raise error(codes.BAD_EDGE, f"node {node.id!r}: a parameter cannot have incoming edges", node.location, node.id)
+    if (node.is_param or node.is_random) and inputs:
+        what = "a parameter" if node.is_param else "a random tensor (randn)"
+        raise error(codes.BAD_EDGE, f"node {node.id!r}: {what} cannot have incoming edges", node.location, node.id)
     if len(inputs) > 1:
         names = ", ".join(repr(p) for p in preds)
         raise error(
@@ -331,6 +367,7 @@ def _apply(op: Op, node: OpNode, inputs: list[Shape], env: Env) -> Shape:
             node.location,
             node.id,
         )
+    _check_rated_args(op, node, env)
     times = op.call.times if not op.times_is_factor else None
     if times is None:
         return op.infer(inputs, env)
@@ -345,10 +382,14 @@ def _apply(op: Op, node: OpNode, inputs: list[Shape], env: Env) -> Shape:
     number = count.int_value()
     if len(inputs) != 1:
         raise error(codes.BAD_EDGE, f"node {node.id!r}: a repeated op takes one input", node.location, node.id)
+    if number is not None and number < 0:
+        raise error(codes.BAD_ARG, f"node {node.id!r}: repeat count {times} is {number}", node.location, node.id)
     if number is not None:
-        if number < 0:
-            raise error(codes.BAD_ARG, f"node {node.id!r}: repeat count {times} is {number}", node.location, node.id)
         check_repeat(number, times, node)
+    index = repetition_index(op.call)
+    if index is not None:
+        return _induction(op, node, inputs[0], env, index, count)
+    if number is not None:
         shape = inputs[0]
         for _ in range(number):
             after = op.infer([shape], env)
@@ -366,6 +407,112 @@ def _apply(op: Op, node: OpNode, inputs: list[Shape], env: Env) -> Shape:
             node.id,
         )
     return out
+
+
+def repetition_index(call: OpCall) -> str | None:
+    """The index symbol (``#Layer``) the args of ``OP x N`` use, if they depend on the copy."""
+    values = list(call.positional) + [v for _, v in call.keywords]
+    found = {s for v in values if isinstance(v, Dim) for s in v.symbols() if s.startswith("#")}
+    return min(found) if found else None
+
+
+def _copy(op: Op, shape: Shape, env: Env, index: str, value: Dim) -> Shape:
+    """One copy of a repeated op, its index symbol bound to ``value``."""
+    saved = env.bindings.get(index)
+    env.bindings[index] = value
+    try:
+        return op.infer([shape], env)
+    finally:
+        if saved is None:
+            del env.bindings[index]
+        else:
+            env.bindings[index] = saved
+
+
+def _induction(op: Op, node: OpNode, first: Shape, env: Env, index: str, count: Dim) -> Shape:
+    """``OP x N`` with args that depend on ``#Layer``, proved by induction for any N.
+
+    Copy 0 shows how far one copy moves the shape; if copy ``#Layer`` of a shape moved
+    ``#Layer`` times makes the shape moved ``#Layer + 1`` times, N copies move it N times.
+    The op is left inferred for copy ``#Layer``, which is what its generated loop writes.
+    """
+    step = _copy(op, first, env, index, Dim.const(0))
+    if len(step) != len(first):
+        raise op.mismatch(f"repeating it changes the rank of {diagram_text(first)} into {diagram_text(step)}")
+    k = Dim.sym(index)
+
+    def moved(times: Dim) -> Shape:
+        return tuple(Axis(a.name, a.size + times * (b.size - a.size)) for a, b in zip(first, step))
+
+    made = _copy(op, moved(k), env, index, k)
+    env.repeated_costs[node.id] = (
+        sum_over_index(op.parameter_count([moved(k)], made), index, count),
+        sum_over_index(op.mult_adds([moved(k)], made), index, count),
+    )
+    if not same(made, moved(k + 1)):
+        raise error(
+            codes.ARG_MISMATCH,
+            f"node {node.id!r}: repeating {op.name} x ({op.call.times}): copy {index} makes {diagram_text(made)} "
+            f"but copy {index}+1 reads {diagram_text(moved(k + 1))}{env.where()}",
+            node.location,
+            node.id,
+        )
+    return moved(count)
+
+
+def sum_over_index(term: Dim, index: str, count: Dim) -> Dim:
+    """``sum(term for index in range(count))`` for a polynomial ``term`` in ``index``, exactly.
+
+    Each power of the index is summed with Faulhaber's formula (up to the cube, enough for
+    costs, which grow at most quadratically with a copy's index).
+    """
+    powers: dict[int, Dim] = {}
+    for monomial, coefficient in term.terms:
+        degree = monomial.count(index)
+        rest = Dim._from({tuple(s for s in monomial if s != index): coefficient})
+        powers[degree] = powers.get(degree, Dim.const(0)) + rest
+    n = count
+    sums = {
+        0: n,
+        1: (n * (n - 1)).divide(2),
+        2: ((n - 1) * n * (2 * n - 1)).divide(6),
+        3: ((n * (n - 1)).divide(2)) * ((n * (n - 1)).divide(2)),
+    }
+    if max(powers, default=0) > 3:
+        raise ExprError(f"a cost of degree {max(powers)} in {index} cannot be summed")
+    return sum((rest * sums[degree] for degree, rest in powers.items()), Dim.const(0))
+
+
+def _check_rated_args(op: Op, node: OpNode, env: Env) -> None:
+    """Every size a rate makes (``Out=256*CompRate``) must be whole: an error naming it otherwise."""
+    rates = env.rates
+    if not rates:
+        return
+    pairs = [("", v) for v in op.call.positional] + [(f"{k}=", v) for k, v in op.call.keywords]
+    for key, value in pairs:
+        if not isinstance(value, Dim) or not value.symbols() & rates.keys():
+            continue
+        size = env.value(value)
+        number = size.constant_value()
+        used = ", ".join(f"{s}={_decimal(rates[s])}" for s in sorted(value.symbols() & rates.keys()))
+        if number is not None and (number.denominator != 1 or number < 1):
+            raise error(
+                codes.NOT_INTEGRAL,
+                f"node {node.id!r}: {key}{value} is {_decimal(size)} with {used}, not a whole size{env.where()}",
+                node.location,
+                node.id,
+            )
+        if number is None and not size.is_integral():
+            denominator = max(c.denominator for _, c in size.terms)
+            env.require_divisible(size * denominator, denominator, node.id, node.location)
+
+
+def _decimal(value: Dim) -> str:
+    """``76.8`` for 384/5: rates and what they make read as decimals."""
+    number = value.constant_value()
+    if number is None:
+        return str(value)
+    return str(int(number)) if number.denominator == 1 else f"{float(number):g}"
 
 
 def check_repeat(number: int, times: Dim, node: OpNode) -> None:
@@ -386,7 +533,7 @@ def _constructor_symbols(analysis: Analysis) -> list[str]:
     found: set[str] = set()
     for op in analysis.ops.values():
         for dim in op.constructor_dims():
-            found |= dim.symbols()
+            found |= {s for s in dim.symbols() if not s.startswith("#")}
         if op.call.times is not None and not op.times_is_factor:
             found |= op.call.times.symbols()
     for node_id in analysis.params:

@@ -28,6 +28,11 @@ class TensorNode:
     def is_param(self) -> bool:
         return "param" in self.label.roles
 
+    @property
+    def is_random(self) -> bool:
+        """``randn(...)``: drawn on each forward pass, neither an input nor a parameter."""
+        return self.label.random
+
 
 @dataclass(frozen=True)
 class OpNode:
@@ -71,6 +76,8 @@ class Graph:
     clusters: list[tuple[str, list[str]]] = field(default_factory=list)
     symbol_order: list[str] = field(default_factory=list)
     """Symbols in order of first appearance in the file."""
+    defaults: dict[str, int] = field(default_factory=dict)
+    """Symbol defaults written in labels, ``NFeature(768)``."""
 
     def __post_init__(self) -> None:
         self._preds: dict[str, list[Edge]] = {n: [] for n in self.nodes}

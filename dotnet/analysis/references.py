@@ -13,7 +13,7 @@ import re
 from dotnet import codes
 from dotnet.analysis.ir import Graph, OpNode, TensorNode
 from dotnet.diagnostics import Diagnostic, Report, SpecError
-from dotnet.reading.formulas import BinOp, Call, Expr, Name, names
+from dotnet.reading.formulas import BinOp, Call, Expr, Input, Name, contains, names
 from dotnet.reading.labels import FormulaLabel
 
 _TIME_INDEX = re.compile(r".*\[t(?:[-+]\d+)?\]\Z")
@@ -23,6 +23,23 @@ _SUBSCRIPT = re.compile(r"(?P<base>.*)\[(?P<sub>[^\[\]]*)\]\Z")
 def formulas(graph: Graph) -> list[tuple[OpNode, FormulaLabel]]:
     """The formula nodes of a graph, in file order."""
     return [(n, n.call) for n in graph.nodes.values() if isinstance(n, OpNode) and isinstance(n.call, FormulaLabel)]
+
+
+_PARAMETER_LIKE = re.compile(r"[A-Za-z]\d*|weight|bias", re.IGNORECASE)
+"""Unsubscripted names written like weights: ``W``, ``U2``, ``b``; anything longer names a tensor."""
+
+
+def looks_like_a_tensor(graph: Graph, name: str) -> bool:
+    """``X[t]``, or ``mu`` beside tensors titled ``μ``, ``ε``: a name no tensor carries that means one.
+
+    A name with a time index means a tensor. So does a name without a subscript in a graph whose
+    tensors have such titles (``μ``, ``logσ²``), unless it is written like a weight (``W``, ``b``,
+    ``U2``). Elsewhere (cells, whose tensors are ``X[t]``, ``H[t-1]``) other names are parameters.
+    """
+    if _TIME_INDEX.fullmatch(name):
+        return True
+    plain_titles = any(not _SUBSCRIPT.fullmatch(title) for title in graph.titles)
+    return plain_titles and not _SUBSCRIPT.fullmatch(name) and not _PARAMETER_LIKE.fullmatch(name)
 
 
 def is_parameter_name(graph: Graph, name: str) -> bool:
@@ -40,7 +57,7 @@ def resolve_references(graph: Graph, report: Report) -> dict[str, list[str]]:
             target = graph.titles.get(name.text)
             if target is not None:
                 used.setdefault(target, None)
-            elif _TIME_INDEX.fullmatch(name.text):
+            elif looks_like_a_tensor(graph, name.text):
                 errors.append(
                     Diagnostic(
                         "error",
@@ -53,6 +70,8 @@ def resolve_references(graph: Graph, report: Report) -> dict[str, list[str]]:
                 )
         refs[node.id] = list(used)
         drawn = [e.src for e in graph.preds(node.id)]
+        if contains(formula.expr, Input) and drawn:
+            used.setdefault(drawn[0], None)  # ``AddNoise\n+ ...`` reads its input
         for target in used:
             if target not in drawn:
                 title = _title(graph, target)

@@ -12,6 +12,7 @@ none of these finds may still bind by shape (:class:`~dotnet.analysis.blocks.Unr
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from pathlib import Path
 
 from dotnet import codes
@@ -26,7 +27,7 @@ from dotnet.ops.formula import FormulaOp
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.labels import FormulaLabel, OpCall
 from dotnet.reading.sources import Source, ambiguous_graph, read_source
-from dotnet.reading.symbolic import Dim
+from dotnet.reading.symbolic import Dim, parse_rate
 
 
 def _result(value: Analysis | SpecError) -> Analysis:
@@ -59,11 +60,14 @@ class Library:
         source: Source,
         bindings: dict[str, str] | None = None,
         report: Report | None = None,
+        rates: dict[str, Fraction] | None = None,
         pinned: DotGraph | None = None,
     ) -> None:
         self.source = source
         self.bindings = dict(bindings or {})
         self.report = report or Report()
+        self.rates = dict(rates or {})
+        """Rates given for the whole compile (``--param CompRate=0.5``), for every digraph using them."""
         self._dot: dict[str, DotGraph] = {}
         for g in source.graphs:
             self._dot.setdefault(g.name, g)
@@ -223,7 +227,7 @@ class Library:
                 raise error(codes.CYCLE, f"digraph {name!r} calls itself: {chain}", graph.location)
             self._in_progress.append(name)
             try:
-                self._analyses[name] = infer_graph(graph, self, self.report)
+                self._analyses[name] = infer_graph(graph, self, self.report, rates=self.graph_rates(graph))
             except SpecError as exc:
                 self._analyses[name] = exc
             finally:
@@ -250,6 +254,13 @@ class Library:
     def nesting(self) -> int:
         """How many analyses of digraphs on their own symbols are under way, one inside the other."""
         return len(self._in_progress)
+
+    def graph_rates(self, graph: Graph) -> dict[str, Dim]:
+        """The rates a digraph uses: its attributes with a decimal value (``CompRate=0.5``), then ``--param``."""
+        symbols = set(graph.symbol_order)
+        found = {k: parse_rate(v) for k, v in graph.attrs.items() if k in symbols and parse_rate(v) is not None}
+        found.update({k: v for k, v in self.rates.items() if k in symbols})
+        return {k: Dim.const(v) for k, v in found.items() if v is not None}
 
     # -- ops ------------------------------------------------------------
     def make_op(self, node: OpNode, graph: Graph) -> Op:

@@ -11,11 +11,51 @@ render and name resolution all read it.
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dotnet.reading.dot import DotGraph
-from dotnet.reading.labels import FormulaLabel, LabelError, OpCall, TensorLabel, parse_op_label, parse_tensor_label
+from dotnet.reading.labels import (
+    FormulaLabel,
+    LabelError,
+    OpCall,
+    TensorLabel,
+    normalize,
+    parse_op_label,
+    parse_tensor_label,
+)
+
+_TENSOR_TITLES = frozenset({"输入", "输出", "input", "output"})
+"""Titles that, followed by dims, make a label plainly a tensor even on a box-shaped node."""
+
+
+def plainly_a_tensor(label: str) -> bool:
+    """A label such as ``[BatchSize, W=56, H=56, C=64]`` or ``输入\\n[BatchSize, 3]``: read as a
+    tensor even on a node not drawn as a record (the frontend warns, ``tensor-shape``)."""
+    text = normalize(label)
+    head, bracket, _ = text.partition("[")
+    title = re.sub(r"\(.*\)", "", head).strip().lower()
+    if not bracket or not text.endswith("]") or (head.strip() and title not in _TENSOR_TITLES):
+        return False
+    try:
+        parse_tensor_label(label)
+    except LabelError:
+        return False
+    return True
+
+
+def undeclared_only_sink(dot: DotGraph) -> str | None:
+    """``oup`` in ``... -> relu2 -> oup`` with no ``oup`` statement, when no other node is a sink."""
+    sources = {e.src for e in dot.edges}
+    sinks = [n for n in dot.nodes if n not in sources]
+    return sinks[0] if len(sinks) == 1 and not dot.nodes[sinks[0]].declared else None
+
+
+def undeclared_output(node_id: str) -> TensorLabel:
+    """The label of the graph's undeclared output: its shape is whatever flows in (the shape pass fills it in)."""
+    return TensorLabel(node_id, frozenset({"output"}), "", (), inferred=True)
+
 
 TENSOR_NODE_SHAPES = frozenset({"mrecord", "record"})
 
@@ -44,6 +84,10 @@ class GraphView:
     """Edge ends of every node, in the order the file writes the edges."""
     refs: dict[str, list[str]] = field(default_factory=dict)
     """For each formula node, the tensor nodes its names refer to, once resolved (drawn edge or not)."""
+    boxed: tuple[str, ...] = ()
+    """Tensors not drawn as records whose label is plainly a tensor (``[BatchSize, W=56, ...]``)."""
+    undeclared: str | None = None
+    """A node only named in edges that is the only sink: the output, its shape what flows in."""
 
     @staticmethod
     def of(dot: DotGraph) -> GraphView:
@@ -51,11 +95,18 @@ class GraphView:
         tensors: dict[str, TensorLabel] = {}
         ops: dict[str, OpCall | FormulaLabel] = {}
         failures: dict[str, LabelError] = {}
+        boxed: list[str] = []
+        undeclared = undeclared_only_sink(dot)
         for raw in dot.nodes.values():
             label = label_text(raw.attrs, raw.id)
             try:
                 if is_tensor_node(raw.attrs):
                     tensors[raw.id] = parse_tensor_label(label)
+                elif plainly_a_tensor(label):
+                    tensors[raw.id] = parse_tensor_label(label)
+                    boxed.append(raw.id)
+                elif raw.id == undeclared:
+                    tensors[raw.id] = undeclared_output(raw.id)
                 else:
                     ops[raw.id] = parse_op_label(label)
             except LabelError as exc:
@@ -65,7 +116,9 @@ class GraphView:
         for e in dot.edges:
             preds[e.dst].append(e.src)
             succs[e.src].append(e.dst)
-        return GraphView(dot, tensors, ops, failures, preds, succs)
+        if undeclared is not None and undeclared not in tensors:
+            undeclared = None  # the IR read it some other way
+        return GraphView(dot, tensors, ops, failures, preds, succs, boxed=tuple(boxed), undeclared=undeclared)
 
     def deps(self, node_id: str) -> list[str]:
         """Nodes whose value ``node_id`` needs: sources of its in-edges, then formula references."""
@@ -99,7 +152,7 @@ class GraphView:
 
     def inputs(self) -> list[str]:
         """Tensor nodes, not parameters, that no edge enters: the graph's inputs, in file order."""
-        return [n for n, t in self.tensors.items() if not self.preds[n] and "param" not in t.roles]
+        return [n for n, t in self.tensors.items() if not self.preds[n] and "param" not in t.roles and not t.random]
 
     def params(self) -> list[str]:
         """Tensor nodes with the parameter role, in file order."""

@@ -14,6 +14,7 @@ from dotnet.analysis.infer import Analysis
 from dotnet.analysis.resolve import Library
 from dotnet.codegen.lower import ClassPlan, file_label, lower
 from dotnet.codegen.source import render_module
+from dotnet.reading.symbolic import parse_rate
 
 
 def generate_source(library: Library, analysis: Analysis, values: dict[str, int]) -> str:
@@ -46,10 +47,13 @@ def blocks_in_order(library: Library, analysis: Analysis) -> list[str]:
 
 
 def graph_defaults(analysis: Analysis) -> dict[str, int]:
-    """Symbol values the digraph itself sets as attributes (``NHidden=128;``)."""
-    values: dict[str, int] = {}
+    """Symbol values the digraph itself sets: defaults in labels (``NFeature(768)``), attributes (``NHidden=128;``).
+
+    An attribute with a decimal value (``CompRate=0.5``) is a rate, which the analysis applied.
+    """
+    values: dict[str, int] = dict(analysis.graph.defaults)
     symbols = set(analysis.graph.symbol_order)
     for key, raw in analysis.graph.attrs.items():
-        if key in symbols:
+        if key in symbols and parse_rate(raw) is None:  # a decimal is a rate, which the analysis applied
             values[key] = int(raw)  # checked when the graph was built (frontend.check_symbol_defaults)
     return values

@@ -14,10 +14,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from dotnet.analysis.infer import Analysis
+from dotnet import codes
+from dotnet.analysis.infer import Analysis, repetition_index
 from dotnet.analysis.ir import Edge, Graph, OpNode, TensorNode
 from dotnet.codegen.naming import Namespace, class_name, identifier, snake_case
 from dotnet.codegen.scan import ScanPlan, plan_scan
+from dotnet.diagnostics import error
 from dotnet.ops.base import CodeWriter, Op
 from dotnet.reading.labels import OpCall, ParamInit
 from dotnet.reading.shape import Axis, torch_text
@@ -80,6 +82,8 @@ class ClassPlan:
     """For a recurrent cell: its step, and the methods that run it over a whole sequence."""
     images: bool = False
     """Some tensor has height or width axes, so the layout note applies."""
+    kept: list[str] = field(default_factory=list)
+    """Constructor arguments kept as attributes because ``forward`` needs them (random tensor sizes)."""
 
 
 def file_label(path: str) -> str:
@@ -101,6 +105,11 @@ class _Writer(CodeWriter):
         self.implicit: dict[str, str] = {}
         """Attribute of each implicit parameter, by formula name."""
         self.imports: set[str] = set()
+        self.rates: dict[str, Dim] = {}
+        """Rates of the analysis (``CompRate=0.5``), applied to every size written."""
+
+    def knows(self, value: Dim) -> bool:
+        return not (value.substitute(self.rates).symbols() - self.symbols.keys())
 
     def formula_name(self, name: str) -> str:
         tensor = self.graph.titles.get(name)
@@ -110,6 +119,7 @@ class _Writer(CodeWriter):
         return self.attrs[node_id]
 
     def dim(self, value: Dim) -> str:
+        value = value.substitute(self.rates)
         missing = value.symbols() - self.symbols.keys()
         if missing:
             raise AssertionError(f"symbols {sorted(missing)} are not constructor arguments")
@@ -133,22 +143,29 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     where = file_label(graph.file)
     attrs = {node_id: names.claim(identifier(node_id)) for node_id in graph.nodes}
     writer = _Writer({a.symbol: a.name for a in args}, plans, graph, attrs)
+    writer.rates = analysis.rates
     parameters = _parameters(analysis, writer, names, where)
     submodules: list[Submodule] = []
     for node_id, op in analysis.ops.items():
         node = graph.nodes[node_id]
+        times = op.call.times if not op.times_is_factor else None
+        index = repetition_index(op.call) if times is not None else None
+        variable = "_"
+        if index is not None:  # the copies' args use their index: it is the loop variable
+            variable = writer.symbols[index] = names.claim(snake_case(index.lstrip("#")))
         expr = op.module(writer)
+        writer.symbols.pop(index or "", None)
         if expr is None:
             continue
-        times = op.call.times if not op.times_is_factor else None
         if times is not None:
-            expr = op.repeated_module(expr, writer.dim(times))
+            expr = op.repeated_module(expr, writer.dim(times), variable)
         submodules.append(Submodule(attrs[node_id], expr, _origin(node, where, attrs[node_id])))
 
     values = writer.values
     values.update({n: attrs[n] for n in analysis.inputs})
     values.update({p: f"self.{attrs[p]}" for p in analysis.params})
     statements: list[Statement] = []
+    kept: list[str] = []
     port_values: dict[tuple[str, str], str] = {}
     """The variable of each output of the nodes that have several."""
 
@@ -162,6 +179,10 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
         if isinstance(node, TensorNode):
             if in_edges:
                 values[node_id] = carried(in_edges[0])
+            elif node.is_random:
+                expr = _random_tensor(analysis, node_id, attrs, writer, kept)
+                statements.append(Statement(attrs[node_id], expr, torch_text(analysis.shapes[node_id])))
+                values[node_id] = attrs[node_id]
             continue
         op = analysis.ops[node_id]
         expr = op.forward(writer, [carried(e) for e in in_edges], attrs[node_id])
@@ -203,6 +224,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     if plan.scan is not None:
         plan.imports.add("scan_cell")
         plan.submodules = [s for s in plan.submodules if s.attr not in plan.scan.replaced]
+    plan.kept = kept
     return plan
 
 
@@ -243,6 +265,42 @@ def _scan_doc(analysis: Analysis) -> str:
         f"Returns {torch_text(out[:1] + (seq,) + out[1:])}: the cell's "
         f"{cell.states[cell.output].name} at every step."
     )
+
+
+def _random_tensor(analysis: Analysis, node_id: str, attrs: dict[str, str], writer: _Writer, kept: list[str]) -> str:
+    """``torch.randn(...)`` of a ``randn(...)`` node, on the first input's device and dtype.
+
+    Run-time sizes (``BatchSize``) are read from the inputs' shapes; constructor sizes from
+    attributes the constructor keeps.
+    """
+    names: dict[str, str] = {}
+    for n in analysis.inputs:
+        for i, axis in enumerate(analysis.shapes[n]):
+            for symbol in axis.size.symbols():
+                if axis.size == Dim.sym(symbol):
+                    names.setdefault(symbol, f"{attrs[n]}.shape[{i}]")
+    for symbol, arg in writer.symbols.items():
+        names[symbol] = f"self.{arg}"
+    sizes = []
+    for axis in analysis.shapes[node_id]:
+        size = axis.size.substitute(writer.rates)
+        missing = size.symbols() - names.keys()
+        if missing:
+            node = analysis.graph.nodes[node_id]
+            raise error(
+                codes.UNBOUND_SYMBOL,
+                f"node {node_id!r}: the random tensor's size {size} cannot be told from the inputs' shapes "
+                "or the constructor's arguments",
+                node.location,
+                node_id,
+            )
+        for symbol in size.symbols():
+            if symbol in writer.symbols and writer.symbols[symbol] not in kept:
+                kept.append(writer.symbols[symbol])
+        sizes.append(size.render(lambda s: names[s], python=True))
+    first = attrs[analysis.inputs[0]] if analysis.inputs else None
+    where = f", device={first}.device, dtype={first}.dtype" if first else ""
+    return f"torch.randn({', '.join(sizes)}{where})"
 
 
 def _tensor(analysis: Analysis, node_id: str) -> TensorNode:

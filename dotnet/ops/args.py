@@ -89,13 +89,14 @@ def bind(call: OpCall, args: Sequence[Arg]) -> Bound:
         raise ArgProblem(f"takes at most {len(args)} positional arguments, got {len(call.positional)}")
     given: dict[str, ArgValue] = {a.name: v for a, v in zip(args, call.positional)}
     spellings = {s.lower(): a.name for a in args for s in a.accepted()}
+    by_name = {a.name: a for a in args}
     for key, value in call.keywords:
         name = spellings.get(key.lower())
         if name is None:
             raise ArgProblem(f"unknown argument {key!r}; it takes {', '.join(a.name for a in args) or 'none'}")
         if name in given:
             raise ArgProblem(f"argument {name!r} given twice")
-        given[name] = value
+        given[name] = _side(value) if key in call.squares and by_name[name].square else value
     values: dict[str, Value] = {}
     for arg in args:
         if arg.name in given:
@@ -110,6 +111,13 @@ def bind(call: OpCall, args: Sequence[Arg]) -> Bound:
         if isinstance(arg.default, SameAs) and arg.name not in given:
             values[arg.name] = values[arg.default.name]
     return Bound(values)
+
+
+def _side(area: ArgValue) -> ArgValue:
+    """``K=3x3`` parses to 9; a window written as a square means its side, 3."""
+    value = area.int_value() if isinstance(area, Dim) else None
+    side = round(value**0.5) if value else 0
+    return Dim.const(side) if value and side * side == value else area
 
 
 def convert(arg: Arg, value: ArgValue) -> Value:

@@ -94,6 +94,10 @@ class CodeWriter(ABC):
         """Python for a name in a formula: the tensor node's variable, or ``self.W_f``."""
 
     @abstractmethod
+    def knows(self, value: Dim) -> bool:
+        """True when ``dim`` can write ``value``: no run-time dims (``BatchSize``) in it."""
+
+    @abstractmethod
     def node_attr(self, node_id: str) -> str:
         """The attribute that holds node ``node_id``'s submodule (for inline operands)."""
 
@@ -172,9 +176,12 @@ class Op(ABC):
         """Constructor expression of this node's submodule, or ``None`` for none."""
         return None
 
-    def repeated_module(self, expr: str, count: str) -> str:
-        """The submodule of ``OP x N``: ``count`` copies of ``expr``, each with its own weights."""
-        return f"nn.Sequential(*({expr} for _ in range({count})))"
+    def repeated_module(self, expr: str, count: str, index: str = "_") -> str:
+        """The submodule of ``OP x N``: ``count`` copies of ``expr``, each with its own weights.
+
+        ``index`` is the loop variable, when the copies' args depend on it (``#Layer``).
+        """
+        return f"nn.Sequential(*({expr} for {index} in range({count})))"
 
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
         """Forward expression over the input variable names; ``attr`` is the submodule's name.

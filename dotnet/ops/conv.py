@@ -19,7 +19,9 @@ from dotnet.reading.symbolic import Dim
 IN = Arg("In", "size", "in_channels", default=FromInput("C"))
 OUT = Arg("Out", "size", "out_channels", required=True)
 ONE, ZERO = Dim.const(1), Dim.const(0)
-KERNEL = Arg("K", "size", "kernel_size", required=True, spellings=("kernel",), help="the same on every spatial axis")
+KERNEL = Arg(
+    "K", "size", "kernel_size", required=True, spellings=("kernel",), help="the same on every spatial axis", square=True
+)
 STRIDE = Arg("S", "size", "stride", default=ONE, spellings=("strides",))
 PADDING = Arg(
     "P", "padding", "padding", default=ZERO, spellings=("pad",), help="same: the output keeps the input's size"

@@ -74,6 +74,8 @@ class Arg:
     """The words a ``choice`` argument takes."""
     help: str = ""
     """A note for the op reference."""
+    square: bool = False
+    """A square written for it (``K=3x3``) is its side, 3: the window is the same on every axis."""
 
     def accepted(self) -> tuple[str, ...]:
         """Every spelling a label may use for this argument: the short name, torch's keyword, the rest."""

@@ -16,7 +16,7 @@ from dotnet import codes
 from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.diagnostics import SpecError, error
 from dotnet.ops.base import CodeWriter, Op, OpEnv, declarations
-from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num, names
+from dotnet.reading.formulas import BinOp, Call, Expr, Input, Name, Neg, Num, Random, contains, names
 from dotnet.reading.labels import FormulaLabel, OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, numel
 from dotnet.reading.symbolic import Dim
@@ -41,10 +41,21 @@ class FormulaOp(Op):
         """The implicit parameters this formula is the first to name (each is counted once)."""
         self.products = Dim.const(0)
         """Multiply-adds of the formula's matrix products."""
+        self.input: Shape = ()
+        """The shape on the node's incoming edge, for ``AddNoise\\n+ 0.5 * randn(...)``."""
 
     # -- shapes ----------------------------------------------------------
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
-        run = _Unifier(self, env)
+        if contains(self.expr, Input) and len(inputs) != 1:
+            raise error(
+                codes.BAD_EDGE,
+                f"node {self.node.id!r}: its formula applies to its input, so it takes 1 incoming edge, "
+                f"got {len(inputs)}",
+                self.node.location,
+                self.node.id,
+            )
+        self.input = inputs[0] if inputs else ()
+        run = _Unifier(self, env, self.input)
         shape = run.shape(self.expr)
         target = self._declared_target(env)
         if target is not None and not run.unify_shapes(shape, target):
@@ -104,7 +115,24 @@ class FormulaOp(Op):
 
     # -- code ------------------------------------------------------------
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return to_python(self.expr, lambda name: w.formula_name(name))
+        def leaf(tree: Expr) -> str:
+            if isinstance(tree, Input):
+                return args[0]
+            assert isinstance(tree, Random)
+            return self._random(w, tree, args[0] if args else None)
+
+        return to_python(self.expr, lambda name: w.formula_name(name), leaf)
+
+    def _random(self, w: CodeWriter, tree: Random, x: str | None) -> str:
+        """``torch.randn_like(x)`` for noise shaped like the input, else ``torch.randn(...)`` on its device."""
+        if x is not None and tuple(tree.dims) == tuple(a.size for a in self.input):
+            return f"torch.randn_like({x})"
+        sizes = []
+        for dim in tree.dims:
+            at = [i for i, a in enumerate(self.input) if a.size == dim]
+            sizes.append(f"{x}.shape[{at[0]}]" if x is not None and at else w.dim(dim))
+        where = f", device={x}.device, dtype={x}.dtype" if x is not None else ""
+        return f"torch.randn({', '.join(sizes)}{where})"
 
 
 def _is_fresh(size: Dim) -> bool:
@@ -114,9 +142,10 @@ def _is_fresh(size: Dim) -> bool:
 class _Unifier:
     """Shapes of a formula's subexpressions, with unknown parameter sizes as fresh symbols."""
 
-    def __init__(self, op: FormulaOp, env: OpEnv) -> None:
+    def __init__(self, op: FormulaOp, env: OpEnv, input_shape: Shape = ()) -> None:
         self.op = op
         self.env = env
+        self.input = input_shape
         self.params: dict[str, Shape] = {}
         self.bound: dict[str, Dim] = {}
         self.counter = itertools.count(1)
@@ -157,6 +186,10 @@ class _Unifier:
     def shape(self, expr: Expr) -> Shape:
         if isinstance(expr, Num):
             return ()
+        if isinstance(expr, Input):
+            return self.input
+        if isinstance(expr, Random):
+            return tuple(Axis(None, self.env.value(d)) for d in expr.dims)
         if isinstance(expr, Name):
             return self.name_shape(expr, None)
         if isinstance(expr, Call | Neg):
@@ -203,7 +236,12 @@ class _Unifier:
 
 
 # -- Python source of a formula -------------------------------------------------
-_MATH_FUNCTIONS = {"exp": "torch.exp({})", "softmax": "torch.softmax({}, dim=-1)"}
+_MATH_FUNCTIONS = {
+    "exp": "torch.exp({})",
+    "log": "torch.log({})",
+    "sqrt": "torch.sqrt({})",
+    "softmax": "torch.softmax({}, dim=-1)",
+}
 """Formula functions that are not activation ops; softmax runs over the last dimension."""
 
 
@@ -213,27 +251,35 @@ def _function_source(fn: str) -> str:
     return f"{activation.functional}({{}})" if activation is not None else _MATH_FUNCTIONS[fn]
 
 
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "@": 2}
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "@": 2, "/": 2}
 
 
-def to_python(tree: Expr, name: Callable[[str], str]) -> str:
-    """Python source for the tree; ``name`` maps each formula name to an expression."""
-    return _python(tree, name, 0)
+def to_python(tree: Expr, name: Callable[[str], str], leaf: Callable[[Expr], str] | None = None) -> str:
+    """Python source for the tree; ``name`` maps each formula name to an expression.
+
+    ``leaf`` writes the leaves that are not names (:class:`Input`, :class:`Random`).
+    """
+    return _python(tree, name, 0, leaf)
 
 
-def _python(tree: Expr, name: Callable[[str], str], context: int) -> str:
+def _python(tree: Expr, name: Callable[[str], str], context: int, leaf: Callable[[Expr], str] | None = None) -> str:
     if isinstance(tree, Num):
         return repr(tree.value)
     if isinstance(tree, Name):
         return name(tree.text)
+    if isinstance(tree, Input | Random):
+        if leaf is None:
+            raise AssertionError(f"{type(tree).__name__} needs a writer for its leaves")
+        return leaf(tree)
     if isinstance(tree, Call):
-        return _function_source(tree.fn).format(_python(tree.arg, name, 0))
+        return _function_source(tree.fn).format(_python(tree.arg, name, 0, leaf))
     if isinstance(tree, Neg):
-        text = "-" + _python(tree.arg, name, 3)
+        text = "-" + _python(tree.arg, name, 3, leaf)
         return f"({text})" if context > 2 else text
     level = _PRECEDENCE[tree.op]
     # Left-associative: the right operand of an equal-precedence operator needs parentheses,
     # and so, for the reader, does a product mixed into a matrix product: ``(h * r) @ u``.
     mixed = isinstance(tree.left, BinOp) and {tree.op, tree.left.op} == {"*", "@"}
-    text = f"{_python(tree.left, name, 3 if mixed else level)} {tree.op} {_python(tree.right, name, level + 1)}"
+    left = _python(tree.left, name, 3 if mixed else level, leaf)
+    text = f"{left} {tree.op} {_python(tree.right, name, level + 1, leaf)}"
     return f"({text})" if level < context else text

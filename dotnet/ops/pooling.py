@@ -16,7 +16,7 @@ from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape
 from dotnet.reading.symbolic import Dim
 
-KERNEL = Arg("K", "size", "kernel_size", required=True, spellings=("kernel",))
+KERNEL = Arg("K", "size", "kernel_size", required=True, spellings=("kernel",), square=True)
 STRIDE = Arg("S", "size", "stride", default=SameAs("K"), spellings=("strides",))
 PADDING = Arg("P", "size", "padding", default=Dim.const(0), spellings=("pad",), help="at most K/2")
 DILATION = Arg("D", "size", "dilation", default=Dim.const(1))

@@ -1,12 +1,13 @@
-"""Ops that rearrange tensors without weights: flattening and channel concatenation (more in ``tensors``)."""
+"""Ops that rearrange tensors without weights: flattening, reshaping and concatenation (more in ``tensors``)."""
 
 from __future__ import annotations
 
 from dotnet.analysis.ir import OpNode
 from dotnet.ops.base import CodeWriter, Op, OpEnv, register
 from dotnet.ops.declaration import Arg, Declaration
-from dotnet.reading.labels import OpCall
+from dotnet.reading.labels import AXES, OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, numel
+from dotnet.reading.symbolic import Dim
 
 
 @register
@@ -54,27 +55,110 @@ class Flatten(Op):
 
 
 @register
-class Concat(Op):
-    """``Concat``: the in-edges joined along the channel axis, in the order the file writes them."""
+class Reshape(Op):
+    """``reshape[BatchSize, 16x5x5]`` or ``reshape([4096])``: the batch kept, the rest refolded.
 
-    declaration = Declaration("Concat", aliases=("Cat", "Concatenate"), torch="torch.cat", keeps_range=True)
+    The elements are read in PyTorch's (N, C, H, W) order, as ``Flatten`` reads them; the
+    element count per sample must be the same on both sides, symbolically.
+    """
+
+    declaration = Declaration("Reshape", aliases=("View",), torch="torch.reshape", keeps_range=True)
+
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        if call.keywords or not call.positional or any(isinstance(v, float) for v in call.positional):
+            raise self.arg_error("takes the target shape, as in reshape[BatchSize, 4096] or reshape([4096])")
+        self.target: tuple[Dim, ...] = tuple(v for v in call.positional if isinstance(v, Dim))
+        self.sample = self.target
+        """The target's sizes after the batch, in the graph's own symbols."""
+
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+        (x,) = inputs
+        if not x:
+            raise self.rank_error(x, "a batch of tensors")
+        target = [env.value(d) for d in self.target]
+        with_batch = len(target) > 1 and target[0] == x[0].size
+        self.sample = self.target[1:] if with_batch else self.target
+        sample = target[1:] if with_batch else target
+        want, have = numel(tuple(Axis(None, d) for d in sample)), numel(x[1:])
+        if want != have:
+            written = "[" + ", ".join(str(d) for d in self.target) + "]"
+            raise self.mismatch(
+                f"{written} holds {want} elements per sample, but its input {diagram_text(x)} holds {have}"
+            )
+        return (x[0], *(Axis(None, d) for d in sample))
+
+    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+        sizes = [w.dim(d) if w.knows(d) else "-1" for d in self.sample]
+        return f"{args[0]}.reshape({args[0]}.shape[0], {', '.join(sizes)})"
+
+
+@register
+class Concat(Op):
+    """``Concat``, ``cat(axis=1)``, ``Concat[axis=W]``: the in-edges joined along one axis, in file order.
+
+    The axis is a named one (``C``, ``H``, ``W``) or a number counted in PyTorch's (N, C, H, W)
+    order, as ``torch.cat``'s ``dim`` is; without one it is the channels (1).
+    """
+
+    declaration = Declaration(
+        "Concat",
+        aliases=("Cat", "Concatenate"),
+        torch="torch.cat",
+        args=(
+            Arg(
+                "axis",
+                "axis",
+                torch="dim",
+                help="an axis name (C, H, W) or an index in PyTorch layout; the channels (1) when left out",
+            ),
+        ),
+        keeps_range=True,
+    )
     min_inputs = 2
     max_inputs = None
 
+    def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(node, call)
+        self.axis = self.bind_declared().axis("axis")
+        self.dim = 1
+
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
-        self.no_args()
         first = inputs[0]
-        if len(first) < 2:
-            raise self.rank_error(first, "tensors with a channel axis after the batch")
-        channels = first[1].size
+        self.dim = self._dim(first)
+        at = self.dim
+        size = first[at].size
         for shape in inputs[1:]:
-            others_differ = any(a.size != b.size for i, (a, b) in enumerate(zip(first, shape)) if i != 1)
+            others_differ = any(a.size != b.size for i, (a, b) in enumerate(zip(first, shape)) if i != at)
             if len(shape) != len(first) or others_differ:
                 raise self.mismatch(
-                    f"joins channels, so all other sizes must agree: {diagram_text(first)} and {diagram_text(shape)}"
+                    f"joins along axis {self._axis_text(first)}, so all other sizes must agree: "
+                    f"{diagram_text(first)} and {diagram_text(shape)}"
                 )
-            channels = channels + shape[1].size
-        return (first[0], Axis(first[1].name, channels), *first[2:])
+            size = size + shape[at].size
+        return (*first[:at], Axis(first[at].name, size), *first[at + 1 :])
+
+    def _dim(self, first: Shape) -> int:
+        """The PyTorch dim to join along, for inputs shaped like ``first``."""
+        if self.axis is None:
+            if len(first) < 2:
+                raise self.rank_error(first, "tensors with a channel axis after the batch")
+            return 1
+        if isinstance(self.axis, str):
+            named = [i for i, a in enumerate(first) if a.name == self.axis]
+            if not named:
+                raise self.rank_error(first, f"tensors with a {self.axis} axis")
+            return named[0]
+        number = self.axis
+        if not 0 < number < len(first):
+            raise self.arg_error(
+                f"axis={self.axis} must name an axis ({', '.join(AXES)}) or count one after the batch "
+                f"(1 to {len(first) - 1})"
+            )
+        return number
+
+    def _axis_text(self, first: Shape) -> str:
+        return first[self.dim].name or str(self.dim)
 
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"torch.cat(({', '.join(args)}), dim=1)"
+        return f"torch.cat(({', '.join(args)}), dim={self.dim})"

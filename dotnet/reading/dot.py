@@ -48,6 +48,8 @@ class DotNode:
     id: str
     attrs: dict[str, str]
     location: Location
+    declared: bool = False
+    """A node statement names it; otherwise it only appears in edges."""
 
 
 @dataclass(frozen=True)
@@ -365,6 +367,7 @@ class _Parser:
             g.nodes[node_id] = node
         elif stmt and "label" in attrs:
             node.location = self.loc(tok)
+        node.declared = node.declared or stmt
         node.attrs.update(attrs)
         if members is not None:
             members[node_id] = None

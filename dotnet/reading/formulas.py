@@ -4,12 +4,16 @@
 values. Nothing here evaluates text: generated code is written from the tree,
 with every name mapped to an identifier the code generator chose.
 
-Grammar (``@`` binds like ``*``, both bind tighter than ``+`` and ``-``)::
+Grammar (``@`` and ``/`` bind like ``*``, all bind tighter than ``+`` and ``-``)::
 
     sum     := product (('+' | '-') product)*
-    product := unary (('*' | '@') unary)*
+    product := unary (('*' | '@' | '/') unary)*
     unary   := '-' unary | atom
-    atom    := NUMBER | NAME | FUNCTION '(' sum ')' | '(' sum ')'
+    atom    := NUMBER | NAME | FUNCTION '(' sum ')' | 'randn' '(' DIM, ... ')' | '(' sum ')'
+
+``randn(BatchSize, NFeature)`` is a standard normal draw of that shape (:class:`Random`);
+an op label such as ``AddNoise\\n+ 0.5 * randn(...)`` applies its formula to the node's
+input (:class:`Input`, see :mod:`dotnet.reading.labels`).
 """
 
 from __future__ import annotations
@@ -19,20 +23,30 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dotnet.limits import MAX_DIGITS
+from dotnet.reading.symbolic import Dim, ExprError, parse_dim
 
 MAX_FORMULA_DEPTH = 48
 """Deepest nesting (parentheses, calls, unary minus) accepted in a formula."""
 MAX_FORMULA_OPERATORS = 256
 """Most binary operators in one formula: the tree code is generated from stays shallow enough to compile."""
 
-FUNCTIONS = {"σ": "sigmoid", "sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "exp": "exp", "softmax": "softmax"}
+FUNCTIONS = {
+    "σ": "sigmoid",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "relu": "relu",
+    "exp": "exp",
+    "log": "log",
+    "sqrt": "sqrt",
+    "softmax": "softmax",
+}
 """Function spellings a formula may use, mapped to their canonical name."""
 
 _TOKEN = re.compile(
     r"""\s*(?:
         (?P<num>[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)
       | (?P<name>[^\W\d]\w*(?:\s*\[[^\[\]]*\])?)
-      | (?P<op>[-+*@()])
+      | (?P<op>[-+*@/(),])
     )""",
     re.VERBOSE,
 )
@@ -71,7 +85,7 @@ class Call:
 
 @dataclass(frozen=True)
 class BinOp:
-    """``left OP right`` for ``OP`` one of ``+ - * @``."""
+    """``left OP right`` for ``OP`` one of ``+ - * / @``."""
 
     op: str
     left: Expr
@@ -85,7 +99,20 @@ class Neg:
     arg: Expr
 
 
-Expr = Num | Name | Call | BinOp | Neg
+@dataclass(frozen=True)
+class Random:
+    """``randn(BatchSize, NFeature)``: a fresh standard normal draw of that shape on each pass."""
+
+    dims: tuple[Dim, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Input:
+    """The value on the node's one incoming edge, in ``AddNoise\\n+ 0.5 * randn(...)``."""
+
+
+Expr = Num | Name | Call | BinOp | Neg | Random | Input
 
 
 def canonical_name(text: str) -> str:
@@ -93,12 +120,15 @@ def canonical_name(text: str) -> str:
     return "".join(text.split())
 
 
-def parse_formula(text: str) -> Expr:
-    """Parse formula text; raise :class:`FormulaError` if it is not a formula."""
+def parse_formula(text: str, defaults: dict[str, int] | None = None) -> Expr:
+    """Parse formula text; raise :class:`FormulaError` if it is not a formula.
+
+    Sizes written with a default inside ``randn(...)`` (``NFeature(768)``) go into ``defaults``.
+    """
     tokens = list(_tokens(text))
     if not tokens:
         raise FormulaError("empty formula")
-    parser = _Parser(tokens, text)
+    parser = _Parser(tokens, text, {} if defaults is None else defaults)
     tree = parser.sum(0)
     if parser.i != len(tokens):
         raise FormulaError(f"unexpected {tokens[parser.i][1]!r} at offset {tokens[parser.i][2]}")
@@ -119,9 +149,10 @@ def _tokens(text: str) -> Iterator[tuple[str, str, int]]:
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str, int]], text: str) -> None:
+    def __init__(self, tokens: list[tuple[str, str, int]], text: str, defaults: dict[str, int]) -> None:
         self.tokens = tokens
         self.text = text
+        self.defaults = defaults
         self.i = 0
         self.operators = 0
 
@@ -144,7 +175,7 @@ class _Parser:
 
     def product(self, depth: int) -> Expr:
         tree = self.unary(depth)
-        while self.peek() in ("*", "@"):
+        while self.peek() in ("*", "@", "/"):
             op = self.operator()
             tree = BinOp(op, tree, self.unary(depth))
         return tree
@@ -174,6 +205,8 @@ class _Parser:
                 raise FormulaError(f"the number at offset {offset} has more than {MAX_DIGITS} digits")
             return Num(float(text) if "." in text else int(text))
         if kind == "name":
+            if text == "randn" and self.peek() == "(":
+                return self.random()
             if text not in FUNCTIONS and "[" not in text and self.peek() == "(":
                 known = ", ".join(FUNCTIONS)
                 raise UnknownFunction(f"unknown function {text!r} at offset {offset}; the known functions are {known}")
@@ -189,10 +222,59 @@ class _Parser:
             return tree
         raise FormulaError(f"unexpected {text!r} at offset {offset}")
 
+    def random(self) -> Random:
+        """``randn(DIM, ...)``: the dims are sizes, parsed as shapes are, not formulas."""
+        opening = self.tokens[self.i][2]
+        depth, close = 0, -1
+        for pos in range(opening, len(self.text)):
+            depth += self.text[pos] == "("
+            depth -= self.text[pos] == ")"
+            if depth == 0:
+                close = pos
+                break
+        if close < 0:
+            raise FormulaError("missing ')' after 'randn'")
+        body = self.text[opening + 1 : close]
+        try:
+            dims = tuple(parse_dim(part, self.defaults) for part in _top_level_parts(body))
+        except ExprError as exc:
+            raise FormulaError(f"randn({body.strip()}): {exc}") from None
+        if not dims:
+            raise FormulaError("randn() needs a shape, as in randn(BatchSize, 16)")
+        while self.i < len(self.tokens) and self.tokens[self.i][2] <= close:
+            self.i += 1
+        return Random(dims, " ".join(f"randn({body})".split()))
+
     def expect_close(self, opened: str) -> None:
         if self.peek() != ")":
             raise FormulaError(f"missing ')' after {opened!r}")
         self.take()
+
+
+def _top_level_parts(body: str) -> list[str]:
+    """``BatchSize, NFeature(768)`` split on the commas outside parentheses."""
+    parts, depth, current = [], 0, ""
+    for ch in body:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return [p for p in parts if p.strip()]
+
+
+def contains(tree: Expr, kind: type) -> bool:
+    """True when a node of ``kind`` (``Input``, ``Random``) occurs in the tree."""
+    if isinstance(tree, kind):
+        return True
+    if isinstance(tree, Call | Neg):
+        return contains(tree.arg, kind)
+    if isinstance(tree, BinOp):
+        return contains(tree.left, kind) or contains(tree.right, kind)
+    return False
 
 
 def names(tree: Expr) -> list[Name]:

@@ -8,9 +8,10 @@ except to quote it in a diagnostic.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from dotnet.reading.formulas import FUNCTIONS, Expr, FormulaError, UnknownFunction, parse_formula
+from dotnet import codes
+from dotnet.reading.formulas import FUNCTIONS, BinOp, Expr, FormulaError, Input, UnknownFunction, parse_formula
 from dotnet.reading.symbolic import Dim, ExprError, parse_dim
 
 MAX_LABEL_LENGTH = 4096
@@ -30,7 +31,7 @@ _ROLE_WORDS = {
 _LAYOUT_ESCAPES = re.compile(r"\\[nlr]")
 _NAME = r"[^\W\d]\w*"
 _OP_CALL = re.compile(
-    rf"""\s*(?P<name>{_NAME})
+    rf"""\s*(?P<name>{_NAME})(?P<mark>\s*\#\s*\d+|\s+\d+(?=\s*[\[(]|\s*\Z))?
         (?:\s+x\s*(?P<times>\d+|{_NAME}|\((?P<times_expr>[^()]*)\))|\s*x(?P<factor>\d+))?
         \s*(?P<args>\[.*\]|\(.*\))?\s*\Z""",
     re.VERBOSE | re.DOTALL,
@@ -43,6 +44,10 @@ _FLOAT = re.compile(r"\s*-?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\Z")
 
 class LabelError(ValueError):
     """A label does not follow the spec language; the message says what is wrong."""
+
+    def __init__(self, message: str, code: str = codes.BAD_LABEL) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,12 @@ class TensorLabel:
     """The label lacks its final ``]`` and was read as if it had one."""
     init: ParamInit | None = None
     """How a parameter starts: ``zeros``, ``ones`` or ``normal(STD)`` among the roles; ``None`` when unsaid."""
+    defaults: tuple[tuple[str, int], ...] = ()
+    """Symbols written with their default, ``NFeature(768)``, in the order written."""
+    random: bool = False
+    """``ε\\nrandn(BatchSize, NLatent)``: a tensor drawn from a standard normal on each pass."""
+    inferred: bool = False
+    """No shape was written (a node only named in edges): it is whatever flows in."""
 
     def shape_text(self) -> str:
         """The declared shape as the diagram writes it, tidied: ``[BatchSize, W=64]``."""
@@ -96,10 +107,18 @@ class OpCall:
     """An inline operand such as ``('Embedding', 'w', 'T')``."""
     parenthesized: bool = False
     """The args were written ``(...)`` rather than ``[...]``."""
+    mark: str = ""
+    """An instance mark after the name, ``#1`` or `` 2``: it tells copies apart and means nothing."""
+    defaults: tuple[tuple[str, int], ...] = ()
+    """Symbols written with their default in the args, ``NHidden(256)``."""
+    unclosed: bool = False
+    """The label lacks its final ``]`` and was read as if it had one."""
+    squares: tuple[str, ...] = ()
+    """Keyword args written as a square, ``K=3x3``: a window op reads it as 3 by 3, not 9."""
 
     def describe(self) -> str:
         """Rebuild the label from its parsed parts (safe to print anywhere)."""
-        text = self.name
+        text = self.name + self.mark
         if self.operand:
             text += " " + ".".join(self.operand)
         if self.times is not None:
@@ -117,6 +136,8 @@ class FormulaLabel:
 
     text: str
     expr: Expr
+    defaults: tuple[tuple[str, int], ...] = ()
+    """Sizes written with a default inside ``randn(...)``."""
 
 
 def format_arg(value: ArgValue) -> str:
@@ -130,6 +151,18 @@ def normalize(label: str) -> str:
     return " ".join(_LAYOUT_ESCAPES.sub(" ", label).split())
 
 
+_LINE_BREAK_BETWEEN_DIMS = re.compile(r"(?<=[\w)])[ \t]*(?:\\[nlr]|\n)\s*(?=[\w(#])")
+"""A line break between the end of one dim and the start of the next: ``[BatchSize\\nW=112]``."""
+
+
+def _break_dims(label: str) -> str:
+    """Inside the last bracket of a tensor label, a line break with no comma before it is one."""
+    start = label.rfind("[")
+    if start < 0:
+        return label
+    return label[:start] + _LINE_BREAK_BETWEEN_DIMS.sub(", ", label[start:])
+
+
 def quote(text: str, limit: int = 60) -> str:
     """Quote label text for a message, shortened so a huge label cannot flood the terminal."""
     return repr(text if len(text) <= limit else text[: limit - 3] + "...")
@@ -138,7 +171,12 @@ def quote(text: str, limit: int = 60) -> str:
 # -- tensor labels -------------------------------------------------------
 def parse_tensor_label(label: str) -> TensorLabel:
     """Parse ``X[t](输入)\\n[BatchSize, NIn]`` and its variants."""
-    text = normalize(label)
+    if len(label) > MAX_LABEL_LENGTH:
+        normalize(label)  # raises the length error
+    text = normalize(_break_dims(label))
+    random = _RANDOM.fullmatch(text)
+    if random:
+        return _random_tensor(random.group("head").strip(), random.group("dims"), text)
     unclosed = False
     if text.endswith("]"):
         start = _matching_open(text)
@@ -155,16 +193,32 @@ def parse_tensor_label(label: str) -> TensorLabel:
         head, role_text = m.group("title").strip(), m.group("role").strip()
     init = _param_init(role_text)
     role_text = _INIT.sub(" ", role_text).strip(" ,&") if init else role_text
-    dims = tuple(_parse_axis_dim(part) for part in _split_args(body, text))
+    defaults: dict[str, int] = {}
+    dims = _dims(body, text, defaults)
+    roles = _roles(head, role_text)
+    if init is not None and "param" not in roles:
+        raise LabelError(f"{init.kind} initialises a parameter, but this tensor is not one (param)")
+    return TensorLabel(head, roles, role_text, dims, unclosed, init, defaults=tuple(defaults.items()))
+
+
+_RANDOM = re.compile(r"(?P<head>.*?)\s*randn\s*\((?P<dims>.*)\)", re.DOTALL)
+
+
+def _random_tensor(head: str, body: str, text: str) -> TensorLabel:
+    """``ε\\nrandn(BatchSize, NLatent)``: a title and the shape of a standard normal draw."""
+    defaults: dict[str, int] = {}
+    dims = _dims(body, text, defaults)
+    return TensorLabel(head, frozenset(), "", dims, defaults=tuple(defaults.items()), random=True)
+
+
+def _dims(body: str, text: str, defaults: dict[str, int]) -> tuple[AxisDim, ...]:
+    dims = tuple(_parse_axis_dim(part, defaults) for part in _split_args(body, text))
     if not dims:
         raise LabelError(f"tensor label {quote(text)} declares an empty shape")
     axes = [d.axis for d in dims if d.axis]
     if len(set(axes)) != len(axes):
         raise LabelError(f"shape {quote(text)} names an axis twice")
-    roles = _roles(head, role_text)
-    if init is not None and "param" not in roles:
-        raise LabelError(f"{init.kind} initialises a parameter, but this tensor is not one (param)")
-    return TensorLabel(head, roles, role_text, dims, unclosed, init)
+    return dims
 
 
 _INIT = re.compile(r"\b(zeros|ones|normal)\b(?:\s*\(\s*(?:std\s*=\s*)?([^()]*?)\s*\))?", re.IGNORECASE)
@@ -217,7 +271,7 @@ def _roles(title: str, role_text: str) -> frozenset[str]:
 _AXIS_DIM = re.compile(r"\s*(\w+)\s*=(.*)", re.DOTALL)
 
 
-def _parse_axis_dim(part: str) -> AxisDim:
+def _parse_axis_dim(part: str, defaults: dict[str, int]) -> AxisDim:
     m = _AXIS_DIM.fullmatch(part)
     axis = None
     expr_text = part
@@ -225,12 +279,23 @@ def _parse_axis_dim(part: str) -> AxisDim:
         axis, expr_text = m.group(1), m.group(2)
         if axis not in AXES:
             raise LabelError(f"unknown axis {axis!r}: axes are {', '.join(AXES)}")
+    text = " ".join((f"{axis}={expr_text.strip()}" if axis else expr_text.strip()).split())
     try:
-        size = parse_dim(expr_text)
+        size = _checked_size(expr_text, text, defaults)
     except ExprError as exc:
         raise LabelError(f"dimension {quote(part.strip())}: {exc}") from None
-    text = f"{axis}={expr_text.strip()}" if axis else expr_text.strip()
-    return AxisDim(axis, size, " ".join(text.split()))
+    return AxisDim(axis, size, text)
+
+
+def _checked_size(expr_text: str, whole: str, defaults: dict[str, int]) -> Dim:
+    """``64+6*32=256``: a size written with its value, which must agree (``size-check``)."""
+    written, _, value_text = expr_text.partition("=")
+    size = parse_dim(written, defaults)
+    if value_text:
+        value = parse_dim(value_text, defaults)
+        if value != size:
+            raise LabelError(f"{whole} does not hold: {written.strip()} is {size}", codes.SIZE_CHECK)
+    return size
 
 
 _BRACKETS = re.compile(r"[()\[\]]")
@@ -271,6 +336,10 @@ def _checked_parts(parts: list[str], whole: str) -> list[str]:
 
 
 # -- operation labels ----------------------------------------------------
+_ON_ITS_INPUT = re.compile(rf"\s*(?P<name>{_NAME})[ \t]*(?:\\[nlr]|\n)\s*(?P<op>[-+*/@])(?P<rest>.+)", re.DOTALL)
+"""``AddNoise\\n+ 0.5 * randn(...)``: a name, a line break, then an operator and its right side."""
+
+
 def parse_op_label(label: str) -> OpCall | FormulaLabel:
     """Parse an operation node's label into an op call, or keep it as formula text."""
     try:
@@ -286,15 +355,42 @@ def _op_label(label: str) -> OpCall | FormulaLabel:
     text = normalize(label)
     if not text:
         raise LabelError("empty label")
+    on_input = _ON_ITS_INPUT.fullmatch(label)
+    if on_input and _OPERATOR.fullmatch(normalize(on_input.group("op") + on_input.group("rest"))) is None:
+        return _formula_on_input(on_input.group("op"), normalize(on_input.group("rest")), text)
+    unclosed = text.count("[") == text.count("]") + 1 and not text.endswith("]")
+    if unclosed:
+        text += "]"
+    call = _call_or_formula(text)
+    if unclosed:
+        if not isinstance(call, OpCall):
+            raise LabelError(f"{quote(text[:-1])} lacks a closing ']'")
+        call = replace(call, unclosed=True)
+    return call
+
+
+def _formula_on_input(op: str, rest: str, text: str) -> FormulaLabel:
+    """The node's input, then ``op``, then the formula ``rest``: ``x + 0.5 * randn(...)``."""
+    defaults: dict[str, int] = {}
+    try:
+        right = parse_formula(rest, defaults)
+    except FormulaError as exc:
+        raise LabelError(f"{quote(text)}: the formula after {op!r} does not parse: {exc}") from None
+    return FormulaLabel(text, BinOp(op, Input(), right), tuple(defaults.items()))
+
+
+def _call_or_formula(text: str) -> OpCall | FormulaLabel:
+    """An op call (``Conv2D[K=3]``, ``@ Embedding.w.T``), else a formula, from normalized label text."""
     m = _OPERATOR.fullmatch(text)
     if m:
-        positional, keywords = _parse_args(m.group("args"), text) if m.group("args") else ((), ())
+        positional, keywords, _ = _parse_args(m.group("args"), text) if m.group("args") else ((), (), ())
         operand = tuple(m.group("operand").split(".")) if m.group("operand") else None
         return OpCall(m.group("op"), positional, keywords, operand=operand)
     m = _OP_CALL.fullmatch(text)
     if m is None:
         return _formula(text)
-    name, args = m.group("name"), m.group("args")
+    name, args, mark = m.group("name"), m.group("args"), "".join((m.group("mark") or "").split())
+    mark = mark if mark.startswith("#") or not mark else " " + mark
     times: Dim | None = None
     times_text = m.group("times_expr") or m.group("times") or m.group("factor")
     if times_text is not None:
@@ -303,9 +399,10 @@ def _op_label(label: str) -> OpCall | FormulaLabel:
         except ExprError as exc:
             raise LabelError(f"repeat count {quote(times_text)}: {exc}") from None
     if args is None:
-        return OpCall(name, times=times)
+        return OpCall(name, times=times, mark=mark)
+    defaults: dict[str, int] = {}
     try:
-        positional, keywords = _parse_args(args, text)
+        positional, keywords, squares = _parse_args(_unwrapped(args), text, defaults)
     except LabelError:
         # ``F[t] * C[t-1] + I[t]`` only looks like a call; so does ``σ(X[t] @ W[f])``.
         # A real call whose arguments are malformed stays an error about its arguments.
@@ -321,7 +418,24 @@ def _op_label(label: str) -> OpCall | FormulaLabel:
             if formula is not None and looks_like_formula:
                 return FormulaLabel(text, formula)
         raise
-    return OpCall(name, positional, keywords, times=times, parenthesized=args.startswith("("))
+    return OpCall(
+        name,
+        positional,
+        keywords,
+        times=times,
+        parenthesized=args.startswith("("),
+        mark=mark,
+        defaults=tuple(defaults.items()),
+        squares=squares,
+    )
+
+
+def _unwrapped(args: str) -> str:
+    """``([4096])`` is ``[4096]``: one bracketed list inside parentheses is the list."""
+    inner = args[1:-1].strip()
+    if args.startswith("(") and inner.startswith("[") and inner.endswith("]") and _one_group(inner):
+        return inner
+    return args
 
 
 def _one_group(args: str) -> bool:
@@ -357,27 +471,36 @@ def tensor_hint(label: str) -> str:
 _KEYWORD_ARG = re.compile(r"\s*([A-Za-z_]\w*)\s*=(.*)", re.DOTALL)
 
 
-def _parse_args(args: str, whole: str) -> tuple[tuple[ArgValue, ...], tuple[tuple[str, ArgValue], ...]]:
+def _parse_args(
+    args: str, whole: str, defaults: dict[str, int] | None = None
+) -> tuple[tuple[ArgValue, ...], tuple[tuple[str, ArgValue], ...], tuple[str, ...]]:
+    """Positional args, keyword args, and the keywords written as a square (``K=3x3``)."""
     positional: list[ArgValue] = []
     keywords: list[tuple[str, ArgValue]] = []
+    squares: list[str] = []
     for part in _split_args(args[1:-1], whole):
         m = _KEYWORD_ARG.fullmatch(part)
         if m:
             key = m.group(1)
             if any(k == key for k, _ in keywords):
                 raise LabelError(f"argument {key!r} given twice")
-            keywords.append((key, _parse_value(m.group(2), part)))
+            keywords.append((key, _parse_value(m.group(2), part, defaults)))
+            if _SQUARE.fullmatch(m.group(2)):
+                squares.append(key)
         elif keywords:
             raise LabelError(f"positional argument {quote(part.strip())} after keyword arguments")
         else:
-            positional.append(_parse_value(part, part))
-    return tuple(positional), tuple(keywords)
+            positional.append(_parse_value(part, part, defaults))
+    return tuple(positional), tuple(keywords), tuple(squares)
 
 
-def _parse_value(text: str, part: str) -> ArgValue:
+_SQUARE = re.compile(r"\s*(\d+)\s*[x×]\s*\1\s*")
+
+
+def _parse_value(text: str, part: str, defaults: dict[str, int] | None) -> ArgValue:
     if _FLOAT.fullmatch(text):
         return float(text)
     try:
-        return parse_dim(text)
+        return _checked_size(text, " ".join(part.split()), {} if defaults is None else defaults)
     except ExprError as exc:
         raise LabelError(f"argument {quote(part.strip())} is not a number or size expression: {exc}") from None

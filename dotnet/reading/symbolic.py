@@ -248,15 +248,29 @@ def _fraction_text(f: Fraction) -> str:
 
 
 # -- parsing -----------------------------------------------------------
-_EXPR_TOKEN = re.compile(r"\s*(?:(?P<num>[0-9]+)|(?P<sym>[A-Za-z_][A-Za-z_0-9]*)|(?P<op>[-+*/()]))")
+_EXPR_TOKEN = re.compile(r"\s*(?:(?P<num>[0-9]+)|(?P<sym>#?[A-Za-z_][A-Za-z_0-9]*)|(?P<op>[-+*/()]))")
+_TIMES = re.compile(r"\s*[x×](?=\s*[0-9(])")
+"""``x`` between a number or ``)`` and a number or ``(``: a product, as in ``16x5x5``."""
+
+
+_DECIMAL = re.compile(r"\s*[0-9]*\.[0-9]+\s*")
+
+
+def parse_rate(text: str) -> Fraction | None:
+    """``0.5`` as the exact rate 1/2; ``None`` for text that is not a decimal (sizes are whole)."""
+    return Fraction(text.strip()) if _DECIMAL.fullmatch(text) else None
 
 
 _SIMPLE_DIM = re.compile(r"\s*(?:([0-9]+)|([A-Za-z_][A-Za-z_0-9]*))\s*\Z")
 """A lone number or symbol: most dims are one, and they skip the general parser."""
 
 
-def parse_dim(text: str) -> Dim:
-    """Parse ``BlockW/2``, ``NLayers-1``, ``(A+B)*2`` ...; raise :class:`ExprError` if malformed."""
+def parse_dim(text: str, defaults: dict[str, int] | None = None) -> Dim:
+    """Parse ``BlockW/2``, ``NLayers-1``, ``(A+B)*2``, ``16x5x5`` ...; raise :class:`ExprError` if malformed.
+
+    ``NFeature(768)`` is the symbol ``NFeature`` written with its default, which goes into
+    ``defaults`` (an error where none is wanted); ``#Layer`` is a repetition's index.
+    """
     simple = _SIMPLE_DIM.match(text)
     if simple:
         return Dim.const(_number(simple[1])) if simple[1] else Dim.sym(simple[2])
@@ -264,6 +278,11 @@ def parse_dim(text: str) -> Dim:
     pos = 0
     stripped = text.rstrip()
     while pos < len(stripped):
+        times = _TIMES.match(stripped, pos)
+        if times and tokens and (tokens[-1][0] == "num" or tokens[-1][1] == ")"):
+            tokens.append(("op", "*"))
+            pos = times.end()
+            continue
         m = _EXPR_TOKEN.match(stripped, pos)
         if m is None:
             bad = stripped[pos:].lstrip()[:1]
@@ -274,7 +293,7 @@ def parse_dim(text: str) -> Dim:
         pos = m.end()
     if not tokens:
         raise ExprError("empty dimension")
-    parser = _ExprParser(tokens, text.strip())
+    parser = _ExprParser(tokens, text.strip(), defaults)
     value = parser.sum(0)
     if parser.i != len(tokens):
         raise ExprError(f"unexpected {tokens[parser.i][1]!r} in {text.strip()!r}")
@@ -290,9 +309,10 @@ def _number(text: str) -> int:
 
 
 class _ExprParser:
-    def __init__(self, tokens: list[tuple[str, str]], text: str) -> None:
+    def __init__(self, tokens: list[tuple[str, str]], text: str, defaults: dict[str, int] | None) -> None:
         self.tokens = tokens
         self.text = text
+        self.defaults = defaults
         self.i = 0
 
     def peek(self) -> str | None:
@@ -330,6 +350,8 @@ class _ExprParser:
         if kind == "num":
             return Dim.const(_number(text))
         if kind == "sym":
+            if self.peek() == "(" and not text.startswith("#"):
+                self.default(text)
             return Dim.sym(text)
         if text == "(":
             if depth >= MAX_EXPR_DEPTH:
@@ -340,3 +362,18 @@ class _ExprParser:
             self.i += 1
             return value
         raise ExprError(f"unexpected {text!r} in {self.text!r}")
+
+    def default(self, symbol: str) -> None:
+        """``NFeature(768)``: the number in parentheses after a symbol is its default."""
+        number = self.tokens[self.i + 1] if self.i + 2 < len(self.tokens) else None
+        if number is None or number[0] != "num" or self.tokens[self.i + 2][1] != ")":
+            raise ExprError(f"{symbol}(...) in {self.text!r}: a default is one whole number, as in {symbol}(64)")
+        if self.defaults is None:
+            raise ExprError(f"{symbol}({number[1]}) in {self.text!r}: a default cannot be given here")
+        value = int(number[1])
+        if value < 1:
+            raise ExprError(f"{symbol}({value}) in {self.text!r}: a default size must be at least 1")
+        if self.defaults.get(symbol, value) != value:
+            raise ExprError(f"{symbol}({value}) contradicts {symbol}({self.defaults[symbol]}) in {self.text!r}")
+        self.defaults[symbol] = value
+        self.i += 3

@@ -18,7 +18,7 @@ Example, ``dotnet summary specs/LeNet.dot`` (rows cut)::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +51,7 @@ class Summary:
 def summarize(
     spec: str | Path,
     graph: str | None = None,
-    params: dict[str, int] | None = None,
+    params: Mapping[str, int | float] | None = None,
     blocks: dict[str, str] | None = None,
 ) -> Summary:
     """The per-node costs of ``spec``'s model; raises :class:`~dotnet.SpecError` on a bad spec."""
