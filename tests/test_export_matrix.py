@@ -36,8 +36,8 @@ BLOCK_PARAMS = {
     "CAEDeconvBlock": {"BlockIn": 4, "BlockOut": 3},
     "Inception": {"BlockIn": 4, "C1": 2, "C2a": 3, "C2b": 4, "C3a": 2, "C3b": 3, "C4": 2},
     "NiNBlock": {"BlockC": 4},
-    "Residual": {"BlockC": 4},
-    "ResidualDown": {"BlockIn": 4, "BlockOut": 6},
+    "ResNet18ConvBlock": {"BlockC": 4},
+    "ResNet18DownConvBlock": {"BlockIn": 4, "BlockOut": 6},
     "VGGBlock": {"BlockIn": 3, "BlockOut": 4, "NConvs": 2},
     "VGGConv": {"BlockIn": 3, "BlockOut": 4},
     "Bottleneck": {"BlockC": 8, "BlockMid": 2},
@@ -45,6 +45,10 @@ BLOCK_PARAMS = {
     "DoubleConv": {"BlockIn": 3, "BlockOut": 4},
     "InvertedBlock": {"BlockIn": 4, "Expand": 2, "Stride": 2, "BlockOut": 6},
     "InvertedResidual": {"BlockC": 4, "Expand": 2},
+    "DenseLayer": {"In": 4, "GrowthRate": 2},
+    "DenseBlock": {"LayerIn": 4, "GrowthRate": 2, "NLayers": 3},
+    "TransitionLayer": {"BlockIn": 4, "BlockOut": 2},
+    "VGG16ConvBlock": {"BlockIn": 3, "BlockOut": 4},
 }
 """Sizes for the blocks, whose specs leave them to the caller."""
 
@@ -66,7 +70,7 @@ CASES = [Case(p.stem, p.stem) for p in sorted(SPECS.glob("*.dot"))] + [
 COMPILED = {"LeNet", "TimeRNN"}
 """torch.compile takes up to minutes per model on two cores: one recurrent model (whose scan
 picks its path at run time) and one CNN are where it tells something."""
-LARGE = {"AlexNet", "VGG11", "GoogLeNet", "ResNet18", "ResNet50", "MobileNetV2"}
+LARGE = {"AlexNet", "AlexNetParts", "VGG11", "VGG16", "GoogLeNet", "ResNet18", "ResNet50", "MobileNetV2", "DenseNet121"}
 """Full-size ImageNet-style CNNs: tens of seconds per path, so marked slow."""
 
 
@@ -106,16 +110,26 @@ def dynamic_shapes(compiled: Compiled) -> tuple[dict[int, torch.export.Dim], ...
     )
 
 
-def check(case: Case, run) -> None:
-    """``run`` equals eager at both sizes."""
+RANDOM = {"VAE"}
+"""Models that draw torch.randn in forward. Torch's own paths replay the same draws from the same
+seed; onnxruntime has a generator of its own, so there the documented limit is shapes only."""
+
+
+def check(case: Case, run, same_generator: bool = True) -> None:
+    """``run`` equals eager at both sizes (only in shape where it draws from another generator)."""
     compiled, model = built(case)
     for sizes in SIZES:
         args = inputs(compiled, sizes)
         with torch.no_grad():
+            torch.manual_seed(1)
             want = model(*args)
+            torch.manual_seed(1)
             got = run(*args)
         for g, w in zip(_tuple(got), _tuple(want), strict=True):
-            torch.testing.assert_close(torch.as_tensor(g), w, **TOL)
+            if same_generator or case.spec not in RANDOM:
+                torch.testing.assert_close(torch.as_tensor(g), w, **TOL)
+            else:
+                assert torch.as_tensor(g).shape == w.shape
 
 
 def _tuple(value) -> tuple:
@@ -150,7 +164,7 @@ def test_onnx_in_onnxruntime(case, tmp_path):
     def run(*args: torch.Tensor) -> list:
         return [torch.from_numpy(o) for o in session.run(None, {n: a.numpy() for n, a in zip(names, args)})]
 
-    check(case, run)
+    check(case, run, same_generator=False)
 
 
 @pytest.mark.slow
