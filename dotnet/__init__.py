@@ -5,8 +5,9 @@ The Python API mirrors the command line::
     import dotnet
     source = dotnet.compile_to_source("specs/ConvAutoEncoder.dot")
     model = dotnet.build("specs/ConvAutoEncoder.dot", device="cpu")
+    LeNet = dotnet.load("specs/LeNet.dot")      # the class, compiled once and cached
 
-Importing dotnet does not import torch; only :func:`build` and
+Importing dotnet does not import torch; only :func:`build`, :func:`load` and
 ``compile_spec(..., out=PATH)`` do.
 """
 
@@ -19,11 +20,22 @@ from typing import TYPE_CHECKING
 from dotnet import compiler
 from dotnet.compiler import Compiled
 from dotnet.diagnostics import Diagnostic, SpecError
+from dotnet.import_hook import install_import_hook, uninstall_import_hook
 
 if TYPE_CHECKING:
     from torch import nn
 
-__all__ = ["Compiled", "Diagnostic", "SpecError", "build", "compile_spec", "compile_to_source"]
+__all__ = [
+    "Compiled",
+    "Diagnostic",
+    "SpecError",
+    "build",
+    "compile_spec",
+    "compile_to_source",
+    "install_import_hook",
+    "load",
+    "uninstall_import_hook",
+]
 __version__ = "0.1.0"
 
 
@@ -59,7 +71,7 @@ def compile_to_source(
     name: str | None = None,
 ) -> str:
     """The generated Python source for ``spec``; raises :class:`SpecError` on a bad spec."""
-    return compile_spec(spec, graph, params, blocks, name).source
+    return compile_spec(spec, graph, params, blocks, name=name).source
 
 
 def build(
@@ -73,7 +85,27 @@ def build(
     """Compile ``spec`` and return an instance of its model on ``device``.
 
     ``graph`` is ``NAME``, ``NAME@LINE`` or parts ``A+B+C``; ``name`` names the class.
+    The class is imported from the cache (see :func:`load`), so ``torch.save(model)``
+    loads wherever the generated module can be imported.
     """
-    from dotnet.runtime import instantiate
+    from dotnet.loading import import_compiled
+    from dotnet.runtime import instantiate_class
 
-    return instantiate(compile_spec(spec, graph, params, blocks, name), device)
+    compiled = compile_spec(spec, graph, params, blocks, name=name)
+    return instantiate_class(compiled, getattr(import_compiled(compiled), compiled.class_name), device)
+
+
+def load(
+    spec: str | Path,
+    graph: str | None = None,
+    params: dict[str, int] | None = None,
+    blocks: dict[str, str] | None = None,
+) -> type[nn.Module]:
+    """The model class compiled from ``spec``: compiled once, then taken from the cache.
+
+    The cache is keyed by the content of the spec and of every block file it uses;
+    a change to any of them compiles again. Where it lives: :func:`dotnet.loading.cache_dir`.
+    """
+    from dotnet.loading import load as load_class
+
+    return load_class(spec, graph, params, blocks)

@@ -325,20 +325,28 @@ def shapes(spec: Path, graph: str | None, params: tuple[str, ...], blocks: tuple
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Picture to write."
 )
+@click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Levels of block calls drawn open, as clusters of their nodes; deeper calls are one box each.",
+)
 @graph_option
 @block_option
 @_guarded
-def render(spec: Path, output: Path, graph: str | None, blocks: tuple[str, ...]) -> None:
+def render(spec: Path, output: Path, depth: int, graph: str | None, blocks: tuple[str, ...]) -> None:
     """Draw SPEC to OUTPUT (.svg or .png) with Graphviz, each edge labelled with its shape.
 
-    Blocks are drawn as clusters, nodes with errors in red; exit 1 when the spec has errors.
+    Block calls are single boxes showing the shape they return, or with --depth clusters
+    of the block's own nodes; nodes with errors are red. Exit 1 when the spec has errors.
     """
     from dotnet.tools.render import FORMATS, render_spec
 
     if output.suffix.lower().lstrip(".") not in FORMATS:
         raise click.BadParameter(f"{output}: write a .svg or .png file", param_hint="--output")
     require_folder(output, "-o")
-    diagnostics = render_spec(spec, output, graph, _block_bindings(blocks))
+    diagnostics = render_spec(spec, output, graph, _block_bindings(blocks), depth)
     _print_diagnostics(diagnostics)
     click.echo(printable(f"wrote {output}"))
     if any(d.severity == "error" for d in diagnostics):

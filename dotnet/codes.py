@@ -92,3 +92,4 @@ UNKNOWN_CODE = _code("unknown-code", "a dotnet_ignore attribute names a code tha
 
 # Rendering
 GRAPHVIZ_MISSING = _code("graphviz-missing", "Graphviz's dot program, needed by dotnet render, is not installed")
+MISSING_FONT = _code("missing-font", "no installed font draws a label's script: the PNG would show empty boxes")

@@ -47,6 +47,8 @@ class Compiled:
     values: dict[str, int]
     """Every symbol of the top graph that has a value (--param, digraph attribute)."""
     report: Report = field(default_factory=Report)
+    sibling_files: list[Path] = field(default_factory=list)
+    """Every block file beside the spec that the compile looked for, found or not."""
 
     @property
     def inputs(self) -> list[InputSpec]:
@@ -172,7 +174,7 @@ def compile_spec(
     compiled_graphs = [dot for dot in map(library.dot_graph, graphs) if dot is not None]
     repeats = duplicate_warnings(library.source, [*graphs, *library.related(name)])
     report.diagnostics = review(library, compiled_graphs, repeats + report.diagnostics)
-    return Compiled(name, source, analysis, values, report)
+    return Compiled(name, source, analysis, values, report, library.sibling_files())
 
 
 def split_rates(params: Mapping[str, int | float]) -> tuple[dict[str, int], dict[str, Fraction]]:

@@ -59,9 +59,9 @@ def available_memory(device: str) -> int:
     return available_ram()
 
 
-def load_module(source: str, name: str, path: Path | None = None) -> types.ModuleType:
+def load_module(source: str, name: str, path: Path | None = None, module_name: str | None = None) -> types.ModuleType:
     """Import generated source as a module (from ``path`` when given, so tracebacks show it)."""
-    module_name = f"dotnet_generated_{name}"
+    module_name = module_name or f"dotnet_generated_{name}"
     if path is not None:
         spec = importlib.util.spec_from_file_location(module_name, path)
         assert spec is not None and spec.loader is not None
@@ -86,6 +86,24 @@ def instantiate(
     Refused before anything is allocated when building it and running it once would
     need more than the memory budget (:mod:`dotnet.budget`; ``memory_limit`` such as ``8G``).
     """
+    check_buildable(compiled, device, memory_limit)
+    module = load_module(compiled.source, compiled.class_name, path)
+    model_class = getattr(module, compiled.class_name)
+    model: nn.Module = model_class().to(device)
+    return model
+
+
+def instantiate_class(
+    compiled: Compiled, model_class: type[nn.Module], device: str = "cpu", memory_limit: str | None = None
+) -> nn.Module:
+    """An instance of ``compiled``'s class, already imported, checked as :func:`instantiate` checks."""
+    check_buildable(compiled, device, memory_limit)
+    model: nn.Module = model_class().to(device)
+    return model
+
+
+def check_buildable(compiled: Compiled, device: str, memory_limit: str | None = None) -> None:
+    """An error unless every size has a value, ``device`` is usable and the memory budget allows the model."""
     raise_if_missing(compiled)
     check_device(device)
     try:
@@ -93,10 +111,6 @@ def instantiate(
     except ValueError as exc:
         raise error(codes.BAD_PARAM, f"--memory-limit {memory_limit}: {exc}") from None
     check_budget(compiled, budget)
-    module = load_module(compiled.source, compiled.class_name, path)
-    model_class = getattr(module, compiled.class_name)
-    model: nn.Module = model_class().to(device)
-    return model
 
 
 def example_inputs(compiled: Compiled, device: str = "cpu") -> list[torch.Tensor]:

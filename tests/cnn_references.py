@@ -12,24 +12,24 @@ from torch import nn
 from torch.nn import functional as F
 
 
-def lenet() -> nn.Module:
+def lenet(in_c: int = 1, n_classes: int = 10) -> nn.Module:
     """LeNet-5 with sigmoids and average pooling, for 28x28 inputs (d2l.ai 7.6)."""
     return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
+        nn.Conv2d(in_c, 6, kernel_size=5, padding=2), nn.Sigmoid(),
         nn.AvgPool2d(kernel_size=2, stride=2),
         nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
         nn.AvgPool2d(kernel_size=2, stride=2),
         nn.Flatten(),
         nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
         nn.Linear(120, 84), nn.Sigmoid(),
-        nn.Linear(84, 10),
+        nn.Linear(84, n_classes),
     )  # fmt: skip
 
 
-def alexnet() -> nn.Module:
+def alexnet(in_c: int = 1, n_classes: int = 10) -> nn.Module:
     """AlexNet for 224x224 inputs with one channel (d2l.ai 8.1)."""
     return nn.Sequential(
-        nn.Conv2d(1, 96, kernel_size=11, stride=4, padding=1), nn.ReLU(),
+        nn.Conv2d(in_c, 96, kernel_size=11, stride=4, padding=1), nn.ReLU(),
         nn.MaxPool2d(kernel_size=3, stride=2),
         nn.Conv2d(96, 256, kernel_size=5, padding=2), nn.ReLU(),
         nn.MaxPool2d(kernel_size=3, stride=2),
@@ -40,7 +40,7 @@ def alexnet() -> nn.Module:
         nn.Flatten(),
         nn.Linear(6400, 4096), nn.ReLU(), nn.Dropout(p=0.5),
         nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(p=0.5),
-        nn.Linear(4096, 10),
+        nn.Linear(4096, n_classes),
     )  # fmt: skip
 
 
@@ -55,11 +55,11 @@ def vgg_block(num_convs: int, in_channels: int, out_channels: int) -> nn.Module:
     return nn.Sequential(*layers)
 
 
-def vgg11() -> nn.Module:
+def vgg11(in_c: int = 1, n_classes: int = 10) -> nn.Module:
     """The seed's vgg(conv_arch) for 224x224 inputs with one channel."""
     conv_arch = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))
     blocks = []
-    in_channels = 1
+    in_channels = in_c
     for num_convs, out_channels in conv_arch:
         blocks.append(vgg_block(num_convs, in_channels, out_channels))
         in_channels = out_channels
@@ -67,7 +67,7 @@ def vgg11() -> nn.Module:
         *blocks, nn.Flatten(),
         nn.Linear(in_channels * 7 * 7, 4096), nn.ReLU(), nn.Dropout(0.5),
         nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
-        nn.Linear(4096, 10),
+        nn.Linear(4096, n_classes),
     )  # fmt: skip
 
 
@@ -80,16 +80,16 @@ def nin_block(in_channels: int, out_channels: int, kernel_size: int, strides: in
     )  # fmt: skip
 
 
-def nin() -> nn.Module:
+def nin(in_c: int = 1, n_classes: int = 10) -> nn.Module:
     """The seed's nin_net, ending in Flatten as d2l.ai's does."""
     return nn.Sequential(
-        nin_block(1, 96, kernel_size=11, strides=4, padding=0),
+        nin_block(in_c, 96, kernel_size=11, strides=4, padding=0),
         nn.MaxPool2d(3, stride=2),
         nin_block(96, 256, kernel_size=5, strides=1, padding=2),
         nn.MaxPool2d(3, stride=2),
         nin_block(256, 384, kernel_size=3, strides=1, padding=1),
         nn.MaxPool2d(3, stride=2), nn.Dropout(0.5),
-        nin_block(384, 10, kernel_size=3, strides=1, padding=1),
+        nin_block(384, n_classes, kernel_size=3, strides=1, padding=1),
         nn.AdaptiveAvgPool2d((1, 1)),
         nn.Flatten(),
     )  # fmt: skip
@@ -116,10 +116,10 @@ class Inception(nn.Module):
         return torch.cat((p1, p2, p3, p4), dim=1)
 
 
-def googlenet() -> nn.Module:
+def googlenet(in_c: int = 1, n_classes: int = 10) -> nn.Module:
     """The seed's google_net with b1/b2's ReLUs and b5's tail restored (d2l.ai 8.4), 96x96."""
     b1 = nn.Sequential(
-        nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3), nn.ReLU(),
+        nn.Conv2d(in_c, 64, kernel_size=7, stride=2, padding=3), nn.ReLU(),
         nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
     )  # fmt: skip
     b2 = nn.Sequential(
@@ -146,7 +146,7 @@ def googlenet() -> nn.Module:
         nn.AdaptiveAvgPool2d((1, 1)),
         nn.Flatten(),
     )
-    return nn.Sequential(b1, b2, b3, b4, b5, nn.Linear(1024, 10))
+    return nn.Sequential(b1, b2, b3, b4, b5, nn.Linear(1024, n_classes))
 
 
 class Residual(nn.Module):
@@ -179,10 +179,10 @@ def resnet_block(input_channels: int, num_channels: int, num_residuals: int, fir
     return nn.Sequential(*blocks)
 
 
-def resnet18() -> nn.Module:
+def resnet18(in_c: int = 1, n_classes: int = 10) -> nn.Module:
     """d2l.ai's ResNet-18 for 96x96 inputs with one channel."""
     b1 = nn.Sequential(
-        nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.Conv2d(in_c, 64, kernel_size=7, stride=2, padding=3), nn.BatchNorm2d(64), nn.ReLU(),
         nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
     )  # fmt: skip
     return nn.Sequential(
@@ -193,7 +193,7 @@ def resnet18() -> nn.Module:
         resnet_block(256, 512, 2),
         nn.AdaptiveAvgPool2d((1, 1)),
         nn.Flatten(),
-        nn.Linear(512, 10),
+        nn.Linear(512, n_classes),
     )
 
 
@@ -205,7 +205,7 @@ REFERENCES = {
     "GoogLeNet": (googlenet, 96),
     "ResNet18": (resnet18, 96),
 }
-"""Spec name -> (reference builder, input height and width)."""
+"""Spec name -> (reference builder taking ``in_c`` and ``n_classes``, input height and width)."""
 
 
 def copy_weights(source: nn.Module, target: nn.Module) -> None:

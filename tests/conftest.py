@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +26,11 @@ SPECS = REPO / "specs"
 SEEDS = REPO.parent / "shared" / "seeds"
 SEED_DOCUMENT = SEEDS / "000_ca368239ef12f29f.txt"
 CNN_DOCUMENT = SEEDS / "003_3137d31b0d265de7.txt"
+
+
+CACHE = Path(tempfile.mkdtemp(prefix="dotnet-test-cache-"))
+os.environ["DOTNET_CACHE_DIR"] = str(CACHE)  # tests never write into the user's cache
+atexit.register(shutil.rmtree, CACHE, ignore_errors=True)
 
 
 @dataclass

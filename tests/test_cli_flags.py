@@ -40,7 +40,7 @@ def test_an_unknown_graph_names_the_flag(tmp_path: Path) -> None:
     result = run_cli("shapes", CAE, "--graph", "Nope", cwd=tmp_path)
     assert result.code == 1
     assert result.stderr == (
-        f"{CAE}:1:1: error: --graph Nope: no digraph named 'Nope'; the file holds ConvAutoEncoder (line 8) "
+        f"{CAE}:1:1: error: --graph Nope: no digraph named 'Nope'; the file holds ConvAutoEncoder (line 10) "
         "[graph-not-found]\n"
     )
 

@@ -68,3 +68,35 @@ def test_weights_that_differ_give_different_outputs() -> None:
     images = torch.randn(2, 1, 28, 28)
     with torch.no_grad():
         assert not torch.allclose(generated(images), reference(images))
+
+
+@pytest.mark.parametrize("name", _cases())
+def test_classes_and_input_channels_are_parameters(name: str) -> None:
+    """``--param InC=3 --param NClasses=1000`` gives the reference built for 3 channels, 1000 classes."""
+    torch.manual_seed(0)
+    build_reference, size = REFERENCES[name]
+    reference = build_reference(in_c=3, n_classes=1000).eval()
+    _randomize_statistics(reference)
+    generated = dotnet.build(SPECS / f"{name}.dot", params={"InC": 3, "NClasses": 1000}).eval()
+    copy_weights(reference, generated)
+    images = torch.randn(2, 3, size, size)
+    with torch.no_grad():
+        expected, actual = reference(images), generated(images)
+    assert actual.shape == expected.shape == (2, 1000)
+    torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", [n for n in PARAMETER_COUNTS if n not in BIG])
+def test_the_class_takes_the_sizes_as_arguments(name: str) -> None:
+    """``ResNet18(n_classes=1000, in_c=3)``: the defaults are the digraph's, the arguments the user's."""
+    model_class = dotnet.load(SPECS / f"{name}.dot")
+    model = model_class(n_classes=1000, in_c=3)
+    reference = REFERENCES[name][0](in_c=3, n_classes=1000)
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in reference.parameters())
+    assert sum(p.numel() for p in model_class().parameters()) == PARAMETER_COUNTS[name]
+
+
+def test_lenet_hidden_sizes_are_parameters() -> None:
+    model = dotnet.build(SPECS / "LeNet.dot", params={"NHidden1": 32, "NHidden2": 16})
+    # conv1 6*1*25+6, conv2 16*6*25+16, fc1 400*32+32, fc2 32*16+16, fc3 16*10+10
+    assert sum(p.numel() for p in model.parameters()) == 156 + 2_416 + 12_832 + 528 + 170

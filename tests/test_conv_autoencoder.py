@@ -74,3 +74,9 @@ def test_verbatim_seed_document_warns_about_the_unclosed_bracket(seed_document):
 def test_block_constraints_are_recorded_in_the_generated_docstring():
     source = dotnet.compile_to_source(SPECS / "CAEConvBlock.dot")
     assert "Requires BlockH even, BlockW even." in source
+
+
+def test_image_channels_are_a_parameter() -> None:
+    model = dotnet.build(SPECS / "ConvAutoEncoder.dot", params={"InC": 1}).eval()
+    with torch.no_grad():
+        assert model(torch.zeros(2, 1, 64, 64)).shape == (2, 1, 64, 64)

@@ -40,6 +40,8 @@ ILLUSTRATIONS = {
     ("docs/diagnostics.md", "dotnet compile big.dot --memory-limit 1G"): "big.dot is described in the comment",
     ("docs/diagnostics.md", "dotnet render specs/ConvAutoEncoder.dot -o cae.svg"): "prints this only where "
     "Graphviz is missing; tests/test_shapes_and_render.py",
+    ("docs/diagnostics.md", "dotnet render specs/LeNet.dot -o lenet.png"): "prints this only where no CJK "
+    "font is installed; tests/test_shapes_and_render.py",
 }
 """(document, start of its first command) -> why the block is not run as shown."""
 

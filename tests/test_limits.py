@@ -288,7 +288,7 @@ def test_a_model_too_big_for_the_budget_is_refused_at_its_node_before_it_is_buil
 def test_the_budget_comes_from_the_environment_and_names_the_costliest_node(tmp_path: Path) -> None:
     result = dotnet("compile", SPECS / "LeNet.dot", cwd=tmp_path, env={"DOTNET_MEMORY_LIMIT": "100K"})
     assert result.code == 1
-    assert "LeNet.dot:28:5: error: node 'fc1': LeNet needs about 364.4 KiB to be built and run once" in result.stderr
+    assert "LeNet.dot:31:5: error: node 'fc1': LeNet needs about 364.4 KiB to be built and run once" in result.stderr
     assert "the memory budget is 100.0 KiB" in result.stderr
     assert dotnet("compile", SPECS / "LeNet.dot", cwd=tmp_path, env={"DOTNET_MEMORY_LIMIT": "1G"}).code == 0
 

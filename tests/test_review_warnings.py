@@ -32,7 +32,7 @@ def test_relu_inside_a_block_then_tanh_is_seen_through_the_call(
     monkeypatch.chdir(tmp_path)
     found = check_source(Path("specs/ConvAutoEncoder.dot"), {})
     assert [d.format_text() for d in found] == [
-        "specs/ConvAutoEncoder.dot:30:5: warning: node 'tanh': Tanh follows the Relu 'relu' at the end of block "
+        "specs/ConvAutoEncoder.dot:33:5: warning: node 'tanh': Tanh follows the Relu 'relu' at the end of block "
         "CAEDeconvBlock (called by 'upconv1'), so output 'oup' lies in [0, 1), not in (-1, 1) [activation-range]"
     ]
 

@@ -49,9 +49,9 @@ def test_shapes_of_a_spec_with_errors_prints_the_errors() -> None:
 
 
 @needs_dot
-def test_render_labels_every_edge_and_draws_blocks_as_clusters(tmp_path: Path) -> None:
+def test_render_depth_1_draws_blocks_as_clusters(tmp_path: Path) -> None:
     out = tmp_path / "cae.svg"
-    result = run_cli("render", "specs/ConvAutoEncoder.dot", "-o", out, cwd=REPO)
+    result = run_cli("render", "specs/ConvAutoEncoder.dot", "-o", out, "--depth", "1", cwd=REPO)
     assert result.code == 0, result.stderr
     svg = out.read_text(encoding="utf-8")
     assert svg.count('class="cluster"') == 6
@@ -60,6 +60,74 @@ def test_render_labels_every_edge_and_draws_blocks_as_clusters(tmp_path: Path) -
     edges = [g for g in ElementTree.fromstring(svg).iter(f"{SVG}g") if g.get("class") == "edge"]
     assert len(edges) == 13 + 6 * 5  # the caller's edges, then five inside each block
     assert all(any((t.text or "").startswith("[") for t in g.iter(f"{SVG}text")) for g in edges)
+
+
+@needs_dot
+def test_render_draws_each_call_as_one_box_with_its_concrete_shape_by_default(tmp_path: Path) -> None:
+    out = tmp_path / "cae.svg"
+    result = run_cli("render", "specs/ConvAutoEncoder.dot", "-o", out, cwd=REPO)
+    assert result.code == 0, result.stderr
+    svg = ElementTree.fromstring(out.read_text(encoding="utf-8"))
+    assert not [g for g in svg.iter(f"{SVG}g") if g.get("class") == "cluster"]
+    nodes = {
+        g.findtext(f"{SVG}title"): [t.text for t in g.iter(f"{SVG}text")]
+        for g in svg.iter(f"{SVG}g")
+        if g.get("class") == "node"
+    }
+    assert len(nodes) == 14
+    assert ["CAEConvBlock1", "[In=InC, Out=16]", "-> [BatchSize, W=128, H=128, C=16]"] in nodes.values()
+    edges = [g for g in svg.iter(f"{SVG}g") if g.get("class") == "edge"]
+    assert len(edges) == 13
+    assert "BlockW" not in out.read_text(encoding="utf-8")
+
+
+@needs_dot
+def test_every_spec_is_drawn_under_2000_px_at_the_default_depth(tmp_path: Path) -> None:
+    image = pytest.importorskip("PIL.Image")
+    sizes = {}
+    for spec in sorted((REPO / "specs").glob("*.dot")):
+        out = tmp_path / f"{spec.stem}.png"
+        result = run_cli("render", spec, "-o", out)
+        assert result.code == 0, result.stderr
+        with image.open(out) as picture:
+            sizes[spec.stem] = max(picture.size)
+    assert len(sizes) == 45  # every spec in specs/
+    assert {name: size for name, size in sizes.items() if size >= 2000} == {}
+
+
+@needs_dot
+def test_render_warns_when_no_font_draws_a_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dotnet.tools import fonts
+
+    monkeypatch.setattr(fonts, "has_font", lambda chars: chars.isascii())
+    result = CliRunner().invoke(main, ["render", str(REPO / "specs/LeNet.dot"), "-o", str(tmp_path / "l.png")])
+    assert result.exit_code == 0, result.output
+    (warning,) = [line for line in result.output.splitlines() if "[missing-font]" in line]
+    assert warning == (
+        f"{REPO / 'specs/LeNet.dot'}:20:5: warning: node 'inp': no installed font draws the CJK characters of its "
+        "label ('输入'), so the picture shows them as empty boxes: install a CJK font (Debian: apt-get install "
+        "fonts-noto-cjk; macOS has one) [missing-font]"
+    )
+    svg = CliRunner().invoke(main, ["render", str(REPO / "specs/LeNet.dot"), "-o", str(tmp_path / "l.svg")])
+    assert "[missing-font]" not in svg.output  # an SVG's viewer draws the glyphs with its own fonts
+
+
+def test_missing_scripts_groups_characters_by_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dotnet.tools import fonts
+
+    asked: list[str] = []
+    monkeypatch.setattr(fonts, "has_font", lambda chars: asked.append(chars) or chars == "σ")
+    assert fonts.missing_scripts("输入 [BatchSize, 10] σ(x) 输出") == {"CJK": "输入出"}
+    assert asked == ["输入出", "σ"]  # one question per script, none for ASCII
+
+
+def test_without_fontconfig_nothing_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dotnet.tools import fonts
+
+    fonts.has_font.cache_clear()
+    monkeypatch.setattr(fonts.shutil, "which", lambda name: None)
+    assert fonts.missing_scripts("输入") == {}
+    fonts.has_font.cache_clear()
 
 
 @needs_dot

@@ -68,7 +68,7 @@ def test_summary_totals_agree_with_the_built_module(spec) -> None:  # type: igno
 def test_summary_table_of_lenet() -> None:
     table = format_table(summarize(SPECS / "LeNet.dot"))
     lines = table.splitlines()
-    assert lines[0] == "LeNet (BatchSize=1)"
+    assert lines[0] == "LeNet (InC=1, NClasses=10, NHidden1=120, NHidden2=84, BatchSize=1)"
     assert lines[1].split() == ["node", "op", "output", "shape", "params", "mult-adds"]
     conv1 = next(line for line in lines if line.startswith("conv1 "))
     assert conv1.split()[-6:] == ["(1,", "6,", "28,", "28)", "156", "117,600"]
@@ -84,7 +84,7 @@ def test_summary_keeps_open_symbols_symbolic() -> None:
 def test_summary_command() -> None:
     result = run_cli("summary", SPECS / "ResNet18.dot", "--param", "BatchSize=2")
     assert result.code == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "ResNet18 (BatchSize=2)"
+    assert result.stdout.splitlines()[0] == "ResNet18 (InC=1, NClasses=10, BatchSize=2)"
     assert result.stdout.splitlines()[-1].split() == ["total", "11,178,378", "637,315,072"]
 
 

@@ -131,6 +131,11 @@ class Library:
         """Every raw digraph read so far: the source's own, then the sibling files used."""
         return list(self.source.graphs) + [g for g in self._siblings_read.values() if g is not None]
 
+    def sibling_files(self) -> list[Path]:
+        """Every ``NAME.dot`` beside the source looked for so far, found or not."""
+        folder = self.source.path.parent
+        return [folder / f"{name}.dot" for name in self._siblings_read if re.fullmatch(r"\w+", name)]
+
     def sibling_names(self) -> list[str]:
         """Blocks defined beside the source: each ``NAME.dot`` that holds a digraph ``NAME``."""
         folder = self.source.path.parent

@@ -1,14 +1,15 @@
 """An allow-list audit of generated source, run before the source is written or imported.
 
 The code generator emits a small, fixed language: imports of ``torch`` and ``math``,
-``nn.Module`` classes, methods, assignments, ``for`` loops over ``range`` or a layer
-list, calls and arithmetic; and, for recurrent cells, the scan helpers written once in
-the template (``RecurrentScan``, ``scan_cell``, ``CellStack``: ``if``, ``with``,
-comprehensions, ``@staticmethod``). :func:`audit` parses the source with :mod:`ast` and
-refuses anything else: another import, another decorator, a name nothing in the module
-binds (``os``, ``exec``, ``__import__``), a dunder attribute, or a string constant
-anywhere but in docstring position, in ``__all__`` and among the words ops pass to
-torch as keyword values (``padding="same"``, ``mode="bilinear"``). A refusal is a bug in
+``nn.Module`` classes, methods, assignments, ``del`` of locals after their last
+use, ``for`` loops over ``range`` or a layer list, calls and arithmetic; and, for
+recurrent cells, the scan helpers written once in the template (``RecurrentScan``,
+``scan_cell``, ``CellStack``: ``if``, ``with``, comprehensions, ``@staticmethod``).
+:func:`audit` parses the source with :mod:`ast` and refuses anything else: another
+import, another decorator, a name nothing in the module binds (``os``, ``exec``,
+``__import__``), a dunder attribute, or a string constant anywhere but in docstring
+position, in ``__all__`` and among the words ops pass to torch as keyword values
+(``padding="same"``, ``mode="bilinear"``). A refusal is a bug in
 dotnet (diagram text must never get this far), so it raises :class:`AuditError`,
 which the command line reports as an internal error (exit 3).
 """
@@ -39,9 +40,9 @@ ALLOWED_WORDS = frozenset(
 
 _NODES: tuple[type[ast.AST], ...] = (
     ast.Module, ast.Expr, ast.ImportFrom, ast.Import, ast.alias, ast.ClassDef, ast.FunctionDef,
-    ast.arguments, ast.arg, ast.Assign, ast.Return, ast.For, ast.Call, ast.keyword, ast.Attribute,
-    ast.Name, ast.Constant, ast.Tuple, ast.List, ast.Subscript, ast.Slice, ast.Starred,
-    ast.GeneratorExp, ast.comprehension, ast.BinOp, ast.UnaryOp, ast.Load, ast.Store,
+    ast.arguments, ast.arg, ast.Assign, ast.Delete, ast.Return, ast.For, ast.Call, ast.keyword,
+    ast.Attribute, ast.Name, ast.Constant, ast.Tuple, ast.List, ast.Subscript, ast.Slice, ast.Starred,
+    ast.GeneratorExp, ast.comprehension, ast.BinOp, ast.UnaryOp, ast.Load, ast.Store, ast.Del,
     ast.Add, ast.Sub, ast.Mult, ast.MatMult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.USub,
     # the recurrent scan written once in the template (RecurrentScan, scan_cell, CellStack)
     ast.If, ast.IfExp, ast.Compare, ast.Is, ast.IsNot, ast.BoolOp, ast.And, ast.Or, ast.Not,

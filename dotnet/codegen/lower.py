@@ -9,6 +9,7 @@ text reaches the generated file any other way.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ class Statement:
     target: str
     expr: str
     comment: str
+    frees: list[str] = field(default_factory=list)
+    """Variables read for the last time here, deleted after it so their memory can go."""
 
 
 @dataclass
@@ -202,6 +205,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
         for n in analysis.inputs
     ]
     outputs = [Port(values[n], n, torch_text(analysis.shapes[n])) for n in analysis.outputs]
+    _free_after_last_use(statements, {p.name for p in outputs})
     kind = "Block" if is_block else "Model"
     if analysis.cell is not None:
         kind = "Recurrent cell"
@@ -222,6 +226,31 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
         plan.submodules = [s for s in plan.submodules if s.attr not in plan.scan.replaced]
     plan.kept = kept
     return plan
+
+
+def _free_after_last_use(statements: list[Statement], returned: set[str]) -> None:
+    """Mark each intermediate for deletion after the statement that reads it last.
+
+    As torch.fx's code generator does, so that inference holds no more activations
+    than a hand-written ``nn.Sequential``. Inputs (the caller holds them), returned
+    values, and whatever the last statement reads (``return`` frees it) are left alone.
+    """
+    defined = {name for st in statements for name in _names(st.target, ast.Store)}
+    last_read: dict[str, int] = {}
+    for index, st in enumerate(statements):
+        for name in _names(st.expr, ast.Load):
+            if name in defined:
+                last_read[name] = index
+    for name, index in last_read.items():
+        if name not in returned and index < len(statements) - 1:
+            statements[index].frees.append(name)
+
+
+def _names(code: str, context: type[ast.expr_context]) -> list[str]:
+    """The variables a target or expression binds (``ast.Store``) or reads (``ast.Load``)."""
+    tree = ast.parse(f"{code} = None" if context is ast.Store else code)
+    found = (n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, context))
+    return list(dict.fromkeys(found))
 
 
 def _scan_doc(analysis: Analysis) -> str:

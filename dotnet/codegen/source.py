@@ -19,7 +19,7 @@ from dotnet.codegen.audit import audit
 from dotnet.codegen.lower import ClassPlan
 from dotnet.codegen.safe_text import doc_text
 from dotnet.codegen.scan import Assign, Method
-from dotnet.codegen.wrap import assignment_lines, code_lines
+from dotnet.codegen.wrap import assignment_lines, code_lines, del_lines
 
 LINE_LENGTH = 88
 
@@ -138,7 +138,11 @@ def _forward_lines(plan: ClassPlan, width: int) -> list[str]:
     """``forward``'s body: the diagram's statements, or a cell's call of its step."""
     if plan.scan is not None and plan.scan.forward:
         return [line for raw in plan.scan.forward for line in code_lines(raw, width)]
-    lines = [line for st in plan.statements for line in assignment_lines(st.target, st.expr, width, st.comment)]
+    lines = [
+        line
+        for st in plan.statements
+        for line in assignment_lines(st.target, st.expr, width, st.comment) + del_lines(st.frees, width)
+    ]
     return lines + [f"return {', '.join(p.name for p in plan.outputs)}"]
 
 

@@ -36,6 +36,16 @@ def assignment_lines(target: str, expr: str, width: int, comment: str = "", abov
     return head + call_lines(f"{target} = ", expr, width)
 
 
+def del_lines(names: list[str], width: int) -> list[str]:
+    """``del a, b`` for ``names`` (none when empty), one name per line when it would not fit."""
+    if not names:
+        return []
+    line = f"del {', '.join(names)}"
+    if len(line) <= width:
+        return [line]
+    return ["del (", *(f"    {name}," for name in names), ")"]
+
+
 def code_lines(line: str, width: int) -> list[str]:
     """A raw line (indentation kept) split after ``=`` at top-level ``+``/``-`` when too long."""
     if len(line) <= width or " = " not in line:

@@ -13,78 +13,107 @@ __all__ = ["AlexNet"]
 
 
 class AlexNet(nn.Module):
-    """Model AlexNet, drawn in AlexNet.dot:5.
+    """Model AlexNet, drawn in AlexNet.dot:7.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 1, 224, 224)
-        returns oup: (BatchSize, 10)
+        inp: (BatchSize, InC, 224, 224)
+        returns oup: (BatchSize, NClasses)
+
+    Args:
+        in_c: InC in the diagram.
+        n_hidden: NHidden in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_c: int = 1,
+        n_hidden: int = 4096,
+        n_classes: int = 10,
+    ) -> None:
         super().__init__()
-        # Conv2D[K=11, S=4, P=1, In=1, Out=96] (AlexNet.dot:16)
-        self.conv1 = nn.Conv2d(1, 96, kernel_size=11, stride=4, padding=1)
-        # AlexNet.dot:17
+        # Conv2D[K=11, S=4, P=1, In=InC, Out=96] (AlexNet.dot:19)
+        self.conv1 = nn.Conv2d(in_c, 96, kernel_size=11, stride=4, padding=1)
+        # AlexNet.dot:20
         self.relu1 = nn.ReLU()
-        # MaxPool2D[K=3, S=2] (AlexNet.dot:18)
+        # MaxPool2D[K=3, S=2] (AlexNet.dot:21)
         self.pool1 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # Conv2D[K=5, P=2, In=96, Out=256] (AlexNet.dot:20)
+        # Conv2D[K=5, P=2, In=96, Out=256] (AlexNet.dot:23)
         self.conv2 = nn.Conv2d(96, 256, kernel_size=5, padding=2)
-        # AlexNet.dot:21
+        # AlexNet.dot:24
         self.relu2 = nn.ReLU()
-        # MaxPool2D[K=3, S=2] (AlexNet.dot:22)
+        # MaxPool2D[K=3, S=2] (AlexNet.dot:25)
         self.pool2 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # Conv2D[K=3, P=1, In=256, Out=384] (AlexNet.dot:24)
+        # Conv2D[K=3, P=1, In=256, Out=384] (AlexNet.dot:27)
         self.conv3 = nn.Conv2d(256, 384, kernel_size=3, padding=1)
-        # AlexNet.dot:25
+        # AlexNet.dot:28
         self.relu3 = nn.ReLU()
-        # Conv2D[K=3, P=1, In=384, Out=384] (AlexNet.dot:26)
+        # Conv2D[K=3, P=1, In=384, Out=384] (AlexNet.dot:29)
         self.conv4 = nn.Conv2d(384, 384, kernel_size=3, padding=1)
-        # AlexNet.dot:27
+        # AlexNet.dot:30
         self.relu4 = nn.ReLU()
-        # Conv2D[K=3, P=1, In=384, Out=256] (AlexNet.dot:28)
+        # Conv2D[K=3, P=1, In=384, Out=256] (AlexNet.dot:31)
         self.conv5 = nn.Conv2d(384, 256, kernel_size=3, padding=1)
-        # AlexNet.dot:29
-        self.relu5 = nn.ReLU()
-        # MaxPool2D[K=3, S=2] (AlexNet.dot:30)
-        self.pool3 = nn.MaxPool2d(kernel_size=3, stride=2)
         # AlexNet.dot:32
-        self.flatten = nn.Flatten()
-        # Linear[6400, 4096] (AlexNet.dot:34)
-        self.fc1 = nn.Linear(6400, 4096)
+        self.relu5 = nn.ReLU()
+        # MaxPool2D[K=3, S=2] (AlexNet.dot:33)
+        self.pool3 = nn.MaxPool2d(kernel_size=3, stride=2)
         # AlexNet.dot:35
-        self.relu6 = nn.ReLU()
-        # Dropout(0.5) (AlexNet.dot:36)
-        self.drop1 = nn.Dropout(p=0.5)
-        # Linear[4096, 4096] (AlexNet.dot:37)
-        self.fc2 = nn.Linear(4096, 4096)
+        self.flatten = nn.Flatten()
+        # Linear[6400, NHidden] (AlexNet.dot:37)
+        self.fc1 = nn.Linear(6400, n_hidden)
         # AlexNet.dot:38
-        self.relu7 = nn.ReLU()
+        self.relu6 = nn.ReLU()
         # Dropout(0.5) (AlexNet.dot:39)
+        self.drop1 = nn.Dropout(p=0.5)
+        # Linear[NHidden, NHidden] (AlexNet.dot:40)
+        self.fc2 = nn.Linear(n_hidden, n_hidden)
+        # AlexNet.dot:41
+        self.relu7 = nn.ReLU()
+        # Dropout(0.5) (AlexNet.dot:42)
         self.drop2 = nn.Dropout(p=0.5)
-        # Linear[4096, 10] (AlexNet.dot:40)
-        self.fc3 = nn.Linear(4096, 10)
+        # Linear[NHidden, NClasses] (AlexNet.dot:43)
+        self.fc3 = nn.Linear(n_hidden, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, 96, 54, 54)
         relu1 = self.relu1(conv1)  # (BatchSize, 96, 54, 54)
+        del conv1
         featmap1 = self.pool1(relu1)  # (BatchSize, 96, 26, 26)
+        del relu1
         conv2 = self.conv2(featmap1)  # (BatchSize, 256, 26, 26)
+        del featmap1
         relu2 = self.relu2(conv2)  # (BatchSize, 256, 26, 26)
+        del conv2
         featmap2 = self.pool2(relu2)  # (BatchSize, 256, 12, 12)
+        del relu2
         conv3 = self.conv3(featmap2)  # (BatchSize, 384, 12, 12)
+        del featmap2
         relu3 = self.relu3(conv3)  # (BatchSize, 384, 12, 12)
+        del conv3
         conv4 = self.conv4(relu3)  # (BatchSize, 384, 12, 12)
+        del relu3
         relu4 = self.relu4(conv4)  # (BatchSize, 384, 12, 12)
+        del conv4
         conv5 = self.conv5(relu4)  # (BatchSize, 256, 12, 12)
+        del relu4
         relu5 = self.relu5(conv5)  # (BatchSize, 256, 12, 12)
+        del conv5
         featmap3 = self.pool3(relu5)  # (BatchSize, 256, 5, 5)
+        del relu5
         features = self.flatten(featmap3)  # (BatchSize, 6400)
-        fc1 = self.fc1(features)  # (BatchSize, 4096)
-        relu6 = self.relu6(fc1)  # (BatchSize, 4096)
-        drop1 = self.drop1(relu6)  # (BatchSize, 4096)
-        fc2 = self.fc2(drop1)  # (BatchSize, 4096)
-        relu7 = self.relu7(fc2)  # (BatchSize, 4096)
-        drop2 = self.drop2(relu7)  # (BatchSize, 4096)
-        oup = self.fc3(drop2)  # (BatchSize, 10)
+        del featmap3
+        fc1 = self.fc1(features)  # (BatchSize, NHidden)
+        del features
+        relu6 = self.relu6(fc1)  # (BatchSize, NHidden)
+        del fc1
+        drop1 = self.drop1(relu6)  # (BatchSize, NHidden)
+        del relu6
+        fc2 = self.fc2(drop1)  # (BatchSize, NHidden)
+        del drop1
+        relu7 = self.relu7(fc2)  # (BatchSize, NHidden)
+        del fc2
+        drop2 = self.drop2(relu7)  # (BatchSize, NHidden)
+        del relu7
+        oup = self.fc3(drop2)  # (BatchSize, NClasses)
         return oup

@@ -68,23 +68,42 @@ class AlexNet(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, 96, 54, 54)
         relu1 = self.relu1(conv1)  # (BatchSize, 96, 54, 54)
+        del conv1
         featmap1 = self.pool1(relu1)  # (BatchSize, 96, 26, 26)
+        del relu1
         conv2 = self.conv2(featmap1)  # (BatchSize, 256, 26, 26)
+        del featmap1
         relu2 = self.relu2(conv2)  # (BatchSize, 256, 26, 26)
+        del conv2
         featmap2 = self.pool2(relu2)  # (BatchSize, 256, 12, 12)
+        del relu2
         conv3 = self.conv3(featmap2)  # (BatchSize, 384, 12, 12)
+        del featmap2
         relu3 = self.relu3(conv3)  # (BatchSize, 384, 12, 12)
+        del conv3
         conv4 = self.conv4(relu3)  # (BatchSize, 384, 12, 12)
+        del relu3
         relu4 = self.relu4(conv4)  # (BatchSize, 384, 12, 12)
+        del conv4
         conv5 = self.conv5(relu4)  # (BatchSize, 256, 12, 12)
+        del relu4
         relu5 = self.relu5(conv5)  # (BatchSize, 256, 12, 12)
+        del conv5
         featmap3 = self.pool3(relu5)  # (BatchSize, 256, 5, 5)
+        del relu5
         features = self.flatten(featmap3)  # (BatchSize, 6400)
+        del featmap3
         fc1 = self.fc1(features)  # (BatchSize, 4096)
+        del features
         relu6 = self.relu6(fc1)  # (BatchSize, 4096)
+        del fc1
         drop1 = self.drop1(relu6)  # (BatchSize, 4096)
+        del relu6
         fc2 = self.fc2(drop1)  # (BatchSize, 4096)
+        del drop1
         relu7 = self.relu7(fc2)  # (BatchSize, 4096)
+        del fc2
         hidden = self.drop2(relu7)  # (BatchSize, 4096)
+        del relu7
         oup = self.fc3(hidden)  # (BatchSize, 10)
         return oup

@@ -69,22 +69,40 @@ class AudioM5(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, NChannel, 496)
         bn1 = self.bn1(conv1)  # (BatchSize, NChannel, 496)
+        del conv1
         relu1 = self.relu1(bn1)  # (BatchSize, NChannel, 496)
+        del bn1
         feat1 = self.pool1(relu1)  # (BatchSize, NChannel, 124)
+        del relu1
         conv2 = self.conv2(feat1)  # (BatchSize, NChannel, 122)
+        del feat1
         bn2 = self.bn2(conv2)  # (BatchSize, NChannel, 122)
+        del conv2
         relu2 = self.relu2(bn2)  # (BatchSize, NChannel, 122)
+        del bn2
         feat2 = self.pool2(relu2)  # (BatchSize, NChannel, 30)
+        del relu2
         conv3 = self.conv3(feat2)  # (BatchSize, NChannel*2, 28)
+        del feat2
         bn3 = self.bn3(conv3)  # (BatchSize, NChannel*2, 28)
+        del conv3
         relu3 = self.relu3(bn3)  # (BatchSize, NChannel*2, 28)
+        del bn3
         feat3 = self.pool3(relu3)  # (BatchSize, NChannel*2, 7)
+        del relu3
         conv4 = self.conv4(feat3)  # (BatchSize, NChannel*2, 5)
+        del feat3
         bn4 = self.bn4(conv4)  # (BatchSize, NChannel*2, 5)
+        del conv4
         relu4 = self.relu4(bn4)  # (BatchSize, NChannel*2, 5)
+        del bn4
         feat4 = self.pool4(relu4)  # (BatchSize, NChannel*2, 1)
+        del relu4
         gap = self.gap(feat4)  # (BatchSize, NChannel*2, 1)
+        del feat4
         flatten = self.flatten(gap)  # (BatchSize, NChannel*2)
+        del gap
         fc = self.fc(flatten)  # (BatchSize, NLabels)
+        del flatten
         oup = self.logp(fc)  # (BatchSize, NLabels)
         return oup

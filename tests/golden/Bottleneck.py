@@ -50,12 +50,20 @@ class Bottleneck(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockMid, BlockH, BlockW)
         bn1 = self.bn1(conv1)  # (BatchSize, BlockMid, BlockH, BlockW)
+        del conv1
         relu1 = self.relu1(bn1)  # (BatchSize, BlockMid, BlockH, BlockW)
+        del bn1
         conv2 = self.conv2(relu1)  # (BatchSize, BlockMid, BlockH, BlockW)
+        del relu1
         bn2 = self.bn2(conv2)  # (BatchSize, BlockMid, BlockH, BlockW)
+        del conv2
         relu2 = self.relu2(bn2)  # (BatchSize, BlockMid, BlockH, BlockW)
+        del bn2
         conv3 = self.conv3(relu2)  # (BatchSize, BlockC, BlockH, BlockW)
+        del relu2
         bn3 = self.bn3(conv3)  # (BatchSize, BlockC, BlockH, BlockW)
+        del conv3
         add = bn3 + inp  # (BatchSize, BlockC, BlockH, BlockW)
+        del bn3
         oup = self.relu3(add)  # (BatchSize, BlockC, BlockH, BlockW)
         return oup

@@ -68,16 +68,25 @@ class BottleneckDown(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockMid, BlockH, BlockW)
         bn1 = self.bn1(conv1)  # (BatchSize, BlockMid, BlockH, BlockW)
+        del conv1
         relu1 = self.relu1(bn1)  # (BatchSize, BlockMid, BlockH, BlockW)
+        del bn1
         conv2 = self.conv2(relu1)  # (BatchSize, BlockMid, BlockH/Stride, BlockW/Stride)
+        del relu1
         bn2 = self.bn2(conv2)  # (BatchSize, BlockMid, BlockH/Stride, BlockW/Stride)
+        del conv2
         relu2 = self.relu2(bn2)  # (BatchSize, BlockMid, BlockH/Stride, BlockW/Stride)
+        del bn2
         conv3 = self.conv3(relu2)  # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
+        del relu2
         bn3 = self.bn3(conv3)  # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
+        del conv3
         # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
         down_conv = self.down_conv(inp)
         # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
         down_bn = self.down_bn(down_conv)
+        del down_conv
         add = bn3 + down_bn  # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
+        del bn3, down_bn
         oup = self.relu3(add)  # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
         return oup

@@ -40,6 +40,8 @@ class CAEConvBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv = self.conv(inp)  # (BatchSize, BlockOut, BlockH, BlockW)
         batchnorm = self.batchnorm(conv)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del conv
         relu = self.relu(batchnorm)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del batchnorm
         oup = self.maxpool(relu)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         return oup

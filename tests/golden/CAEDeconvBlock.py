@@ -38,6 +38,8 @@ class CAEDeconvBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         upsamp = self.upsamp(inp)  # (BatchSize, BlockIn, BlockH*2, BlockW*2)
         conv = self.conv(upsamp)  # (BatchSize, BlockOut, BlockH*2, BlockW*2)
+        del upsamp
         batchnorm = self.batchnorm(conv)  # (BatchSize, BlockOut, BlockH*2, BlockW*2)
+        del conv
         oup = self.relu(batchnorm)  # (BatchSize, BlockOut, BlockH*2, BlockW*2)
         return oup

@@ -40,7 +40,9 @@ class CAEConvBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv = self.conv(inp)  # (BatchSize, BlockOut, BlockH, BlockW)
         batchnorm = self.batchnorm(conv)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del conv
         relu = self.relu(batchnorm)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del batchnorm
         oup = self.maxpool(relu)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         return oup
 
@@ -71,42 +73,52 @@ class CAEDeconvBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         upsamp = self.upsamp(inp)  # (BatchSize, BlockIn, BlockH*2, BlockW*2)
         conv = self.conv(upsamp)  # (BatchSize, BlockOut, BlockH*2, BlockW*2)
+        del upsamp
         batchnorm = self.batchnorm(conv)  # (BatchSize, BlockOut, BlockH*2, BlockW*2)
+        del conv
         oup = self.relu(batchnorm)  # (BatchSize, BlockOut, BlockH*2, BlockW*2)
         return oup
 
 
 class ConvAutoEncoder(nn.Module):
-    """Model ConvAutoEncoder, drawn in ConvAutoEncoder.dot:8.
+    """Model ConvAutoEncoder, drawn in ConvAutoEncoder.dot:10.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 3, 256, 256)
-        returns oup: (BatchSize, 3, 256, 256)
+        inp: (BatchSize, InC, 256, 256)
+        returns oup: (BatchSize, InC, 256, 256)
+
+    Args:
+        in_c: InC in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_c: int = 3) -> None:
         super().__init__()
-        # CAEConvBlock1[In=3, Out=16] (ConvAutoEncoder.dot:19)
-        self.conv1 = CAEConvBlock(block_in=3, block_out=16)
-        # CAEConvBlock2[In=16, Out=32] (ConvAutoEncoder.dot:21)
+        # CAEConvBlock1[In=InC, Out=16] (ConvAutoEncoder.dot:22)
+        self.conv1 = CAEConvBlock(block_in=in_c, block_out=16)
+        # CAEConvBlock2[In=16, Out=32] (ConvAutoEncoder.dot:24)
         self.conv2 = CAEConvBlock(block_in=16, block_out=32)
-        # CAEConvBlock3[In=32, Out=32] (ConvAutoEncoder.dot:23)
+        # CAEConvBlock3[In=32, Out=32] (ConvAutoEncoder.dot:26)
         self.conv3 = CAEConvBlock(block_in=32, block_out=32)
-        # CAEDeconvBlock3[In=32, Out=32] (ConvAutoEncoder.dot:25)
+        # CAEDeconvBlock3[In=32, Out=32] (ConvAutoEncoder.dot:28)
         self.upconv3 = CAEDeconvBlock(block_in=32, block_out=32)
-        # CAEDeconvBlock2[In=32, Out=16] (ConvAutoEncoder.dot:27)
+        # CAEDeconvBlock2[In=32, Out=16] (ConvAutoEncoder.dot:30)
         self.upconv2 = CAEDeconvBlock(block_in=32, block_out=16)
-        # CAEDeconvBlock1[In=16, Out=3] (ConvAutoEncoder.dot:29)
-        self.upconv1 = CAEDeconvBlock(block_in=16, block_out=3)
-        # ConvAutoEncoder.dot:30
+        # CAEDeconvBlock1[In=16, Out=InC] (ConvAutoEncoder.dot:32)
+        self.upconv1 = CAEDeconvBlock(block_in=16, block_out=in_c)
+        # ConvAutoEncoder.dot:33
         self.tanh = nn.Tanh()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         featmap_e1 = self.conv1(inp)  # (BatchSize, 16, 128, 128)
         featmap_e2 = self.conv2(featmap_e1)  # (BatchSize, 32, 64, 64)
+        del featmap_e1
         featmap_e3 = self.conv3(featmap_e2)  # (BatchSize, 32, 32, 32)
+        del featmap_e2
         featmap_d2 = self.upconv3(featmap_e3)  # (BatchSize, 32, 64, 64)
+        del featmap_e3
         featmap_d1 = self.upconv2(featmap_d2)  # (BatchSize, 16, 128, 128)
-        upconv1 = self.upconv1(featmap_d1)  # (BatchSize, 3, 256, 256)
-        oup = self.tanh(upconv1)  # (BatchSize, 3, 256, 256)
+        del featmap_d2
+        upconv1 = self.upconv1(featmap_d1)  # (BatchSize, InC, 256, 256)
+        del featmap_d1
+        oup = self.tanh(upconv1)  # (BatchSize, InC, 256, 256)
         return oup

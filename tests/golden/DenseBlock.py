@@ -42,10 +42,15 @@ class DenseLayer(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         bn1 = self.bn1(inp)  # (BatchSize, In, BlockH, BlockW)
         relu1 = self.relu1(bn1)  # (BatchSize, In, BlockH, BlockW)
+        del bn1
         conv1 = self.conv1(relu1)  # (BatchSize, GrowthRate*4, BlockH, BlockW)
+        del relu1
         bn2 = self.bn2(conv1)  # (BatchSize, GrowthRate*4, BlockH, BlockW)
+        del conv1
         relu2 = self.relu2(bn2)  # (BatchSize, GrowthRate*4, BlockH, BlockW)
+        del bn2
         new = self.conv2(relu2)  # (BatchSize, GrowthRate, BlockH, BlockW)
+        del relu2
         oup = torch.cat((inp, new), dim=1)  # (BatchSize, GrowthRate+In, BlockH, BlockW)
         return oup
 

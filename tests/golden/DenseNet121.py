@@ -42,10 +42,15 @@ class DenseLayer(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         bn1 = self.bn1(inp)  # (BatchSize, In, BlockH, BlockW)
         relu1 = self.relu1(bn1)  # (BatchSize, In, BlockH, BlockW)
+        del bn1
         conv1 = self.conv1(relu1)  # (BatchSize, GrowthRate*4, BlockH, BlockW)
+        del relu1
         bn2 = self.bn2(conv1)  # (BatchSize, GrowthRate*4, BlockH, BlockW)
+        del conv1
         relu2 = self.relu2(bn2)  # (BatchSize, GrowthRate*4, BlockH, BlockW)
+        del bn2
         new = self.conv2(relu2)  # (BatchSize, GrowthRate, BlockH, BlockW)
+        del relu2
         oup = torch.cat((inp, new), dim=1)  # (BatchSize, GrowthRate+In, BlockH, BlockW)
         return oup
 
@@ -108,7 +113,9 @@ class TransitionLayer(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         bn = self.bn(inp)  # (BatchSize, BlockIn, BlockH, BlockW)
         relu = self.relu(bn)  # (BatchSize, BlockIn, BlockH, BlockW)
+        del bn
         conv = self.conv(relu)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del relu
         oup = self.pool(conv)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         return oup
 
@@ -162,18 +169,32 @@ class DenseNet121(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv = self.conv(inp)  # (BatchSize, 64, 112, 112)
         bn = self.bn(conv)  # (BatchSize, 64, 112, 112)
+        del conv
         stem = self.relu(bn)  # (BatchSize, 64, 112, 112)
+        del bn
         featmap0 = self.pool(stem)  # (BatchSize, 64, 56, 56)
+        del stem
         featmap1 = self.dense1(featmap0)  # (BatchSize, 256, 56, 56)
+        del featmap0
         featmap2 = self.trans1(featmap1)  # (BatchSize, 128, 28, 28)
+        del featmap1
         featmap3 = self.dense2(featmap2)  # (BatchSize, 512, 28, 28)
+        del featmap2
         featmap4 = self.trans2(featmap3)  # (BatchSize, 256, 14, 14)
+        del featmap3
         featmap5 = self.dense3(featmap4)  # (BatchSize, 1024, 14, 14)
+        del featmap4
         featmap6 = self.trans3(featmap5)  # (BatchSize, 512, 7, 7)
+        del featmap5
         featmap7 = self.dense4(featmap6)  # (BatchSize, 1024, 7, 7)
+        del featmap6
         bn_final = self.bn_final(featmap7)  # (BatchSize, 1024, 7, 7)
+        del featmap7
         relu_final = self.relu_final(bn_final)  # (BatchSize, 1024, 7, 7)
+        del bn_final
         gap = self.gap(relu_final)  # (BatchSize, 1024, 1, 1)
+        del relu_final
         flatten = self.flatten(gap)  # (BatchSize, 1024)
+        del gap
         oup = self.fc(flatten)  # (BatchSize, NLabels)
         return oup

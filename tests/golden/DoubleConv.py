@@ -46,8 +46,12 @@ class DoubleConv(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockOut, BlockH, BlockW)
         bn1 = self.bn1(conv1)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del conv1
         relu1 = self.relu1(bn1)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del bn1
         conv2 = self.conv2(relu1)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del relu1
         bn2 = self.bn2(conv2)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del conv2
         oup = self.relu2(bn2)  # (BatchSize, BlockOut, BlockH, BlockW)
         return oup

@@ -70,125 +70,158 @@ class Inception(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         p1_1 = self.p1_1(inp)  # (BatchSize, C1, BlockH, BlockW)
         p1_relu = self.p1_relu(p1_1)  # (BatchSize, C1, BlockH, BlockW)
+        del p1_1
         p2_1 = self.p2_1(inp)  # (BatchSize, C2a, BlockH, BlockW)
         p2_relu1 = self.p2_relu1(p2_1)  # (BatchSize, C2a, BlockH, BlockW)
+        del p2_1
         p2_2 = self.p2_2(p2_relu1)  # (BatchSize, C2b, BlockH, BlockW)
+        del p2_relu1
         p2_relu2 = self.p2_relu2(p2_2)  # (BatchSize, C2b, BlockH, BlockW)
+        del p2_2
         p3_1 = self.p3_1(inp)  # (BatchSize, C3a, BlockH, BlockW)
         p3_relu1 = self.p3_relu1(p3_1)  # (BatchSize, C3a, BlockH, BlockW)
+        del p3_1
         p3_2 = self.p3_2(p3_relu1)  # (BatchSize, C3b, BlockH, BlockW)
+        del p3_relu1
         p3_relu2 = self.p3_relu2(p3_2)  # (BatchSize, C3b, BlockH, BlockW)
+        del p3_2
         p4_1 = self.p4_1(inp)  # (BatchSize, BlockIn, BlockH, BlockW)
         p4_2 = self.p4_2(p4_1)  # (BatchSize, C4, BlockH, BlockW)
+        del p4_1
         p4_relu = self.p4_relu(p4_2)  # (BatchSize, C4, BlockH, BlockW)
+        del p4_2
         # (BatchSize, C1+C2b+C3b+C4, BlockH, BlockW)
         oup = torch.cat((p1_relu, p2_relu2, p3_relu2, p4_relu), dim=1)
         return oup
 
 
 class GoogLeNet(nn.Module):
-    """Model GoogLeNet, drawn in GoogLeNet.dot:7.
+    """Model GoogLeNet, drawn in GoogLeNet.dot:9.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 1, 96, 96)
-        returns oup: (BatchSize, 10)
+        inp: (BatchSize, InC, 96, 96)
+        returns oup: (BatchSize, NClasses)
+
+    Args:
+        in_c: InC in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_c: int = 1, n_classes: int = 10) -> None:
         super().__init__()
-        # Conv2D[K=7, S=2, P=3, In=1, Out=64] (GoogLeNet.dot:18)
-        self.b1_conv = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3)
-        # GoogLeNet.dot:19
+        # Conv2D[K=7, S=2, P=3, In=InC, Out=64] (GoogLeNet.dot:21)
+        self.b1_conv = nn.Conv2d(in_c, 64, kernel_size=7, stride=2, padding=3)
+        # GoogLeNet.dot:22
         self.b1_relu = nn.ReLU()
-        # MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:20)
+        # MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:23)
         self.b1_pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        # Conv2D[K=1, In=64, Out=64] (GoogLeNet.dot:22)
+        # Conv2D[K=1, In=64, Out=64] (GoogLeNet.dot:25)
         self.b2_conv1 = nn.Conv2d(64, 64, kernel_size=1)
-        # GoogLeNet.dot:23
+        # GoogLeNet.dot:26
         self.b2_relu1 = nn.ReLU()
-        # Conv2D[K=3, P=1, In=64, Out=192] (GoogLeNet.dot:24)
+        # Conv2D[K=3, P=1, In=64, Out=192] (GoogLeNet.dot:27)
         self.b2_conv2 = nn.Conv2d(64, 192, kernel_size=3, padding=1)
-        # GoogLeNet.dot:25
+        # GoogLeNet.dot:28
         self.b2_relu2 = nn.ReLU()
-        # MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:26)
+        # MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:29)
         self.b2_pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         # Inception1[In=192, C1=64, C2a=96, C2b=128, C3a=16, C3b=32, C4=32]
-        # (GoogLeNet.dot:28)
+        # (GoogLeNet.dot:31)
         self.inc1 = Inception(
             block_in=192, c1=64, c2a=96, c2b=128, c3a=16, c3b=32, c4=32
         )
         # Inception2[In=256, C1=128, C2a=128, C2b=192, C3a=32, C3b=96, C4=64]
-        # (GoogLeNet.dot:29)
+        # (GoogLeNet.dot:32)
         self.inc2 = Inception(
             block_in=256, c1=128, c2a=128, c2b=192, c3a=32, c3b=96, c4=64
         )
-        # MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:30)
+        # MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:33)
         self.b3_pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         # Inception3[In=480, C1=192, C2a=96, C2b=208, C3a=16, C3b=48, C4=64]
-        # (GoogLeNet.dot:32)
+        # (GoogLeNet.dot:35)
         self.inc3 = Inception(
             block_in=480, c1=192, c2a=96, c2b=208, c3a=16, c3b=48, c4=64
         )
         # Inception4[In=512, C1=160, C2a=112, C2b=224, C3a=24, C3b=64, C4=64]
-        # (GoogLeNet.dot:33)
+        # (GoogLeNet.dot:36)
         self.inc4 = Inception(
             block_in=512, c1=160, c2a=112, c2b=224, c3a=24, c3b=64, c4=64
         )
         # Inception5[In=512, C1=128, C2a=128, C2b=256, C3a=24, C3b=64, C4=64]
-        # (GoogLeNet.dot:34)
+        # (GoogLeNet.dot:37)
         self.inc5 = Inception(
             block_in=512, c1=128, c2a=128, c2b=256, c3a=24, c3b=64, c4=64
         )
         # Inception6[In=512, C1=112, C2a=144, C2b=288, C3a=32, C3b=64, C4=64]
-        # (GoogLeNet.dot:35)
+        # (GoogLeNet.dot:38)
         self.inc6 = Inception(
             block_in=512, c1=112, c2a=144, c2b=288, c3a=32, c3b=64, c4=64
         )
         # Inception7[In=528, C1=256, C2a=160, C2b=320, C3a=32, C3b=128, C4=128]
-        # (GoogLeNet.dot:36)
+        # (GoogLeNet.dot:39)
         self.inc7 = Inception(
             block_in=528, c1=256, c2a=160, c2b=320, c3a=32, c3b=128, c4=128
         )
-        # MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:37)
+        # MaxPool2D[K=3, S=2, P=1] (GoogLeNet.dot:40)
         self.b4_pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         # Inception8[In=832, C1=256, C2a=160, C2b=320, C3a=32, C3b=128, C4=128]
-        # (GoogLeNet.dot:39)
+        # (GoogLeNet.dot:42)
         self.inc8 = Inception(
             block_in=832, c1=256, c2a=160, c2b=320, c3a=32, c3b=128, c4=128
         )
         # Inception9[In=832, C1=384, C2a=192, C2b=384, C3a=48, C3b=128, C4=128]
-        # (GoogLeNet.dot:40)
+        # (GoogLeNet.dot:43)
         self.inc9 = Inception(
             block_in=832, c1=384, c2a=192, c2b=384, c3a=48, c3b=128, c4=128
         )
-        # AdaptiveAvgPool2D(1, 1) (GoogLeNet.dot:41)
+        # AdaptiveAvgPool2D(1, 1) (GoogLeNet.dot:44)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
-        # GoogLeNet.dot:42
+        # GoogLeNet.dot:45
         self.flatten = nn.Flatten()
-        # Linear[1024, 10] (GoogLeNet.dot:44)
-        self.fc = nn.Linear(1024, 10)
+        # Linear[1024, NClasses] (GoogLeNet.dot:47)
+        self.fc = nn.Linear(1024, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         b1_conv = self.b1_conv(inp)  # (BatchSize, 64, 48, 48)
         b1_relu = self.b1_relu(b1_conv)  # (BatchSize, 64, 48, 48)
+        del b1_conv
         b1_out = self.b1_pool(b1_relu)  # (BatchSize, 64, 24, 24)
+        del b1_relu
         b2_conv1 = self.b2_conv1(b1_out)  # (BatchSize, 64, 24, 24)
+        del b1_out
         b2_relu1 = self.b2_relu1(b2_conv1)  # (BatchSize, 64, 24, 24)
+        del b2_conv1
         b2_conv2 = self.b2_conv2(b2_relu1)  # (BatchSize, 192, 24, 24)
+        del b2_relu1
         b2_relu2 = self.b2_relu2(b2_conv2)  # (BatchSize, 192, 24, 24)
+        del b2_conv2
         b2_out = self.b2_pool(b2_relu2)  # (BatchSize, 192, 12, 12)
+        del b2_relu2
         inc1 = self.inc1(b2_out)  # (BatchSize, 256, 12, 12)
+        del b2_out
         inc2 = self.inc2(inc1)  # (BatchSize, 480, 12, 12)
+        del inc1
         b3_out = self.b3_pool(inc2)  # (BatchSize, 480, 6, 6)
+        del inc2
         inc3 = self.inc3(b3_out)  # (BatchSize, 512, 6, 6)
+        del b3_out
         inc4 = self.inc4(inc3)  # (BatchSize, 512, 6, 6)
+        del inc3
         inc5 = self.inc5(inc4)  # (BatchSize, 512, 6, 6)
+        del inc4
         inc6 = self.inc6(inc5)  # (BatchSize, 528, 6, 6)
+        del inc5
         inc7 = self.inc7(inc6)  # (BatchSize, 832, 6, 6)
+        del inc6
         b4_out = self.b4_pool(inc7)  # (BatchSize, 832, 3, 3)
+        del inc7
         inc8 = self.inc8(b4_out)  # (BatchSize, 832, 3, 3)
+        del b4_out
         inc9 = self.inc9(inc8)  # (BatchSize, 1024, 3, 3)
+        del inc8
         gap = self.gap(inc9)  # (BatchSize, 1024, 1, 1)
+        del inc9
         features = self.flatten(gap)  # (BatchSize, 1024)
-        oup = self.fc(features)  # (BatchSize, 10)
+        del gap
+        oup = self.fc(features)  # (BatchSize, NClasses)
         return oup

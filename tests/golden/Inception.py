@@ -70,17 +70,26 @@ class Inception(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         p1_1 = self.p1_1(inp)  # (BatchSize, C1, BlockH, BlockW)
         p1_relu = self.p1_relu(p1_1)  # (BatchSize, C1, BlockH, BlockW)
+        del p1_1
         p2_1 = self.p2_1(inp)  # (BatchSize, C2a, BlockH, BlockW)
         p2_relu1 = self.p2_relu1(p2_1)  # (BatchSize, C2a, BlockH, BlockW)
+        del p2_1
         p2_2 = self.p2_2(p2_relu1)  # (BatchSize, C2b, BlockH, BlockW)
+        del p2_relu1
         p2_relu2 = self.p2_relu2(p2_2)  # (BatchSize, C2b, BlockH, BlockW)
+        del p2_2
         p3_1 = self.p3_1(inp)  # (BatchSize, C3a, BlockH, BlockW)
         p3_relu1 = self.p3_relu1(p3_1)  # (BatchSize, C3a, BlockH, BlockW)
+        del p3_1
         p3_2 = self.p3_2(p3_relu1)  # (BatchSize, C3b, BlockH, BlockW)
+        del p3_relu1
         p3_relu2 = self.p3_relu2(p3_2)  # (BatchSize, C3b, BlockH, BlockW)
+        del p3_2
         p4_1 = self.p4_1(inp)  # (BatchSize, BlockIn, BlockH, BlockW)
         p4_2 = self.p4_2(p4_1)  # (BatchSize, C4, BlockH, BlockW)
+        del p4_1
         p4_relu = self.p4_relu(p4_2)  # (BatchSize, C4, BlockH, BlockW)
+        del p4_2
         # (BatchSize, C1+C2b+C3b+C4, BlockH, BlockW)
         oup = torch.cat((p1_relu, p2_relu2, p3_relu2, p4_relu), dim=1)
         return oup

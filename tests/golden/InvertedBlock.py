@@ -66,16 +66,22 @@ class InvertedBlock(nn.Module):
         expand_conv = self.expand_conv(inp)
         # (BatchSize, BlockIn*Expand, BlockH, BlockW)
         expand_bn = self.expand_bn(expand_conv)
+        del expand_conv
         # (BatchSize, BlockIn*Expand, BlockH, BlockW)
         expand_relu = self.expand_relu(expand_bn)
+        del expand_bn
         # (BatchSize, BlockIn*Expand, BlockH/Stride, BlockW/Stride)
         depthwise = self.depthwise(expand_relu)
+        del expand_relu
         # (BatchSize, BlockIn*Expand, BlockH/Stride, BlockW/Stride)
         depthwise_bn = self.depthwise_bn(depthwise)
+        del depthwise
         # (BatchSize, BlockIn*Expand, BlockH/Stride, BlockW/Stride)
         depthwise_relu = self.depthwise_relu(depthwise_bn)
+        del depthwise_bn
         # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
         project = self.project(depthwise_relu)
+        del depthwise_relu
         # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
         oup = self.project_bn(project)
         return oup

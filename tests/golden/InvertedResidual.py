@@ -60,15 +60,22 @@ class InvertedResidual(nn.Module):
         expand_conv = self.expand_conv(inp)
         # (BatchSize, BlockC*Expand, BlockH, BlockW)
         expand_bn = self.expand_bn(expand_conv)
+        del expand_conv
         # (BatchSize, BlockC*Expand, BlockH, BlockW)
         expand_relu = self.expand_relu(expand_bn)
+        del expand_bn
         # (BatchSize, BlockC*Expand, BlockH, BlockW)
         depthwise = self.depthwise(expand_relu)
+        del expand_relu
         # (BatchSize, BlockC*Expand, BlockH, BlockW)
         depthwise_bn = self.depthwise_bn(depthwise)
+        del depthwise
         # (BatchSize, BlockC*Expand, BlockH, BlockW)
         depthwise_relu = self.depthwise_relu(depthwise_bn)
+        del depthwise_bn
         project = self.project(depthwise_relu)  # (BatchSize, BlockC, BlockH, BlockW)
+        del depthwise_relu
         project_bn = self.project_bn(project)  # (BatchSize, BlockC, BlockH, BlockW)
+        del project
         oup = project_bn + inp  # (BatchSize, BlockC, BlockH, BlockW)
         return oup

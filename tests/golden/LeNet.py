@@ -13,51 +13,73 @@ __all__ = ["LeNet"]
 
 
 class LeNet(nn.Module):
-    """Model LeNet, drawn in LeNet.dot:7.
+    """Model LeNet, drawn in LeNet.dot:9.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 1, 28, 28)
-        returns oup: (BatchSize, 10)
+        inp: (BatchSize, InC, 28, 28)
+        returns oup: (BatchSize, NClasses)
+
+    Args:
+        in_c: InC in the diagram.
+        n_hidden1: NHidden1 in the diagram.
+        n_hidden2: NHidden2 in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_c: int = 1,
+        n_hidden1: int = 120,
+        n_hidden2: int = 84,
+        n_classes: int = 10,
+    ) -> None:
         super().__init__()
-        # Conv2D[K=5, P=2, In=1, Out=6] (LeNet.dot:18)
-        self.conv1 = nn.Conv2d(1, 6, kernel_size=5, padding=2)
-        # LeNet.dot:19
+        # Conv2D[K=5, P=2, In=InC, Out=6] (LeNet.dot:21)
+        self.conv1 = nn.Conv2d(in_c, 6, kernel_size=5, padding=2)
+        # LeNet.dot:22
         self.sigmoid1 = nn.Sigmoid()
-        # AvgPool2D[K=2, S=2] (LeNet.dot:20)
+        # AvgPool2D[K=2, S=2] (LeNet.dot:23)
         self.pool1 = nn.AvgPool2d(kernel_size=2)
-        # Conv2D[K=5, In=6, Out=16] (LeNet.dot:22)
+        # Conv2D[K=5, In=6, Out=16] (LeNet.dot:25)
         self.conv2 = nn.Conv2d(6, 16, kernel_size=5)
-        # LeNet.dot:23
-        self.sigmoid2 = nn.Sigmoid()
-        # AvgPool2D[K=2, S=2] (LeNet.dot:24)
-        self.pool2 = nn.AvgPool2d(kernel_size=2)
         # LeNet.dot:26
-        self.flatten = nn.Flatten()
-        # Linear[400, 120] (LeNet.dot:28)
-        self.fc1 = nn.Linear(400, 120)
+        self.sigmoid2 = nn.Sigmoid()
+        # AvgPool2D[K=2, S=2] (LeNet.dot:27)
+        self.pool2 = nn.AvgPool2d(kernel_size=2)
         # LeNet.dot:29
+        self.flatten = nn.Flatten()
+        # Linear[400, NHidden1] (LeNet.dot:31)
+        self.fc1 = nn.Linear(400, n_hidden1)
+        # LeNet.dot:32
         self.sigmoid3 = nn.Sigmoid()
-        # Linear[120, 84] (LeNet.dot:30)
-        self.fc2 = nn.Linear(120, 84)
-        # LeNet.dot:31
+        # Linear[NHidden1, NHidden2] (LeNet.dot:33)
+        self.fc2 = nn.Linear(n_hidden1, n_hidden2)
+        # LeNet.dot:34
         self.sigmoid4 = nn.Sigmoid()
-        # Linear[84, 10] (LeNet.dot:32)
-        self.fc3 = nn.Linear(84, 10)
+        # Linear[NHidden2, NClasses] (LeNet.dot:35)
+        self.fc3 = nn.Linear(n_hidden2, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, 6, 28, 28)
         sigmoid1 = self.sigmoid1(conv1)  # (BatchSize, 6, 28, 28)
+        del conv1
         featmap1 = self.pool1(sigmoid1)  # (BatchSize, 6, 14, 14)
+        del sigmoid1
         conv2 = self.conv2(featmap1)  # (BatchSize, 16, 10, 10)
+        del featmap1
         sigmoid2 = self.sigmoid2(conv2)  # (BatchSize, 16, 10, 10)
+        del conv2
         featmap2 = self.pool2(sigmoid2)  # (BatchSize, 16, 5, 5)
+        del sigmoid2
         features = self.flatten(featmap2)  # (BatchSize, 400)
-        fc1 = self.fc1(features)  # (BatchSize, 120)
-        sigmoid3 = self.sigmoid3(fc1)  # (BatchSize, 120)
-        fc2 = self.fc2(sigmoid3)  # (BatchSize, 84)
-        sigmoid4 = self.sigmoid4(fc2)  # (BatchSize, 84)
-        oup = self.fc3(sigmoid4)  # (BatchSize, 10)
+        del featmap2
+        fc1 = self.fc1(features)  # (BatchSize, NHidden1)
+        del features
+        sigmoid3 = self.sigmoid3(fc1)  # (BatchSize, NHidden1)
+        del fc1
+        fc2 = self.fc2(sigmoid3)  # (BatchSize, NHidden2)
+        del sigmoid3
+        sigmoid4 = self.sigmoid4(fc2)  # (BatchSize, NHidden2)
+        del fc2
+        oup = self.fc3(sigmoid4)  # (BatchSize, NClasses)
         return oup

@@ -48,14 +48,24 @@ class LeNet5(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, 6, 28, 28)
         relu1 = self.relu1(conv1)  # (BatchSize, 6, 28, 28)
+        del conv1
         featmap1 = self.pool1(relu1)  # (BatchSize, 6, 14, 14)
+        del relu1
         conv2 = self.conv2(featmap1)  # (BatchSize, 16, 10, 10)
+        del featmap1
         relu2 = self.relu2(conv2)  # (BatchSize, 16, 10, 10)
+        del conv2
         featmap2 = self.pool2(relu2)  # (BatchSize, 16, 5, 5)
+        del relu2
         reshape = featmap2.reshape(featmap2.shape[0], 400)  # (BatchSize, 400)
+        del featmap2
         fc1 = self.fc1(reshape)  # (BatchSize, 120)
+        del reshape
         relu3 = self.relu3(fc1)  # (BatchSize, 120)
+        del fc1
         fc2 = self.fc2(relu3)  # (BatchSize, 84)
+        del relu3
         relu4 = self.relu4(fc2)  # (BatchSize, 84)
+        del fc2
         oup = self.fc3(relu4)  # (BatchSize, 10)
         return oup

@@ -45,7 +45,10 @@ class MLP(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         linear1 = self.linear1(inp)  # (BatchSize, NHidden)
         relu1 = self.relu1(linear1)  # (BatchSize, NHidden)
+        del linear1
         linear2 = self.linear2(relu1)  # (BatchSize, NHidden)
+        del relu1
         hidden = self.relu2(linear2)  # (BatchSize, NHidden)
+        del linear2
         oup = self.linear3(hidden)  # (BatchSize, NLabels)
         return oup

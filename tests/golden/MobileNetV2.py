@@ -66,16 +66,22 @@ class InvertedBlock(nn.Module):
         expand_conv = self.expand_conv(inp)
         # (BatchSize, BlockIn*Expand, BlockH, BlockW)
         expand_bn = self.expand_bn(expand_conv)
+        del expand_conv
         # (BatchSize, BlockIn*Expand, BlockH, BlockW)
         expand_relu = self.expand_relu(expand_bn)
+        del expand_bn
         # (BatchSize, BlockIn*Expand, BlockH/Stride, BlockW/Stride)
         depthwise = self.depthwise(expand_relu)
+        del expand_relu
         # (BatchSize, BlockIn*Expand, BlockH/Stride, BlockW/Stride)
         depthwise_bn = self.depthwise_bn(depthwise)
+        del depthwise
         # (BatchSize, BlockIn*Expand, BlockH/Stride, BlockW/Stride)
         depthwise_relu = self.depthwise_relu(depthwise_bn)
+        del depthwise_bn
         # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
         project = self.project(depthwise_relu)
+        del depthwise_relu
         # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
         oup = self.project_bn(project)
         return oup
@@ -129,16 +135,23 @@ class InvertedResidual(nn.Module):
         expand_conv = self.expand_conv(inp)
         # (BatchSize, BlockC*Expand, BlockH, BlockW)
         expand_bn = self.expand_bn(expand_conv)
+        del expand_conv
         # (BatchSize, BlockC*Expand, BlockH, BlockW)
         expand_relu = self.expand_relu(expand_bn)
+        del expand_bn
         # (BatchSize, BlockC*Expand, BlockH, BlockW)
         depthwise = self.depthwise(expand_relu)
+        del expand_relu
         # (BatchSize, BlockC*Expand, BlockH, BlockW)
         depthwise_bn = self.depthwise_bn(depthwise)
+        del depthwise
         # (BatchSize, BlockC*Expand, BlockH, BlockW)
         depthwise_relu = self.depthwise_relu(depthwise_bn)
+        del depthwise_bn
         project = self.project(depthwise_relu)  # (BatchSize, BlockC, BlockH, BlockW)
+        del depthwise_relu
         project_bn = self.project_bn(project)  # (BatchSize, BlockC, BlockH, BlockW)
+        del project
         oup = project_bn + inp  # (BatchSize, BlockC, BlockH, BlockW)
         return oup
 
@@ -221,28 +234,52 @@ class MobileNetV2(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         stem = self.stem(inp)  # (BatchSize, 32, 112, 112)
         stem_bn = self.stem_bn(stem)  # (BatchSize, 32, 112, 112)
+        del stem
         stem_out = self.stem_relu(stem_bn)  # (BatchSize, 32, 112, 112)
+        del stem_bn
         b1_depthwise = self.b1_depthwise(stem_out)  # (BatchSize, 32, 112, 112)
+        del stem_out
         b1_bn1 = self.b1_bn1(b1_depthwise)  # (BatchSize, 32, 112, 112)
+        del b1_depthwise
         b1_relu = self.b1_relu(b1_bn1)  # (BatchSize, 32, 112, 112)
+        del b1_bn1
         b1_project = self.b1_project(b1_relu)  # (BatchSize, 16, 112, 112)
+        del b1_relu
         b1_out = self.b1_bn2(b1_project)  # (BatchSize, 16, 112, 112)
+        del b1_project
         b2 = self.b2(b1_out)  # (BatchSize, 24, 56, 56)
+        del b1_out
         b2_out = self.b2_rest(b2)  # (BatchSize, 24, 56, 56)
+        del b2
         b3 = self.b3(b2_out)  # (BatchSize, 32, 28, 28)
+        del b2_out
         b3_out = self.b3_rest(b3)  # (BatchSize, 32, 28, 28)
+        del b3
         b4 = self.b4(b3_out)  # (BatchSize, 64, 14, 14)
+        del b3_out
         b4_out = self.b4_rest(b4)  # (BatchSize, 64, 14, 14)
+        del b4
         b5 = self.b5(b4_out)  # (BatchSize, 96, 14, 14)
+        del b4_out
         b5_out = self.b5_rest(b5)  # (BatchSize, 96, 14, 14)
+        del b5
         b6 = self.b6(b5_out)  # (BatchSize, 160, 7, 7)
+        del b5_out
         b6_out = self.b6_rest(b6)  # (BatchSize, 160, 7, 7)
+        del b6
         b7_out = self.b7(b6_out)  # (BatchSize, 320, 7, 7)
+        del b6_out
         head = self.head(b7_out)  # (BatchSize, 1280, 7, 7)
+        del b7_out
         head_bn = self.head_bn(head)  # (BatchSize, 1280, 7, 7)
+        del head
         head_relu = self.head_relu(head_bn)  # (BatchSize, 1280, 7, 7)
+        del head_bn
         gap = self.gap(head_relu)  # (BatchSize, 1280, 1, 1)
+        del head_relu
         flatten = self.flatten(gap)  # (BatchSize, 1280)
+        del gap
         dropout = self.dropout(flatten)  # (BatchSize, 1280)
+        del flatten
         oup = self.fc(dropout)  # (BatchSize, 1000)
         return oup

@@ -257,5 +257,6 @@ class NLPRNN(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         inp_emb = self.emb(inp)  # (BatchSize, SeqLen, NHidden)
         hidst = self.rnn.scan(inp_emb)  # (BatchSize, SeqLen, NHidden)
+        del inp_emb
         oup = hidst @ self.emb.weight.T  # (BatchSize, SeqLen, VocabSize)
         return oup

@@ -37,75 +37,97 @@ class NiNBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockC, BlockH, BlockW)
         relu1 = self.relu1(conv1)  # (BatchSize, BlockC, BlockH, BlockW)
+        del conv1
         conv2 = self.conv2(relu1)  # (BatchSize, BlockC, BlockH, BlockW)
+        del relu1
         oup = self.relu2(conv2)  # (BatchSize, BlockC, BlockH, BlockW)
         return oup
 
 
 class NiN(nn.Module):
-    """Model NiN, drawn in NiN.dot:6.
+    """Model NiN, drawn in NiN.dot:8.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 1, 224, 224)
-        returns oup: (BatchSize, 10)
+        inp: (BatchSize, InC, 224, 224)
+        returns oup: (BatchSize, NClasses)
+
+    Args:
+        in_c: InC in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_c: int = 1, n_classes: int = 10) -> None:
         super().__init__()
-        # Conv2D[K=11, S=4, P=0, In=1, Out=96] (NiN.dot:17)
-        self.conv1 = nn.Conv2d(1, 96, kernel_size=11, stride=4)
-        # NiN.dot:18
+        # Conv2D[K=11, S=4, P=0, In=InC, Out=96] (NiN.dot:20)
+        self.conv1 = nn.Conv2d(in_c, 96, kernel_size=11, stride=4)
+        # NiN.dot:21
         self.relu1 = nn.ReLU()
-        # NiNBlock1[C=96] (NiN.dot:19)
+        # NiNBlock1[C=96] (NiN.dot:22)
         self.nin1 = NiNBlock(block_c=96)
-        # MaxPool2D[3, S=2] (NiN.dot:20)
+        # MaxPool2D[3, S=2] (NiN.dot:23)
         self.pool1 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # Conv2D[K=5, S=1, P=2, In=96, Out=256] (NiN.dot:22)
+        # Conv2D[K=5, S=1, P=2, In=96, Out=256] (NiN.dot:25)
         self.conv2 = nn.Conv2d(96, 256, kernel_size=5, padding=2)
-        # NiN.dot:23
+        # NiN.dot:26
         self.relu2 = nn.ReLU()
-        # NiNBlock2[C=256] (NiN.dot:24)
+        # NiNBlock2[C=256] (NiN.dot:27)
         self.nin2 = NiNBlock(block_c=256)
-        # MaxPool2D[3, S=2] (NiN.dot:25)
+        # MaxPool2D[3, S=2] (NiN.dot:28)
         self.pool2 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # Conv2D[K=3, S=1, P=1, In=256, Out=384] (NiN.dot:27)
+        # Conv2D[K=3, S=1, P=1, In=256, Out=384] (NiN.dot:30)
         self.conv3 = nn.Conv2d(256, 384, kernel_size=3, padding=1)
-        # NiN.dot:28
+        # NiN.dot:31
         self.relu3 = nn.ReLU()
-        # NiNBlock3[C=384] (NiN.dot:29)
+        # NiNBlock3[C=384] (NiN.dot:32)
         self.nin3 = NiNBlock(block_c=384)
-        # MaxPool2D[3, S=2] (NiN.dot:30)
+        # MaxPool2D[3, S=2] (NiN.dot:33)
         self.pool3 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # Dropout(0.5) (NiN.dot:31)
+        # Dropout(0.5) (NiN.dot:34)
         self.dropout = nn.Dropout(p=0.5)
-        # Conv2D[K=3, S=1, P=1, In=384, Out=10] (NiN.dot:33)
-        self.conv4 = nn.Conv2d(384, 10, kernel_size=3, padding=1)
-        # NiN.dot:34
-        self.relu4 = nn.ReLU()
-        # NiNBlock4[C=10] (NiN.dot:35)
-        self.nin4 = NiNBlock(block_c=10)
-        # AdaptiveAvgPool2D(1, 1) (NiN.dot:36)
-        self.gap = nn.AdaptiveAvgPool2d((1, 1))
+        # Conv2D[K=3, S=1, P=1, In=384, Out=NClasses] (NiN.dot:36)
+        self.conv4 = nn.Conv2d(384, n_classes, kernel_size=3, padding=1)
         # NiN.dot:37
+        self.relu4 = nn.ReLU()
+        # NiNBlock4[C=NClasses] (NiN.dot:38)
+        self.nin4 = NiNBlock(block_c=n_classes)
+        # AdaptiveAvgPool2D(1, 1) (NiN.dot:39)
+        self.gap = nn.AdaptiveAvgPool2d((1, 1))
+        # NiN.dot:40
         self.flatten = nn.Flatten()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, 96, 54, 54)
         relu1 = self.relu1(conv1)  # (BatchSize, 96, 54, 54)
+        del conv1
         nin1 = self.nin1(relu1)  # (BatchSize, 96, 54, 54)
+        del relu1
         featmap1 = self.pool1(nin1)  # (BatchSize, 96, 26, 26)
+        del nin1
         conv2 = self.conv2(featmap1)  # (BatchSize, 256, 26, 26)
+        del featmap1
         relu2 = self.relu2(conv2)  # (BatchSize, 256, 26, 26)
+        del conv2
         nin2 = self.nin2(relu2)  # (BatchSize, 256, 26, 26)
+        del relu2
         featmap2 = self.pool2(nin2)  # (BatchSize, 256, 12, 12)
+        del nin2
         conv3 = self.conv3(featmap2)  # (BatchSize, 384, 12, 12)
+        del featmap2
         relu3 = self.relu3(conv3)  # (BatchSize, 384, 12, 12)
+        del conv3
         nin3 = self.nin3(relu3)  # (BatchSize, 384, 12, 12)
+        del relu3
         pool3 = self.pool3(nin3)  # (BatchSize, 384, 5, 5)
+        del nin3
         featmap3 = self.dropout(pool3)  # (BatchSize, 384, 5, 5)
-        conv4 = self.conv4(featmap3)  # (BatchSize, 10, 5, 5)
-        relu4 = self.relu4(conv4)  # (BatchSize, 10, 5, 5)
-        nin4 = self.nin4(relu4)  # (BatchSize, 10, 5, 5)
-        gap = self.gap(nin4)  # (BatchSize, 10, 1, 1)
-        oup = self.flatten(gap)  # (BatchSize, 10)
+        del pool3
+        conv4 = self.conv4(featmap3)  # (BatchSize, NClasses, 5, 5)
+        del featmap3
+        relu4 = self.relu4(conv4)  # (BatchSize, NClasses, 5, 5)
+        del conv4
+        nin4 = self.nin4(relu4)  # (BatchSize, NClasses, 5, 5)
+        del relu4
+        gap = self.gap(nin4)  # (BatchSize, NClasses, 1, 1)
+        del nin4
+        oup = self.flatten(gap)  # (BatchSize, NClasses)
         return oup

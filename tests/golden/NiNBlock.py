@@ -37,6 +37,8 @@ class NiNBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockC, BlockH, BlockW)
         relu1 = self.relu1(conv1)  # (BatchSize, BlockC, BlockH, BlockW)
+        del conv1
         conv2 = self.conv2(relu1)  # (BatchSize, BlockC, BlockH, BlockW)
+        del relu1
         oup = self.relu2(conv2)  # (BatchSize, BlockC, BlockH, BlockW)
         return oup

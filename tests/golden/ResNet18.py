@@ -41,10 +41,15 @@ class ResNet18ConvBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockC, BlockH, BlockW)
         bn1 = self.bn1(conv1)  # (BatchSize, BlockC, BlockH, BlockW)
+        del conv1
         relu1 = self.relu1(bn1)  # (BatchSize, BlockC, BlockH, BlockW)
+        del bn1
         conv2 = self.conv2(relu1)  # (BatchSize, BlockC, BlockH, BlockW)
+        del relu1
         bn2 = self.bn2(conv2)  # (BatchSize, BlockC, BlockH, BlockW)
+        del conv2
         add = bn2 + inp  # (BatchSize, BlockC, BlockH, BlockW)
+        del bn2
         oup = self.relu2(add)  # (BatchSize, BlockC, BlockH, BlockW)
         return oup
 
@@ -83,70 +88,92 @@ class ResNet18DownConvBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         bn1 = self.bn1(conv1)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
+        del conv1
         relu1 = self.relu1(bn1)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
+        del bn1
         conv2 = self.conv2(relu1)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
+        del relu1
         bn2 = self.bn2(conv2)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
+        del conv2
         conv3 = self.conv3(inp)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         add = bn2 + conv3  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
+        del bn2, conv3
         oup = self.relu2(add)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         return oup
 
 
 class ResNet18(nn.Module):
-    """Model ResNet18, drawn in ResNet18.dot:9.
+    """Model ResNet18, drawn in ResNet18.dot:11.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 1, 96, 96)
-        returns oup: (BatchSize, 10)
+        inp: (BatchSize, InC, 96, 96)
+        returns oup: (BatchSize, NClasses)
+
+    Args:
+        in_c: InC in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_c: int = 1, n_classes: int = 10) -> None:
         super().__init__()
-        # Conv2D[K=7, S=2, P=3, In=1, Out=64] (ResNet18.dot:20)
-        self.conv = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3)
-        # BatchNorm(64) (ResNet18.dot:21)
+        # Conv2D[K=7, S=2, P=3, In=InC, Out=64] (ResNet18.dot:23)
+        self.conv = nn.Conv2d(in_c, 64, kernel_size=7, stride=2, padding=3)
+        # BatchNorm(64) (ResNet18.dot:24)
         self.bn = nn.BatchNorm2d(64)
-        # ResNet18.dot:22
+        # ResNet18.dot:25
         self.relu = nn.ReLU()
-        # MaxPool2D[K=3, S=2, P=1] (ResNet18.dot:23)
+        # MaxPool2D[K=3, S=2, P=1] (ResNet18.dot:26)
         self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        # ConvBlock1[C=64] (ResNet18.dot:25)
+        # ConvBlock1[C=64] (ResNet18.dot:28)
         self.res1 = ResNet18ConvBlock(block_c=64)
-        # ConvBlock2[C=64] (ResNet18.dot:26)
+        # ConvBlock2[C=64] (ResNet18.dot:29)
         self.res2 = ResNet18ConvBlock(block_c=64)
-        # DownConvBlock1[In=64, Out=128] (ResNet18.dot:28)
+        # DownConvBlock1[In=64, Out=128] (ResNet18.dot:31)
         self.down1 = ResNet18DownConvBlock(block_in=64, block_out=128)
-        # ConvBlock3[C=128] (ResNet18.dot:29)
+        # ConvBlock3[C=128] (ResNet18.dot:32)
         self.res3 = ResNet18ConvBlock(block_c=128)
-        # DownConvBlock2[In=128, Out=256] (ResNet18.dot:31)
+        # DownConvBlock2[In=128, Out=256] (ResNet18.dot:34)
         self.down2 = ResNet18DownConvBlock(block_in=128, block_out=256)
-        # ConvBlock4[C=256] (ResNet18.dot:32)
+        # ConvBlock4[C=256] (ResNet18.dot:35)
         self.res4 = ResNet18ConvBlock(block_c=256)
-        # DownConvBlock3[In=256, Out=512] (ResNet18.dot:34)
+        # DownConvBlock3[In=256, Out=512] (ResNet18.dot:37)
         self.down3 = ResNet18DownConvBlock(block_in=256, block_out=512)
-        # ConvBlock5[C=512] (ResNet18.dot:35)
+        # ConvBlock5[C=512] (ResNet18.dot:38)
         self.res5 = ResNet18ConvBlock(block_c=512)
-        # AdaptiveAvgPool2D(1, 1) (ResNet18.dot:37)
+        # AdaptiveAvgPool2D(1, 1) (ResNet18.dot:40)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
-        # ResNet18.dot:38
+        # ResNet18.dot:41
         self.flatten = nn.Flatten()
-        # Linear[512, 10] (ResNet18.dot:39)
-        self.fc = nn.Linear(512, 10)
+        # Linear[512, NClasses] (ResNet18.dot:42)
+        self.fc = nn.Linear(512, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv = self.conv(inp)  # (BatchSize, 64, 48, 48)
         bn = self.bn(conv)  # (BatchSize, 64, 48, 48)
+        del conv
         relu = self.relu(bn)  # (BatchSize, 64, 48, 48)
+        del bn
         b1_out = self.pool(relu)  # (BatchSize, 64, 24, 24)
+        del relu
         res1 = self.res1(b1_out)  # (BatchSize, 64, 24, 24)
+        del b1_out
         b2_out = self.res2(res1)  # (BatchSize, 64, 24, 24)
+        del res1
         down1 = self.down1(b2_out)  # (BatchSize, 128, 12, 12)
+        del b2_out
         b3_out = self.res3(down1)  # (BatchSize, 128, 12, 12)
+        del down1
         down2 = self.down2(b3_out)  # (BatchSize, 256, 6, 6)
+        del b3_out
         b4_out = self.res4(down2)  # (BatchSize, 256, 6, 6)
+        del down2
         down3 = self.down3(b4_out)  # (BatchSize, 512, 3, 3)
+        del b4_out
         b5_out = self.res5(down3)  # (BatchSize, 512, 3, 3)
+        del down3
         gap = self.gap(b5_out)  # (BatchSize, 512, 1, 1)
+        del b5_out
         flatten = self.flatten(gap)  # (BatchSize, 512)
-        oup = self.fc(flatten)  # (BatchSize, 10)
+        del gap
+        oup = self.fc(flatten)  # (BatchSize, NClasses)
         return oup

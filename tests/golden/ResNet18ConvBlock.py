@@ -41,9 +41,14 @@ class ResNet18ConvBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockC, BlockH, BlockW)
         bn1 = self.bn1(conv1)  # (BatchSize, BlockC, BlockH, BlockW)
+        del conv1
         relu1 = self.relu1(bn1)  # (BatchSize, BlockC, BlockH, BlockW)
+        del bn1
         conv2 = self.conv2(relu1)  # (BatchSize, BlockC, BlockH, BlockW)
+        del relu1
         bn2 = self.bn2(conv2)  # (BatchSize, BlockC, BlockH, BlockW)
+        del conv2
         add = bn2 + inp  # (BatchSize, BlockC, BlockH, BlockW)
+        del bn2
         oup = self.relu2(add)  # (BatchSize, BlockC, BlockH, BlockW)
         return oup

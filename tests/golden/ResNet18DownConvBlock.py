@@ -46,10 +46,15 @@ class ResNet18DownConvBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         bn1 = self.bn1(conv1)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
+        del conv1
         relu1 = self.relu1(bn1)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
+        del bn1
         conv2 = self.conv2(relu1)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
+        del relu1
         bn2 = self.bn2(conv2)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
+        del conv2
         conv3 = self.conv3(inp)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         add = bn2 + conv3  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
+        del bn2, conv3
         oup = self.relu2(add)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         return oup

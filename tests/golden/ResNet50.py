@@ -68,17 +68,26 @@ class BottleneckDown(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockMid, BlockH, BlockW)
         bn1 = self.bn1(conv1)  # (BatchSize, BlockMid, BlockH, BlockW)
+        del conv1
         relu1 = self.relu1(bn1)  # (BatchSize, BlockMid, BlockH, BlockW)
+        del bn1
         conv2 = self.conv2(relu1)  # (BatchSize, BlockMid, BlockH/Stride, BlockW/Stride)
+        del relu1
         bn2 = self.bn2(conv2)  # (BatchSize, BlockMid, BlockH/Stride, BlockW/Stride)
+        del conv2
         relu2 = self.relu2(bn2)  # (BatchSize, BlockMid, BlockH/Stride, BlockW/Stride)
+        del bn2
         conv3 = self.conv3(relu2)  # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
+        del relu2
         bn3 = self.bn3(conv3)  # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
+        del conv3
         # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
         down_conv = self.down_conv(inp)
         # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
         down_bn = self.down_bn(down_conv)
+        del down_conv
         add = bn3 + down_bn  # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
+        del bn3, down_bn
         oup = self.relu3(add)  # (BatchSize, BlockOut, BlockH/Stride, BlockW/Stride)
         return oup
 
@@ -121,13 +130,21 @@ class Bottleneck(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockMid, BlockH, BlockW)
         bn1 = self.bn1(conv1)  # (BatchSize, BlockMid, BlockH, BlockW)
+        del conv1
         relu1 = self.relu1(bn1)  # (BatchSize, BlockMid, BlockH, BlockW)
+        del bn1
         conv2 = self.conv2(relu1)  # (BatchSize, BlockMid, BlockH, BlockW)
+        del relu1
         bn2 = self.bn2(conv2)  # (BatchSize, BlockMid, BlockH, BlockW)
+        del conv2
         relu2 = self.relu2(bn2)  # (BatchSize, BlockMid, BlockH, BlockW)
+        del bn2
         conv3 = self.conv3(relu2)  # (BatchSize, BlockC, BlockH, BlockW)
+        del relu2
         bn3 = self.bn3(conv3)  # (BatchSize, BlockC, BlockH, BlockW)
+        del conv3
         add = bn3 + inp  # (BatchSize, BlockC, BlockH, BlockW)
+        del bn3
         oup = self.relu3(add)  # (BatchSize, BlockC, BlockH, BlockW)
         return oup
 
@@ -190,17 +207,30 @@ class ResNet50(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv = self.conv(inp)  # (BatchSize, 64, 112, 112)
         bn = self.bn(conv)  # (BatchSize, 64, 112, 112)
+        del conv
         relu = self.relu(bn)  # (BatchSize, 64, 112, 112)
+        del bn
         stem_out = self.pool(relu)  # (BatchSize, 64, 56, 56)
+        del relu
         down1 = self.down1(stem_out)  # (BatchSize, 256, 56, 56)
+        del stem_out
         stage1_out = self.stage1(down1)  # (BatchSize, 256, 56, 56)
+        del down1
         down2 = self.down2(stage1_out)  # (BatchSize, 512, 28, 28)
+        del stage1_out
         stage2_out = self.stage2(down2)  # (BatchSize, 512, 28, 28)
+        del down2
         down3 = self.down3(stage2_out)  # (BatchSize, 1024, 14, 14)
+        del stage2_out
         stage3_out = self.stage3(down3)  # (BatchSize, 1024, 14, 14)
+        del down3
         down4 = self.down4(stage3_out)  # (BatchSize, 2048, 7, 7)
+        del stage3_out
         stage4_out = self.stage4(down4)  # (BatchSize, 2048, 7, 7)
+        del down4
         gap = self.gap(stage4_out)  # (BatchSize, 2048, 1, 1)
+        del stage4_out
         flatten = self.flatten(gap)  # (BatchSize, 2048)
+        del gap
         oup = self.fc(flatten)  # (BatchSize, 1000)
         return oup

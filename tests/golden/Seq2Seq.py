@@ -50,9 +50,11 @@ class Seq2Seq(nn.Module):
         # out (BatchSize, SrcLen, NHidden), h (1, BatchSize, NHidden), c (1, BatchSize,
         # NHidden)
         _, (enc_h, enc_c) = self.encoder(src_emb)
+        del src_emb
         tgt_emb = self.tgt_emb(tgt)  # (BatchSize, TgtLen, NEmbed)
         # out (BatchSize, TgtLen, NHidden), h (1, BatchSize, NHidden), c (1, BatchSize,
         # NHidden)
         dec_out, _ = self.decoder(tgt_emb, (enc_h, enc_c))
+        del tgt_emb, enc_h, enc_c
         oup = self.scores(dec_out)  # (BatchSize, TgtLen, TgtVocab)
         return oup

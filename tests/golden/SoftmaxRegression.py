@@ -33,5 +33,6 @@ class SoftmaxRegression(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         pixels = inp.reshape(inp.shape[0], 784)  # (BatchSize, 784)
         linear = self.linear(pixels)  # (BatchSize, NLabels)
+        del pixels
         oup = self.softmax(linear)  # (BatchSize, NLabels)
         return oup

@@ -40,10 +40,16 @@ class SqueezeExcite(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         squeeze = self.squeeze(inp)  # (BatchSize, 64, 1, 1)
         flatten = self.flatten(squeeze)  # (BatchSize, 64)
+        del squeeze
         fc1 = self.fc1(flatten)  # (BatchSize, 4)
+        del flatten
         relu = self.relu(fc1)  # (BatchSize, 4)
+        del fc1
         fc2 = self.fc2(relu)  # (BatchSize, 64)
+        del relu
         gate = self.gate(fc2)  # (BatchSize, 64)
+        del fc2
         scale = self.to_channels(gate)  # (BatchSize, 64, 1, 1)
+        del gate
         oup = scale * inp  # (BatchSize, 64, BlockH, BlockW)
         return oup

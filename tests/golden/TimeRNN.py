@@ -261,5 +261,6 @@ class TimeRNN(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         rnn1 = self.rnn1.scan(inp)  # (BatchSize, SeqLen, NHidden)
         hidst = self.rnn_rest.scan(rnn1)  # (BatchSize, SeqLen, NHidden)
+        del rnn1
         oup = self.ll(hidst)  # (BatchSize, SeqLen, NLabels)
         return oup

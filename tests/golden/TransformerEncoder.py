@@ -45,13 +45,21 @@ class TransformerEncoder(nn.Module):
         # (BatchSize, SeqLen, 64)
         self_attn = self.self_attn(inp, inp, inp, need_weights=False)[0]
         dropout1 = self.dropout1(self_attn)  # (BatchSize, SeqLen, 64)
+        del self_attn
         add1 = dropout1 + inp  # (BatchSize, SeqLen, 64)
+        del dropout1
         attended = self.norm1(add1)  # (BatchSize, SeqLen, 64)
+        del add1
         linear1 = self.linear1(attended)  # (BatchSize, SeqLen, 2048)
         relu = self.relu(linear1)  # (BatchSize, SeqLen, 2048)
+        del linear1
         dropout = self.dropout(relu)  # (BatchSize, SeqLen, 2048)
+        del relu
         linear2 = self.linear2(dropout)  # (BatchSize, SeqLen, 64)
+        del dropout
         dropout2 = self.dropout2(linear2)  # (BatchSize, SeqLen, 64)
+        del linear2
         add2 = dropout2 + attended  # (BatchSize, SeqLen, 64)
+        del attended, dropout2
         oup = self.norm2(add2)  # (BatchSize, SeqLen, 64)
         return oup

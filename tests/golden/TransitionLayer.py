@@ -40,6 +40,8 @@ class TransitionLayer(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         bn = self.bn(inp)  # (BatchSize, BlockIn, BlockH, BlockW)
         relu = self.relu(bn)  # (BatchSize, BlockIn, BlockH, BlockW)
+        del bn
         conv = self.conv(relu)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del relu
         oup = self.pool(conv)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         return oup

@@ -46,9 +46,13 @@ class DoubleConv(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockOut, BlockH, BlockW)
         bn1 = self.bn1(conv1)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del conv1
         relu1 = self.relu1(bn1)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del bn1
         conv2 = self.conv2(relu1)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del relu1
         bn2 = self.bn2(conv2)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del conv2
         oup = self.relu2(bn2)  # (BatchSize, BlockOut, BlockH, BlockW)
         return oup
 
@@ -107,23 +111,39 @@ class UNet(nn.Module):
         x1 = self.inc(inp)  # (BatchSize, 16, 64, 64)
         pool1 = self.pool1(x1)  # (BatchSize, 16, 32, 32)
         x2 = self.down1(pool1)  # (BatchSize, 32, 32, 32)
+        del pool1
         pool2 = self.pool2(x2)  # (BatchSize, 32, 16, 16)
         x3 = self.down2(pool2)  # (BatchSize, 64, 16, 16)
+        del pool2
         pool3 = self.pool3(x3)  # (BatchSize, 64, 8, 8)
         x4 = self.down3(pool3)  # (BatchSize, 128, 8, 8)
+        del pool3
         pool4 = self.pool4(x4)  # (BatchSize, 128, 4, 4)
         x5 = self.down4(pool4)  # (BatchSize, 256, 4, 4)
+        del pool4
         up1 = self.up1(x5)  # (BatchSize, 128, 8, 8)
+        del x5
         cat1 = torch.cat((x4, up1), dim=1)  # (BatchSize, 256, 8, 8)
+        del x4, up1
         y1 = self.up1_conv(cat1)  # (BatchSize, 128, 8, 8)
+        del cat1
         up2 = self.up2(y1)  # (BatchSize, 64, 16, 16)
+        del y1
         cat2 = torch.cat((x3, up2), dim=1)  # (BatchSize, 128, 16, 16)
+        del x3, up2
         y2 = self.up2_conv(cat2)  # (BatchSize, 64, 16, 16)
+        del cat2
         up3 = self.up3(y2)  # (BatchSize, 32, 32, 32)
+        del y2
         cat3 = torch.cat((x2, up3), dim=1)  # (BatchSize, 64, 32, 32)
+        del x2, up3
         y3 = self.up3_conv(cat3)  # (BatchSize, 32, 32, 32)
+        del cat3
         up4 = self.up4(y3)  # (BatchSize, 16, 64, 64)
+        del y3
         cat4 = torch.cat((x1, up4), dim=1)  # (BatchSize, 32, 64, 64)
+        del x1, up4
         y4 = self.up4_conv(cat4)  # (BatchSize, 16, 64, 64)
+        del cat4
         oup = self.outc(y4)  # (BatchSize, NClasses, 64, 64)
         return oup

@@ -52,15 +52,21 @@ class VAE(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         enc = self.enc(inp)  # (BatchSize, NHidden)
         hidden = self.enc_relu(enc)  # (BatchSize, NHidden)
+        del enc
         mu = self.fc_mu(hidden)  # (BatchSize, NLatent)
         logvar = self.fc_logvar(hidden)  # (BatchSize, NLatent)
+        del hidden
         # (BatchSize, NLatent)
         eps = torch.randn(
             inp.shape[0], self.n_latent, device=inp.device, dtype=inp.dtype
         )
         z = mu + torch.exp(logvar / 2) * eps  # (BatchSize, NLatent)
+        del mu, eps, logvar
         dec = self.dec(z)  # (BatchSize, NHidden)
+        del z
         dec_relu = self.dec_relu(dec)  # (BatchSize, NHidden)
+        del dec
         dec_out = self.dec_out(dec_relu)  # (BatchSize, NFeature)
+        del dec_relu
         oup = self.sigmoid(dec_out)  # (BatchSize, NFeature)
         return oup

@@ -69,59 +69,81 @@ class VGGBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockOut, BlockH, BlockW)
         conv_rest = self.conv_rest(conv1)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del conv1
         oup = self.maxpool(conv_rest)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         return oup
 
 
 class VGG11(nn.Module):
-    """Model VGG11, drawn in VGG11.dot:7.
+    """Model VGG11, drawn in VGG11.dot:9.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 1, 224, 224)
-        returns oup: (BatchSize, 10)
+        inp: (BatchSize, InC, 224, 224)
+        returns oup: (BatchSize, NClasses)
+
+    Args:
+        in_c: InC in the diagram.
+        n_hidden: NHidden in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_c: int = 1,
+        n_hidden: int = 4096,
+        n_classes: int = 10,
+    ) -> None:
         super().__init__()
-        # VGGBlock1[NConvs=1, In=1, Out=64] (VGG11.dot:18)
-        self.block1 = VGGBlock(block_in=1, block_out=64, n_convs=1)
-        # VGGBlock2[NConvs=1, In=64, Out=128] (VGG11.dot:20)
+        # VGGBlock1[NConvs=1, In=InC, Out=64] (VGG11.dot:21)
+        self.block1 = VGGBlock(block_in=in_c, block_out=64, n_convs=1)
+        # VGGBlock2[NConvs=1, In=64, Out=128] (VGG11.dot:23)
         self.block2 = VGGBlock(block_in=64, block_out=128, n_convs=1)
-        # VGGBlock3[NConvs=2, In=128, Out=256] (VGG11.dot:22)
+        # VGGBlock3[NConvs=2, In=128, Out=256] (VGG11.dot:25)
         self.block3 = VGGBlock(block_in=128, block_out=256, n_convs=2)
-        # VGGBlock4[NConvs=2, In=256, Out=512] (VGG11.dot:24)
+        # VGGBlock4[NConvs=2, In=256, Out=512] (VGG11.dot:27)
         self.block4 = VGGBlock(block_in=256, block_out=512, n_convs=2)
-        # VGGBlock5[NConvs=2, In=512, Out=512] (VGG11.dot:26)
+        # VGGBlock5[NConvs=2, In=512, Out=512] (VGG11.dot:29)
         self.block5 = VGGBlock(block_in=512, block_out=512, n_convs=2)
-        # VGG11.dot:28
-        self.flatten = nn.Flatten()
-        # Linear[25088, 4096] (VGG11.dot:30)
-        self.fc1 = nn.Linear(25088, 4096)
         # VGG11.dot:31
-        self.relu1 = nn.ReLU()
-        # Dropout(0.5) (VGG11.dot:32)
-        self.drop1 = nn.Dropout(p=0.5)
-        # Linear[4096, 4096] (VGG11.dot:33)
-        self.fc2 = nn.Linear(4096, 4096)
+        self.flatten = nn.Flatten()
+        # Linear[25088, NHidden] (VGG11.dot:33)
+        self.fc1 = nn.Linear(25088, n_hidden)
         # VGG11.dot:34
-        self.relu2 = nn.ReLU()
+        self.relu1 = nn.ReLU()
         # Dropout(0.5) (VGG11.dot:35)
+        self.drop1 = nn.Dropout(p=0.5)
+        # Linear[NHidden, NHidden] (VGG11.dot:36)
+        self.fc2 = nn.Linear(n_hidden, n_hidden)
+        # VGG11.dot:37
+        self.relu2 = nn.ReLU()
+        # Dropout(0.5) (VGG11.dot:38)
         self.drop2 = nn.Dropout(p=0.5)
-        # Linear[4096, 10] (VGG11.dot:36)
-        self.fc3 = nn.Linear(4096, 10)
+        # Linear[NHidden, NClasses] (VGG11.dot:39)
+        self.fc3 = nn.Linear(n_hidden, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         featmap1 = self.block1(inp)  # (BatchSize, 64, 112, 112)
         featmap2 = self.block2(featmap1)  # (BatchSize, 128, 56, 56)
+        del featmap1
         featmap3 = self.block3(featmap2)  # (BatchSize, 256, 28, 28)
+        del featmap2
         featmap4 = self.block4(featmap3)  # (BatchSize, 512, 14, 14)
+        del featmap3
         featmap5 = self.block5(featmap4)  # (BatchSize, 512, 7, 7)
+        del featmap4
         features = self.flatten(featmap5)  # (BatchSize, 25088)
-        fc1 = self.fc1(features)  # (BatchSize, 4096)
-        relu1 = self.relu1(fc1)  # (BatchSize, 4096)
-        drop1 = self.drop1(relu1)  # (BatchSize, 4096)
-        fc2 = self.fc2(drop1)  # (BatchSize, 4096)
-        relu2 = self.relu2(fc2)  # (BatchSize, 4096)
-        drop2 = self.drop2(relu2)  # (BatchSize, 4096)
-        oup = self.fc3(drop2)  # (BatchSize, 10)
+        del featmap5
+        fc1 = self.fc1(features)  # (BatchSize, NHidden)
+        del features
+        relu1 = self.relu1(fc1)  # (BatchSize, NHidden)
+        del fc1
+        drop1 = self.drop1(relu1)  # (BatchSize, NHidden)
+        del relu1
+        fc2 = self.fc2(drop1)  # (BatchSize, NHidden)
+        del drop1
+        relu2 = self.relu2(fc2)  # (BatchSize, NHidden)
+        del fc2
+        drop2 = self.drop2(relu2)  # (BatchSize, NHidden)
+        del relu2
+        oup = self.fc3(drop2)  # (BatchSize, NClasses)
         return oup

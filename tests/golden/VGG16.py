@@ -101,24 +101,44 @@ class VGG16(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1_1 = self.conv1_1(inp)  # (BatchSize, 64, 224, 224)
         conv1_2 = self.conv1_2(conv1_1)  # (BatchSize, 64, 224, 224)
+        del conv1_1
         featmap1 = self.pool1(conv1_2)  # (BatchSize, 64, 112, 112)
+        del conv1_2
         conv2_1 = self.conv2_1(featmap1)  # (BatchSize, 128, 112, 112)
+        del featmap1
         conv2_2 = self.conv2_2(conv2_1)  # (BatchSize, 128, 112, 112)
+        del conv2_1
         featmap2 = self.pool2(conv2_2)  # (BatchSize, 128, 56, 56)
+        del conv2_2
         conv3_1 = self.conv3_1(featmap2)  # (BatchSize, 256, 56, 56)
+        del featmap2
         conv3_rest = self.conv3_rest(conv3_1)  # (BatchSize, 256, 56, 56)
+        del conv3_1
         featmap3 = self.pool3(conv3_rest)  # (BatchSize, 256, 28, 28)
+        del conv3_rest
         conv4_1 = self.conv4_1(featmap3)  # (BatchSize, 512, 28, 28)
+        del featmap3
         conv4_rest = self.conv4_rest(conv4_1)  # (BatchSize, 512, 28, 28)
+        del conv4_1
         featmap4 = self.pool4(conv4_rest)  # (BatchSize, 512, 14, 14)
+        del conv4_rest
         conv5 = self.conv5(featmap4)  # (BatchSize, 512, 14, 14)
+        del featmap4
         featmap5 = self.pool5(conv5)  # (BatchSize, 512, 7, 7)
+        del conv5
         features = self.flatten(featmap5)  # (BatchSize, 25088)
+        del featmap5
         fc1 = self.fc1(features)  # (BatchSize, 4096)
+        del features
         relu1 = self.relu1(fc1)  # (BatchSize, 4096)
+        del fc1
         drop1 = self.drop1(relu1)  # (BatchSize, 4096)
+        del relu1
         fc2 = self.fc2(drop1)  # (BatchSize, 4096)
+        del drop1
         relu2 = self.relu2(fc2)  # (BatchSize, 4096)
+        del fc2
         drop2 = self.drop2(relu2)  # (BatchSize, 4096)
+        del relu2
         oup = self.fc3(drop2)  # (BatchSize, 10)
         return oup

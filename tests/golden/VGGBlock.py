@@ -69,5 +69,6 @@ class VGGBlock(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockOut, BlockH, BlockW)
         conv_rest = self.conv_rest(conv1)  # (BatchSize, BlockOut, BlockH, BlockW)
+        del conv1
         oup = self.maxpool(conv_rest)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         return oup

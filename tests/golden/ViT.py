@@ -51,11 +51,17 @@ class ViT(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         patches = self.patchify(inp)  # (BatchSize, 64, 4, 4)
         flatten = self.flatten(patches)  # (BatchSize, 64, 16)
+        del patches
         tokens = flatten.transpose(1, 2)  # (BatchSize, 16, 64)
+        del flatten
         expand = self.cls_token.expand(tokens.shape[0], -1, -1)  # (BatchSize, 1, 64)
         cat = torch.cat((expand, tokens), dim=1)  # (BatchSize, 17, 64)
+        del tokens, expand
         seq = cat + self.pos_embedding  # (BatchSize, 17, 64)
+        del cat
         encoded = self.encoder(seq)  # (BatchSize, 17, 64)
+        del seq
         cls_out = encoded[:, 0]  # (BatchSize, 64)
+        del encoded
         oup = self.head(cls_out)  # (BatchSize, 10)
         return oup
