@@ -459,7 +459,8 @@ def _formula(text: str) -> FormulaLabel:
 def tensor_hint(label: str) -> str:
     """``; it reads as a tensor: ...`` when an op node's label is a tensor's, else ``""``.
 
-    Only record-shaped nodes are tensors, so ``[B, N]`` drawn as a box is read as an op.
+    A box whose label is plainly a tensor (a bare shape, or 输入/输出/input/output and a shape)
+    is read as one (``tensor-shape``); any other label that parses as a tensor gets this hint.
     """
     try:
         parse_tensor_label(label)
