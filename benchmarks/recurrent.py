@@ -118,7 +118,7 @@ def step_by_step(module: object) -> Callable[[], None]:
     """
     real = module.scan_cell  # type: ignore[attr-defined]
 
-    def scan_cell(step, loop, inputs, states, weight=None, multiplies=0, output=0, params=(), backward=None):  # noqa: ANN001
+    def scan_cell(step, loop, inputs, states, weight=None, multiplies=0, output=0, params=(), **training):  # noqa: ANN001, ANN003
         return loop(*inputs, *([] if weight is None else [weight]), *states)
 
     module.scan_cell = scan_cell  # type: ignore[attr-defined]

@@ -52,7 +52,7 @@ def gradients(model: nn.Module, xs: torch.Tensor, run) -> tuple[torch.Tensor, li
     model.zero_grad()
     xs = xs.detach().requires_grad_(True)
     out = run(xs)
-    weights = torch.randn(out.shape, dtype=out.dtype, generator=torch.Generator().manual_seed(1))
+    weights = torch.randn(out.shape, dtype=out.dtype, generator=torch.Generator().manual_seed(1)).to(out.device)
     (out * weights).sum().backward()
     grads = [xs.grad, *(p.grad for p in model.parameters())]
     return out.detach(), [torch.zeros_like(p) if g is None else g for p, g in zip([xs, *model.parameters()], grads)]
@@ -86,6 +86,19 @@ def test_training_scan_runs_the_custom_backward_and_inference_does_not(spec, n_s
     assert type(transpose).__name__ == "RecurrentScanBackward"
     with torch.no_grad():
         torch.testing.assert_close(cell.scan(xs), stepped(cell, xs, n_states), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize(("spec", "n_states"), CELLS)
+def test_cuda_training_scan_equals_the_cpu_reference(spec, n_states):
+    torch.manual_seed(0)
+    cell = randomized(dotnet.build(SPECS / f"{spec}.dot", params={"NIn": NIN, "NOut": NOUT}))
+    xs = torch.randn(B, T, NIN, dtype=torch.float64)
+    want = gradients(cell, xs, lambda x: stepped(cell, x, n_states))
+    cell = cell.cuda()
+    out, grads = gradients(cell, xs.cuda(), cell.scan)
+    assert type(cell.scan(xs.cuda()).grad_fn.next_functions[0][0]).__name__ == "RecurrentScanBackward"
+    assert_same((out.cpu(), [g.cpu() for g in grads]), want)
 
 
 @pytest.mark.parametrize(("spec", "n_states"), CELLS)

@@ -205,7 +205,7 @@ class _Builder:
         if self.step_params:
             options.append(f"params=[{', '.join(f'self.{p}' for p in self.step_params)}]")
         if self.backward:
-            options.append("backward=self._step_backward")
+            options += ["keeping=self._step_keeping", "backward=self._step_backward"]
         call = f"scan_cell(self._step, self._loop, [{', '.join(inputs)}], [{', '.join(self.states)}]"
         call += "".join(f", {o}" for o in options) + ")"
         why = [f"# training runs _loop under autograd: {self.no_backward}"] if self.no_backward else []
@@ -419,7 +419,7 @@ class _Builder:
             self.python_name,
         )
         try:
-            methods.append(self.step_backward(form))
+            methods += self.step_backward(form)
             self.backward = True
         except NoDerivative as reason:
             self.no_backward = str(reason)
@@ -434,23 +434,32 @@ class _Builder:
     def gate_piece(self, gate: _Gate, pieces: dict[str, str]) -> Piece:
         return Piece("var:" + pieces[gate.node], self.vars[gate.node], self.dim(gate.cols or Dim.const(0)))
 
-    def step_backward(self, form: StepForm) -> Method:
-        """``_step_backward``: derived from the step's formulas (:mod:`dotnet.codegen.scan_backward`)."""
+    def step_backward(self, form: StepForm) -> list[Method]:
+        """``_step_keeping`` and ``_step_backward``, derived from the formulas (see scan_backward)."""
         if self.raw_input:
             raise NoDerivative("the step reads its input outside the gates")
         if any(len(self.analysis.shapes[n]) != 2 for n in [*self.vars, *self.prev]):
             raise NoDerivative("a tensor of the step is not (batch, features)")
-        body = derive_backward(form, self.names)
-        count = len(form.inputs) + 1 + len(form.states) + len(form.params)
-        return Method(
+        derived = derive_backward(form, self.names)
+        args = [*form.inputs, form.rec, *form.states]
+        count = len(args) + len(form.params)
+        keeping = Method(
+            "_step_keeping",
+            [f"{p}: {TENSOR}" for p in args],
+            f"tuple[{', '.join([TENSOR] * (len(form.states) + len(derived.kept)))}]",
+            f"The step for training: its new states, then what _step_backward reads ({', '.join(derived.kept)}).",
+            derived.keeping,
+        )
+        backward = Method(
             "_step_backward",
-            [f"{p}: {TENSOR}" for p in [*form.inputs, form.rec, *form.states, *form.seeds]],
+            [f"{p}: {TENSOR}" for p in [*args, *derived.kept, *form.seeds]],
             f"tuple[{', '.join([TENSOR] * count)}]",
             "One step's gradients, derived from its formulas: from those of the new states "
-            f"({', '.join(form.seeds)}) to those of {', '.join([*form.inputs, form.rec, *form.states])}"
+            f"({', '.join(form.seeds)}) to those of {', '.join(args)}"
             + (f" and of {', '.join(form.params)}." if form.params else "."),
-            body,
+            derived.backward,
         )
+        return [keeping, backward]
 
     def piece(self, gate: _Gate, pieces: dict[str, str]) -> str:
         pieces[gate.node] = self.names.claim(f"{self.vars[gate.node]}_gate")

@@ -149,7 +149,6 @@ class _Derivation:
 
     # -- the step again, keeping what the rules read ---------------------------
     def replay(self) -> None:
-        self.lines.append("# the step again, keeping the values the derivatives read")
         self.lines += self.form.splits
         for var, expr, shape in self.form.assigns:
             self.held[expr] = var
@@ -272,7 +271,7 @@ class _Derivation:
 
     def share(self, grad: _Text, hint: str) -> _Text:
         """A gradient two subformulas read, in a variable so that it is computed once."""
-        if grad.level == 3:
+        if grad.text.isidentifier():
             return grad
         name = self.names.claim(hint)
         self.lines.append(Assign(name, grad.text))
@@ -287,7 +286,7 @@ class _Derivation:
         return name
 
     # -- the method ------------------------------------------------------------
-    def derive(self) -> list[str | Assign]:
+    def derive(self) -> Derived:
         form = self.form
         self.replay()
         replay, self.lines = self.lines, ["# back through the formulas, last first"]
@@ -308,7 +307,12 @@ class _Derivation:
         lines = [
             line for k, line in enumerate(self.lines) if not (k and _comment(line) and _comment(self.lines[k + 1]))
         ]
-        return _read_by(replay, lines) + lines
+        read = {n for line in lines for n in _names(line)[1]}
+        passed = {*form.inputs, form.rec, *form.states}
+        kept = [n for line in replay for n in sorted(_names(line)[0]) if n in read and n not in passed]
+        news = ", ".join(self.source(new) for new in form.news)
+        give = [f"return {news}, {', '.join(kept)}"]
+        return Derived(_read_by(replay, give) + give, kept, lines)
 
     def results(self) -> None:
         """The gradients of the step's inputs, states and parameters, and the ``return``."""
@@ -395,6 +399,18 @@ def _narrow(pieces: list[Piece], among: int) -> str:
     return f".narrow(-1, 0, {cols})"
 
 
-def derive_backward(form: StepForm, names: Namespace) -> list[str | Assign]:
-    """The body of ``_step_backward``; raises :class:`NoDerivative` when a rule is missing."""
+@dataclass
+class Derived:
+    """The two methods' bodies: the step keeping values, and the backward that reads them."""
+
+    keeping: list[str | Assign]
+    """``_step_keeping``'s body: the step, returning its new states and then ``kept``."""
+    kept: list[str]
+    """The step's values the backward reads (besides the step's own arguments)."""
+    backward: list[str | Assign]
+    """``_step_backward``'s body, from the step's arguments, ``kept`` and the new states' gradients."""
+
+
+def derive_backward(form: StepForm, names: Namespace) -> Derived:
+    """The step keeping values and its backward; raises :class:`NoDerivative` when a rule is missing."""
     return _Derivation(form, names).derive()

@@ -18,10 +18,10 @@ class RecurrentScan(torch.autograd.Function):
     """A recurrent cell run over a sequence, with the backward pass derived from its formulas.
 
     ``step(*inputs_t, rec_t, *states)`` is the cell's step after its recurrent
-    matmul ``rec_t = states[multiplies] @ weight``; it returns the new states.
-    ``step_backward(*inputs_t, rec_t, *states, *d_news)`` returns the gradients of
-    its inputs, ``rec_t``, the states and the parameters the step reads itself.
-    Forward runs the steps into preallocated buffers and keeps only the states.
+    matmul ``rec_t = states[multiplies] @ weight``; it returns the new states, then
+    the values ``step_backward(*inputs_t, rec_t, *states, *kept, *d_news)`` reads to
+    return the gradients of its inputs, ``rec_t``, the states and the parameters the
+    step reads itself. Forward runs the steps, the states into preallocated buffers.
     Backward walks the steps in reverse, carries the state's gradient back through
     ``d_rec @ weight.T``, and after the loop computes the recurrent weight's
     gradient as one product of every step's state with every step's ``d_rec``.
@@ -37,12 +37,14 @@ class RecurrentScan(torch.autograd.Function):
         for states, start in zip(history, starts):
             states[0] = start
         rec = weight.new_empty(steps, starts[multiplies].shape[0], weight.shape[1])
+        ctx.kept = []
         for t in range(steps):
             states = [h[t] for h in history]
             torch.mm(states[multiplies], weight, out=rec[t])
             news = step(*(x[t] for x in inputs), rec[t], *states)
             for h, new in zip(history, news):
                 h[t + 1] = new
+            ctx.kept.append(news[n_states:])
         ctx.step_backward, ctx.layout = step_backward, layout
         ctx.save_for_backward(weight, rec, *inputs, *history)
         return history[output][1:]
@@ -59,8 +61,9 @@ class RecurrentScan(torch.autograd.Function):
         d_params = None
         for t in range(rec.shape[0] - 1, -1, -1):
             d_states[output] = d_states[output] + d_outputs[t]
+            kept, ctx.kept[t] = ctx.kept[t], ()
             grads = ctx.step_backward(
-                *(x[t] for x in inputs), rec[t], *(h[t] for h in history), *d_states
+                *(x[t] for x in inputs), rec[t], *(h[t] for h in history), *kept, *d_states
             )
             d_rec[t] = grads[n_inputs]
             for i in range(n_inputs):
@@ -89,6 +92,7 @@ def scan_cell(
     multiplies: int = 0,
     output: int = 0,
     params: Sequence[torch.Tensor] = (),
+    keeping: Callable[..., tuple[torch.Tensor, ...]] | None = None,
     backward: Callable[..., tuple[torch.Tensor, ...]] | None = None,
 ) -> torch.Tensor:
     """Run a cell over time-major ``inputs`` from ``states``; one state at every step.
@@ -102,7 +106,8 @@ def scan_cell(
       so that the exported program takes any sequence length;
     - no gradient needed: each step's states replace the last, and the output goes
       into one preallocated buffer, so that nothing is kept per step;
-    - eager training, given the step's derived ``backward``: :class:`RecurrentScan`;
+    - eager training, given the step's derived ``backward`` and the ``keeping``
+      step it reads: :class:`RecurrentScan`;
     - anything else (tracing, ``torch.compile``, a cell without a derived backward):
       ``loop``, under autograd.
     """
@@ -130,7 +135,7 @@ def scan_cell(
     if backward is None or torch.jit.is_tracing() or torch.compiler.is_compiling():
         return loop(*inputs, weight, *states)
     layout = (len(inputs), len(states), multiplies, output)
-    return RecurrentScan.apply(step, backward, layout, weight, *inputs, *states, *params)
+    return RecurrentScan.apply(keeping, backward, layout, weight, *inputs, *states, *params)
 
 
 class RNNCell(nn.Module):
@@ -184,18 +189,27 @@ class RNNCell(nn.Module):
         h = torch.sigmoid(xp + rec)  # (BatchSize, NOut)
         return (h,)
 
+    def _step_keeping(
+        self,
+        xp: torch.Tensor,
+        rec: torch.Tensor,
+        his: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The step for training: its new states, then what _step_backward reads (h)."""
+        h = torch.sigmoid(xp + rec)  # (BatchSize, NOut)
+        return h, h
+
     def _step_backward(
         self,
         xp: torch.Tensor,
         rec: torch.Tensor,
         his: torch.Tensor,
+        h: torch.Tensor,
         d_h: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One step's gradients, derived from its formulas: from those of the new
         states (d_h) to those of xp, rec, his.
         """
-        # the step again, keeping the values the derivatives read
-        h = torch.sigmoid(xp + rec)  # (BatchSize, NOut)
         # back through the formulas, last first
         # h = torch.sigmoid(xp + rec)
         d_h_gate = torch.ops.aten.sigmoid_backward(d_h, h)
@@ -232,6 +246,12 @@ class RNNCell(nn.Module):
         if torch.jit.is_scripting():
             return self._loop(xp, uw, his).transpose(0, 1)
         hs = scan_cell(
-            self._step, self._loop, [xp], [his], uw, backward=self._step_backward
+            self._step,
+            self._loop,
+            [xp],
+            [his],
+            uw,
+            keeping=self._step_keeping,
+            backward=self._step_backward,
         )
         return hs.transpose(0, 1)
