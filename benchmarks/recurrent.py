@@ -147,7 +147,9 @@ def bench_cell(label: str, cell: str, xs: torch.Tensor, sizes: dict[str, int], a
     with torch.no_grad():
         gap = (model(xs) - naive()).abs().max().item()
     assert gap < 1e-3, f"{label}: generated and naive differ by {gap}"
-    runs = {"generated": lambda: model(xs), "loop": loop}
+    runs: dict[str, Callable[[], torch.Tensor]] = {"generated": lambda: model(xs)}
+    if args.loop:
+        runs["loop"] = loop
     if args.naive:
         runs["naive"] = naive
     if label in ("LSTM", "GRU"):
@@ -163,7 +165,7 @@ def bench_cell(label: str, cell: str, xs: torch.Tensor, sizes: dict[str, int], a
             runs["native"] = native
     t = step_times(runs, device, args.repeats)
     ms = {name: f"{statistics.median(v) * 1e3:.1f}" for name, v in t.items()}
-    cells = [ms["generated"], ms["loop"], ms.get("naive", "-"), ms.get("torch", "-"), ms.get("native", "-")]
+    cells = [ms["generated"], ms.get("loop", "-"), ms.get("naive", "-"), ms.get("torch", "-"), ms.get("native", "-")]
     cells += [ratio(t, "generated", "torch"), ratio(t, "loop", "torch"), ratio(t, "generated", "native")]
     cells += [ratio(t, "loop", "generated")]
     return "| " + " | ".join([label, *cells]) + " |"
@@ -181,6 +183,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--cells", default=",".join(CELLS), help="comma-separated, of " + ", ".join(CELLS))
     parser.add_argument("--no-naive", dest="naive", action="store_false", help="skip the naive loop (slow)")
+    parser.add_argument("--no-loop", dest="loop", action="store_false", help="skip the autograd loop (slow)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
