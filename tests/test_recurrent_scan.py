@@ -88,6 +88,28 @@ def test_training_scan_runs_the_custom_backward_and_inference_does_not(spec, n_s
         torch.testing.assert_close(cell.scan(xs), stepped(cell, xs, n_states), rtol=1e-6, atol=1e-6)
 
 
+LINEAR = """digraph Linear {
+    x [label="X[t](输入)\\n[BatchSize, NIn]", shape="Mrecord"]
+    his [label="H[t-1](历史)\\n[BatchSize, NOut]", shape="Mrecord"]
+    calc [label="X[t] @ W + H[t-1] @ U"]
+    h [label="H[t](输出)\\n[BatchSize, NOut]", shape="Mrecord"]
+    x -> calc
+    his -> calc
+    calc -> h
+}
+"""
+
+
+def test_a_linear_cell_whose_backward_reads_nothing_of_the_step(tmp_path):
+    spec = tmp_path / "Linear.dot"
+    spec.write_text(LINEAR, encoding="utf-8")
+    torch.manual_seed(0)
+    cell = randomized(dotnet.build(spec, params={"NIn": NIN, "NOut": NOUT}))
+    xs = torch.randn(B, T, NIN, dtype=torch.float64)
+    assert type(cell.scan(xs).grad_fn.next_functions[0][0]).__name__ == "RecurrentScanBackward"
+    assert_same(gradients(cell, xs, cell.scan), gradients(cell, xs, lambda x: stepped(cell, x, 1)))
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize(("spec", "n_states"), CELLS)
 def test_cuda_training_scan_equals_the_cpu_reference(spec, n_states):

@@ -340,7 +340,7 @@ class _Builder:
         elif both:
             parts = [self.piece(g, pieces) for g in both]
             body += self.split(f"({x_both} + {u_both})", parts, [g.cols for g in both if g.cols])
-        splits = [line for line in body if isinstance(line, str)]
+        splits: list[str | Assign] = [line for line in body if isinstance(line, str)]
         assigns: list[tuple[str, Expr, str]] = []
         by_node = {g.node: g for g in gates}
         for node_id, expr in exprs.items():
@@ -447,7 +447,8 @@ class _Builder:
             "_step_keeping",
             [f"{p}: {TENSOR}" for p in args],
             f"tuple[{', '.join([TENSOR] * (len(form.states) + len(derived.kept)))}]",
-            f"The step for training: its new states, then what _step_backward reads ({', '.join(derived.kept)}).",
+            "The step for training: its new states, then what _step_backward reads"
+            + (f" ({', '.join(derived.kept)})." if derived.kept else ": nothing else."),
             derived.keeping,
         )
         backward = Method(

@@ -175,9 +175,10 @@ class _Derivation:
         """A name for a kept value: ``tanh_c``, ``his_h_times_r``, else ``value``."""
         if isinstance(value, Call) and isinstance(value.arg, Name):
             return f"{value.fn}_{self.leaf(value.arg.text)}"
-        words = [_word(value.left, self.leaf), _word(value.right, self.leaf)] if isinstance(value, BinOp) else []
-        if words and all(words):
-            return f"{words[0]}_{_WORDS[value.op]}_{words[1]}"
+        if isinstance(value, BinOp):
+            words = [_word(value.left, self.leaf), _word(value.right, self.leaf)]
+            if all(words):
+                return f"{words[0]}_{_WORDS[value.op]}_{words[1]}"
         return "value"
 
     def source(self, expr: Expr, root: Expr | None = None) -> str:
@@ -310,8 +311,8 @@ class _Derivation:
         read = {n for line in lines for n in _names(line)[1]}
         passed = {*form.inputs, form.rec, *form.states}
         kept = [n for line in replay for n in sorted(_names(line)[0]) if n in read and n not in passed]
-        news = ", ".join(self.source(new) for new in form.news)
-        give = [f"return {news}, {', '.join(kept)}"]
+        values = [*(self.source(new) for new in form.news), *kept]
+        give: list[str | Assign] = [f"return ({values[0]},)" if len(values) == 1 else f"return {', '.join(values)}"]
         return Derived(_read_by(replay, give) + give, kept, lines)
 
     def results(self) -> None:
@@ -357,7 +358,7 @@ def _word(expr: Expr, leaf: Callable[[str], str]) -> str:
     """A leaf as part of a name: ``his_h``, ``one``; empty for anything else."""
     if isinstance(expr, Name) and not expr.text.startswith("param:"):
         return leaf(expr.text)
-    return {1: "one", 2: "two"}.get(expr.value, "") if isinstance(expr, Num) else ""
+    return {1.0: "one", 2.0: "two"}.get(float(expr.value), "") if isinstance(expr, Num) else ""
 
 
 def _comment(line: str | Assign) -> bool:
