@@ -88,6 +88,20 @@ def test_training_scan_runs_the_custom_backward_and_inference_does_not(spec, n_s
         torch.testing.assert_close(cell.scan(xs), stepped(cell, xs, n_states), rtol=1e-6, atol=1e-6)
 
 
+def test_training_scan_backward_twice_with_the_graph_retained():
+    torch.manual_seed(0)
+    cell = randomized(dotnet.build(SPECS / "LSTMCell.dot", params={"NIn": NIN, "NOut": NOUT}))
+    xs = torch.randn(B, T, NIN, dtype=torch.float64)
+    stepped(cell, xs, 2).square().sum().backward()
+    want = [2 * p.grad for p in cell.parameters()]
+    cell.zero_grad()
+    loss = cell.scan(xs).square().sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    for p, w in zip(cell.parameters(), want, strict=True):
+        torch.testing.assert_close(p.grad, w, **TOL)
+
+
 LINEAR = """digraph Linear {
     x [label="X[t](输入)\\n[BatchSize, NIn]", shape="Mrecord"]
     his [label="H[t-1](历史)\\n[BatchSize, NOut]", shape="Mrecord"]

@@ -442,11 +442,10 @@ class _Builder:
             raise NoDerivative("a tensor of the step is not (batch, features)")
         derived = derive_backward(form, self.names)
         args = [*form.inputs, form.rec, *form.states]
-        count = len(args) + len(form.params)
         keeping = Method(
             "_step_keeping",
             [f"{p}: {TENSOR}" for p in args],
-            f"tuple[{', '.join([TENSOR] * (len(form.states) + len(derived.kept)))}]",
+            f"tuple[{TENSOR}, ...]",
             "The step for training: its new states, then what _step_backward reads"
             + (f" ({', '.join(derived.kept)})." if derived.kept else ": nothing else."),
             derived.keeping,
@@ -454,7 +453,7 @@ class _Builder:
         backward = Method(
             "_step_backward",
             [f"{p}: {TENSOR}" for p in [*args, *derived.kept, *form.seeds]],
-            f"tuple[{', '.join([TENSOR] * count)}]",
+            f"tuple[{TENSOR}, ...]",
             "One step's gradients, derived from its formulas: from those of the new states "
             f"({', '.join(form.seeds)}) to those of {', '.join(args)}"
             + (f" and of {', '.join(form.params)}." if form.params else "."),

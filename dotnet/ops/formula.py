@@ -263,9 +263,11 @@ def _number(tree: Expr) -> float | None:
         return _folded(tree)
     if isinstance(tree, BinOp) and tree.op != "@":
         left, right = _number(tree.left), _number(tree.right)
-        if left is None or right is None or (tree.op == "/" and right == 0):
+        if left is None or right is None:
             return None
-        return {"+": left + right, "-": left - right, "*": left * right, "/": left / right}[tree.op]
+        if tree.op == "/":
+            return left / right if right else None
+        return left + right if tree.op == "+" else left - right if tree.op == "-" else left * right
     return None
 
 

@@ -15,7 +15,7 @@ __all__ = ["LSTMCell"]
 
 
 class RecurrentScan(torch.autograd.Function):
-    """A recurrent cell run over a sequence, with the backward pass derived from its formulas.
+    """A recurrent cell run over a sequence, its backward derived from its formulas.
 
     ``step(*inputs_t, rec_t, *states)`` is the cell's step after its recurrent
     matmul ``rec_t = states[multiplies] @ weight``; it returns the new states, then
@@ -61,9 +61,12 @@ class RecurrentScan(torch.autograd.Function):
         d_params = None
         for t in range(rec.shape[0] - 1, -1, -1):
             d_states[output] = d_states[output] + d_outputs[t]
-            kept, ctx.kept[t] = ctx.kept[t], ()
             grads = ctx.step_backward(
-                *(x[t] for x in inputs), rec[t], *(h[t] for h in history), *kept, *d_states
+                *(x[t] for x in inputs),
+                rec[t],
+                *(h[t] for h in history),
+                *ctx.kept[t],
+                *d_states,
             )
             d_rec[t] = grads[n_inputs]
             for i in range(n_inputs):
@@ -135,7 +138,8 @@ def scan_cell(
     if backward is None or torch.jit.is_tracing() or torch.compiler.is_compiling():
         return loop(*inputs, weight, *states)
     layout = (len(inputs), len(states), multiplies, output)
-    return RecurrentScan.apply(keeping, backward, layout, weight, *inputs, *states, *params)
+    tensors = (*inputs, *states, *params)
+    return RecurrentScan.apply(keeping, backward, layout, weight, *tensors)
 
 
 class LSTMCell(nn.Module):
@@ -244,7 +248,7 @@ class LSTMCell(nn.Module):
         rec: torch.Tensor,
         his_h: torch.Tensor,
         his_c: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, ...]:
         """The step for training: its new states, then what _step_backward reads (f,
         i, c_cand, o, tanh_c).
         """
@@ -271,7 +275,7 @@ class LSTMCell(nn.Module):
         tanh_c: torch.Tensor,
         d_h: torch.Tensor,
         d_c: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, ...]:
         """One step's gradients, derived from its formulas: from those of the new
         states (d_h, d_c) to those of xp, rec, his_h, his_c.
         """
