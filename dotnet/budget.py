@@ -161,9 +161,10 @@ def _activations(analysis: Analysis, node_id: str, value: Callable[[Dim], int], 
     op = analysis.ops[node_id]
     times = op.call.times if op.call.times is not None and not op.times_is_factor else Dim.const(1)
     count = value(times)
-    if isinstance(op, BlockCall) and op.run is not None:
-        key = id(op)
+    if isinstance(op, BlockCall):
+        run = analysis.facts(node_id).run
+        key = id(run)
         if key not in seen:  # calls that share a run are summed once
-            seen[key] = sum(_activations(op.run, n, value, seen) for n in op.run.order)
+            seen[key] = sum(_activations(run, n, value, seen) for n in run.order)
         return seen[key] * count
     return value(numel(analysis.shapes[node_id])) * count

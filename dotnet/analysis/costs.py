@@ -54,7 +54,8 @@ def node_costs(analysis: Analysis, bindings: Mapping[str, Dim] | None = None) ->
         if count.int_value() == 0:  # ``x 0`` is the identity: the op never ran, so it has no costs
             rows.append(NodeCost(node_id, node.describe(), shape, Dim.const(0), Dim.const(0)))
             continue
-        parameters, mult_adds = op.parameter_count(inputs, shape), op.mult_adds(inputs, shape)
+        facts = analysis.facts(node_id)
+        parameters, mult_adds = op.parameter_count(inputs, shape, facts), op.mult_adds(inputs, shape, facts)
         rows.append(NodeCost(node_id, node.describe(), shape, parameters * count, mult_adds * count))
     return rows
 

@@ -299,8 +299,8 @@ class _Builder:
 
     def param_cols(self) -> dict[str, Dim]:
         cols = {self.attrs[p]: self.analysis.shapes[p][-1].size for p in self.analysis.params}
-        for op in self.analysis.ops.values():
-            for name, shape, _ in op.implicit_parameters():
+        for node_id, op in self.analysis.ops.items():
+            for name, shape, _ in op.implicit_parameters(self.analysis.facts(node_id)):
                 cols[self.implicit[name]] = shape[-1].size
         return cols
 
