@@ -92,8 +92,8 @@ def node_memory(compiled: Compiled) -> list[NodeMemory]:
     analysis = compiled.analysis
     value = _valuer(compiled)
     for op_id, op in analysis.ops.items():
-        times = op.call.times
-        if times is not None and not op.times_is_factor and times.symbols():
+        times = op.repeat_count()
+        if times is not None and times.symbols():
             node = analysis.graph.nodes[op_id]
             assert isinstance(node, OpNode)
             check_repeat(value(times), times, node)
@@ -159,7 +159,8 @@ def _activations(analysis: Analysis, node_id: str, value: Callable[[Dim], int], 
     if isinstance(node, TensorNode):
         return 0
     op = analysis.ops[node_id]
-    times = op.call.times if op.call.times is not None and not op.times_is_factor else Dim.const(1)
+    repeated = op.repeat_count()
+    times = Dim.const(1) if repeated is None else repeated
     count = value(times)
     if isinstance(op, BlockCall):
         run = analysis.facts(node_id).run

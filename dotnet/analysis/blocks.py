@@ -23,6 +23,7 @@ from dotnet.analysis.view import primary_output as view_primary_output
 from dotnet.diagnostics import Report, SpecError, error
 from dotnet.limits import MAX_BLOCK_DEPTH
 from dotnet.ops.base import CodeWriter, Inferred, Op, OpEnv, OpResolver, known_names
+from dotnet.ops.declaration import Declaration
 from dotnet.reading.labels import ArgValue, OpCall, format_arg, tensor_hint
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, same
 from dotnet.reading.symbolic import Dim, ExprError
@@ -74,8 +75,8 @@ def _run_env(env: OpEnv) -> Env:
 class BlockCall(Op[CallFacts]):
     """A call of the block ``callee``; its submodule is an instance of the block's class."""
 
-    min_inputs = 1
-    max_inputs = None
+    declaration = Declaration("block call", max_inputs=None)
+    """Unregistered: a call is found by its digraph's name; the callee checks the number of inputs."""
 
     def __init__(self, node: OpNode, call: OpCall, callee: str, library: BlockLibrary) -> None:
         super().__init__(node, call)
@@ -310,8 +311,7 @@ class UnresolvedCall(BlockCall):
     closest digraph by name and those that fit by shape.
     """
 
-    min_inputs = 0
-    max_inputs = None
+    declaration = Declaration("unresolved block call", min_inputs=0, max_inputs=None)
 
     def __init__(
         self,

@@ -400,7 +400,7 @@ def _declared_shape(node: TensorNode, env: Env) -> Shape:
 
 def _apply(op: Op[Any], node: OpNode, inputs: list[Shape], env: Env) -> Inferred[Any]:
     """What ``op`` makes of ``inputs``; for ``OP x N``, of N copies, with the facts of the last copy inferred."""
-    low, high = op.min_inputs, op.max_inputs
+    low, high = op.arity()
     if len(inputs) < low or (high is not None and len(inputs) > high):
         wanted = f"{low}" if low == high else f"{low} to {high}" if high is not None else f"at least {low}"
         raise error(
@@ -411,7 +411,7 @@ def _apply(op: Op[Any], node: OpNode, inputs: list[Shape], env: Env) -> Inferred
             node.id,
         )
     _check_rated_args(op, node, env)
-    times = op.call.times if not op.times_is_factor else None
+    times = op.repeat_count()
     if times is None:
         return op.infer(inputs, env)
     if op.output_names():
@@ -581,8 +581,8 @@ def _constructor_symbols(analysis: Analysis) -> list[str]:
     for node_id, op in analysis.ops.items():
         for dim in op.constructor_dims(analysis.facts(node_id)):
             found |= {s for s in dim.symbols() if not s.startswith("#")}
-        if op.call.times is not None and not op.times_is_factor:
-            found |= op.call.times.symbols()
+        if (times := op.repeat_count()) is not None:
+            found |= times.symbols()
     for node_id in analysis.params:
         node = graph.nodes[node_id]
         assert isinstance(node, TensorNode)

@@ -149,7 +149,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     for node_id, op in analysis.ops.items():
         node = graph.nodes[node_id]
         facts = analysis.facts(node_id)
-        times = op.call.times if not op.times_is_factor else None
+        times = op.repeat_count()
         index = repetition_index(op.call) if times is not None else None
         variable = "_"
         if index is not None:  # the copies' args use their index: it is the loop variable

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from dotnet.analysis.ir import OpNode
 from dotnet.ops.base import CodeWriter, Inferred, NoFacts, Op, OpEnv, SimpleOp, declare, register
-from dotnet.ops.declaration import Activation, Arg, Declaration, Value, format_value
+from dotnet.ops.declaration import Activation, Arg, Declaration, FormulaFunction, Value, format_value
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Shape, diagram_text
 from dotnet.reading.symbolic import Dim
@@ -45,7 +45,6 @@ class _Activation(SimpleOp):
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        assert self.declaration is not None
         if not self.declaration.args:
             self.no_args()
         self.bound = self.bind_declared()
@@ -54,7 +53,6 @@ class _Activation(SimpleOp):
         return inputs[0]
 
     def module(self, w: CodeWriter, facts: NoFacts) -> str:
-        assert self.declaration is not None
         values = self.bound.values
         changed = [(a.torch or a.name, values[a.name]) for a in self.declaration.args if values[a.name] != a.default]
         return f"nn.{self.torch_class}({', '.join(f'{k}={_code(v)}' for k, v in changed)})"
@@ -244,6 +242,7 @@ declare(
         torch_call="nn.Softmax(dim=dim)",
         output_range=(0.0, 1.0),
         yields_probabilities=True,
+        formula_function=FormulaFunction("softmax", "torch.softmax({}, dim=-1)"),
     ),
     "exp(x) / sum(exp(x)) over one axis.",
     torch_class="Softmax",

@@ -76,8 +76,8 @@ class MultiheadAttention(_Attending):
             Arg("Heads", "int", "num_heads", required=True, spellings=("nhead",)),
             Arg("Dropout", "float", "dropout", default=0.0),
         ),
+        max_inputs=3,
     )
-    max_inputs = 3
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
@@ -119,8 +119,8 @@ class MultiheadAttention(_Attending):
         return f"self.{attr}({query}, {keys}, {values}, need_weights=False)[0]"
 
 
-def declare(name: str) -> Declaration:
-    """The declaration of ``nn.TransformerEncoderLayer`` or ``nn.TransformerDecoderLayer``, batch first."""
+def declare(name: str, inputs: int = 1) -> Declaration:
+    """The declaration of ``nn.TransformerEncoderLayer`` (one input) or ``nn.TransformerDecoderLayer`` (two)."""
     return Declaration(
         name,
         aliases=(name.removeprefix("Transformer"),),
@@ -133,6 +133,8 @@ def declare(name: str) -> Declaration:
             Arg("Activation", "choice", "activation", default="relu", choices=ACTIVATIONS),
             Arg("NormFirst", "flag", "norm_first", default=False),
         ),
+        min_inputs=inputs,
+        max_inputs=inputs,
     )
 
 
@@ -203,9 +205,7 @@ class TransformerEncoderLayer(_TransformerLayer):
 class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention, attention to the memory (its second in-edge), and a feed-forward network."""
 
-    declaration = declare("TransformerDecoderLayer")
+    declaration = declare("TransformerDecoderLayer", inputs=2)
     torch_class = "TransformerDecoderLayer"
     attentions = 2
     norms = 3
-    min_inputs = 2
-    max_inputs = 2

@@ -156,14 +156,10 @@ class Op(ABC, Generic[F], metaclass=_Immutable):
     it, and every method that runs after inference receives it as ``facts``.
     """
 
-    declaration: ClassVar[Declaration | None] = None
-    """What the op is, for the registry and for checks; ``None`` for formulas and block calls."""
+    declaration: ClassVar[Declaration]
+    """What the op is, for the registry and for checks (formulas and block calls have one, unregistered)."""
     name: ClassVar[str]
     """Canonical name, used in messages (a registered op's declared name)."""
-    min_inputs: ClassVar[int] = 1
-    max_inputs: ClassVar[int | None] = 1
-    times_is_factor: ClassVar[bool] = False
-    """``OP x2`` gives the op a factor instead of repeating it."""
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         self.node = node
@@ -174,6 +170,16 @@ class Op(ABC, Generic[F], metaclass=_Immutable):
         if getattr(self, "_built", False):
             raise AttributeError(f"{type(self).__name__} {self.node.id!r} is immutable once built: cannot set {name!r}")
         super().__setattr__(name, value)
+
+    def arity(self) -> tuple[int, int | None]:
+        """The fewest and most in-edges this node takes (``None``: any): its declaration's, less an inline operand."""
+        d = self.declaration
+        inline = 1 if d.inline_operand and self.call.operand is not None else 0
+        return d.min_inputs - inline, None if d.max_inputs is None else d.max_inputs - inline
+
+    def repeat_count(self) -> Dim | None:
+        """``N`` of ``OP x N`` when it repeats the op; ``None`` when unrepeated or ``x N`` is a factor."""
+        return None if self.declaration.times_is_factor else self.call.times
 
     # -- checks --------------------------------------------------------
     @abstractmethod
@@ -247,7 +253,7 @@ class Op(ABC, Generic[F], metaclass=_Immutable):
     def bind_declared(self) -> Bound:
         """The call's values for the declared arguments, checked and converted; a ``bad-arg`` otherwise."""
         try:
-            return bind(self.call, self.declaration.args if self.declaration else ())
+            return bind(self.call, self.declaration.args)
         except ArgProblem as exc:
             raise self.arg_error(str(exc)) from None
 
@@ -291,7 +297,7 @@ def normalize_name(name: str) -> str:
 
 def register(cls: OpT) -> OpT:
     """Class decorator: make an op reachable under every name its declaration gives (case and ``_`` ignored)."""
-    declaration = cls.declaration
+    declaration = getattr(cls, "declaration", None)
     if declaration is None:
         raise ValueError(f"{cls.__name__} has no declaration to register")
     cls.name = declaration.name
@@ -325,7 +331,7 @@ def declaration_of(name: str) -> Declaration | None:
 
 def declarations() -> list[Declaration]:
     """Every registered op's declaration, sorted by name."""
-    found = {id(cls): cls.declaration for cls in _REGISTRY.values() if cls.declaration is not None}
+    found = {id(cls): cls.declaration for cls in _REGISTRY.values()}
     return sorted(found.values(), key=lambda d: d.name)
 
 

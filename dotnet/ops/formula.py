@@ -17,6 +17,7 @@ from dotnet import codes
 from dotnet.analysis.ir import OpNode
 from dotnet.diagnostics import SpecError, error
 from dotnet.ops.base import CodeWriter, Inferred, Op, OpEnv, declarations
+from dotnet.ops.declaration import Declaration
 from dotnet.reading.formulas import BinOp, Call, Expr, Input, Name, Neg, Num, Random, contains, names
 from dotnet.reading.labels import FormulaLabel, OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, numel
@@ -44,8 +45,8 @@ class FormulaOp(Op[FormulaFacts]):
     """A formula label: its value is the formula over the tensors and parameters it names."""
 
     name = "formula"
-    min_inputs = 0
-    max_inputs = None
+    declaration = Declaration("formula", min_inputs=0, max_inputs=None)
+    """Unregistered: a formula is found by its label, never by a name."""
 
     def __init__(self, node: OpNode, formula: FormulaLabel) -> None:
         super().__init__(node, OpCall("formula"))
@@ -245,19 +246,18 @@ class _Unifier:
 
 
 # -- Python source of a formula -------------------------------------------------
-_MATH_FUNCTIONS = {
-    "exp": "torch.exp({})",
-    "log": "torch.log({})",
-    "sqrt": "torch.sqrt({})",
-    "softmax": "torch.softmax({}, dim=-1)",
-}
-"""Formula functions that are not activation ops; softmax runs over the last dimension."""
-
-
 def _function_source(fn: str) -> str:
-    """Python for formula function ``fn`` around ``{}``: an activation's declared torch function, or math."""
-    activation = next((d.activation for d in declarations() if d.activation and d.activation.formula == fn), None)
-    return f"{activation.functional}({{}})" if activation is not None else _MATH_FUNCTIONS[fn]
+    """Python for formula function ``fn`` around ``{}``, as the op that declares it says.
+
+    An activation gives its torch function (``torch.sigmoid``); another op its
+    :class:`~dotnet.ops.declaration.FormulaFunction` (``exp``; ``softmax``, over the last axis).
+    """
+    for d in declarations():
+        if d.activation is not None and d.activation.formula == fn:
+            return f"{d.activation.functional}({{}})"
+        if d.formula_function is not None and d.formula_function.name == fn:
+            return d.formula_function.python
+    raise AssertionError(f"no op declares the formula function {fn!r}")
 
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "@": 2, "/": 2}

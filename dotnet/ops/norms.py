@@ -65,7 +65,6 @@ class _ChannelNorm(Op[ChannelFacts]):
         super().__init__(node, call)
         bound = self.bind_declared()
         self.channels = bound.maybe_size("C")
-        assert self.declaration is not None
         self.options = [(a.torch or a.name, bound.raw(a.name)) for a in self.declaration.args[1:]]
         self.affine = bound.flag("affine") if "affine" in bound.values else self.affine_default
 
@@ -162,7 +161,6 @@ class _TrailingNorm(Op[tuple[Dim, ...]]):
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        assert self.declaration is not None
         shape_arg, *option_args = self.declaration.args
         shape_names = {s.lower() for s in shape_arg.accepted()}
         shape_keywords = [v for k, v in call.keywords if k.lower() in shape_names]

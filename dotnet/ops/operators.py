@@ -50,36 +50,40 @@ class _Elementwise(SimpleOp):
 class Add(_Elementwise):
     """``+``: the sum of up to 256 operands (a residual connection, a bias)."""
 
-    declaration = Declaration("+", aliases=("Add", "Sum"), torch="torch.add", elementwise=True)
-    min_inputs = 2
-    max_inputs = MAX_OPERANDS
+    declaration = Declaration(
+        "+",
+        aliases=("Add", "Sum"),
+        torch="torch.add",
+        elementwise=True,
+        min_inputs=2,
+        max_inputs=MAX_OPERANDS,
+        operator="+",
+    )
 
 
 @register
 class Mul(_Elementwise):
     """``*``: element-wise product of two operands."""
 
-    declaration = Declaration("*", aliases=("Mul",), torch="torch.mul", elementwise=True)
-    min_inputs = 2
-    max_inputs = 2
+    declaration = Declaration(
+        "*", aliases=("Mul",), torch="torch.mul", elementwise=True, min_inputs=2, max_inputs=2, operator="*"
+    )
 
 
 @register
 class Sub(_Elementwise):
     """``-``: the first operand minus the second."""
 
-    declaration = Declaration("-", aliases=("Sub",), torch="torch.sub", elementwise=True)
-    min_inputs = 2
-    max_inputs = 2
+    declaration = Declaration(
+        "-", aliases=("Sub",), torch="torch.sub", elementwise=True, min_inputs=2, max_inputs=2, operator="-"
+    )
 
 
 @register
 class Div(_Elementwise):
     """``/``: the first operand divided by the second, element by element."""
 
-    declaration = Declaration("/", aliases=("Div",), torch="torch.div", elementwise=True)
-    min_inputs = 2
-    max_inputs = 2
+    declaration = Declaration("/", aliases=("Div",), torch="torch.div", elementwise=True, min_inputs=2, max_inputs=2)
 
 
 @register
@@ -90,14 +94,12 @@ class MatMul(Op[str | None]):
     (transposed) weight of the node whose op is ``Embedding``, shared, not copied.
     """
 
-    declaration = Declaration("@", aliases=("MatMul",), torch="torch.matmul")
-    min_inputs = 2
-    max_inputs = 2
+    declaration = Declaration(
+        "@", aliases=("MatMul",), torch="torch.matmul", min_inputs=2, max_inputs=2, inline_operand=True, operator="@"
+    )
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        if call.operand is not None:
-            self.min_inputs = self.max_inputs = 1  # type: ignore[misc]  # the operand is the second
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[str | None]:
         """The product's shape; the facts are the node whose weight is the inline right operand, if any."""

@@ -19,8 +19,11 @@ from dotnet.reading.shape import Axis, Shape, diagram_text, same
 from dotnet.reading.symbolic import Dim
 
 
-def declare(name: str) -> Declaration:
-    """The declaration of ``nn.LSTM``, ``nn.GRU`` or ``nn.RNN`` as a whole layer, batch first."""
+def declare(name: str, states: int) -> Declaration:
+    """The declaration of ``nn.LSTM``, ``nn.GRU`` or ``nn.RNN`` as a whole layer, batch first.
+
+    It takes the sequence, then optionally its ``states`` initial states as in-edges.
+    """
     return Declaration(
         name,
         torch=f"nn.{name}",
@@ -30,6 +33,7 @@ def declare(name: str) -> Declaration:
             Arg("Layers", "int", "num_layers", default=1),
             Arg("Bidirectional", "flag", "bidirectional", default=False),
         ),
+        max_inputs=1 + states,
     )
 
 
@@ -50,7 +54,6 @@ class _RecurrentLayer(MultiOutputOp[Dim]):
             raise self.arg_error(f"Layers={layers} must be at least 1")
         self.layers = layers
         self.bidirectional = bound.flag("Bidirectional")
-        self.max_inputs = 1 + len(self.states)  # type: ignore[misc]  # the sequence, then initial states
 
     @property
     def directions(self) -> int:
@@ -109,7 +112,7 @@ class _RecurrentLayer(MultiOutputOp[Dim]):
 class LSTM(_RecurrentLayer):
     """``LSTM[In, Hidden]``: outputs ``out``, ``h`` and ``c``."""
 
-    declaration = declare("LSTM")
+    declaration = declare("LSTM", states=2)
     gates = 4
     torch_class = "LSTM"
     states = ("h", "c")
@@ -130,7 +133,7 @@ class _OneState(_RecurrentLayer):
 class GRU(_OneState):
     """``GRU[In, Hidden]``: outputs ``out`` and ``h``."""
 
-    declaration = declare("GRU")
+    declaration = declare("GRU", states=1)
     gates = 3
     torch_class = "GRU"
 
@@ -139,6 +142,6 @@ class GRU(_OneState):
 class RNN(_OneState):
     """``RNN[In, Hidden]``: a tanh RNN, outputs ``out`` and ``h``."""
 
-    declaration = declare("RNN")
+    declaration = declare("RNN", states=1)
     gates = 1
     torch_class = "RNN"

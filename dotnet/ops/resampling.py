@@ -20,7 +20,6 @@ SIZE_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 class UpSample(Op[tuple[int, ...]]):
     """Upsampling by a whole factor or to a size: ``UpSample x2``, ``Upsample[S=2, mode=bilinear]``."""
 
-    times_is_factor = True
     declaration = Declaration(
         "UpSample",
         aliases=("Interpolate",),
@@ -38,6 +37,7 @@ class UpSample(Op[tuple[int, ...]]):
         shape="each spatial size n -> n*S, or the size given; C unchanged",
         torch_call="nn.Upsample(scale_factor=S | size=(...), mode=mode, align_corners=align_corners)",
         keeps_range=True,
+        times_is_factor=True,
     )
 
     def __init__(self, node: OpNode, call: OpCall) -> None:

@@ -113,9 +113,9 @@ class Concat(Op[int]):
             ),
         ),
         keeps_range=True,
+        min_inputs=2,
+        max_inputs=None,
     )
-    min_inputs = 2
-    max_inputs = None
 
     def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
         super().__init__(node, call)

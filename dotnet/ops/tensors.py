@@ -280,10 +280,13 @@ class Stack(Op[int]):
     """``Stack[1]``: the in-edges, in file order, stacked along a new axis (``torch.stack``)."""
 
     declaration = Declaration(
-        "Stack", torch="torch.stack", args=(Arg("Axis", "size", "dim", default=Dim.const(0)),), keeps_range=True
+        "Stack",
+        torch="torch.stack",
+        args=(Arg("Axis", "size", "dim", default=Dim.const(0)),),
+        keeps_range=True,
+        min_inputs=2,
+        max_inputs=None,
     )
-    min_inputs = 2
-    max_inputs = None
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
@@ -361,9 +364,7 @@ class Expand(Op[int]):
     ``cls.expand(x.shape[0], -1, -1)`` does: a view, no copy, the gradient summed.
     """
 
-    declaration = Declaration("Expand", keeps_range=True)
-    min_inputs = 2
-    max_inputs = 2
+    declaration = Declaration("Expand", keeps_range=True, min_inputs=2, max_inputs=2)
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)

@@ -36,7 +36,6 @@ def summary(cls: type[Op[Any]]) -> str:
 
 
 def declaration(cls: type[Op[Any]]) -> Declaration:
-    assert cls.declaration is not None, cls.__name__
     return cls.declaration
 
 
@@ -75,13 +74,14 @@ def facts(cls: type[Op[Any]]) -> list[str]:
         found.append("the identity in eval mode")
     if d.yields_probabilities:
         found.append("yields probabilities")
-    if cls.times_is_factor:
+    if d.times_is_factor:
         found.append("'OP x N' gives the factor")
     return found
 
 
 def _edges(cls: type[Op[Any]]) -> str | None:
-    low, high = cls.min_inputs, cls.max_inputs
+    d = declaration(cls)
+    low, high = d.min_inputs, d.max_inputs
     if low == high == 1:
         return None
     return f"{low}" if low == high else f"{low} or more" if high is None else f"{low} to {high}"
