@@ -102,6 +102,18 @@ def test_training_scan_backward_twice_with_the_graph_retained():
         torch.testing.assert_close(p.grad, w, **TOL)
 
 
+def test_a_cell_no_rule_covers_trains_by_autograd_and_says_why(tmp_path):
+    spec = tmp_path / "Clipped.dot"
+    spec.write_text((SPECS / "RNNCell.dot").read_text(encoding="utf-8").replace('"Sigmoid"', '"ReLU6"'), "utf-8")
+    compiled = dotnet.compile_spec(spec, params={"NIn": NIN, "NOut": NOUT})
+    assert "# training runs _loop under autograd: no derivative rule for relu6" in compiled.source
+    assert "RecurrentScan" not in compiled.source
+    torch.manual_seed(0)
+    cell = randomized(dotnet.build(spec, params={"NIn": NIN, "NOut": NOUT}))
+    xs = torch.randn(B, T, NIN, dtype=torch.float64)
+    assert_same(gradients(cell, xs, cell.scan), gradients(cell, xs, lambda x: stepped(cell, x, 1)))
+
+
 LINEAR = """digraph Linear {
     x [label="X[t](输入)\\n[BatchSize, NIn]", shape="Mrecord"]
     his [label="H[t-1](历史)\\n[BatchSize, NOut]", shape="Mrecord"]
