@@ -19,7 +19,7 @@ input (:class:`Input`, see :mod:`dotnet.reading.labels`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 from dotnet.limits import MAX_DIGITS
@@ -146,6 +146,27 @@ def _tokens(text: str) -> Iterator[tuple[str, str, int]]:
         assert kind is not None
         yield kind, m.group(kind), m.start(kind)
         pos = m.end()
+        if kind == "name" and m.group(kind) == "randn":
+            pos = yield from _random_body(text, pos)
+
+
+def _random_body(text: str, pos: int) -> Generator[tuple[str, str, int], None, int]:
+    """The parentheses of ``randn(...)`` as two tokens, the sizes between them untokenised.
+
+    They are sizes, read by the size parser (``28×28``, ``NFeature(768)``), not formula text.
+    """
+    opening = len(text) - len(text[pos:].lstrip())
+    if not text.startswith("(", opening):
+        return pos
+    depth = 0
+    for close in range(opening, len(text)):
+        depth += text[close] == "("
+        depth -= text[close] == ")"
+        if depth == 0:
+            yield "op", "(", opening
+            yield "op", ")", close
+            return close + 1
+    return pos
 
 
 class _Parser:

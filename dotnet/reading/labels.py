@@ -32,10 +32,15 @@ _LAYOUT_ESCAPES = re.compile(r"\\[nlr]")
 _NAME = r"[^\W\d]\w*"
 _OP_CALL = re.compile(
     rf"""\s*(?P<name>{_NAME})(?P<mark>\s*\#\s*\d+|\s+\d+(?=\s*[\[(]|\s*\Z))?
-        (?:\s+x\s*(?P<times>\d+|{_NAME}|\((?P<times_expr>[^()]*)\))|\s*x(?P<factor>\d+))?
+        (?:\s+x\s*(?P<times>\d+|{_NAME}|\((?P<times_expr>[^()]*)\))|\s*×\s*(?P<times_sign>\d+|{_NAME}|\((?P<sign_expr>[^()]*)\))
+          |\s*\*\s*(?P<times_star>\d+|\((?P<star_expr>[^()]*)\))|\s*x(?P<factor>\d+))?
         \s*(?P<args>\[.*\]|\(.*\))?\s*\Z""",
     re.VERBOSE | re.DOTALL,
 )
+_MEANINGLESS_KEYWORDS = ("inplace",)
+"""PyTorch keywords that change how a layer uses memory, not what it computes: read and dropped."""
+_TIMES_GROUPS = ("times_expr", "times", "sign_expr", "times_sign", "star_expr", "times_star", "factor")
+"""The ways a repeat count is written: ``x N``, ``× N``, ``* N`` (a number or ``(...)`` only), ``x2``."""
 _OPERATOR = re.compile(
     r"\s*(?P<op>[@+*/-])\s*(?P<operand>(?:[^\W\d]\w*)(?:\.\w+)+)?\s*(?P<args>\[.*\])?\s*\Z", re.DOTALL
 )
@@ -392,7 +397,7 @@ def _call_or_formula(text: str) -> OpCall | FormulaLabel:
     name, args, mark = m.group("name"), m.group("args"), "".join((m.group("mark") or "").split())
     mark = mark if mark.startswith("#") or not mark else " " + mark
     times: Dim | None = None
-    times_text = m.group("times_expr") or m.group("times") or m.group("factor")
+    times_text = next((m.group(g) for g in _TIMES_GROUPS if m.group(g) is not None), None)
     if times_text is not None:
         try:
             times = parse_dim(times_text)
@@ -421,7 +426,7 @@ def _call_or_formula(text: str) -> OpCall | FormulaLabel:
     return OpCall(
         name,
         positional,
-        keywords,
+        tuple((k, v) for k, v in keywords if k.lower() not in _MEANINGLESS_KEYWORDS),
         times=times,
         parenthesized=args.startswith("("),
         mark=mark,
