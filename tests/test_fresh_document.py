@@ -65,7 +65,12 @@ def test_check_names_each_slip_where_it_is() -> None:
             "shape=Mrecord; read as a tensor",
         ),
         ("warning", "unclosed-bracket", 31, "node 'e2': label 'Linear#2 [128, 32' lacks its closing ']'"),
-        ("warning", "repeated-graph", 55, "digraph 'DCGANUpBlock' is written again, the same as at line 51: one digraph"),
+        (
+            "warning",
+            "repeated-graph",
+            55,
+            "digraph 'DCGANUpBlock' is written again, the same as at line 51: one digraph",
+        ),
         (
             "warning",
             "symbol-typo",

@@ -25,7 +25,6 @@ from tests.conftest import REPO, SPECS  # noqa: E402
 DOCUMENT = REPO / "tests" / "data" / "documents" / "fresh-models.md"
 
 
-
 CASES: dict[str, tuple[Path, Callable[[], torch.nn.Module], list[tuple[int, ...]], int]] = {
     # graph: (spec, reference, input shapes in PyTorch layout, parameter count)
     "StackedAutoEncoder": (DOCUMENT, ref.stacked_autoencoder, [(3, 784)], 435_536),

@@ -1,0 +1,111 @@
+"""The general rules that drawing new models in the seed style showed missing (issue 12).
+
+Each rule is stated in docs/spec-language.md; each test draws a small spec the way a
+different author would, and checks the generated code or the exact message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dotnet import compile_to_source
+from tests.test_dialect_notation import RECORD, errors_of, messages, spec
+
+IMAGE = f'inp [label="输入\\n[BatchSize, W=28, H=28, C=1]", {RECORD}]'
+
+
+def test_sizes_inside_randn_are_read_as_sizes_are(tmp_path: Path) -> None:
+    """``×`` and ``x`` multiply inside ``randn(...)`` as in any shape."""
+    path = spec(
+        tmp_path,
+        f"""
+{IMAGE}
+flat [label="Flatten"]
+noise [label="AddNoise\\n+ 0.3 * randn(BatchSize, 28×28)"]
+oup [label="输出\\n[BatchSize, 28x28]", {RECORD}]
+inp -> flat -> noise -> oup
+""",
+    )
+    assert "oup = flat + 0.3 * torch.randn_like(flat)" in compile_to_source(path)
+    assert messages(path) == []
+
+
+def test_reshape_into_a_shape_with_axis_names_uses_the_tensor_layout(tmp_path: Path) -> None:
+    """``reshape\\n[BatchSize, W=28, H=28, C=1]`` is (N, 1, 28, 28), as a tensor node would be."""
+    path = spec(
+        tmp_path,
+        f"""
+inp [label="输入\\n[BatchSize, 784]", {RECORD}]
+back [label="reshape\\n[BatchSize, W=28, H=14, C=2]"]
+oup [label="输出\\n[BatchSize, W=28, H=14, C=2]", {RECORD}]
+inp -> back -> oup
+""",
+    )
+    assert "oup = inp.reshape(inp.shape[0], 2, 14, 28)" in compile_to_source(path)
+
+
+def test_reshape_into_axis_names_checks_the_element_count(tmp_path: Path) -> None:
+    path = spec(
+        tmp_path,
+        f"""
+inp [label="输入\\n[BatchSize, 784]", {RECORD}]
+back [label="reshape\\n[BatchSize, W=28, H=28, C=3]"]
+inp -> back
+""",
+    )
+    assert errors_of(path) == [
+        "Net.dot:3:1: error: node 'back': Reshape: [BatchSize, W=28, H=28, C=3] holds 2352 elements per "
+        "sample, but its input [BatchSize, 784] holds 784 [arg-mismatch]"
+    ]
+
+
+@pytest.mark.parametrize("written", ["Block x 3", "Block × 3", "Block ×3", "Block * 3", "Block * (1+2)"])
+def test_repetition_is_written_with_x_times_or_star(tmp_path: Path, written: str) -> None:
+    path = spec(
+        tmp_path,
+        f"""
+{IMAGE}
+rep [label="{written}\\n[C=1]"]
+oup [label="输出\\n[BatchSize, W=28, H=28, C=1]", {RECORD}]
+inp -> rep -> oup
+}}
+digraph Block {{
+inp [label="输入\\n[BatchSize, W=BW, H=BH, C=C]", {RECORD}]
+conv [label="Conv2D\\n[K=3, P=1, In=C, Out=C]"]
+oup [label="输出\\n[BatchSize, W=BW, H=BH, C=C]", {RECORD}]
+inp -> conv -> oup
+""",
+    )
+    source = compile_to_source(path, graph="Net")
+    assert "self.rep = nn.Sequential(*(Block(c=1) for _ in range(3)))" in source
+
+
+def test_pytorch_inplace_keyword_is_read_and_dropped(tmp_path: Path) -> None:
+    path = spec(
+        tmp_path,
+        f"""
+{IMAGE}
+relu [label="ReLU(inplace=True)"]
+oup [label="输出\\n[BatchSize, W=28, H=28, C=1]", {RECORD}]
+inp -> relu -> oup
+""",
+    )
+    assert "self.relu = nn.ReLU()" in compile_to_source(path)
+    assert messages(path) == []
+
+
+def test_a_symbol_where_a_number_must_be_written_says_why(tmp_path: Path) -> None:
+    path = spec(
+        tmp_path,
+        f"""
+inp [label="输入\\n[BatchSize, SeqLen, DModel(64)]", {RECORD}]
+attn [label="MultiheadAttention\\n[DModel, NHeads(4)]"]
+inp -> attn
+""",
+    )
+    assert errors_of(path) == [
+        "Net.dot:3:1: error: node 'attn': MultiheadAttention: Heads=NHeads must be a whole number written "
+        "out: Heads is fixed when the model is generated, so it cannot be a size symbol [bad-arg]"
+    ]
