@@ -109,3 +109,51 @@ inp -> attn
         "Net.dot:3:1: error: node 'attn': MultiheadAttention: Heads=NHeads must be a whole number written "
         "out: Heads is fixed when the model is generated, so it cannot be a size symbol [bad-arg]"
     ]
+
+
+def test_a_square_after_the_name_is_the_kernel(tmp_path: Path) -> None:
+    """``Conv2D 3x3`` and ``MaxPool2D 2×2`` are read as ``K=3`` and ``K=2``."""
+    path = spec(
+        tmp_path,
+        f"""
+{IMAGE}
+conv [label="Conv2D 3x3\\n[In=1, Out=4, P=1]"]
+pool [label="MaxPool2D 2×2"]
+oup [label="输出\\n[BatchSize, W=14, H=14, C=4]", {RECORD}]
+inp -> conv -> pool -> oup
+""",
+    )
+    source = compile_to_source(path)
+    assert "self.conv = nn.Conv2d(1, 4, kernel_size=3, padding=1)" in source
+    assert "self.pool = nn.MaxPool2d(kernel_size=2)" in source
+
+
+@pytest.mark.parametrize(
+    ("label", "why"),
+    [
+        (
+            "Conv2D 3x1\\n[In=1, Out=4]",
+            "'Conv2D 3x1 [In=1, Out=4]': the kernel 3x1 after the name is not a square; write K=...",
+        ),
+        (
+            "Conv2D 3x3\\n[K=3, In=1, Out=4]",
+            "'Conv2D 3x3 [K=3, In=1, Out=4]' gives the kernel twice: after the name and as K",
+        ),
+    ],
+)
+def test_a_kernel_after_the_name_that_cannot_be_read_says_why(tmp_path: Path, label: str, why: str) -> None:
+    path = spec(tmp_path, f'{IMAGE}\nconv [label="{label}"]\ninp -> conv')
+    assert errors_of(path) == [f"Net.dot:3:1: error: node 'conv': {why} [bad-label]"]
+
+
+def test_a_number_in_scientific_notation_is_a_number(tmp_path: Path) -> None:
+    path = spec(
+        tmp_path,
+        f"""
+{IMAGE}
+bn [label="BatchNorm2d(1, eps=1e-3)"]
+oup [label="输出\\n[BatchSize, W=28, H=28, C=1]", {RECORD}]
+inp -> bn -> oup
+""",
+    )
+    assert "self.bn = nn.BatchNorm2d(1, eps=0.001)" in compile_to_source(path)

@@ -32,6 +32,7 @@ _LAYOUT_ESCAPES = re.compile(r"\\[nlr]")
 _NAME = r"[^\W\d]\w*"
 _OP_CALL = re.compile(
     rf"""\s*(?P<name>{_NAME})(?P<mark>\s*\#\s*\d+|\s+\d+(?=\s*[\[(]|\s*\Z))?
+        (?:\s+(?P<window>\d+)\s*[x×]\s*(?P<window_other>\d+)(?=\s*[\[(]|\s*\Z))?
         (?:\s+x\s*(?P<times>\d+|{_NAME}|\((?P<times_expr>[^()]*)\))|\s*×\s*(?P<times_sign>\d+|{_NAME}|\((?P<sign_expr>[^()]*)\))
           |\s*\*\s*(?P<times_star>\d+|\((?P<star_expr>[^()]*)\))|\s*x(?P<factor>\d+))?
         \s*(?P<args>\[.*\]|\(.*\))?\s*\Z""",
@@ -44,7 +45,8 @@ _TIMES_GROUPS = ("times_expr", "times", "sign_expr", "times_sign", "star_expr", 
 _OPERATOR = re.compile(
     r"\s*(?P<op>[@+*/-])\s*(?P<operand>(?:[^\W\d]\w*)(?:\.\w+)+)?\s*(?P<args>\[.*\])?\s*\Z", re.DOTALL
 )
-_FLOAT = re.compile(r"\s*-?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\Z")
+_FLOAT = re.compile(r"\s*-?(?:(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+)\s*\Z")
+"""A decimal number: ``0.5``, ``.5``, ``1e-5``, ``2.5E3`` (an integer without a point is a size)."""
 
 
 class LabelError(ValueError):
@@ -345,6 +347,15 @@ _ON_ITS_INPUT = re.compile(rf"\s*(?P<name>{_NAME})[ \t]*(?:\\[nlr]|\n)\s*(?P<op>
 """``AddNoise\\n+ 0.5 * randn(...)``: a name, a line break, then an operator and its right side."""
 
 
+def _window(side: str | None, other: str | None, text: str) -> tuple[tuple[str, ArgValue], ...]:
+    """``Conv2D 3x3``: a square written after the name is the kernel, ``K=3``."""
+    if side is None or other is None:
+        return ()
+    if side != other:
+        raise LabelError(f"{quote(text)}: the kernel {side}x{other} after the name is not a square; write K=...")
+    return (("K", Dim.const(int(side))),)
+
+
 def parse_op_label(label: str) -> OpCall | FormulaLabel:
     """Parse an operation node's label into an op call, or keep it as formula text."""
     try:
@@ -403,11 +414,15 @@ def _call_or_formula(text: str) -> OpCall | FormulaLabel:
             times = parse_dim(times_text)
         except ExprError as exc:
             raise LabelError(f"repeat count {quote(times_text)}: {exc}") from None
+    window = _window(m.group("window"), m.group("window_other"), text)
     if args is None:
-        return OpCall(name, times=times, mark=mark)
+        return OpCall(name, keywords=window, times=times, mark=mark)
     defaults: dict[str, int] = {}
     try:
         positional, keywords, squares = _parse_args(_unwrapped(args), text, defaults)
+        if window and any(k.upper() in ("K", "KERNEL_SIZE") for k, _ in keywords):
+            raise LabelError(f"{quote(text)} gives the kernel twice: after the name and as K")
+        keywords = window + keywords
     except LabelError:
         # ``F[t] * C[t-1] + I[t]`` only looks like a call; so does ``σ(X[t] @ W[f])``.
         # A real call whose arguments are malformed stays an error about its arguments.
