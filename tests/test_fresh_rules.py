@@ -157,3 +157,29 @@ inp -> bn -> oup
 """,
     )
     assert "self.bn = nn.BatchNorm2d(1, eps=0.001)" in compile_to_source(path)
+
+
+def test_an_instance_mark_may_be_a_word_and_a_formula_number_may_have_an_exponent(tmp_path: Path) -> None:
+    """``Linear#a`` and ``Linear#b`` are two Linear layers; ``1e-6`` in a formula is 0.000001."""
+    path = spec(
+        tmp_path,
+        f"""
+x [label="X(输入)\\n[BatchSize, 8]", {RECORD}]
+fa [label="Linear#a\\n[8, 4]"]
+fb [label="Linear#b\\n[8, 4]"]
+a [label="特征\\n[BatchSize, 4]", {RECORD}]
+b [label="门\\n[BatchSize, 4]", {RECORD}]
+glu [label="sqrt(特征 * 特征 + 1e-6) * σ(门)"]
+out [label="Y(输出)\\n[BatchSize, 4]", {RECORD}]
+x -> fa -> a
+x -> fb -> b
+a -> glu
+b -> glu
+glu -> out
+""",
+    )
+    source = compile_to_source(path)
+    assert "self.fa = nn.Linear(8, 4)" in source
+    assert "self.fb = nn.Linear(8, 4)" in source
+    assert "out = torch.sqrt(a * a + 1e-06) * torch.sigmoid(b)" in source
+    assert messages(path) == []

@@ -44,7 +44,7 @@ FUNCTIONS = {
 
 _TOKEN = re.compile(
     r"""\s*(?:
-        (?P<num>[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)
+        (?P<num>(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?)
       | (?P<name>[^\W\d]\w*(?:\s*\[[^\[\]]*\])?)
       | (?P<op>[-+*@/(),])
     )""",
@@ -224,7 +224,7 @@ class _Parser:
         if kind == "num":
             if len(text) - text.count(".") > MAX_DIGITS:
                 raise FormulaError(f"the number at offset {offset} has more than {MAX_DIGITS} digits")
-            return Num(float(text) if "." in text else int(text))
+            return Num(float(text) if "." in text or "e" in text.lower() else int(text))
         if kind == "name":
             if text == "randn" and self.peek() == "(":
                 return self.random()

@@ -31,7 +31,7 @@ _ROLE_WORDS = {
 _LAYOUT_ESCAPES = re.compile(r"\\[nlr]")
 _NAME = r"[^\W\d]\w*"
 _OP_CALL = re.compile(
-    rf"""\s*(?P<name>{_NAME})(?P<mark>\s*\#\s*\d+|\s+\d+(?=\s*[\[(]|\s*\Z))?
+    rf"""\s*(?P<name>{_NAME})(?P<mark>\s*\#\s*\w+|\s+\d+(?=\s*[\[(]|\s*\Z))?
         (?:\s+(?P<window>\d+)\s*[x×]\s*(?P<window_other>\d+)(?=\s*[\[(]|\s*\Z))?
         (?:\s+x\s*(?P<times>\d+|{_NAME}|\((?P<times_expr>[^()]*)\))|\s*×\s*(?P<times_sign>\d+|{_NAME}|\((?P<sign_expr>[^()]*)\))
           |\s*\*\s*(?P<times_star>\d+|\((?P<star_expr>[^()]*)\))|\s*x(?P<factor>\d+))?
