@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dotnet import compile_to_source
+from dotnet import SpecError, compile_to_source
 from tests.test_dialect_notation import RECORD, errors_of, messages, spec
 
 IMAGE = f'inp [label="输入\\n[BatchSize, W=28, H=28, C=1]", {RECORD}]'
@@ -100,15 +100,36 @@ def test_a_symbol_where_a_number_must_be_written_says_why(tmp_path: Path) -> Non
     path = spec(
         tmp_path,
         f"""
-inp [label="输入\\n[BatchSize, SeqLen, DModel(64)]", {RECORD}]
-attn [label="MultiheadAttention\\n[DModel, NHeads(4)]"]
-inp -> attn
+inp [label="输入\\n[BatchSize, SeqLen, 16]", {RECORD}]
+lstm [label="LSTM\\n[16, 32, Layers=NLayers(2)]"]
+inp -> lstm
 """,
     )
     assert errors_of(path) == [
-        "Net.dot:3:1: error: node 'attn': MultiheadAttention: Heads=NHeads must be a whole number written "
-        "out: Heads is fixed when the model is generated, so it cannot be a size symbol [bad-arg]"
+        "Net.dot:3:1: error: node 'lstm': LSTM: Layers=NLayers must be a whole number written "
+        "out: Layers is fixed when the model is generated, so it cannot be a size symbol [bad-arg]"
     ]
+
+
+def test_attention_heads_may_be_a_symbol_with_a_default(tmp_path: Path) -> None:
+    """``NHeads(4)`` is a constructor argument; the width must split into that many heads."""
+    path = spec(
+        tmp_path,
+        f"""
+inp [label="输入\\n[BatchSize, SeqLen, DModel(64)]", {RECORD}]
+attn [label="MultiheadAttention\\n[DModel, NHeads(4)]"]
+oup [label="输出\\n[BatchSize, SeqLen, DModel]", {RECORD}]
+inp -> attn -> oup
+""",
+    )
+    source = compile_to_source(path)
+    assert "def __init__(self, d_model: int = 64, n_heads: int = 4) -> None:" in source
+    assert "self.attn = nn.MultiheadAttention(d_model, n_heads, batch_first=True)" in source
+    assert "Requires DModel divisible by NHeads." in source
+    with pytest.raises(SpecError) as caught:
+        compile_to_source(path, params={"NHeads": 3})
+    assert [d.code for d in caught.value.diagnostics] == ["bad-param"]
+    assert "the shapes need DModel divisible by NHeads" in caught.value.diagnostics[0].message
 
 
 def test_a_square_after_the_name_is_the_kernel(tmp_path: Path) -> None:

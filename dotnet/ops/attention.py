@@ -32,19 +32,19 @@ class _Attending(Op):
         width = env.value(self.width)
         if x[2].size != width:
             raise self.mismatch(f"DModel={width} but {what}'s last dimension is {x[2].size}")
-        known = width.int_value()
-        if known is not None and known % self.heads:
-            raise self.mismatch(f"DModel={width} does not split into {self.heads} heads")
-        if known is None:
-            env.require_divisible(width, self.heads, self.node.id, self.node.location)
+        heads = env.value(self.heads)
+        known, known_heads = width.int_value(), heads.int_value()
+        if known_heads is not None and known_heads < 1:
+            raise self.arg_error(f"Heads={heads} must be at least 1")
+        if known is not None and known_heads is not None and known % known_heads:
+            raise self.mismatch(f"DModel={width} does not split into {heads} heads")
+        if known is None or known_heads is None:
+            env.require_divisible(width, known_heads or heads, self.node.id, self.node.location)
 
     def bind_common(self) -> Bound:
         bound = self.bind_declared()
-        width, heads = bound.size("DModel"), bound.whole("Heads")
-        if heads < 1:
-            raise self.arg_error(f"Heads={heads} must be at least 1")
-        self.width, self.heads = width, heads
-        self.run_width = width
+        self.width, self.heads = bound.size("DModel"), bound.size("Heads")
+        self.run_width = self.width
         return bound
 
     def dropout_arg(self, bound: Bound) -> float:
@@ -64,7 +64,7 @@ class MultiheadAttention(_Attending):
         torch="nn.MultiheadAttention",
         args=(
             Arg("DModel", "size", "embed_dim", required=True, spellings=("d_model", "E")),
-            Arg("Heads", "int", "num_heads", required=True, spellings=("nhead",)),
+            Arg("Heads", "size", "num_heads", required=True, spellings=("nhead",)),
             Arg("Dropout", "float", "dropout", default=0.0),
         ),
     )
@@ -88,7 +88,7 @@ class MultiheadAttention(_Attending):
         return query
 
     def constructor_dims(self) -> list[Dim]:
-        return [self.width]
+        return [self.width, self.heads]
 
     def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
         width = self.run_width
@@ -102,7 +102,7 @@ class MultiheadAttention(_Attending):
 
     def module(self, w: CodeWriter) -> str:
         dropout = f", dropout={format_arg(self.dropout)}" if self.dropout else ""
-        return f"nn.MultiheadAttention({w.dim(self.width)}, {self.heads}{dropout}, batch_first=True)"
+        return f"nn.MultiheadAttention({w.dim(self.width)}, {w.dim(self.heads)}{dropout}, batch_first=True)"
 
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
         query = args[0]
@@ -119,7 +119,7 @@ def declare(name: str) -> Declaration:
         torch=f"nn.{name}",
         args=(
             Arg("DModel", "size", "d_model", required=True, spellings=("embed_dim", "E")),
-            Arg("Heads", "int", "nhead", required=True, spellings=("num_heads",)),
+            Arg("Heads", "size", "nhead", required=True, spellings=("num_heads",)),
             Arg("FF", "size", "dim_feedforward", default=Dim.const(2048), spellings=("Hidden",)),
             Arg("Dropout", "float", "dropout", default=0.1),
             Arg("Activation", "choice", "activation", default="relu", choices=ACTIVATIONS),
@@ -154,7 +154,7 @@ class _TransformerLayer(_Attending):
         return inputs[0]
 
     def constructor_dims(self) -> list[Dim]:
-        return [self.width, self.feedforward]
+        return [self.width, self.heads, self.feedforward]
 
     def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
         width, hidden = self.run_width, self.run_feedforward
@@ -170,7 +170,7 @@ class _TransformerLayer(_Attending):
         return self_attention + cross * (self.attentions - 1) + batch * length * width * hidden * 2
 
     def module(self, w: CodeWriter) -> str:
-        args = [w.dim(self.width), str(self.heads)]
+        args = [w.dim(self.width), w.dim(self.heads)]
         if self.feedforward != Dim.const(2048):
             args.append(f"dim_feedforward={w.dim(self.feedforward)}")
         if self.dropout != 0.1:
