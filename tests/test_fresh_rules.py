@@ -129,7 +129,10 @@ inp -> attn -> oup
     with pytest.raises(SpecError) as caught:
         compile_to_source(path, params={"NHeads": 3})
     assert [d.code for d in caught.value.diagnostics] == ["bad-param"]
-    assert "the shapes need DModel divisible by NHeads" in caught.value.diagnostics[0].message
+    assert caught.value.diagnostics[0].message == (
+        "node 'attn': the shapes need DModel divisible by NHeads, "
+        "and with DModel=64 (the digraph's default), --param NHeads=3 it is not"
+    )
 
 
 def test_a_square_after_the_name_is_the_kernel(tmp_path: Path) -> None:
