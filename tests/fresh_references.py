@@ -1,8 +1,8 @@
 """Hand-written PyTorch references of the diagrams drawn afresh in the seed style (issue 12).
 
-The models live in tests/data/documents/fresh-models.md (autoencoders, a DCGAN generator, a
-text CNN, a conditional VAE, a Transformer encoder layer) and in specs/ (MobileNetV1,
-SqueezeNet 1.1, a CIFAR ResNet-20). Each is written by hand from its paper (or the torchvision
+The models live in tests/data/documents/fresh-models.md (autoencoders, a DCGAN generator and
+discriminator, a text CNN, an LSTM classifier, a conditional VAE, a Transformer encoder layer,
+a tiny U-Net) and in specs/ (MobileNetV1, SqueezeNet 1.1, a CIFAR ResNet-20). Each is written by hand from its paper (or the torchvision
 layout its spec names), independently of dotnet, with its layers registered in the order the
 diagram draws them, so a generated model can be compared with it: parameter count and order,
 output shape, and outputs once the weights are copied in order. No torchvision: its C
@@ -176,3 +176,42 @@ def resnet20(n_labels: int = 10) -> nn.Module:
         nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), *stages,
         nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(64, n_labels),
     )  # fmt: skip
+
+
+def discriminator() -> nn.Module:
+    """A small DCGAN discriminator (Radford et al. 2016): strided 4x4 convolutions, leaky ReLUs."""
+    return nn.Sequential(
+        nn.Conv2d(3, 64, 4, 2, 1, bias=False), nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+        nn.Conv2d(128, 1, 16, bias=False), nn.Sigmoid(), nn.Flatten(),
+    )  # fmt: skip
+
+
+class LSTMClassifier(nn.Module):
+    """Embeddings, a two-layer bidirectional LSTM, the last step's output, log-probabilities."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(10000, 100)
+        self.lstm = nn.LSTM(100, 128, num_layers=2, bidirectional=True, batch_first=True)
+        self.fc = nn.Linear(256, 5)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        out, _ = self.lstm(self.embedding(ids))
+        return F.log_softmax(self.fc(out[:, -1]), dim=1)
+
+
+class TinyUNet(nn.Module):
+    """One U-Net level (Ronneberger et al. 2015): down, up by a transposed convolution, skip joined."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.d1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.d2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.up = nn.ConvTranspose2d(32, 16, 2, stride=2)
+        self.head = nn.Conv2d(32, 2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skip = F.relu(self.d1(x))
+        u = self.up(F.relu(self.d2(F.max_pool2d(skip, 2))))
+        return self.head(torch.cat([skip, u], dim=1))

@@ -34,6 +34,9 @@ EXPECTED = {
     "TextCNN@62": (794_502, []),
     "CVAE@70": (660_824, ["symbol-typo", "undeclared-output"]),
     "AttentionBlock@77": (49_984, []),
+    "Discriminator@84": (167_168, []),
+    "LSTMClassifier@106": (1_632_069, []),
+    "TinyUNet@113": (6_930, []),
 }
 
 

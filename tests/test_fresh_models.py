@@ -1,6 +1,6 @@
 """Diagrams drawn afresh in the seed style (issue 12) equal hand-written PyTorch references.
 
-Six models live in the prose document tests/data/documents/fresh-models.md, three in specs/.
+Nine models live in the prose document tests/data/documents/fresh-models.md, three in specs/.
 Compared: the parameter count, the order and shapes of the parameters and buffers, the output
 shape, and the outputs on random inputs once the reference's weights (and batch-norm
 statistics) are copied into the generated model in order, in eval mode. The models that draw
@@ -33,6 +33,9 @@ CASES: dict[str, tuple[Path, Callable[[], torch.nn.Module], list[tuple[int, ...]
     "TextCNN": (DOCUMENT, ref.TextCNN, [()], 794_502),
     "CVAE": (DOCUMENT, ref.ConditionalVAE, [(3, 784), (3, 10)], 660_824),
     "AttentionBlock": (DOCUMENT, ref.AttentionBlock, [(3, 7, 64)], 49_984),
+    "Discriminator": (DOCUMENT, ref.discriminator, [(2, 3, 64, 64)], 167_168),
+    "LSTMClassifier": (DOCUMENT, ref.LSTMClassifier, [()], 1_632_069),
+    "TinyUNet": (DOCUMENT, ref.TinyUNet, [(2, 1, 64, 64)], 6_930),
     "MobileNetV1": (SPECS / "MobileNetV1.dot", ref.mobilenet_v1, [(1, 3, 224, 224)], 4_231_976),
     "SqueezeNet": (SPECS / "SqueezeNet.dot", ref.squeezenet1_1, [(1, 3, 224, 224)], 1_235_496),
     "ResNet20": (SPECS / "ResNet20.dot", ref.resnet20, [(2, 3, 32, 32)], 272_474),
@@ -40,7 +43,7 @@ CASES: dict[str, tuple[Path, Callable[[], torch.nn.Module], list[tuple[int, ...]
 
 
 def _inputs(shapes: list[tuple[int, ...]]) -> list[torch.Tensor]:
-    """Random inputs; the text CNN's are word ids, a sequence of 12 per sample."""
+    """Random inputs; the text models' are word ids, a sequence of 12 per sample."""
     return [torch.randint(0, 5000, (3, 12)) if shape == () else torch.rand(*shape) for shape in shapes]
 
 
