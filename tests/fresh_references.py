@@ -2,11 +2,11 @@
 
 The models live in tests/data/documents/fresh-models.md (autoencoders, a DCGAN generator and
 discriminator, a text CNN, an LSTM classifier, a conditional VAE, a Transformer encoder layer,
-a tiny U-Net) and in specs/ (MobileNetV1, SqueezeNet 1.1, a CIFAR ResNet-20). Each is written by hand from its paper (or the torchvision
-layout its spec names), independently of dotnet, with its layers registered in the order the
-diagram draws them, so a generated model can be compared with it: parameter count and order,
-output shape, and outputs once the weights are copied in order. No torchvision: its C
-extension does not load beside the CPU build of torch here.
+a tiny U-Net) and in specs/ (MobileNetV1, SqueezeNet 1.1, a CIFAR ResNet-20). Each is written
+by hand from its paper (or the torchvision layout its spec names), independently of dotnet,
+with its layers registered in the order the diagram draws them, so a generated model can be
+compared with it: parameter count and order, output shape, and outputs once the weights are
+copied in order. No torchvision: its C extension does not load beside the CPU build of torch.
 """
 
 from __future__ import annotations
