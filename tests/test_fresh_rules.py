@@ -207,3 +207,38 @@ glu -> out
     assert "self.fb = nn.Linear(8, 4)" in source
     assert "out = torch.sqrt(a * a + 1e-06) * torch.sigmoid(b)" in source
     assert messages(path) == []
+
+
+def test_full_width_punctuation_is_read_as_ascii_with_a_warning(tmp_path: Path) -> None:
+    path = spec(
+        tmp_path,
+        f"""
+inp [label="输入（图像）\\n[BatchSize，W=28，H=28，C=1]", {RECORD}]
+fl [label="Flatten"]
+fc [label="Linear\\n【784， 10】"]
+oup [label="输出\\n[BatchSize, 10]", {RECORD}]
+inp -> fl -> fc -> oup
+""",
+    )
+    assert "self.fc = nn.Linear(784, 10)" in compile_to_source(path)
+    assert messages(path) == [
+        "Net.dot:2:1: warning: node 'inp': full-width punctuation read as ASCII: '（' as '(', '）' as ')', "
+        "'，' as ',' [full-width]",
+        "Net.dot:4:1: warning: node 'fc': full-width punctuation read as ASCII: '【' as '[', '，' as ',', "
+        "'】' as ']' [full-width]",
+    ]
+
+
+@pytest.mark.parametrize("label", ["{输出|[BatchSize, 10]}", "{<t> 输出|<s> [BatchSize, 10]}", "输出|[BatchSize, 10]"])
+def test_a_record_label_reads_its_fields_as_lines(tmp_path: Path, label: str) -> None:
+    path = spec(
+        tmp_path,
+        f"""
+inp [label="{{输入|[BatchSize, 784]}}", {RECORD}]
+fc [label="Linear\\n[784, 10]"]
+oup [label="{label}", {RECORD}]
+inp -> fc -> oup
+""",
+    )
+    assert "returns oup: (BatchSize, 10)" in compile_to_source(path)
+    assert messages(path) == []
