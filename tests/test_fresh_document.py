@@ -2,8 +2,8 @@
 the seed style, as another author would draw them, with that author's slips.
 
 Every digraph compiles, and each gets exactly the warnings its slips call for: a tensor drawn
-as a box, a label missing its ``]``, a block pasted twice, a one-letter symbol typo, an output
-used in an edge but never declared.
+as a box, a label missing its ``]``, a block pasted twice, a full-width comma, a one-letter
+symbol typo, an output used in an edge but never declared. One output is a record of fields.
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ EXPECTED = {
     "DCGAN@47": (3_576_704, ["repeated-graph"]),
     "DCGANUpBlock@51": (520, ["repeated-graph"]),
     "DCGANUpBlock@55": (520, ["repeated-graph"]),
-    "TextCNN@62": (794_502, []),
-    "CVAE@70": (660_824, ["symbol-typo", "undeclared-output"]),
-    "AttentionBlock@77": (49_984, []),
-    "Discriminator@84": (167_168, []),
-    "LSTMClassifier@106": (1_632_069, []),
-    "TinyUNet@113": (6_930, []),
+    "TextCNN@63": (794_502, ["full-width"]),
+    "CVAE@71": (660_824, ["symbol-typo", "undeclared-output"]),
+    "AttentionBlock@78": (49_984, []),
+    "Discriminator@85": (167_168, []),
+    "LSTMClassifier@107": (1_632_069, []),
+    "TinyUNet@114": (6_930, []),
 }
 
 
@@ -74,16 +74,17 @@ def test_check_names_each_slip_where_it_is() -> None:
             55,
             "digraph 'DCGANUpBlock' is written again, the same as at line 51: one digraph",
         ),
+        ("warning", "full-width", 63, "node 'fc': full-width punctuation read as ASCII: '，' as ','"),
         (
             "warning",
             "symbol-typo",
-            70,
+            71,
             "node 'fc_lv': symbol 'NLatant' appears nowhere else and is one edit from 'NLatent'; read as 'NLatent'",
         ),
         (
             "warning",
             "undeclared-output",
-            70,
+            71,
             "node 'recon' is used in an edge but never declared; as the graph's only sink it is read as the "
             "output, of shape [BatchSize, NFeature]",
         ),
