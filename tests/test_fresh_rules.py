@@ -82,6 +82,19 @@ inp -> conv -> oup
     assert "self.rep = nn.Sequential(*(Block(c=1) for _ in range(3)))" in source
 
 
+def test_a_name_times_a_number_without_args_stays_a_formula(tmp_path: Path) -> None:
+    path = spec(
+        tmp_path,
+        f"""
+h [label="H(输入)\\n[BatchSize, 4]", {RECORD}]
+twice [label="H * 2"]
+oup [label="输出\\n[BatchSize, 4]", {RECORD}]
+h -> twice -> oup
+""",
+    )
+    assert "oup = h * 2" in compile_to_source(path)
+
+
 def test_pytorch_inplace_keyword_is_read_and_dropped(tmp_path: Path) -> None:
     path = spec(
         tmp_path,

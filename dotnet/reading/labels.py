@@ -41,7 +41,7 @@ _OP_CALL = re.compile(
 _MEANINGLESS_KEYWORDS = ("inplace",)
 """PyTorch keywords that change how a layer uses memory, not what it computes: read and dropped."""
 _TIMES_GROUPS = ("times_expr", "times", "sign_expr", "times_sign", "star_expr", "times_star", "factor")
-"""The ways a repeat count is written: ``x N``, ``× N``, ``* N`` (a number or ``(...)`` only), ``x2``."""
+"""The ways a repeat count is written: ``x N``, ``× N``, ``* N`` (a number or ``(...)``, args after), ``x2``."""
 _OPERATOR = re.compile(
     r"\s*(?P<op>[@+*/-])\s*(?P<operand>(?:[^\W\d]\w*)(?:\.\w+)+)?\s*(?P<args>\[.*\])?\s*\Z", re.DOTALL
 )
@@ -406,6 +406,8 @@ def _call_or_formula(text: str) -> OpCall | FormulaLabel:
     if m is None:
         return _formula(text)
     name, args, mark = m.group("name"), m.group("args"), "".join((m.group("mark") or "").split())
+    if m.group("times_star") is not None and args is None:
+        return _formula(text)  # ``H * 2`` is a product; ``Block * 2\n[C=8]`` is a repetition
     mark = mark if mark.startswith("#") or not mark else " " + mark
     times: Dim | None = None
     times_text = next((m.group(g) for g in _TIMES_GROUPS if m.group(g) is not None), None)
