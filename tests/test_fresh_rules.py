@@ -255,3 +255,23 @@ inp -> fc -> oup
     )
     assert "returns oup: (BatchSize, 10)" in compile_to_source(path)
     assert messages(path) == []
+
+
+@pytest.mark.parametrize(
+    ("op", "expected"),
+    [("Linear\\n[8, 10]", "a tensor whose last dimension is In"), ("LayerNorm", "a tensor to normalize")],
+)
+def test_a_number_drawn_as_a_node_into_a_layer_is_a_located_error(tmp_path: Path, op: str, expected: str) -> None:
+    """``relu -> 4 -> fc``: the node ``4`` is the constant 4, which a layer cannot take."""
+    path = spec(
+        tmp_path,
+        f"""
+inp [label="输入\\n[BatchSize, 8]", {RECORD}]
+relu [label="relu"]
+fc [label="{op}"]
+inp -> relu -> 4 -> fc
+""",
+    )
+    assert errors_of(path)[0] == (
+        f"Net.dot:4:1: error: node 'fc': {op.split(chr(92))[0]}: expects {expected}, but its input is [] [arg-mismatch]"
+    )
