@@ -89,7 +89,8 @@ class Reshape(Op):
         return (x[0], *(Axis(None, d) for d in sample))
 
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        sizes = [w.dim(d) if w.knows(d) else "-1" for d in self.sample]
+        # forward sees no constructor arguments: a size with a symbol (InC*784) is read off the input
+        sizes = [w.dim(d) if d.int_value() is not None else "-1" for d in self.sample]
         return f"{args[0]}.reshape({args[0]}.shape[0], {', '.join(sizes)})"
 
 
