@@ -139,7 +139,8 @@ def test_params_resize_every_image_model(name: str) -> None:
 
 def test_the_cli_takes_the_sizes() -> None:
     """As a user writes it, without running the model."""
-    result = run_cli("compile", SPECS / "ResNet50.dot", "--param", "NClasses=10", "--param", "InC=1", "--stdout", "--no-run")
+    sizes = ["--param", "NClasses=10", "--param", "InC=1"]
+    result = run_cli("compile", SPECS / "ResNet50.dot", *sizes, "--stdout", "--no-run")
     assert result.code == 0, result.stderr
     assert "def __init__(self, in_c: int = 1, n_classes: int = 10) -> None:" in result.stdout
     assert "self.fc = nn.Linear(2048, n_classes)" in result.stdout

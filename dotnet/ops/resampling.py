@@ -38,6 +38,7 @@ class UpSample(Op):
         shape="each spatial size n -> n*S, or the size given; C unchanged",
         torch_call="nn.Upsample(scale_factor=S | size=(...), mode=mode, align_corners=align_corners)",
         keeps_range=True,
+        range_breaking=(("mode", "bicubic"),),
     )
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
