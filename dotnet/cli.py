@@ -144,7 +144,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("spec", type=click.Path(path_type=Path))
 @graph_option
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write [<Graph>.py].")
 @click.option("--name", "name", metavar="NAME", help="The class's name [the digraph's, or its parts' common prefix].")
@@ -280,7 +280,7 @@ def check(
 
 
 @main.command()
-@click.argument("document", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("document", type=click.Path(path_type=Path))
 @click.option(
     "-o", "--output", "folder", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write."
 )
@@ -298,7 +298,7 @@ def extract(document: Path, folder: Path) -> None:
 
 
 @main.command()
-@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("spec", type=click.Path(path_type=Path))
 @graph_option
 @param_option
 @block_option
@@ -321,10 +321,8 @@ def shapes(spec: Path, graph: str | None, params: tuple[str, ...], blocks: tuple
 
 
 @main.command()
-@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Picture to write."
-)
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Picture to write.")
 @click.option(
     "--depth",
     type=click.IntRange(min=0),
@@ -354,7 +352,7 @@ def render(spec: Path, output: Path, depth: int, graph: str | None, blocks: tupl
 
 
 @main.command()
-@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("spec", type=click.Path(path_type=Path))
 @graph_option
 @param_option
 @block_option
