@@ -179,8 +179,9 @@ def compile(
     """Compile SPEC to a PyTorch module, then build and run it once on DEVICE.
 
     With --stdout the module goes to stdout (and the summary to stderr); with
-    --no-run it is written as generated, without torch. On a terminal, a build or
-    first run that takes over a second says what it is doing, unless --quiet or $CI.
+    --no-run it is written as generated, without torch. On a terminal, a compile,
+    build or first run that takes over a second says what it is doing, unless
+    --quiet or $CI.
     """
     from dotnet.budget import parse_size
     from dotnet.compiler import compile_spec
@@ -195,9 +196,10 @@ def compile(
             raise click.BadParameter(str(exc), param_hint="--memory-limit") from None
     if to_stdout and output is not None:
         raise click.UsageError("--stdout and -o both say where the module goes: give one")
-    compiled = compile_spec(spec, graph, _int_params(params), _block_bindings(blocks), name)
-    _print_diagnostics(compiled.report.diagnostics)
     progress = Progress.for_terminal(quiet)
+    with progress.step(f"compiling {spec.name}"):
+        compiled = compile_spec(spec, graph, _int_params(params), _block_bindings(blocks), name)
+    _print_diagnostics(compiled.report.diagnostics)
     if to_stdout:
         summary = _checked_source(compiled, device, memory_limit, not no_run, progress)
         click.echo(compiled.source, nl=False)
