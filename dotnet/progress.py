@@ -1,12 +1,13 @@
 """Progress for long steps: a line on the terminal once a step has run past a second.
 
 ``dotnet compile`` compiles the spec, builds the model and runs it once
-(:func:`dotnet.build` and :func:`dotnet.load` do the first steps of that); for a big
-model each can take seconds, and a silent terminal looks hung. A step that is still running after
-:data:`DELAY` seconds prints what it is doing (``building VGG11 on cpu...``) and,
-when it ends, how long it took. Nothing is printed when stderr is not a terminal,
-when ``$CI`` is set (CI logs are not terminals, but some CI systems fake one), or
-with ``--quiet`` (``quiet=True`` in the API).
+(:func:`dotnet.build` and :func:`dotnet.load` do the first steps of that); for a
+big model each can take seconds, and a silent terminal looks hung. A step that is
+still running after :data:`DELAY` seconds prints what it is doing
+(``building VGG11 on cpu...``) and, when it ends, how long it took. Nothing is
+printed when stderr is not a terminal, when ``$CI`` is set (CI logs are not
+terminals, but some CI systems fake one), or with ``--quiet`` (``quiet=True`` in
+the API).
 """
 
 from __future__ import annotations
