@@ -17,9 +17,11 @@ class NiNBlock(nn.Module):
 
     Shapes, in PyTorch layout:
         inp: (BatchSize, BlockIn, BlockH, BlockW)
-        returns relu3: (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1, BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
+        returns relu3: (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
+            BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
 
-    Requires BlockH-Kernel+Pad*2 divisible by Stride, BlockW-Kernel+Pad*2 divisible by Stride.
+    Requires BlockH-Kernel+Pad*2 divisible by Stride, BlockW-Kernel+Pad*2 divisible by
+    Stride.
 
     Args:
         block_in: BlockIn in the diagram.
