@@ -29,7 +29,13 @@ sys.path.insert(0, str(ROOT))
 
 import dotnet  # noqa: E402
 from benchmarks.cnn import cpu_name  # noqa: E402
-from tests import dialect_references, graph_references, layer_references, style_references  # noqa: E402
+from tests import (  # noqa: E402
+    dialect_references,
+    fresh_references,
+    graph_references,
+    layer_references,
+    style_references,  # noqa: E402
+)
 from tests.cnn_references import REFERENCES, copy_weights  # noqa: E402
 from tests.reference_cae import ConvAutoEncoder  # noqa: E402
 
@@ -46,6 +52,9 @@ MODELS: dict[str, tuple[Callable[[], torch.nn.Module], tuple[int, ...]]] = {
     "ViT": (graph_references.ViT, (3, 32, 32)),
     "AudioM5": (layer_references.M5, (1, 8000)),
     "SoftmaxRegression": (dialect_references.softmax_regression, (1, 28, 28)),
+    "MobileNetV1": (fresh_references.mobilenet_v1, (3, 224, 224)),
+    "SqueezeNet": (fresh_references.squeezenet1_1, (3, 224, 224)),
+    "ResNet20": (fresh_references.resnet20, (3, 32, 32)),
 }
 """Spec name -> (reference builder, the input's shape after the batch: channels, height, width)."""
 MIB = 1024 * 1024

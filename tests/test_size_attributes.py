@@ -74,8 +74,8 @@ def test_the_models_are_found_in_specs() -> None:
     """The rule finds every CNN (blocks and sequence models are not models of images)."""
     assert sorted(MODELS) == [
         "AlexNet", "AlexNetParts", "AudioM5", "ConvAutoEncoder", "DenseNet121", "GoogLeNet", "LeNet",
-        "LeNet5", "MobileNetV2", "NiN", "ResNet18", "ResNet50", "SoftmaxRegression", "UNet", "VGG11",
-        "VGG16", "ViT",
+        "LeNet5", "MobileNetV1", "MobileNetV2", "NiN", "ResNet18", "ResNet20", "ResNet50",
+        "SoftmaxRegression", "SqueezeNet", "UNet", "VGG11", "VGG16", "ViT",
     ]  # fmt: skip
     assert not classifier(MODELS["ConvAutoEncoder"])
     assert classifier(MODELS["ResNet50"]) and not classifier(MODELS["UNet"])
@@ -175,10 +175,12 @@ BIG = {"ResNet50", "VGG16", "DenseNet121", "AlexNetParts", "MobileNetV2"}
 
 
 def test_the_other_models_are_compared_elsewhere() -> None:
-    """Every image model is compared at 3 channels and 1000 classes, here or in test_cnn_models."""
+    """Every image model is compared with a reference: at 3 channels and 1000 classes here or in
+    test_cnn_models, or (the specs drawn last, whose references take no channels) at their defaults."""
     from tests.test_cnn_models import PARAMETER_COUNTS
 
-    assert sorted([*REFERENCED, *PARAMETER_COUNTS, "ConvAutoEncoder"]) == sorted(MODELS)
+    fresh = ["MobileNetV1", "SqueezeNet", "ResNet20"]  # tests/test_fresh_models.py, at their default sizes
+    assert sorted([*REFERENCED, *PARAMETER_COUNTS, "ConvAutoEncoder", *fresh]) == sorted(MODELS)
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow] if n in BIG else []) for n in REFERENCED])
