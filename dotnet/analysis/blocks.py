@@ -76,12 +76,15 @@ class BlockCall(Op):
         steps = [_step_shape(self, shape) for shape in inputs] if self.scans else inputs
         bindings = self._unify_inputs(callee, steps)
         self._bind_args(callee, bindings, env)
+        self._bind_from_caller(callee, bindings, env)
         missing = [s for s in callee.constructor_symbols if s not in bindings]
         if missing:
             raise error(
                 codes.UNBOUND_SYMBOL,
-                f"node {self.node.id!r}: nothing gives {self.callee}'s {', '.join(missing)} a value; "
-                f"pass {' and '.join(_arg_hint(s) for s in missing)} in the call{env.where()}",
+                f"node {self.node.id!r}: nothing gives {self.callee}'s {', '.join(missing)} a value: the call "
+                f"does not pass {'it' if len(missing) == 1 else 'them'}, {env.graph.name} has no symbol of that "
+                f"name and {self.callee} sets no default; pass {' and '.join(_arg_hint(s) for s in missing)} "
+                f"in the call{env.where()}",
                 self.node.location,
                 self.node.id,
             )
@@ -173,6 +176,23 @@ class BlockCall(Op):
                     f"{text} contradicts the input shape, which gives {symbol}={bindings[symbol]}{env.where()}"
                 )
             bindings[symbol] = actual
+
+    def _bind_from_caller(self, callee: Analysis, bindings: dict[str, Dim], env: OpEnv) -> None:
+        """A block symbol the shapes and args leave free takes the caller's symbol of the same name.
+
+        ``GrowthRate`` inside ``DenseLayer``, called from ``DenseBlock`` that has a ``GrowthRate``,
+        is the caller's value (its own call's, a ``--param``, a rate): passed on level by level.
+        A caller without that symbol leaves the block its own default (``GrowthRate(32)``), if any.
+        """
+        caller = set(env.graph.symbol_order) | env.bindings.keys()
+        own = callee.graph.own_values()
+        for symbol in callee.graph.symbol_order:
+            if symbol in bindings:
+                continue
+            if symbol in caller:
+                bindings[symbol] = env.value(Dim.sym(symbol))
+            elif symbol in own:
+                bindings[symbol] = Dim.const(own[symbol])
 
     def output_names(self) -> tuple[str, ...]:
         """A block with several outputs gives each, named by its output node's id."""

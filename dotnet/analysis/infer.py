@@ -20,7 +20,7 @@ from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
 from dotnet.limits import MAX_REPEAT
 from dotnet.ops.base import Op, OpResolver
 from dotnet.reading.labels import OpCall
-from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, same
+from dotnet.reading.shape import TORCH_AXIS_ORDER, Axis, Shape, diagram_text, from_declared, same
 from dotnet.reading.symbolic import Dim, ExprError, SizeLimitError
 
 
@@ -331,7 +331,8 @@ def _tensor(node: TensorNode, inputs: list[Shape], preds: list[str], env: Env, e
                 "error",
                 codes.SHAPE_MISMATCH,
                 f"node {node.id!r}: declared {node.label.shape_text()} but {preds[0]!r} produces "
-                f"{diagram_text(inputs[0], node.label.dims)}{env.where()}",
+                f"{diagram_text(inputs[0], node.label.dims)}{_rate_note(node, declared, inputs[0], preds[0], env)}"
+                f"{env.where()}",
                 node.location,
                 node.id,
             )
@@ -339,14 +340,44 @@ def _tensor(node: TensorNode, inputs: list[Shape], preds: list[str], env: Env, e
     return declared  # later nodes see the declared shape, so their errors are still found
 
 
+def _rate_note(node: TensorNode, declared: Shape, produced: Shape, pred: str, env: Env) -> str:
+    """``; C=128 is written as a number, but Out=256*CompRate makes it 64 with CompRate=0.25``.
+
+    Said when the node before the tensor sizes it with a rate and a declared size differs
+    from one the rate made: the declared size holds only at some other rate.
+    """
+    source = env.graph.nodes[pred]
+    if not env.rates or not isinstance(source, OpNode) or not isinstance(source.call, OpCall):
+        return ""
+    made = {}
+    for key, value in [("", v) for v in source.call.positional] + [(f"{k}=", v) for k, v in source.call.keywords]:
+        if isinstance(value, Dim) and value.symbols() & env.rates.keys():
+            made.setdefault(env.value(value), (key, value))
+    written = [d for d in node.label.dims if d.axis is None]
+    named = {d.axis: d for d in node.label.dims if d.axis is not None}
+    written += [named[a] for a in TORCH_AXIS_ORDER if a in named]  # in PyTorch layout, as shapes are
+    notes = []
+    for dim, want, have in zip(written, declared, produced):
+        if want.size == have.size or have.size not in made:
+            continue
+        text = f"{dim.axis}={dim.text}" if dim.axis and "=" not in dim.text else dim.text
+        key, value = made[have.size]
+        used = ", ".join(f"{s}={_decimal(env.rates[s])}" for s in sorted(value.symbols() & env.rates.keys()))
+        notes.append(f"{text} does not follow the rate: {key}{value} makes it {have.size} with {used}")
+    return "; " + "; ".join(notes) if notes else ""
+
+
 def _declared_shape(node: TensorNode, env: Env) -> Shape:
     for d in node.label.dims:  # in the order written, so the message quotes the right one
         size = env.value(d.size)
         value = size.constant_value()
         if value is not None and (value.denominator != 1 or value < 1):
+            rated = sorted(d.size.symbols() & env.rates.keys())
+            used = f" with {', '.join(f'{s}={_decimal(env.rates[s])}' for s in rated)}" if rated else ""
+            shown = _decimal(size) if rated else str(value)
             raise error(
                 codes.NOT_INTEGRAL,
-                f"node {node.id!r}: {d.text} is {value}, not a whole positive size{env.where()}",
+                f"node {node.id!r}: {d.text} is {shown}{used}, not a whole positive size{env.where()}",
                 node.location,
                 node.id,
             )
