@@ -538,7 +538,7 @@ def test_a_rate_from_the_command_line_that_makes_a_broken_size_names_it() -> Non
     result = run_cli("compile", "specs/DenseNet121.dot", "--param", "CompRate=0.3", "-o", "never.py", cwd=REPO)
     assert result.code == 1
     assert (
-        "specs/DenseNet121.dot:31:5: error: node 'trans1': Out=CompRate*256 is 76.8 with CompRate=0.3, "
+        "specs/DenseNet121.dot:33:5: error: node 'trans1': Out=CompRate*256 is 76.8 with CompRate=0.3, "
         "not a whole size [not-integral]"
     ) in result.stderr.splitlines()
     assert not (REPO / "never.py").exists()

@@ -71,6 +71,8 @@ class Reshape(Op):
         self.target: tuple[Dim, ...] = tuple(v for v in call.positional if isinstance(v, Dim))
         self.sample = self.target
         """The target's sizes after the batch, in the graph's own symbols."""
+        self.read_from: tuple[tuple[tuple[int, ...], int] | None, ...] = ()
+        """For each of those sizes, input axes (PyTorch layout) and a factor that multiply to it, if any do."""
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
@@ -86,11 +88,54 @@ class Reshape(Op):
             raise self.mismatch(
                 f"{written} holds {want} elements per sample, but its input {diagram_text(x)} holds {have}"
             )
+        self.read_from = tuple(_axes_making(d, x) for d in sample)
         return (x[0], *(Axis(None, d) for d in sample))
 
     def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        sizes = [w.dim(d) if w.knows(d) else "-1" for d in self.sample]
-        return f"{args[0]}.reshape({args[0]}.shape[0], {', '.join(sizes)})"
+        """Sizes known to the constructor as numbers or arguments, run-time ones read from the input
+        (``x.shape[1]``, or a product of its axes), and ``-1`` for at most one that is neither."""
+        x = args[0]
+        sizes = [w.dim(d) if w.knows(d) else None for d in self.sample]
+        for at, made in enumerate(self.read_from):
+            if sizes[at] is None and made is not None and made == ((made[0][0],), 1):
+                sizes[at] = f"{x}.shape[{made[0][0]}]"  # carried over from the input
+        left = [at for at, size in enumerate(sizes) if size is None]
+        unread = [at for at in left if self.read_from[at] is None]
+        for at in left:  # one is left for PyTorch (-1): one no input axes make, if there is one
+            made = self.read_from[at]
+            if at != (unread or left)[0] and made is not None:
+                axes, factor = made
+                sizes[at] = " * ".join([f"{x}.shape[{i}]" for i in axes] + ([str(factor)] if factor != 1 else []))
+        sizes = [size if size is not None else "-1" for size in sizes]
+        if sizes.count("-1") > 1:
+            raise self.arg_error(
+                f"sizes {', '.join(str(d) for d, s in zip(self.sample, sizes) if s == '-1')} are known only at "
+                "run time and no input axes multiply to them; at most one can be left for PyTorch to work out"
+            )
+        return f"{x}.reshape({x}.shape[0], {', '.join(sizes)})"
+
+
+def _axes_making(size: Dim, x: Shape) -> tuple[tuple[int, ...], int] | None:
+    """Input axes (PyTorch layout, after the batch) and a whole factor whose product is ``size``.
+
+    One axis of that size first, then a run of neighbouring axes (``H*D`` from ``[..., H, D]``),
+    then any axes, one for each symbol of a one-term size (``T*H`` from ``[..., T, F, H]``).
+    """
+    for length in range(1, len(x)):
+        for start in range(1, len(x) - length + 1):
+            if numel(x[start : start + length]) == size:
+                return tuple(range(start, start + length)), 1
+    terms = list(size.terms)
+    if len(terms) != 1 or terms[0][1].denominator != 1:
+        return None
+    monomial, factor = terms[0]
+    axes: list[int] = []
+    for symbol in monomial:
+        at = next((i for i in range(1, len(x)) if x[i].size == Dim.sym(symbol) and i not in axes), None)
+        if at is None:
+            return None
+        axes.append(at)
+    return tuple(sorted(axes)), int(factor)
 
 
 @register
