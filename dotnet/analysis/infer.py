@@ -349,7 +349,7 @@ def _rate_note(node: TensorNode, declared: Shape, produced: Shape, pred: str, en
     source = env.graph.nodes[pred]
     if not env.rates or not isinstance(source, OpNode) or not isinstance(source.call, OpCall):
         return ""
-    made = {}
+    made: dict[Dim, tuple[str, Dim]] = {}
     for key, value in [("", v) for v in source.call.positional] + [(f"{k}=", v) for k, v in source.call.keywords]:
         if isinstance(value, Dim) and value.symbols() & env.rates.keys():
             made.setdefault(env.value(value), (key, value))

@@ -106,13 +106,13 @@ class Reshape(Op):
             if at != (unread or left)[0] and made is not None:
                 axes, factor = made
                 sizes[at] = " * ".join([f"{x}.shape[{i}]" for i in axes] + ([str(factor)] if factor != 1 else []))
-        sizes = [size if size is not None else "-1" for size in sizes]
-        if sizes.count("-1") > 1:
+        written = [size if size is not None else "-1" for size in sizes]
+        if written.count("-1") > 1:
             raise self.arg_error(
-                f"sizes {', '.join(str(d) for d, s in zip(self.sample, sizes) if s == '-1')} are known only at "
+                f"sizes {', '.join(str(d) for d, s in zip(self.sample, written) if s == '-1')} are known only at "
                 "run time and no input axes multiply to them; at most one can be left for PyTorch to work out"
             )
-        return f"{x}.reshape({x}.shape[0], {', '.join(sizes)})"
+        return f"{x}.reshape({x}.shape[0], {', '.join(written)})"
 
 
 def _axes_making(size: Dim, x: Shape) -> tuple[tuple[int, ...], int] | None:
