@@ -314,7 +314,7 @@ inp -> conv -> pool -> oup
         _dense("In=LayerIn+#Layer*16", None),
         errors=(
             "Net.dot:3:1: error: node 'layers': DenseLayer: In=#Layer*16+LayerIn contradicts the input shape, "
-            "which gives In=#Layer*32+LayerIn [arg-mismatch]",
+            "which gives In=LayerIn+32 (copy #Layer=1) [arg-mismatch]",
         ),
         blocks=("DenseLayer",),
     ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dotnet import codes
 from dotnet.analysis.cells import Cell, find_cell
@@ -460,58 +460,96 @@ def _copy(op: Op, shape: Shape, env: Env, index: str, value: Dim) -> Shape:
             env.bindings[index] = saved
 
 
+PROBED_COPIES = 4
+"""Copies of ``OP x N`` over ``#Layer`` run on numbers first: enough for sizes of degree 4 in ``#Layer``."""
+MAX_COST_DEGREE = 12
+"""The highest power of ``#Layer`` in a copy's cost that is summed over the copies."""
+
+
 def _induction(op: Op, node: OpNode, first: Shape, env: Env, index: str, count: Dim) -> Shape:
     """``OP x N`` with args that depend on ``#Layer``, proved by induction for any N.
 
-    Copy 0 shows how far one copy moves the shape; if copy ``#Layer`` of a shape moved
-    ``#Layer`` times makes the shape moved ``#Layer + 1`` times, N copies move it N times.
-    The op is left inferred for copy ``#Layer``, which is what its generated loop writes.
+    The first copies run on numbers (all of them when N is a number up to
+    :data:`PROBED_COPIES`), each checked. Through the shapes they make goes one polynomial
+    in ``#Layer`` per size (Newton's interpolation): the shape copy ``#Layer`` reads. If
+    copy ``#Layer`` of that shape makes the shape for ``#Layer + 1``, every copy chains, for
+    any N. A progression no such polynomial follows is an error saying so. The op is left
+    inferred for copy ``#Layer``, which is what its generated loop writes.
     """
-    step = _copy(op, first, env, index, Dim.const(0))
-    if len(step) != len(first):
-        raise op.mismatch(f"repeating it changes the rank of {diagram_text(first)} into {diagram_text(step)}")
+    number = count.int_value()
+    shapes = [first]
+    for copy in range(PROBED_COPIES if number is None else min(number, PROBED_COPIES)):
+        shapes.append(_numbered_copy(op, shapes[-1], env, index, copy))
+        if len(shapes[-1]) != len(first):
+            raise op.mismatch(f"repeating it changes the rank of {diagram_text(first)} into {diagram_text(shapes[-1])}")
     k = Dim.sym(index)
 
-    def moved(times: Dim) -> Shape:
-        return tuple(Axis(a.name, a.size + times * (b.size - a.size)) for a, b in zip(first, step))
+    def reads(copy: Dim) -> Shape:
+        """The shape copy ``copy`` reads: each size's polynomial through the copies run on numbers."""
+        return tuple(Axis(a.name, newton(copy, [s[i].size for s in shapes])) for i, a in enumerate(first))
 
-    made = _copy(op, moved(k), env, index, k)
-    env.repeated_costs[node.id] = (
-        sum_over_index(op.parameter_count([moved(k)], made), index, count),
-        sum_over_index(op.mult_adds([moved(k)], made), index, count),
-    )
-    if not same(made, moved(k + 1)):
+    try:
+        made: Shape | None = _copy(op, reads(k), env, index, k)
+    except SpecError:
+        made = None  # copy #Layer does not even take the shape the polynomial gives
+    if made is None or not same(made, reads(k + 1)):
+        found = (
+            f"makes {diagram_text(made)} but copy {index}+1 reads {diagram_text(reads(k + 1))}"
+            if made is not None
+            else f"does not take {diagram_text(reads(k))}, the shape its first copies follow"
+        )
         raise error(
             codes.ARG_MISMATCH,
-            f"node {node.id!r}: repeating {op.name} x ({op.call.times}): copy {index} makes {diagram_text(made)} "
-            f"but copy {index}+1 reads {diagram_text(moved(k + 1))}{env.where()}",
+            f"node {node.id!r}: repeating {op.name} x ({op.call.times}): copy {index} {found}: the sizes of a "
+            f"repetition over {index} must follow one polynomial in {index} of degree at most "
+            f"{PROBED_COPIES}{env.where()}",
             node.location,
             node.id,
         )
-    return moved(count)
+    env.repeated_costs[node.id] = (
+        sum_over_index(op.parameter_count([reads(k)], made), index, count),
+        sum_over_index(op.mult_adds([reads(k)], made), index, count),
+    )
+    return reads(count)
+
+
+def _numbered_copy(op: Op, shape: Shape, env: Env, index: str, copy: int) -> Shape:
+    """Copy number ``copy``; its errors say which copy it was."""
+    try:
+        return _copy(op, shape, env, index, Dim.const(copy))
+    except SpecError as exc:
+        raise SpecError([replace(d, message=f"{d.message} (copy {index}={copy})") for d in exc.diagnostics]) from None
+
+
+def newton(at: Dim, values: list[Dim]) -> Dim:
+    """The polynomial through ``(0, values[0]), (1, values[1]), ...``, evaluated at ``at`` (Newton's form)."""
+    differences, total, term = list(values), Dim.const(0), Dim.const(1)
+    for j in range(len(values)):
+        total = total + differences[0] * term
+        term = (term * (at - j)).divide(j + 1)  # binomial(at, j + 1)
+        differences = [b - a for a, b in zip(differences, differences[1:])]
+    return total
 
 
 def sum_over_index(term: Dim, index: str, count: Dim) -> Dim:
     """``sum(term for index in range(count))`` for a polynomial ``term`` in ``index``, exactly.
 
-    Each power of the index is summed with Faulhaber's formula (up to the cube, enough for
-    costs, which grow at most quadratically with a copy's index).
+    The sum of each power ``index**d`` over ``range(count)`` is a polynomial of degree
+    ``d + 1`` in ``count``: the one through its values at 0, 1, ..., d + 1.
     """
     powers: dict[int, Dim] = {}
     for monomial, coefficient in term.terms:
         degree = monomial.count(index)
         rest = Dim._from({tuple(s for s in monomial if s != index): coefficient})
         powers[degree] = powers.get(degree, Dim.const(0)) + rest
-    n = count
-    sums = {
-        0: n,
-        1: (n * (n - 1)).divide(2),
-        2: ((n - 1) * n * (2 * n - 1)).divide(6),
-        3: ((n * (n - 1)).divide(2)) * ((n * (n - 1)).divide(2)),
-    }
-    if max(powers, default=0) > 3:
+    if max(powers, default=0) > MAX_COST_DEGREE:
         raise ExprError(f"a cost of degree {max(powers)} in {index} cannot be summed")
-    return sum((rest * sums[degree] for degree, rest in powers.items()), Dim.const(0))
+
+    def power_sum(degree: int) -> Dim:
+        values = [Dim.const(sum(i**degree for i in range(n))) for n in range(degree + 2)]
+        return newton(count, values)
+
+    return sum((rest * power_sum(degree) for degree, rest in powers.items()), Dim.const(0))
 
 
 def _check_rated_args(op: Op, node: OpNode, env: Env) -> None:
