@@ -144,6 +144,14 @@ class Declaration:
     """The op passes its input through unchanged in eval mode (dropout)."""
     yields_probabilities: bool = False
     """Its outputs are probabilities (softmax, sigmoid): lint's ``missing-softmax`` looks for one."""
+    by_rank: tuple[tuple[int, str], ...] = ()
+    """For an op whose PyTorch class follows its input's rank: (input rank, class) pairs, as
+    ``((3, "nn.Conv1d"), (4, "nn.Conv2d"), (5, "nn.Conv3d"))`` for the rank-free ``Conv``; a
+    member of one rank (``Conv2D``) lists its one. The op reads its class from here."""
+
+    def torch_for(self, rank: int) -> str:
+        """The PyTorch class for an input of ``rank`` axes (batch included), from :attr:`by_rank`."""
+        return dict(self.by_rank)[rank]
 
     def names(self) -> tuple[str, ...]:
         """Every name the op is registered under: its own, its aliases, and torch's class name."""
