@@ -92,8 +92,8 @@ def node_memory(compiled: Compiled) -> list[NodeMemory]:
     analysis = compiled.analysis
     value = _valuer(compiled)
     for op_id, op in analysis.ops.items():
-        times = op.call.times
-        if times is not None and not op.times_is_factor and times.symbols():
+        times = op.repeat_count()
+        if times is not None and times.symbols():
             node = analysis.graph.nodes[op_id]
             assert isinstance(node, OpNode)
             check_repeat(value(times), times, node)
@@ -159,11 +159,13 @@ def _activations(analysis: Analysis, node_id: str, value: Callable[[Dim], int], 
     if isinstance(node, TensorNode):
         return 0
     op = analysis.ops[node_id]
-    times = op.call.times if op.call.times is not None and not op.times_is_factor else Dim.const(1)
+    repeated = op.repeat_count()
+    times = Dim.const(1) if repeated is None else repeated
     count = value(times)
-    if isinstance(op, BlockCall) and op.run is not None:
-        key = id(op)
+    if isinstance(op, BlockCall):
+        run = analysis.facts(node_id).run
+        key = id(run)
         if key not in seen:  # calls that share a run are summed once
-            seen[key] = sum(_activations(op.run, n, value, seen) for n in op.run.order)
+            seen[key] = sum(_activations(run, n, value, seen) for n in run.order)
         return seen[key] * count
     return value(numel(analysis.shapes[node_id])) * count

@@ -5,13 +5,21 @@ from __future__ import annotations
 import inspect
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import dotnet
+from dotnet.analysis.blocks import BlockCall, UnresolvedCall
+from dotnet.codegen import scan
+from dotnet.diagnostics import SpecError
 from dotnet.ops import lookup
-from dotnet.ops.base import declarations, normalize_name
+from dotnet.ops.base import Op, declarations, normalize_name, registered_ops
 from dotnet.ops.declaration import Declaration
+from dotnet.ops.formula import FormulaOp, to_python
+from dotnet.reading.formulas import FUNCTIONS, BinOp, parse_formula
 from dotnet.tools.check import check_source
+from tests.test_ops_cnn import one_op_spec
 
 torch = pytest.importorskip("torch")
 
@@ -123,3 +131,57 @@ def test_lint_reads_op_names_through_the_registry(tmp_path: Path) -> None:
     )
     messages = [d.message for d in check_source(spec, {})]
     assert messages == ["node 'sig': Sigmoid follows the Relu 'relu', so output 'oup' lies in [0.5, 1), not in (0, 1)"]
+
+
+OP_CLASSES = [*registered_ops(), FormulaOp, BlockCall, UnresolvedCall]
+MOVED_FACTS = ("min_inputs", "max_inputs", "times_is_factor")
+
+
+@pytest.mark.parametrize("cls", OP_CLASSES, ids=lambda cls: cls.__name__)
+def test_arity_and_repetition_are_declared_facts_not_class_attributes(cls: type[Op[Any]]) -> None:
+    """Every op, formulas and block calls too, says how many in-edges it takes in its declaration alone."""
+    for klass in cls.__mro__:
+        assert not set(MOVED_FACTS) & set(vars(klass)), f"{klass.__name__} sets {set(MOVED_FACTS) & set(vars(klass))}"
+    assert isinstance(cls.declaration, Declaration)
+
+
+@pytest.mark.parametrize(
+    ("label", "edges", "message"),
+    [
+        ("LSTM[In=16, Hidden=8]", 4, "LSTM takes 1 to 3 incoming edges, got 4"),
+        ("GRU[In=16, Hidden=8]", 3, "GRU takes 1 to 2 incoming edges, got 3"),
+        ("TransformerDecoderLayer[DModel=16, Heads=2]", 1, "TransformerDecoderLayer takes 2 incoming edges, got 1"),
+        ("@ Embedding.w.T", 2, "@ takes 1 incoming edge, got 2"),
+    ],
+)
+def test_the_shape_pass_counts_edges_by_the_declaration(tmp_path: Path, label: str, edges: int, message: str) -> None:
+    """An inline operand (``@ Embedding.w.T``) takes the place of the declared second edge."""
+    spec = one_op_spec(tmp_path, label, ("[BatchSize, SeqLen, 16]",) * edges)
+    with pytest.raises(SpecError) as caught:
+        dotnet.compile_spec(spec)
+    assert f"node 'op': {message}" in str(caught.value)
+
+
+def test_the_operators_scans_fold_are_the_declared_ones() -> None:
+    """A scan writes a node into its step's formula by its declaration's ``operator`` (``/`` declares none)."""
+    declared = {d.name: d.operator for d in DECLARATIONS if d.operator is not None}
+    assert declared == {"+": "+", "-": "-", "*": "*", "@": "@"}
+    for symbol in declared.values():
+        tree = parse_formula(f"a {symbol} b")
+        assert isinstance(tree, BinOp) and tree.op == symbol
+    assert "ops.operators" not in inspect.getsource(scan)  # no table of op classes beside the declarations
+
+
+@pytest.mark.parametrize("function", sorted(set(FUNCTIONS.values())))
+def test_every_formula_function_is_one_declared_op(function: str) -> None:
+    """``exp(x)`` in a formula is the Python the op declaring ``exp`` gives; one op declares each function."""
+    owners = [
+        d
+        for d in DECLARATIONS
+        if (d.activation is not None and d.activation.formula == function)
+        or (d.formula_function is not None and d.formula_function.name == function)
+    ]
+    assert len(owners) == 1, [d.name for d in owners]
+    (owner,) = owners
+    form = f"{owner.activation.functional}({{}})" if owner.activation else owner.formula_function.python  # type: ignore[union-attr]
+    assert to_python(parse_formula(f"{function}(x)"), str) == form.format("x")

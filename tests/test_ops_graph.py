@@ -73,6 +73,9 @@ CASES: list[tuple[str, tuple[str, ...], tuple[tuple[str | None, str], ...], Refe
     ("ReduceSum[1, 2]", (SEQ,), ((None, "[BatchSize]"),), plain(lambda x: x.sum(dim=(1, 2)))),
     ("Max[-1]", (SEQ,), ((None, "[BatchSize, SeqLen]"),), plain(lambda x: x.amax(dim=-1))),
     ("Flatten[2]", (IMAGE,), ((None, "[BatchSize, 3, 20]"),), plain(lambda x: x.flatten(2))),
+    ("Exp", (SEQ,), ((None, SEQ),), plain(lambda x: x.exp())),
+    ("Log", (SEQ,), ((None, SEQ),), plain(lambda x: x.log())),
+    ("Sqrt", (SEQ,), ((None, SEQ),), plain(lambda x: x.sqrt())),
     ("Flatten[Start=0, End=1]", (SEQ,), ((None, "[BatchSize*SeqLen, 16]"),), plain(lambda x: x.flatten(0, 1))),
     ("Unflatten[-1, 4, 4]", (SEQ,), ((None, "[BatchSize, SeqLen, 4, 4]"),), plain(lambda x: x.unflatten(-1, (4, 4)))),
     ("Expand", ("[1, 1, 16]", SEQ), ((None, "[BatchSize, 1, 16]"),), plain(lambda p, x: p.expand(x.shape[0], -1, -1))),
@@ -196,6 +199,8 @@ def test_op_equals_torch(
     xs = example_inputs(compiled)
     if label == "/":
         xs[1] = xs[1].abs() + 0.5  # keep the divisor away from zero
+    if label in ("Log", "Sqrt"):
+        xs[0] = xs[0].abs() + 0.5  # inside the functions' domain
     with torch.no_grad():
         got = model(*xs)
         want = reference(model, xs)

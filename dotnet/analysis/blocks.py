@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Protocol
 
 from dotnet import codes
 from dotnet.analysis.costs import Totals, total_cost
@@ -19,7 +22,8 @@ from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.analysis.view import primary_output as view_primary_output
 from dotnet.diagnostics import Report, SpecError, error
 from dotnet.limits import MAX_BLOCK_DEPTH
-from dotnet.ops.base import CodeWriter, Op, OpEnv, OpResolver, known_names
+from dotnet.ops.base import CodeWriter, Inferred, Op, OpEnv, OpResolver, known_names
+from dotnet.ops.declaration import Declaration
 from dotnet.reading.labels import ArgValue, OpCall, format_arg, tensor_hint
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, same
 from dotnet.reading.symbolic import Dim, ExprError
@@ -41,73 +45,98 @@ class BlockLibrary(OpResolver, Protocol):
         """Remember that calls of ``name`` in ``caller`` run ``target``, found by their shapes."""
 
 
-class BlockCall(Op):
+@dataclass(frozen=True)
+class CallFacts:
+    """What a block call's shape rule resolves: which digraph it runs, and how."""
+
+    callee: str
+    """The digraph called (for a call found by its shapes, the one found)."""
+    bound: Mapping[str, Dim]
+    """The callee's constructor symbols, valued in the caller's terms."""
+    run: Analysis
+    """The callee's analysis for this call's input shapes (read by ``dotnet summary``)."""
+    bindings: Mapping[str, Dim]
+    """Every callee symbol this call binds, in the caller's terms."""
+    scans: bool
+    """The callee is a recurrent cell, run over a sequence from a zero state."""
+
+    @cached_property
+    def totals(self) -> Totals:
+        """The callee's costs for this call, summed once: calls that share a run share these."""
+        return total_cost(self.run, self.bindings)
+
+
+def _run_env(env: OpEnv) -> Env:
+    """The inference run itself: a block call, part of the analysis, runs the callee's inference in it."""
+    assert isinstance(env, Env)
+    return env
+
+
+class BlockCall(Op[CallFacts]):
     """A call of the block ``callee``; its submodule is an instance of the block's class."""
 
-    min_inputs = 1
-    max_inputs = None
+    declaration = Declaration("block call", max_inputs=None)
+    """Unregistered: a call is found by its digraph's name; the callee checks the number of inputs."""
 
     def __init__(self, node: OpNode, call: OpCall, callee: str, library: BlockLibrary) -> None:
         super().__init__(node, call)
         self.name = callee  # type: ignore[misc]
         self.callee = callee
+        """The digraph the call names; empty for an :class:`UnresolvedCall`, which finds it by shape."""
         self.library = library
-        self.bound: dict[str, Dim] = {}
-        """The callee's constructor symbols, valued in the caller's terms."""
-        self.run: Analysis | None = None
-        """The callee's analysis for this call's input shapes (read by ``dotnet summary``)."""
-        self.bindings: dict[str, Dim] = {}
-        """Every callee symbol this call binds, in the caller's terms."""
-        self.scans = False
-        """The callee is a recurrent cell, run over a sequence from a zero state."""
-        self._totals: Totals | None = None
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[CallFacts]:
+        return self.call_block(self.callee, inputs, _run_env(env))
+
+    def call_block(self, name: str, inputs: list[Shape], env: Env) -> Inferred[CallFacts]:
+        """The shape a call of digraph ``name`` yields for these inputs, and what the call binds."""
         if max(len(env.trail), self.library.nesting()) >= MAX_BLOCK_DEPTH:
             raise error(
                 codes.TOO_LARGE,
-                f"node {self.node.id!r}: calling {self.callee} here nests block calls more than "
+                f"node {self.node.id!r}: calling {name} here nests block calls more than "
                 f"{MAX_BLOCK_DEPTH} deep{env.where()}",
                 self.node.location,
                 self.node.id,
             )
-        callee = self.library.analysis(self.callee)
-        self.scans = callee.cell is not None
-        steps = [_step_shape(self, shape) for shape in inputs] if self.scans else inputs
-        bindings = self._unify_inputs(callee, steps)
-        self._bind_args(callee, bindings, env)
-        self._bind_from_caller(callee, bindings, env)
+        callee = self.library.analysis(name)
+        scans = callee.cell is not None
+        steps = [_step_shape(self, shape) for shape in inputs] if scans else inputs
+        bindings = self._unify_inputs(name, callee, steps)
+        self._bind_args(name, callee, bindings, env)
+        _bind_from_caller(callee, bindings, env)
         missing = [s for s in callee.constructor_symbols if s not in bindings]
         if missing:
             raise error(
                 codes.UNBOUND_SYMBOL,
-                f"node {self.node.id!r}: nothing gives {self.callee}'s {', '.join(missing)} a value: the call "
+                f"node {self.node.id!r}: nothing gives {name}'s {', '.join(missing)} a value: the call "
                 f"does not pass {'it' if len(missing) == 1 else 'them'}, {env.graph.name} has no symbol of that "
-                f"name and {self.callee} sets no default; pass {' and '.join(_arg_hint(s) for s in missing)} "
+                f"name and {name} sets no default; pass {' and '.join(_arg_hint(s) for s in missing)} "
                 f"in the call{env.where()}",
                 self.node.location,
                 self.node.id,
             )
-        self.bound = {s: bindings[s] for s in callee.constructor_symbols}
+        bound = {s: bindings[s] for s in callee.constructor_symbols}
         trail = env.trail + (f"call {self.node.id!r} at {self.node.location}",)
-        run = self.library.call_analysis(self.callee, bindings, env.report, trail)
-        self.run, self.bindings = run, bindings
-        self._totals = None
+        run = self.library.call_analysis(name, bindings, env.report, trail)
+        facts = CallFacts(name, bound, run, bindings, scans)
         for c in run.constraints:
             if c.expr.symbols():
                 env.require_divisible(c.expr, c.divisor, self.node.id, self.node.location)
         if run.cell is not None:
             step = run.shapes[run.cell.states[run.cell.output].new]
-            return step[:1] + (inputs[0][1],) + step[1:]  # [BatchSize, SeqLen, ...]
-        return run.shapes[run.outputs[0]]  # with several outputs, each edge names the one it carries
+            return Inferred(step[:1] + (inputs[0][1],) + step[1:], facts)  # [BatchSize, SeqLen, ...]
+        if len(run.outputs) > 1:  # each edge names the output it carries, or takes the tagged one
+            outputs = {name: run.shapes[name] for name in run.outputs}
+            return Inferred(run.shapes[run.outputs[0]], facts, outputs, _tagged_output(run))
+        return Inferred(run.shapes[run.outputs[0]], facts)
 
-    def _unify_inputs(self, callee: Analysis, inputs: list[Shape]) -> dict[str, Dim]:
+    def _unify_inputs(self, name: str, callee: Analysis, inputs: list[Shape]) -> dict[str, Dim]:
         if callee.cell is not None:
-            return self._unify_cell_inputs(callee, inputs)
+            return self._unify_cell_inputs(name, callee, inputs)
         if len(inputs) != len(callee.inputs):
             raise error(
                 codes.BAD_EDGE,
-                f"node {self.node.id!r}: block {self.callee} takes {len(callee.inputs)} input(s) "
+                f"node {self.node.id!r}: block {name} takes {len(callee.inputs)} input(s) "
                 f"({', '.join(callee.inputs)}), got {len(inputs)}",
                 self.node.location,
                 self.node.id,
@@ -119,20 +148,20 @@ class BlockCall(Op):
             if not unify(from_declared(node.label.dims), given, bindings):
                 raise error(
                     codes.SHAPE_MISMATCH,
-                    f"node {self.node.id!r}: {self.callee}'s input {input_id!r} is declared "
+                    f"node {self.node.id!r}: {name}'s input {input_id!r} is declared "
                     f"{node.label.shape_text()} but gets {diagram_text(given, node.label.dims)}",
                     self.node.location,
                     self.node.id,
                 )
         return bindings
 
-    def _unify_cell_inputs(self, callee: Analysis, inputs: list[Shape]) -> dict[str, Dim]:
+    def _unify_cell_inputs(self, name: str, callee: Analysis, inputs: list[Shape]) -> dict[str, Dim]:
         cell = callee.cell
         assert cell is not None
         if len(inputs) != 1 or len(cell.steps) != 1:
             raise error(
                 codes.BAD_CELL,
-                f"node {self.node.id!r}: cell {self.callee} runs over one sequence; it reads "
+                f"node {self.node.id!r}: cell {name} runs over one sequence; it reads "
                 f"{len(cell.steps)} input(s) per step ({', '.join(cell.steps)}) and gets {len(inputs)} edge(s)",
                 self.node.location,
                 self.node.id,
@@ -143,14 +172,14 @@ class BlockCall(Op):
         if not unify(from_declared(node.label.dims), inputs[0], bindings):
             raise error(
                 codes.SHAPE_MISMATCH,
-                f"node {self.node.id!r}: cell {self.callee} reads {node.label.shape_text()} per step, "
+                f"node {self.node.id!r}: cell {name} reads {node.label.shape_text()} per step, "
                 f"so it runs over [BatchSize, SeqLen, ...] of that; it gets a sequence of {diagram_text(inputs[0])}",
                 self.node.location,
                 self.node.id,
             )
         return bindings
 
-    def _bind_args(self, callee: Analysis, bindings: dict[str, Dim], env: OpEnv) -> None:
+    def _bind_args(self, name: str, callee: Analysis, bindings: dict[str, Dim], env: OpEnv) -> None:
         symbols = callee.constructor_symbols
         if len(self.call.positional) > len(symbols):
             raise self.arg_error(
@@ -163,7 +192,7 @@ class BlockCall(Op):
             symbol = next((s for s in (key, "Block" + key) if s in all_symbols), None)
             if symbol is None:
                 raise self.arg_error(
-                    f"{self.callee} has no symbol {key!r} (nor 'Block{key}'); "
+                    f"{name} has no symbol {key!r} (nor 'Block{key}'); "
                     f"its parameters are {', '.join(symbols) or 'none'}"
                 )
             pairs.append((symbol, f"{key}={format_arg(value)}", value))
@@ -177,75 +206,58 @@ class BlockCall(Op):
                 )
             bindings[symbol] = actual
 
-    def _bind_from_caller(self, callee: Analysis, bindings: dict[str, Dim], env: OpEnv) -> None:
-        """A block symbol the shapes and args leave free takes the caller's symbol of the same name.
+    def constructor_dims(self, facts: CallFacts) -> list[Dim]:
+        return list(facts.bound.values())
 
-        ``GrowthRate`` inside ``DenseLayer``, called from ``DenseBlock`` that has a ``GrowthRate``,
-        is the caller's value (its own call's, a ``--param``, a rate): passed on level by level.
-        A caller without that symbol leaves the block its own default (``GrowthRate(32)``), if any.
-        """
-        caller = set(env.graph.symbol_order) | env.bindings.keys()
-        own = callee.graph.own_values()
-        for symbol in callee.graph.symbol_order:
-            if symbol in bindings:
-                continue
-            if symbol in caller:
-                bindings[symbol] = env.value(Dim.sym(symbol))
-            elif symbol in own:
-                bindings[symbol] = Dim.const(own[symbol])
+    def parameter_count(self, inputs: list[Shape], output: Shape, facts: CallFacts) -> Dim:
+        return facts.totals.parameters
 
-    def output_names(self) -> tuple[str, ...]:
-        """A block with several outputs gives each, named by its output node's id."""
-        run = self.run
-        if run is None or run.cell is not None or len(run.outputs) < 2:
-            return ()
-        return tuple(run.outputs)
+    def mult_adds(self, inputs: list[Shape], output: Shape, facts: CallFacts) -> Dim:
+        return facts.totals.mult_adds
 
-    def output_shapes(self) -> dict[str, Shape]:
-        run = self.run
-        return {name: run.shapes[name] for name in self.output_names()} if run is not None else {}
+    def module(self, w: CodeWriter, facts: CallFacts) -> str:
+        return w.block_constructor(facts.callee, facts.bound)
 
-    def output_default(self) -> str | None:
-        """The block's tagged output, when exactly one is tagged (:func:`primary_output`)."""
-        assert self.run is not None
-        try:
-            return primary_output(self.run)
-        except SpecError:
-            return None
-
-    def constructor_dims(self) -> list[Dim]:
-        return list(self.bound.values())
-
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
-        return self.totals().parameters
-
-    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
-        return self.totals().mult_adds
-
-    def totals(self) -> Totals:
-        """The callee's costs for this call, summed once: calls that share a run share these."""
-        assert self.run is not None
-        if self._totals is None:
-            self._totals = total_cost(self.run, self.bindings)
-        return self._totals
-
-    def module(self, w: CodeWriter) -> str:
-        return w.block_constructor(self.callee, self.bound)
-
-    def repeated_module(self, expr: str, count: str, index: str = "_") -> str:
-        if self.scans:
+    def repeated_module(self, expr: str, count: str, facts: CallFacts, index: str = "_") -> str:
+        if facts.scans:
             return f"CellStack({expr} for {index} in range({count}))"
-        return super().repeated_module(expr, count, index)
+        return super().repeated_module(expr, count, facts, index)
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        if self.scans and self.call.times is not None:
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: CallFacts) -> str:
+        if facts.scans and self.call.times is not None:
             w.use("CellStack")
-        if self.scans:
+        if facts.scans:
             return f"self.{attr}.scan({args[0]})"
         return f"self.{attr}({', '.join(args)})"
 
 
-def _step_shape(op: Op, sequence: Shape) -> Shape:
+def _tagged_output(run: Analysis) -> str | None:
+    """The block's tagged output, when exactly one is tagged (:func:`primary_output`)."""
+    try:
+        return primary_output(run)
+    except SpecError:
+        return None
+
+
+def _bind_from_caller(callee: Analysis, bindings: dict[str, Dim], env: Env) -> None:
+    """A block symbol the shapes and args leave free takes the caller's symbol of the same name.
+
+    ``GrowthRate`` inside ``DenseLayer``, called from ``DenseBlock`` that has a ``GrowthRate``,
+    is the caller's value (its own call's, a ``--param``, a rate): passed on level by level.
+    A caller without that symbol leaves the block its own default (``GrowthRate(32)``), if any.
+    """
+    caller = set(env.graph.symbol_order) | env.bindings.keys()
+    own = callee.graph.own_values()
+    for symbol in callee.graph.symbol_order:
+        if symbol in bindings:
+            continue
+        if symbol in caller:
+            bindings[symbol] = env.value(Dim.sym(symbol))
+        elif symbol in own:
+            bindings[symbol] = Dim.const(own[symbol])
+
+
+def _step_shape(op: Op[Any], sequence: Shape) -> Shape:
     """``[BatchSize, SeqLen, F...]`` without its time axis: what a cell reads per step."""
     if len(sequence) < 3:
         raise error(
@@ -320,8 +332,7 @@ class UnresolvedCall(BlockCall):
     closest digraph by name and those that fit by shape.
     """
 
-    min_inputs = 0
-    max_inputs = None
+    declaration = Declaration("unresolved block call", min_inputs=0, max_inputs=None)
 
     def __init__(
         self,
@@ -340,12 +351,11 @@ class UnresolvedCall(BlockCall):
         self.document = document
         """The document's own digraphs: the only ones a call binds to by shape."""
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
-        if not self.callee:
-            self.callee = self._bind_by_shape(inputs, env)
-        return super().infer(inputs, env)
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[CallFacts]:
+        run = _run_env(env)
+        return self.call_block(self.callee or self._bind_by_shape(inputs, run), inputs, run)
 
-    def _bind_by_shape(self, inputs: list[Shape], env: OpEnv) -> str:
+    def _bind_by_shape(self, inputs: list[Shape], env: Env) -> str:
         word = last_word(self.name)
         same_word = [c for c in self.document if last_word(c).lower() == word.lower()]
         fits = [c for c in same_word if self._fits_every_call(c, inputs, env)]
@@ -378,7 +388,7 @@ class UnresolvedCall(BlockCall):
         known = {n.lower(): n for n in known_names() + self.candidates}
         return [known[c] for c in difflib.get_close_matches(self.name.lower(), list(known), n=3, cutoff=0.6)]
 
-    def _not_found(self, inputs: list[Shape], env: OpEnv, wanted: str) -> SpecError:
+    def _not_found(self, inputs: list[Shape], env: Env, wanted: str) -> SpecError:
         by_name = self._close_by_name()
         by_shape = [c for c in self.candidates if self._fits(c, inputs, env)]
         by_shape.sort(key=lambda c: -difflib.SequenceMatcher(None, self.name.lower(), c.lower()).ratio())
@@ -407,10 +417,10 @@ class UnresolvedCall(BlockCall):
             self.node.id,
         )
 
-    def _fits(self, candidate: str, inputs: list[Shape], env: OpEnv) -> bool:
+    def _fits(self, candidate: str, inputs: list[Shape], env: Env) -> bool:
         return _call_fits(candidate, self.node, self.call, inputs, env, self.library)
 
-    def _fits_every_call(self, candidate: str, inputs: list[Shape], env: OpEnv) -> bool:
+    def _fits_every_call(self, candidate: str, inputs: list[Shape], env: Env) -> bool:
         """Whether ``candidate`` fits this call and every other call of the same name in the graph.
 
         A name means one digraph throughout its caller; a call whose input shapes are not
@@ -435,7 +445,7 @@ def _base_name(name: str) -> str:
     return m.group(1) if m else name
 
 
-def _known_shape(node_id: str, env: OpEnv) -> Shape | None:
+def _known_shape(node_id: str, env: Env) -> Shape | None:
     """A node's shape in this run: inferred already, or declared by its tensor node."""
     if node_id in env.shapes:
         return env.shapes[node_id]
@@ -446,12 +456,12 @@ def _known_shape(node_id: str, env: OpEnv) -> Shape | None:
 
 
 def _call_fits(
-    candidate: str, node: OpNode, call: OpCall, inputs: list[Shape], env: OpEnv, library: BlockLibrary
+    candidate: str, node: OpNode, call: OpCall, inputs: list[Shape], env: Env, library: BlockLibrary
 ) -> bool:
     """Whether calling ``candidate`` at ``node`` takes ``inputs`` and gives the shape declared after it."""
     probe = Env(env.graph, library, Report(), env.bindings, env.trail)
     try:
-        shape = BlockCall(node, call, candidate, library).infer(inputs, probe)
+        shape = BlockCall(node, call, candidate, library).infer(inputs, probe).shape
     except SpecError:
         return False
     for e in env.graph.succs(node.id):

@@ -49,12 +49,14 @@ def node_costs(analysis: Analysis, bindings: Mapping[str, Dim] | None = None) ->
             rows.append(NodeCost(node_id, node.describe(), shape, parameters, mult_adds))
             continue
         inputs = [analysis.edge_shape(e) for e in graph.preds(node_id)]
-        times = op.call.times if op.call.times is not None and not op.times_is_factor else Dim.const(1)
+        repeated = op.repeat_count()
+        times = Dim.const(1) if repeated is None else repeated
         count = times.substitute(bindings or {})
         if count.int_value() == 0:  # ``x 0`` is the identity: the op never ran, so it has no costs
             rows.append(NodeCost(node_id, node.describe(), shape, Dim.const(0), Dim.const(0)))
             continue
-        parameters, mult_adds = op.parameter_count(inputs, shape), op.mult_adds(inputs, shape)
+        facts = analysis.facts(node_id)
+        parameters, mult_adds = op.parameter_count(inputs, shape, facts), op.mult_adds(inputs, shape, facts)
         rows.append(NodeCost(node_id, node.describe(), shape, parameters * count, mult_adds * count))
     return rows
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from dotnet import codes
 from dotnet.analysis.cells import Cell, find_cell
 from dotnet.analysis.ir import Edge, Graph, OpNode, TensorNode
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
 from dotnet.limits import MAX_REPEAT
-from dotnet.ops.base import Op, OpResolver
+from dotnet.ops.base import Inferred, Op, OpResolver, normalize_name
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import TORCH_AXIS_ORDER, Axis, Shape, diagram_text, from_declared, same
 from dotnet.reading.symbolic import Dim, ExprError, SizeLimitError
@@ -44,7 +45,10 @@ class Analysis:
     """What the shape pass proved about one graph."""
 
     graph: Graph
-    ops: dict[str, Op]
+    ops: dict[str, Op[Any]]
+    """Each op node's op, as parsed: never changed by the analysis."""
+    results: dict[str, Inferred[Any]]
+    """What each op node's shape rule returned in this run; its ``facts`` go back to the op for costs and code."""
     shapes: dict[str, Shape]
     order: list[str]
     inputs: list[str]
@@ -62,9 +66,13 @@ class Analysis:
     ports: dict[str, dict[str, Shape]] = field(default_factory=dict)
     """For each node with several outputs, every output's shape by name."""
 
+    def facts(self, node_id: str) -> Any:
+        """The facts op node ``node_id``'s shape rule resolved (see :class:`~dotnet.ops.base.Inferred`)."""
+        return self.results[node_id].facts
+
     def edge_output(self, edge: Edge) -> str | None:
         """The output of its source that ``edge`` carries, or ``None`` when the source has one."""
-        return _edge_output(edge, self.ops)
+        return _edge_output(edge, self.results)
 
     def edge_shape(self, edge: Edge) -> Shape:
         """The shape that flows along ``edge``."""
@@ -90,7 +98,7 @@ class Env:
         """Rates this run applies (``CompRate=0.5``), also in ``bindings``."""
         self.shapes: dict[str, Shape] = {}
         """Shapes proved so far in this run, by node id (formulas read the tensors they name)."""
-        self.implicit: dict[str, Shape] = {}
+        self.implicits: dict[str, Shape] = {}
         """Shapes of the implicit parameters formulas have named so far (``W[f]``)."""
 
     def value(self, dim: Dim) -> Dim:
@@ -137,6 +145,35 @@ class Env:
         """`` (in call ...)`` when inside a block call, for messages."""
         return "".join(f" (in {t})" for t in reversed(self.trail))
 
+    def tensor(self, title: str) -> Shape | None:
+        """The shape of the tensor node a formula name refers to, or ``None`` when no tensor has that name."""
+        node_id = self.graph.titles.get(title)
+        return None if node_id is None else self.shapes[node_id]
+
+    def flows_into(self, node: OpNode) -> list[TensorNode]:
+        """The tensor nodes ``node``'s out-edges enter (a formula's declared target)."""
+        targets = [self.graph.nodes[e.dst] for e in self.graph.succs(node.id)]
+        return [t for t in targets if isinstance(t, TensorNode)]
+
+    def implicit(self, name: str) -> Shape | None:
+        """The shape an earlier formula gave implicit parameter ``name`` (``W[f]``), or ``None``."""
+        return self.implicits.get(name)
+
+    def name_implicit(self, name: str, shape: Shape) -> None:
+        """Record the shape of implicit parameter ``name`` for the formulas after this one."""
+        self.implicits[name] = shape
+
+    def nodes_named(self, owner: str) -> list[OpNode]:
+        """The op nodes whose id is ``owner`` or whose op is named ``owner`` (``Embedding`` for ``Embedding2``)."""
+        key = normalize_name(owner)
+        return [
+            n
+            for n in self.graph.nodes.values()
+            if isinstance(n, OpNode)
+            and isinstance(n.call, OpCall)
+            and (n.id == owner or normalize_name(n.call.name).rstrip("0123456789") == key)
+        ]
+
     def weight_of(self, node: OpNode) -> tuple[Dim, Dim] | None:
         """The weight shape of the op that ``node`` runs, for ops that share it (``Embedding.w.T``)."""
         return self.library.make_op(node, self.graph).weight_shape()
@@ -164,7 +201,8 @@ def infer_graph(
     errors: list[Diagnostic] = []
     order = _topological_order(graph)
     view = graph.view
-    ops: dict[str, Op] = {}
+    ops: dict[str, Op[Any]] = {}
+    results: dict[str, Inferred[Any]] = {}
     for node in graph.nodes.values():
         if isinstance(node, OpNode):
             try:
@@ -186,14 +224,14 @@ def infer_graph(
                 elif node_id in ops and (problem := ops[node_id].error_without_inputs()) is not None:
                     errors.extend(problem.diagnostics)
                 continue
-            carried = [_carried(e, ops, shapes, ports) for e in graph.preds(node_id)]
+            carried = [_carried(e, results, shapes, ports) for e in graph.preds(node_id)]
             if isinstance(node, TensorNode):
                 shapes[node_id] = _tensor(node, carried, preds, env, errors)
             else:
-                op = ops[node_id]
-                shapes[node_id] = _apply(op, node, carried, env)
-                if op.output_names():
-                    ports[node_id] = op.output_shapes()
+                result = results[node_id] = _apply(ops[node_id], node, carried, env)
+                shapes[node_id] = result.shape
+                if result.outputs:
+                    ports[node_id] = dict(result.outputs)
         except SpecError as exc:
             errors.extend(exc.diagnostics)
         except ExprError as exc:  # a size grew past a limit while it was substituted or multiplied
@@ -214,6 +252,7 @@ def infer_graph(
     analysis = Analysis(
         graph,
         ops,
+        results,
         shapes,
         order,
         inputs,
@@ -229,13 +268,13 @@ def infer_graph(
     return analysis
 
 
-def _edge_output(edge: Edge, ops: Mapping[str, Op]) -> str | None:
+def _edge_output(edge: Edge, results: Mapping[str, Inferred[Any]]) -> str | None:
     """The output of ``edge.src`` the edge carries (``None`` for a one-output source), or an error."""
-    op = ops.get(edge.src)
-    names = op.output_names() if op is not None else ()
-    if op is None or not names:
+    result = results.get(edge.src)
+    names = tuple(result.outputs) if result is not None else ()
+    if result is None or not names:
         return None
-    name = edge.output if edge.output is not None else op.output_default()
+    name = edge.output if edge.output is not None else result.default
     if name in names:
         return name
     listed = ", ".join(names)
@@ -253,10 +292,13 @@ def _edge_output(edge: Edge, ops: Mapping[str, Op]) -> str | None:
 
 
 def _carried(
-    edge: Edge, ops: Mapping[str, Op], shapes: Mapping[str, Shape], ports: Mapping[str, dict[str, Shape]]
+    edge: Edge,
+    results: Mapping[str, Inferred[Any]],
+    shapes: Mapping[str, Shape],
+    ports: Mapping[str, dict[str, Shape]],
 ) -> Shape:
     """The shape that flows along ``edge``: its source's, or the output of it the edge names."""
-    output = _edge_output(edge, ops)
+    output = _edge_output(edge, results)
     return shapes[edge.src] if output is None else ports[edge.src][output]
 
 
@@ -387,8 +429,9 @@ def _declared_shape(node: TensorNode, env: Env) -> Shape:
     return tuple(Axis(a.name, env.value(a.size)) for a in from_declared(node.label.dims))
 
 
-def _apply(op: Op, node: OpNode, inputs: list[Shape], env: Env) -> Shape:
-    low, high = op.min_inputs, op.max_inputs
+def _apply(op: Op[Any], node: OpNode, inputs: list[Shape], env: Env) -> Inferred[Any]:
+    """What ``op`` makes of ``inputs``; for ``OP x N``, of N copies, with the facts of the last copy inferred."""
+    low, high = op.arity()
     if len(inputs) < low or (high is not None and len(inputs) > high):
         wanted = f"{low}" if low == high else f"{low} to {high}" if high is not None else f"at least {low}"
         raise error(
@@ -399,7 +442,7 @@ def _apply(op: Op, node: OpNode, inputs: list[Shape], env: Env) -> Shape:
             node.id,
         )
     _check_rated_args(op, node, env)
-    times = op.call.times if not op.times_is_factor else None
+    times = op.repeat_count()
     if times is None:
         return op.infer(inputs, env)
     if op.output_names():
@@ -420,20 +463,23 @@ def _apply(op: Op, node: OpNode, inputs: list[Shape], env: Env) -> Shape:
     index = repetition_index(op.call)
     if index is not None:
         return _induction(op, node, inputs[0], env, index, count)
+    if number == 0:  # the identity; the facts of one copy still write its (unused) submodule
+        return replace(op.infer(inputs, env), shape=inputs[0])
     if number is not None:
-        shape = inputs[0]
+        shape, result = inputs[0], None
         for _ in range(number):
-            after = op.infer([shape], env)
-            if after == shape:  # a fixed point: every further copy keeps the shape too
+            result = op.infer([shape], env)
+            if result.shape == shape:  # a fixed point: every further copy keeps the shape too
                 break
-            shape = after
-        return shape
+            shape = result.shape
+        assert result is not None
+        return result
     out = op.infer(inputs, env)
-    if not same(out, inputs[0]):
+    if not same(out.shape, inputs[0]):
         raise error(
             codes.ARG_MISMATCH,
             f"node {node.id!r}: repeating {op.name} x ({times}) needs it to keep its input shape, "
-            f"but it turns {diagram_text(inputs[0])} into {diagram_text(out)}",
+            f"but it turns {diagram_text(inputs[0])} into {diagram_text(out.shape)}",
             node.location,
             node.id,
         )
@@ -447,7 +493,7 @@ def repetition_index(call: OpCall) -> str | None:
     return min(found) if found else None
 
 
-def _copy(op: Op, shape: Shape, env: Env, index: str, value: Dim) -> Shape:
+def _copy(op: Op[Any], shape: Shape, env: Env, index: str, value: Dim) -> Inferred[Any]:
     """One copy of a repeated op, its index symbol bound to ``value``."""
     saved = env.bindings.get(index)
     env.bindings[index] = value
@@ -466,20 +512,20 @@ MAX_COST_DEGREE = 12
 """The highest power of ``#Layer`` in a copy's cost that is summed over the copies."""
 
 
-def _induction(op: Op, node: OpNode, first: Shape, env: Env, index: str, count: Dim) -> Shape:
+def _induction(op: Op[Any], node: OpNode, first: Shape, env: Env, index: str, count: Dim) -> Inferred[Any]:
     """``OP x N`` with args that depend on ``#Layer``, proved by induction for any N.
 
     The first copies run on numbers (all of them when N is a number up to
     :data:`PROBED_COPIES`), each checked. Through the shapes they make goes one polynomial
     in ``#Layer`` per size (Newton's interpolation): the shape copy ``#Layer`` reads. If
     copy ``#Layer`` of that shape makes the shape for ``#Layer + 1``, every copy chains, for
-    any N. A progression no such polynomial follows is an error saying so. The op is left
-    inferred for copy ``#Layer``, which is what its generated loop writes.
+    any N. A progression no such polynomial follows is an error saying so. The facts are
+    copy ``#Layer``'s, which is what its generated loop writes.
     """
     number = count.int_value()
     shapes = [first]
-    for copy in range(PROBED_COPIES if number is None else min(number, PROBED_COPIES)):
-        shapes.append(_numbered_copy(op, shapes[-1], env, index, copy))
+    for copy_number in range(PROBED_COPIES if number is None else min(number, PROBED_COPIES)):
+        shapes.append(_numbered_copy(op, shapes[-1], env, index, copy_number))
         if len(shapes[-1]) != len(first):
             raise op.mismatch(f"repeating it changes the rank of {diagram_text(first)} into {diagram_text(shapes[-1])}")
     k = Dim.sym(index)
@@ -489,13 +535,13 @@ def _induction(op: Op, node: OpNode, first: Shape, env: Env, index: str, count: 
         return tuple(Axis(a.name, newton(copy, [s[i].size for s in shapes])) for i, a in enumerate(first))
 
     try:
-        made: Shape | None = _copy(op, reads(k), env, index, k)
+        copy: Inferred[Any] | None = _copy(op, reads(k), env, index, k)
     except SpecError:
-        made = None  # copy #Layer does not even take the shape the polynomial gives
-    if made is None or not same(made, reads(k + 1)):
+        copy = None  # copy #Layer does not even take the shape the polynomial gives
+    if copy is None or not same(copy.shape, reads(k + 1)):
         found = (
-            f"makes {diagram_text(made)} but copy {index}+1 reads {diagram_text(reads(k + 1))}"
-            if made is not None
+            f"makes {diagram_text(copy.shape)} but copy {index}+1 reads {diagram_text(reads(k + 1))}"
+            if copy is not None
             else f"does not take {diagram_text(reads(k))}, the shape its first copies follow"
         )
         raise error(
@@ -507,16 +553,16 @@ def _induction(op: Op, node: OpNode, first: Shape, env: Env, index: str, count: 
             node.id,
         )
     env.repeated_costs[node.id] = (
-        sum_over_index(op.parameter_count([reads(k)], made), index, count),
-        sum_over_index(op.mult_adds([reads(k)], made), index, count),
+        sum_over_index(op.parameter_count([reads(k)], copy.shape, copy.facts), index, count),
+        sum_over_index(op.mult_adds([reads(k)], copy.shape, copy.facts), index, count),
     )
-    return reads(count)
+    return replace(copy, shape=reads(count))
 
 
-def _numbered_copy(op: Op, shape: Shape, env: Env, index: str, copy: int) -> Shape:
-    """Copy number ``copy``; its errors say which copy it was."""
+def _numbered_copy(op: Op[Any], shape: Shape, env: Env, index: str, copy: int) -> Shape:
+    """The shape copy number ``copy`` makes; its errors say which copy it was."""
     try:
-        return _copy(op, shape, env, index, Dim.const(copy))
+        return _copy(op, shape, env, index, Dim.const(copy)).shape
     except SpecError as exc:
         raise SpecError([replace(d, message=f"{d.message} (copy {index}={copy})") for d in exc.diagnostics]) from None
 
@@ -552,7 +598,7 @@ def sum_over_index(term: Dim, index: str, count: Dim) -> Dim:
     return sum((rest * power_sum(degree) for degree, rest in powers.items()), Dim.const(0))
 
 
-def _check_rated_args(op: Op, node: OpNode, env: Env) -> None:
+def _check_rated_args(op: Op[Any], node: OpNode, env: Env) -> None:
     """Every size a rate makes (``Out=256*CompRate``) must be whole: an error naming it otherwise."""
     rates = env.rates
     if not rates:
@@ -600,11 +646,11 @@ def _constructor_symbols(analysis: Analysis) -> list[str]:
     """Symbols that size parameters or count layers, in order of first appearance."""
     graph = analysis.graph
     found: set[str] = set()
-    for op in analysis.ops.values():
-        for dim in op.constructor_dims():
+    for node_id, op in analysis.ops.items():
+        for dim in op.constructor_dims(analysis.facts(node_id)):
             found |= {s for s in dim.symbols() if not s.startswith("#")}
-        if op.call.times is not None and not op.times_is_factor:
-            found |= op.call.times.symbols()
+        if (times := op.repeat_count()) is not None:
+            found |= times.symbols()
     for node_id in analysis.params:
         node = graph.nodes[node_id]
         assert isinstance(node, TensorNode)

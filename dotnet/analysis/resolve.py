@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from dotnet import codes
 from dotnet.analysis.blocks import BlockCall, UnresolvedCall
@@ -272,7 +273,7 @@ class Library:
         return {k: Dim.const(v) for k, v in found.items() if v is not None}
 
     # -- ops ------------------------------------------------------------
-    def make_op(self, node: OpNode, graph: Graph) -> Op:
+    def make_op(self, node: OpNode, graph: Graph) -> Op[Any]:
         """The op an operation node runs."""
         call = node.call
         if isinstance(call, FormulaLabel):

@@ -35,11 +35,12 @@ def blocks_in_order(library: Library, analysis: Analysis) -> list[str]:
     order: list[str] = []
 
     def visit(a: Analysis) -> None:
-        for op in a.ops.values():
-            if isinstance(op, BlockCall) and op.callee not in order:
-                visit(library.analysis(op.callee))
-                if op.callee not in order:
-                    order.append(op.callee)
+        for node_id, op in a.ops.items():
+            callee = a.facts(node_id).callee if isinstance(op, BlockCall) else None
+            if callee is not None and callee not in order:
+                visit(library.analysis(callee))
+                if callee not in order:
+                    order.append(callee)
 
     visit(analysis)
     return order

@@ -20,7 +20,7 @@ from dotnet.analysis.ir import Edge, Graph, OpNode, TensorNode
 from dotnet.codegen.naming import Namespace, class_name, identifier, snake_case
 from dotnet.codegen.scan import ScanPlan, plan_scan
 from dotnet.diagnostics import error
-from dotnet.ops.base import CodeWriter, Op
+from dotnet.ops.base import CodeWriter
 from dotnet.reading.labels import OpCall, ParamInit
 from dotnet.reading.shape import Axis, torch_text
 from dotnet.reading.symbolic import Dim
@@ -148,17 +148,18 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     submodules: list[Submodule] = []
     for node_id, op in analysis.ops.items():
         node = graph.nodes[node_id]
-        times = op.call.times if not op.times_is_factor else None
+        facts = analysis.facts(node_id)
+        times = op.repeat_count()
         index = repetition_index(op.call) if times is not None else None
         variable = "_"
         if index is not None:  # the copies' args use their index: it is the loop variable
             variable = writer.symbols[index] = names.claim(snake_case(index.lstrip("#")))
-        expr = op.module(writer)
+        expr = op.module(writer, facts)
         writer.symbols.pop(index or "", None)
         if expr is None:
             continue
         if times is not None:
-            expr = op.repeated_module(expr, writer.dim(times), variable)
+            expr = op.repeated_module(expr, writer.dim(times), facts, variable)
         submodules.append(Submodule(attrs[node_id], expr, _origin(node, where, attrs[node_id])))
 
     values = writer.values
@@ -185,13 +186,13 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
                 values[node_id] = attrs[node_id]
             continue
         op = analysis.ops[node_id]
-        expr = op.forward(writer, [carried(e) for e in in_edges], attrs[node_id])
-        if op.output_names():
-            targets = _port_targets(analysis, op, node_id, attrs, names)
+        expr = op.forward(writer, [carried(e) for e in in_edges], attrs[node_id], analysis.facts(node_id))
+        if node_id in analysis.ports:
+            targets = _port_targets(analysis, node_id, attrs, names)
             port_values.update({(node_id, port): var for port, var in targets.items()})
             comment = ", ".join(f"{port} {torch_text(shape)}" for port, shape in analysis.ports[node_id].items())
             statements.append(Statement(op.unpack(targets), expr, comment))
-            values[node_id] = targets[op.output_names()[0]]
+            values[node_id] = targets[next(iter(analysis.ports[node_id]))]
             continue
         target = _target(analysis, node_id, attrs)
         statements.append(Statement(target, expr, torch_text(analysis.shapes[node_id])))
@@ -309,12 +310,13 @@ def _tensor(analysis: Analysis, node_id: str) -> TensorNode:
     return node
 
 
-def _port_targets(analysis: Analysis, op: Op, node_id: str, attrs: dict[str, str], names: Namespace) -> dict[str, str]:
-    """A variable for each output: the tensor node it alone feeds, else ``NODE_OUTPUT``; ``_`` when unused."""
+def _port_targets(analysis: Analysis, node_id: str, attrs: dict[str, str], names: Namespace) -> dict[str, str]:
+    """A variable for each output, in order: the tensor node it alone feeds, else ``NODE_OUTPUT``; ``_`` when unused."""
     graph = analysis.graph
-    users: dict[str, list[str]] = {port: [] for port in op.output_names()}
+    ports = list(analysis.ports[node_id])
+    users: dict[str, list[str]] = {port: [] for port in ports}
     for e in graph.succs(node_id):
-        users[analysis.edge_output(e) or op.output_names()[0]].append(e.dst)
+        users[analysis.edge_output(e) or ports[0]].append(e.dst)
     targets: dict[str, str] = {}
     for port, dsts in users.items():
         if not dsts and node_id not in analysis.outputs:
@@ -378,7 +380,7 @@ def _parameters(analysis: Analysis, writer: _Writer, names: Namespace, where: st
         found.append((key, Submodule(writer.attrs[p], f"nn.Parameter({expr})", origin, reset)))
     for node_id, op in analysis.ops.items():
         node = graph.nodes[node_id]
-        for name, shape, offset in op.implicit_parameters():
+        for name, shape, offset in op.implicit_parameters(analysis.facts(node_id)):
             if name in writer.implicit:
                 continue
             attr = writer.implicit[name] = names.claim(identifier(name))

@@ -30,12 +30,9 @@ from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.codegen.naming import Namespace
 from dotnet.diagnostics import error
 from dotnet.ops.formula import FormulaOp, to_python
-from dotnet.ops.operators import Add, MatMul, Mul, Sub
 from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num
 from dotnet.reading.shape import torch_text
 from dotnet.reading.symbolic import Dim
-
-_OPERATORS = {Add: "+", Sub: "-", Mul: "*", MatMul: "@"}
 
 TENSOR = "torch.Tensor"
 
@@ -282,15 +279,15 @@ class _Builder:
             return _rename(op.expr, self.formula_name)
         if isinstance(op, BlockCall) or op.call.times is not None or op.call.operand is not None:
             raise _Unsupported(node_id)
-        activation = op.declaration.activation if op.declaration else None
+        activation = op.declaration.activation
         if activation is not None:
             return Call(activation.formula, args[0])
-        for cls, symbol in _OPERATORS.items():
-            if isinstance(op, cls):
-                tree = args[0]
-                for arg in args[1:]:
-                    tree = BinOp(symbol, tree, arg)
-                return tree
+        symbol = op.declaration.operator
+        if symbol is not None:
+            tree = args[0]
+            for arg in args[1:]:
+                tree = BinOp(symbol, tree, arg)
+            return tree
         raise _Unsupported(node_id)
 
     def formula_name(self, name: str) -> Expr:
@@ -299,8 +296,8 @@ class _Builder:
 
     def param_cols(self) -> dict[str, Dim]:
         cols = {self.attrs[p]: self.analysis.shapes[p][-1].size for p in self.analysis.params}
-        for op in self.analysis.ops.values():
-            for name, shape, _ in op.implicit_parameters():
+        for node_id, op in self.analysis.ops.items():
+            for name, shape, _ in op.implicit_parameters(self.analysis.facts(node_id)):
                 cols[self.implicit[name]] = shape[-1].size
         return cols
 
@@ -412,11 +409,7 @@ class _Builder:
             head.append("# every step's input projection, for all gates at once")
             head.append(f"{v['xp']} = {time_major} @ {v['xw']}" + (f" + {v['xb']}" if fold else ""))
         methods = [gate_weights, step, self.loop(inputs, v["uw"]), self.scan(doc, head, inputs, v["uw"])]
-        replaced = {
-            self.attrs[n]
-            for n, op in self.analysis.ops.items()
-            if op.declaration is not None and op.declaration.activation is not None
-        }
+        replaced = {self.attrs[n] for n, op in self.analysis.ops.items() if op.declaration.activation is not None}
         return ScanPlan(methods, forward, self.keep, replaced)
 
     def piece(self, gate: _Gate, pieces: dict[str, str]) -> str:

@@ -11,8 +11,8 @@ import math
 from typing import ClassVar
 
 from dotnet.analysis.ir import OpNode
-from dotnet.ops.base import CodeWriter, Op, OpEnv, declare, register
-from dotnet.ops.declaration import Activation, Arg, Declaration, Value, format_value
+from dotnet.ops.base import CodeWriter, Inferred, NoFacts, Op, OpEnv, SimpleOp, declare, register
+from dotnet.ops.declaration import Activation, Arg, Declaration, FormulaFunction, Value, format_value
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Shape, diagram_text
 from dotnet.reading.symbolic import Dim
@@ -38,23 +38,21 @@ def _softsign(x: float) -> float:
     return x / (1 + abs(x)) if math.isfinite(x) else math.copysign(1.0, x)
 
 
-class _Activation(Op):
+class _Activation(SimpleOp):
     """An element-wise activation: same shape out, a parameter-free ``nn`` module."""
 
     torch_class: ClassVar[str]
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        assert self.declaration is not None
         if not self.declaration.args:
             self.no_args()
         self.bound = self.bind_declared()
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def output(self, inputs: list[Shape], env: OpEnv) -> Shape:
         return inputs[0]
 
-    def module(self, w: CodeWriter) -> str:
-        assert self.declaration is not None
+    def module(self, w: CodeWriter, facts: NoFacts) -> str:
         values = self.bound.values
         changed = [(a.torch or a.name, values[a.name]) for a in self.declaration.args if values[a.name] != a.default]
         return f"nn.{self.torch_class}({', '.join(f'{k}={_code(v)}' for k, v in changed)})"
@@ -157,7 +155,7 @@ Sigmoid = _activation(
 
 
 @register
-class PReLU(Op):
+class PReLU(Op[Dim]):
     """LeakyReLU with a learned slope: one for all channels, or one per channel (``PReLU(C)``)."""
 
     declaration = Declaration(
@@ -179,23 +177,23 @@ class PReLU(Op):
         bound = self.bind_declared()
         self.count = bound.size("n")
         self.init = bound.number("init")
-        self.run_count = self.count
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[Dim]:
+        """The input's shape; the facts are the number of slopes in the terms of the run."""
         (x,) = inputs
-        self.run_count = env.value(self.count)
-        if self.run_count != Dim.const(1) and (len(x) < 2 or x[1].size != self.run_count):
+        count = env.value(self.count)
+        if count != Dim.const(1) and (len(x) < 2 or x[1].size != count):
             channels = f"C={x[1].size}" if len(x) >= 2 else f"no channel axis ({diagram_text(x)})"
             raise self.mismatch(f"{self.count} slopes but its input has {channels}")
-        return x
+        return Inferred(x, count)
 
-    def constructor_dims(self) -> list[Dim]:
+    def constructor_dims(self, facts: Dim) -> list[Dim]:
         return [self.count]
 
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
-        return self.run_count
+    def parameter_count(self, inputs: list[Shape], output: Shape, facts: Dim) -> Dim:
+        return facts
 
-    def module(self, w: CodeWriter) -> str:
+    def module(self, w: CodeWriter, facts: Dim) -> str:
         args = [] if self.count == Dim.const(1) else [w.dim(self.count)]
         if self.init != 0.25:
             args.append(f"init={self.init!r}")
@@ -205,7 +203,7 @@ class PReLU(Op):
 AXIS = Arg("dim", "axis", "dim", spellings=("axis",), help="an index or an axis name; default C, else the last")
 
 
-class _Softmax(Op):
+class _Softmax(Op[int]):
     """``Softmax``, ``Softmax[dim=C]``: over one axis; by default the channels if any, else the last axis."""
 
     torch_class: ClassVar[str]
@@ -213,25 +211,25 @@ class _Softmax(Op):
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         self.axis = self.bind_declared().axis("dim")
-        self.dim = 0
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[int]:
+        """The input's shape; the facts are the PyTorch dim the axis is."""
         (x,) = inputs
         if self.axis is None:
-            self.dim = next((i for i, a in enumerate(x) if a.name == "C"), len(x) - 1)
+            dim = next((i for i, a in enumerate(x) if a.name == "C"), len(x) - 1)
         elif isinstance(self.axis, str):
             found = [i for i, a in enumerate(x) if a.name == self.axis]
             if not found:
                 raise self.mismatch(f"dim={self.axis}: its input {diagram_text(x)} has no axis {self.axis}")
-            self.dim = found[0]
+            dim = found[0]
         else:
             if not -len(x) <= self.axis < len(x):
                 raise self.mismatch(f"dim={self.axis} is outside its input's {len(x)} dimensions")
-            self.dim = self.axis
-        return x
+            dim = self.axis
+        return Inferred(x, dim)
 
-    def module(self, w: CodeWriter) -> str:
-        return f"nn.{self.torch_class}(dim={self.dim})"
+    def module(self, w: CodeWriter, facts: int) -> str:
+        return f"nn.{self.torch_class}(dim={facts})"
 
 
 declare(
@@ -244,6 +242,7 @@ declare(
         torch_call="nn.Softmax(dim=dim)",
         output_range=(0.0, 1.0),
         yields_probabilities=True,
+        formula_function=FormulaFunction("softmax", "torch.softmax({}, dim=-1)"),
     ),
     "exp(x) / sum(exp(x)) over one axis.",
     torch_class="Softmax",

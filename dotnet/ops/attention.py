@@ -9,11 +9,12 @@ target sequence, then the encoder's output (the memory).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from dotnet.analysis.ir import OpNode
 from dotnet.ops.args import Bound
-from dotnet.ops.base import CodeWriter, Op, OpEnv, register
+from dotnet.ops.base import CodeWriter, Inferred, Op, OpEnv, register
 from dotnet.ops.declaration import Arg, Declaration
 from dotnet.reading.labels import OpCall, format_arg
 from dotnet.reading.shape import Shape, diagram_text
@@ -23,7 +24,16 @@ ACTIVATIONS = ("relu", "gelu")
 """The feed-forward activations PyTorch's Transformer layers take."""
 
 
-class _Attending(Op):
+@dataclass(frozen=True)
+class AttentionFacts:
+    """The sizes an attention layer's costs need, in the terms of the inference run (a block call's values)."""
+
+    width: Dim
+    feedforward: Dim = Dim.const(0)
+    """The feed-forward width of a transformer layer (0 for plain attention)."""
+
+
+class _Attending(Op[AttentionFacts]):
     """Shared arguments: the model width, the number of heads, dropout."""
 
     def check_width(self, x: Shape, env: OpEnv, what: str) -> None:
@@ -44,7 +54,6 @@ class _Attending(Op):
         if heads < 1:
             raise self.arg_error(f"Heads={heads} must be at least 1")
         self.width, self.heads = width, heads
-        self.run_width = width
         return bound
 
     def dropout_arg(self, bound: Bound) -> float:
@@ -67,15 +76,15 @@ class MultiheadAttention(_Attending):
             Arg("Heads", "int", "num_heads", required=True, spellings=("nhead",)),
             Arg("Dropout", "float", "dropout", default=0.0),
         ),
+        max_inputs=3,
     )
-    max_inputs = 3
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         bound = self.bind_common()
         self.dropout = self.dropout_arg(bound)
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[AttentionFacts]:
         for x, what in zip(inputs, ("its query", "its keys", "its values")):
             self.check_width(x, env, what)
         query, keys = inputs[0], inputs[min(1, len(inputs) - 1)]
@@ -84,35 +93,34 @@ class MultiheadAttention(_Attending):
                 f"queries {diagram_text(query)}, keys and values {diagram_text(keys)} and {diagram_text(inputs[-1])} "
                 "need one batch size, and keys and values one length"
             )
-        self.run_width = env.value(self.width)
-        return query
+        return Inferred(query, AttentionFacts(env.value(self.width)))
 
-    def constructor_dims(self) -> list[Dim]:
+    def constructor_dims(self, facts: AttentionFacts) -> list[Dim]:
         return [self.width]
 
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
-        width = self.run_width
+    def parameter_count(self, inputs: list[Shape], output: Shape, facts: AttentionFacts) -> Dim:
+        width = facts.width
         return width * width * 4 + width * 4
 
-    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
-        width = self.run_width
+    def mult_adds(self, inputs: list[Shape], output: Shape, facts: AttentionFacts) -> Dim:
+        width = facts.width
         batch, queries, keys = output[0].size, output[1].size, inputs[-1][1].size
         projections = batch * (queries * 2 + keys * 2) * width * width
         return projections + batch * queries * keys * width * 2
 
-    def module(self, w: CodeWriter) -> str:
+    def module(self, w: CodeWriter, facts: AttentionFacts) -> str:
         dropout = f", dropout={format_arg(self.dropout)}" if self.dropout else ""
         return f"nn.MultiheadAttention({w.dim(self.width)}, {self.heads}{dropout}, batch_first=True)"
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: AttentionFacts) -> str:
         query = args[0]
         keys = args[1] if len(args) > 1 else query
         values = args[2] if len(args) > 2 else keys
         return f"self.{attr}({query}, {keys}, {values}, need_weights=False)[0]"
 
 
-def declare(name: str) -> Declaration:
-    """The declaration of ``nn.TransformerEncoderLayer`` or ``nn.TransformerDecoderLayer``, batch first."""
+def declare(name: str, inputs: int = 1) -> Declaration:
+    """The declaration of ``nn.TransformerEncoderLayer`` (one input) or ``nn.TransformerDecoderLayer`` (two)."""
     return Declaration(
         name,
         aliases=(name.removeprefix("Transformer"),),
@@ -125,6 +133,8 @@ def declare(name: str) -> Declaration:
             Arg("Activation", "choice", "activation", default="relu", choices=ACTIVATIONS),
             Arg("NormFirst", "flag", "norm_first", default=False),
         ),
+        min_inputs=inputs,
+        max_inputs=inputs,
     )
 
 
@@ -138,38 +148,37 @@ class _TransformerLayer(_Attending):
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         bound = self.bind_common()
-        self.feedforward = self.run_feedforward = bound.size("FF")
+        self.feedforward = bound.size("FF")
         self.dropout = self.dropout_arg(bound)
         self.activation = bound.word("Activation")
         self.norm_first = bound.flag("NormFirst")
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[AttentionFacts]:
         for x, what in zip(inputs, ("its input", "its memory")):
             self.check_width(x, env, what)
         if len(inputs) == 2 and inputs[1][0].size != inputs[0][0].size:
             raise self.mismatch(
                 f"its input and memory need one batch size: {diagram_text(inputs[0])}, {diagram_text(inputs[1])}"
             )
-        self.run_width, self.run_feedforward = env.value(self.width), env.value(self.feedforward)
-        return inputs[0]
+        return Inferred(inputs[0], AttentionFacts(env.value(self.width), env.value(self.feedforward)))
 
-    def constructor_dims(self) -> list[Dim]:
+    def constructor_dims(self, facts: AttentionFacts) -> list[Dim]:
         return [self.width, self.feedforward]
 
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
-        width, hidden = self.run_width, self.run_feedforward
+    def parameter_count(self, inputs: list[Shape], output: Shape, facts: AttentionFacts) -> Dim:
+        width, hidden = facts.width, facts.feedforward
         attention = width * width * 4 + width * 4
         return attention * self.attentions + width * hidden * 2 + hidden + width + width * (2 * self.norms)
 
-    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
-        width, hidden = self.run_width, self.run_feedforward
+    def mult_adds(self, inputs: list[Shape], output: Shape, facts: AttentionFacts) -> Dim:
+        width, hidden = facts.width, facts.feedforward
         batch, length = output[0].size, output[1].size
         memory = inputs[-1][1].size
         self_attention = batch * length * width * width * 4 + batch * length * length * width * 2
         cross = batch * (length * 2 + memory * 2) * width * width + batch * length * memory * width * 2
         return self_attention + cross * (self.attentions - 1) + batch * length * width * hidden * 2
 
-    def module(self, w: CodeWriter) -> str:
+    def module(self, w: CodeWriter, facts: AttentionFacts) -> str:
         args = [w.dim(self.width), str(self.heads)]
         if self.feedforward != Dim.const(2048):
             args.append(f"dim_feedforward={w.dim(self.feedforward)}")
@@ -196,9 +205,7 @@ class TransformerEncoderLayer(_TransformerLayer):
 class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention, attention to the memory (its second in-edge), and a feed-forward network."""
 
-    declaration = declare("TransformerDecoderLayer")
+    declaration = declare("TransformerDecoderLayer", inputs=2)
     torch_class = "TransformerDecoderLayer"
     attentions = 2
     norms = 3
-    min_inputs = 2
-    max_inputs = 2

@@ -4,17 +4,24 @@ An op is built once per op node from its parsed :class:`~dotnet.reading.labels.O
 It checks its arguments, infers its output shape from its input shapes, and
 renders its part of the generated module: a constructor expression for
 ``__init__`` (or ``None`` for ops with no submodule) and a forward expression.
+
+Op objects never change after they are built. What a shape rule resolves for one
+inference run (the input's channel count, the softmax axis, the tied weight's node)
+is returned in an :class:`Inferred` beside the output shape, as the op's own
+frozen *facts* record; inference keeps it in its ``Analysis`` by node id, and
+costs and code generation hand it back to the op's methods.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import ABC, ABCMeta, abstractmethod
 from collections.abc import Mapping
-from typing import ClassVar, Protocol, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from dotnet import codes
-from dotnet.analysis.ir import Graph, OpNode
-from dotnet.diagnostics import Location, Report, SpecError, error
+from dotnet.analysis.ir import Graph, OpNode, TensorNode
+from dotnet.diagnostics import Location, SpecError, error
 from dotnet.ops.args import ArgProblem, Bound, bind
 from dotnet.ops.declaration import Declaration
 from dotnet.reading.labels import OpCall
@@ -23,31 +30,13 @@ from dotnet.reading.symbolic import Dim
 
 
 class OpEnv(Protocol):
-    """What an op may ask of the inference run that calls it (implemented by ``analysis.infer``)."""
+    """What a shape rule may ask of the inference run that calls it (implemented by ``analysis.infer``).
 
-    @property
-    def graph(self) -> Graph:
-        """The graph being inferred."""
-
-    @property
-    def report(self) -> Report:
-        """Where warnings go."""
-
-    @property
-    def bindings(self) -> Mapping[str, Dim]:
-        """The graph's symbols a block call has valued, in the caller's terms."""
-
-    @property
-    def trail(self) -> tuple[str, ...]:
-        """The block calls this run is inside of, outermost first."""
-
-    @property
-    def shapes(self) -> Mapping[str, Shape]:
-        """Shapes proved so far in this run, by node id (formulas read the tensors they name)."""
-
-    @property
-    def implicit(self) -> dict[str, Shape]:
-        """Shapes of the implicit parameters formulas have named so far (``W[f]``)."""
+    Every op uses the size methods; only formulas read other tensors (:meth:`tensor`,
+    :meth:`flows_into`, the implicit parameters) and only ``@`` with an inline operand
+    looks up another node's weight (:meth:`weight_of`). Block calls, part of the
+    analysis, use the run itself.
+    """
 
     def value(self, dim: Dim) -> Dim:
         """A size of this graph, in the terms of the run (bound symbols replaced)."""
@@ -64,14 +53,59 @@ class OpEnv(Protocol):
     def where(self) -> str:
         """`` (in call ...)`` when inside a block call, for messages."""
 
+    def tensor(self, title: str) -> Shape | None:
+        """The shape of the tensor node a formula name refers to, or ``None`` when no tensor has that name."""
+
+    def flows_into(self, node: OpNode) -> list[TensorNode]:
+        """The tensor nodes ``node``'s out-edges enter (a formula's declared target)."""
+
+    def implicit(self, name: str) -> Shape | None:
+        """The shape an earlier formula gave implicit parameter ``name`` (``W[f]``), or ``None``."""
+
+    def name_implicit(self, name: str, shape: Shape) -> None:
+        """Record the shape of implicit parameter ``name`` for the formulas after this one."""
+
+    def nodes_named(self, owner: str) -> list[OpNode]:
+        """The op nodes whose id is ``owner`` or whose op is named ``owner`` (``Embedding`` for ``Embedding2``)."""
+
     def weight_of(self, node: OpNode) -> tuple[Dim, Dim] | None:
         """The weight shape of the op that ``node`` runs, for ops that share it (``Embedding.w.T``)."""
+
+
+F = TypeVar("F")
+"""The type of an op's facts: what its shape rule resolved for one run."""
+
+
+@dataclass(frozen=True)
+class NoFacts:
+    """The facts of an op whose code and costs need nothing from inference."""
+
+
+NO_FACTS = NoFacts()
+
+
+@dataclass(frozen=True)
+class Inferred(Generic[F]):
+    """What an op's shape rule proved for one node in one run: its output shape(s) and its facts."""
+
+    shape: Shape
+    """The output's shape; for an op with several outputs, the first one's."""
+    facts: F
+    outputs: Mapping[str, Shape] = field(default_factory=dict)
+    """Every output's shape by name, in the order the op returns them; empty for an op with one."""
+    default: str | None = None
+    """The output an edge that names none carries, for an op with several (``None``: it must name one)."""
+
+
+def several(outputs: Mapping[str, Shape], facts: F, default: str | None = None) -> Inferred[F]:
+    """The result of an op with several named outputs."""
+    return Inferred(next(iter(outputs.values())), facts, dict(outputs), default)
 
 
 class OpResolver(Protocol):
     """What an op node's name means: the resolver interface inference builds ops through."""
 
-    def make_op(self, node: OpNode, graph: Graph) -> Op:
+    def make_op(self, node: OpNode, graph: Graph) -> Op[Any]:
         """The op an operation node of ``graph`` runs."""
 
 
@@ -106,64 +140,78 @@ class CodeWriter(ABC):
         """The constructor call of block class ``block``, its symbols valued by ``values``."""
 
 
-class Op(ABC):
-    """An operation node's behaviour. Registered ops declare themselves and register with :func:`register`."""
+class _Immutable(ABCMeta):
+    """Marks each op built: from then on its attributes cannot change (:meth:`Op.__setattr__`)."""
 
-    declaration: ClassVar[Declaration | None] = None
-    """What the op is, for the registry and for checks; ``None`` for formulas and block calls."""
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        op = super().__call__(*args, **kwargs)
+        object.__setattr__(op, "_built", True)
+        return op
+
+
+class Op(ABC, Generic[F], metaclass=_Immutable):
+    """An operation node's behaviour. Registered ops declare themselves and register with :func:`register`.
+
+    ``F`` is the op's facts record (:class:`NoFacts` when it has none): :meth:`infer` returns
+    it, and every method that runs after inference receives it as ``facts``.
+    """
+
+    declaration: ClassVar[Declaration]
+    """What the op is, for the registry and for checks (formulas and block calls have one, unregistered)."""
     name: ClassVar[str]
     """Canonical name, used in messages (a registered op's declared name)."""
-    min_inputs: ClassVar[int] = 1
-    max_inputs: ClassVar[int | None] = 1
-    times_is_factor: ClassVar[bool] = False
-    """``OP x2`` gives the op a factor instead of repeating it."""
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         self.node = node
         self.call = call
 
+    def __setattr__(self, name: str, value: object) -> None:
+        """Attributes are set while the op is built from its label, never after (inference returns facts)."""
+        if getattr(self, "_built", False):
+            raise AttributeError(f"{type(self).__name__} {self.node.id!r} is immutable once built: cannot set {name!r}")
+        super().__setattr__(name, value)
+
+    def arity(self) -> tuple[int, int | None]:
+        """The fewest and most in-edges this node takes (``None``: any): its declaration's, less an inline operand."""
+        d = self.declaration
+        inline = 1 if d.inline_operand and self.call.operand is not None else 0
+        return d.min_inputs - inline, None if d.max_inputs is None else d.max_inputs - inline
+
+    def repeat_count(self) -> Dim | None:
+        """``N`` of ``OP x N`` when it repeats the op; ``None`` when unrepeated or ``x N`` is a factor."""
+        return None if self.declaration.times_is_factor else self.call.times
+
     # -- checks --------------------------------------------------------
     @abstractmethod
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
-        """The output shape for these input shapes, or a :class:`SpecError`."""
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[F]:
+        """The output shape for these input shapes and what the rule resolved, or a :class:`SpecError`."""
 
-    def constructor_dims(self) -> list[Dim]:
+    def constructor_dims(self, facts: F) -> list[Dim]:
         """Sizes the constructor uses; their symbols become constructor arguments."""
         return []
 
     # -- costs (read by ``dotnet summary``; never runs the model) -----
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+    def parameter_count(self, inputs: list[Shape], output: Shape, facts: F) -> Dim:
         """Trainable parameters of this node's submodule, for these inferred shapes."""
         return Dim.const(0)
 
-    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
+    def mult_adds(self, inputs: list[Shape], output: Shape, facts: F) -> Dim:
         """Multiply-adds of one forward pass; only weighted layers and matrix products count."""
         return Dim.const(0)
 
     def weight_shape(self) -> tuple[Dim, Dim] | None:
-        """The shape of the submodule's ``weight``, for ops whose weight another node may use."""
+        """The shape of the submodule's ``weight``, from the label, for ops whose weight another node may use."""
         return None
 
-    default_output: ClassVar[str | None] = None
-    """For an op with several outputs, the one an edge that names none carries (``None``: it must name one)."""
-
     def output_names(self) -> tuple[str, ...]:
-        """The names of the outputs of an op that has several (:class:`MultiOutputOp`); ``()`` for one."""
+        """The names of the outputs of an op that has several, as its label fixes them; ``()`` for one."""
         return ()
-
-    def output_shapes(self) -> dict[str, Shape]:
-        """Every output's shape by name, once :meth:`infer` has run; empty for an op with one output."""
-        return {}
-
-    def output_default(self) -> str | None:
-        """The output an edge that names none carries, for an op with several."""
-        return self.default_output
 
     def unpack(self, targets: dict[str, str]) -> str:
         """The assignment target that binds each output to its variable (``a, b``; an LSTM: ``out, (h, c)``)."""
-        return ", ".join(targets[name] for name in self.output_names())
+        return ", ".join(targets.values())
 
-    def implicit_parameters(self) -> list[tuple[str, Shape, int]]:
+    def implicit_parameters(self, facts: F) -> list[tuple[str, Shape, int]]:
         """Parameters the op creates by naming them: name, shape, offset in the label."""
         return []
 
@@ -172,18 +220,18 @@ class Op(ABC):
         return None
 
     # -- code ----------------------------------------------------------
-    def module(self, w: CodeWriter) -> str | None:
+    def module(self, w: CodeWriter, facts: F) -> str | None:
         """Constructor expression of this node's submodule, or ``None`` for none."""
         return None
 
-    def repeated_module(self, expr: str, count: str, index: str = "_") -> str:
+    def repeated_module(self, expr: str, count: str, facts: F, index: str = "_") -> str:
         """The submodule of ``OP x N``: ``count`` copies of ``expr``, each with its own weights.
 
         ``index`` is the loop variable, when the copies' args depend on it (``#Layer``).
         """
         return f"nn.Sequential(*({expr} for {index} in range({count})))"
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: F) -> str:
         """Forward expression over the input variable names; ``attr`` is the submodule's name.
 
         By default the node's submodule is called on its inputs; ops without one override this.
@@ -210,7 +258,7 @@ class Op(ABC):
     def bind_declared(self) -> Bound:
         """The call's values for the declared arguments, checked and converted; a ``bad-arg`` otherwise."""
         try:
-            return bind(self.call, self.declaration.args if self.declaration else ())
+            return bind(self.call, self.declaration.args)
         except ArgProblem as exc:
             raise self.arg_error(str(exc)) from None
 
@@ -219,37 +267,32 @@ class Op(ABC):
             raise self.arg_error("takes no arguments")
 
 
-class MultiOutputOp(Op):
+class SimpleOp(Op[NoFacts]):
+    """An op whose shape rule resolves nothing that code or costs need: it returns only a shape."""
+
+    @abstractmethod
+    def output(self, inputs: list[Shape], env: OpEnv) -> Shape:
+        """The output shape for these input shapes, or a :class:`SpecError`."""
+
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[NoFacts]:
+        return Inferred(self.output(inputs, env), NO_FACTS)
+
+
+class MultiOutputOp(Op[F]):
     """An op with several named outputs (a recurrent layer's sequence and final states, a split).
 
     Each edge leaving the node carries one output, named by the edge's label or its
-    tail port (``lstm:h -> decoder``); an edge that names none carries
-    :attr:`default_output`. The node's own shape is its first output's.
+    tail port (``lstm:h -> decoder``); an edge that names none carries the default its
+    :meth:`infer` gives (:func:`several`). The node's own shape is its first output's.
     """
-
-    def __init__(self, node: OpNode, call: OpCall) -> None:
-        super().__init__(node, call)
-        self.shapes: dict[str, Shape] = {}
-        """Every output's shape, by name, once :meth:`infer` has run."""
-
-    def output_shapes(self) -> dict[str, Shape]:
-        return self.shapes
 
     @abstractmethod
     def output_names(self) -> tuple[str, ...]:
         """The outputs' names, in the order the op returns them."""
 
-    @abstractmethod
-    def infer_outputs(self, inputs: list[Shape], env: OpEnv) -> dict[str, Shape]:
-        """The shape of every output, by name, in the order the op returns them."""
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
-        self.shapes = self.infer_outputs(inputs, env)
-        return next(iter(self.shapes.values()))
-
-
-OpT = TypeVar("OpT", bound=type[Op])
-_REGISTRY: dict[str, type[Op]] = {}
+OpT = TypeVar("OpT", bound=type[Op[Any]])
+_REGISTRY: dict[str, type[Op[Any]]] = {}
 
 
 def normalize_name(name: str) -> str:
@@ -259,7 +302,7 @@ def normalize_name(name: str) -> str:
 
 def register(cls: OpT) -> OpT:
     """Class decorator: make an op reachable under every name its declaration gives (case and ``_`` ignored)."""
-    declaration = cls.declaration
+    declaration = getattr(cls, "declaration", None)
     if declaration is None:
         raise ValueError(f"{cls.__name__} has no declaration to register")
     cls.name = declaration.name
@@ -280,7 +323,7 @@ def declare(base: OpT, declaration: Declaration, doc: str, **facts: object) -> O
     return register(type(declaration.name, (base,), attributes))  # type: ignore[return-value]
 
 
-def lookup(name: str) -> type[Op] | None:
+def lookup(name: str) -> type[Op[Any]] | None:
     """The op registered under ``name``, or ``None``."""
     return _REGISTRY.get(normalize_name(name))
 
@@ -293,7 +336,7 @@ def declaration_of(name: str) -> Declaration | None:
 
 def declarations() -> list[Declaration]:
     """Every registered op's declaration, sorted by name."""
-    found = {id(cls): cls.declaration for cls in _REGISTRY.values() if cls.declaration is not None}
+    found = {id(cls): cls.declaration for cls in _REGISTRY.values()}
     return sorted(found.values(), key=lambda d: d.name)
 
 
@@ -302,6 +345,6 @@ def known_names() -> list[str]:
     return sorted({cls.name for cls in _REGISTRY.values()})
 
 
-def registered_ops() -> list[type[Op]]:
+def registered_ops() -> list[type[Op[Any]]]:
     """Every registered op class once, sorted by canonical name."""
     return sorted(set(_REGISTRY.values()), key=lambda cls: cls.name.lower())

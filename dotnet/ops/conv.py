@@ -6,10 +6,11 @@ One class per kind serves every rank; each rank is its own declaration (``Conv1D
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from dotnet.analysis.ir import OpNode
-from dotnet.ops.base import CodeWriter, Op, OpEnv, declare
+from dotnet.ops.base import CodeWriter, Inferred, Op, OpEnv, declare
 from dotnet.ops.declaration import Arg, Declaration, FromInput
 from dotnet.ops.spatial import Window, at_least, classes_by_rank, rank_of, spatial_input, transposed_out, window_out
 from dotnet.reading.labels import OpCall
@@ -33,7 +34,19 @@ OUTPUT_PADDING = Arg("OP", "int", "output_padding", default=0, help="added to on
 TRANSPOSED_PADDING = Arg("P", "size", "padding", default=ZERO, spellings=("pad",))
 
 
-class _Convolution(Op):
+@dataclass(frozen=True)
+class ConvFacts:
+    """What a convolution's shape rule resolves; rank, groups and window in the terms of the run."""
+
+    channels_in: Dim
+    """``In`` as the constructor writes it: the label's, or the input's channel count when the label leaves it out."""
+    rank: int
+    """Spatial axes: the declared rank, or the input's for the rank-free name."""
+    groups: Dim
+    window: Window
+
+
+class _Convolution(Op[ConvFacts]):
     """What plain and transposed convolutions share: channels, groups, bias, the kernel."""
 
     rank: ClassVar[int | None]
@@ -51,30 +64,27 @@ class _Convolution(Op):
         self.bias = bound.flag("Bias")
         self.output_padding = bound.whole("OP") if "OP" in bound.values else 0
         self._check_window(self.window)
-        self.run_window = self.window
-        """The window as the inference run sees it (a block call's values applied)."""
-        self.run_rank = self.rank or 2
-        self.run_groups = self.groups
-        """The rank and the groups in the terms of the inference run (a block call's values)."""
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[ConvFacts]:
         x = inputs[0]
-        self.run_rank = self.rank or rank_of(self, x)
-        batch, channels, spatial = spatial_input(self, x, self.run_rank)
-        if self.channels_in is None:
-            self.channels_in = channels.size
-        elif env.value(self.channels_in) != channels.size:
+        rank = self.rank or rank_of(self, x)
+        batch, channels, spatial = spatial_input(self, x, rank)
+        if self.channels_in is not None and env.value(self.channels_in) != channels.size:
             raise self.mismatch(f"In={self.channels_in} but its input has C={channels.size}")
         out = env.value(self.channels_out)
-        self.run_groups = env.value(self.groups)
-        self.run_window = self.window.valued(env)
-        self._check_window(self.run_window)
-        self._check_groups(env, channels.size, "In")
-        self._check_groups(env, out, "Out")
-        sizes = [self.spatial_out(env, a.name or f"axis {i + 2}", a.size) for i, a in enumerate(spatial)]
-        return (batch, Axis(channels.name, out), *(Axis(a.name, s) for a, s in zip(spatial, sizes)))
+        facts = ConvFacts(
+            self.channels_in if self.channels_in is not None else channels.size,
+            rank,
+            env.value(self.groups),
+            self.window.valued(env),
+        )
+        self._check_window(facts.window)
+        self._check_groups(env, facts.groups, channels.size, "In")
+        self._check_groups(env, facts.groups, out, "Out")
+        sizes = [self.spatial_out(env, facts.window, a.name or f"axis {i + 2}", a.size) for i, a in enumerate(spatial)]
+        return Inferred((batch, Axis(channels.name, out), *(Axis(a.name, s) for a, s in zip(spatial, sizes))), facts)
 
-    def spatial_out(self, env: OpEnv, axis: str, size: Dim) -> Dim:
+    def spatial_out(self, env: OpEnv, window: Window, axis: str, size: Dim) -> Dim:
         raise NotImplementedError
 
     def _check_window(self, window: Window) -> None:
@@ -82,8 +92,7 @@ class _Convolution(Op):
         if isinstance(window.padding, Dim):
             at_least(self, {"P": window.padding}, 0)
 
-    def _check_groups(self, env: OpEnv, count: Dim, what: str) -> None:
-        groups = self.run_groups
+    def _check_groups(self, env: OpEnv, groups: Dim, count: Dim, what: str) -> None:
         if groups == Dim.const(1) or groups == count:
             return
         number = groups.int_value()
@@ -96,31 +105,32 @@ class _Convolution(Op):
             raise self.arg_error(f"{what}={value} is not a multiple of G={number}")
         env.floordiv(count, number, self.node, f"{what} into {number} groups")
 
-    def per_group(self, count: Dim) -> Dim:
+    @staticmethod
+    def per_group(facts: ConvFacts, count: Dim) -> Dim:
         """``count / G``: the channels each group sees."""
-        groups = self.run_groups
+        groups = facts.groups
         if groups == count:
             return Dim.const(1)
         number = groups.int_value()
         return count.divide(number) if number else count
 
-    def kernel_volume(self) -> Dim:
+    @staticmethod
+    def kernel_volume(facts: ConvFacts) -> Dim:
         volume = ONE
-        for _ in range(self.run_rank):
-            volume = volume * self.run_window.kernel
+        for _ in range(facts.rank):
+            volume = volume * facts.window.kernel
         return volume
 
-    def constructor_dims(self) -> list[Dim]:
-        dims = [d for d in (self.channels_in, self.channels_out) if d is not None]
+    def constructor_dims(self, facts: ConvFacts) -> list[Dim]:
+        dims = [facts.channels_in, self.channels_out]
         return dims + self.window.symbolic() + ([self.groups] if self.groups.symbols() else [])
 
-    def module(self, w: CodeWriter) -> str:
-        assert self.channels_in is not None
-        args = [w.dim(self.channels_in), w.dim(self.channels_out), f"kernel_size={w.dim(self.window.kernel)}"]
+    def module(self, w: CodeWriter, facts: ConvFacts) -> str:
+        args = [w.dim(facts.channels_in), w.dim(self.channels_out), f"kernel_size={w.dim(self.window.kernel)}"]
         args += [f"{k}={v}" for k, v in self.keyword_args(w) if v is not None]
         if not self.bias:
             args.append("bias=False")
-        return f"{self.torch_for(self.run_rank + 2)}({', '.join(args)})"
+        return f"{self.torch_for(facts.rank + 2)}({', '.join(args)})"
 
     def keyword_args(self, w: CodeWriter) -> list[tuple[str, str | None]]:
         """torch's keywords after ``kernel_size`` with their code, ``None`` where the default holds."""
@@ -147,20 +157,19 @@ class _Conv(_Convolution):
         if self.window.padding == "same" and self.window.stride != ONE:
             raise self.arg_error(f"P=same needs S=1, as in PyTorch (got S={self.window.stride})")
 
-    def spatial_out(self, env: OpEnv, axis: str, size: Dim) -> Dim:
-        window = self.run_window
+    def spatial_out(self, env: OpEnv, window: Window, axis: str, size: Dim) -> Dim:
         if window.padding == "same":
             return size
         padding = ZERO if window.padding == "valid" else window.padding
         assert isinstance(padding, Dim)
         return window_out(env, self, axis, size, window.kernel, window.stride, padding, window.dilation)
 
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+    def parameter_count(self, inputs: list[Shape], output: Shape, facts: ConvFacts) -> Dim:
         c_in, c_out = inputs[0][1].size, output[1].size
-        return self.per_group(c_in) * c_out * self.kernel_volume() + (c_out if self.bias else 0)
+        return self.per_group(facts, c_in) * c_out * self.kernel_volume(facts) + (c_out if self.bias else 0)
 
-    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
-        return numel(output) * self.per_group(inputs[0][1].size) * self.kernel_volume()
+    def mult_adds(self, inputs: list[Shape], output: Shape, facts: ConvFacts) -> Dim:
+        return numel(output) * self.per_group(facts, inputs[0][1].size) * self.kernel_volume(facts)
 
 
 class _ConvTranspose(_Convolution):
@@ -174,19 +183,18 @@ class _ConvTranspose(_Convolution):
         if stride is not None and dilation is not None and self.output_padding >= max(stride, dilation):
             raise self.arg_error(f"OP={self.output_padding} must be smaller than S or D, as in PyTorch")
 
-    def spatial_out(self, env: OpEnv, axis: str, size: Dim) -> Dim:
-        window = self.run_window
+    def spatial_out(self, env: OpEnv, window: Window, axis: str, size: Dim) -> Dim:
         assert isinstance(window.padding, Dim)
         return transposed_out(
             env, self, axis, size, window.kernel, window.stride, window.padding, self.output_padding, window.dilation
         )
 
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+    def parameter_count(self, inputs: list[Shape], output: Shape, facts: ConvFacts) -> Dim:
         c_in, c_out = inputs[0][1].size, output[1].size
-        return c_in * self.per_group(c_out) * self.kernel_volume() + (c_out if self.bias else 0)
+        return c_in * self.per_group(facts, c_out) * self.kernel_volume(facts) + (c_out if self.bias else 0)
 
-    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
-        return numel(inputs[0]) * self.per_group(output[1].size) * self.kernel_volume()
+    def mult_adds(self, inputs: list[Shape], output: Shape, facts: ConvFacts) -> Dim:
+        return numel(inputs[0]) * self.per_group(facts, output[1].size) * self.kernel_volume(facts)
 
 
 _CONV_SHAPE = "C=In -> C=Out; each spatial size n -> floor((n + 2P - D*(K-1) - 1)/S) + 1 (n with P=same)"

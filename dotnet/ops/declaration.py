@@ -115,6 +115,16 @@ class Activation:
 
 
 @dataclass(frozen=True)
+class FormulaFunction:
+    """A function formulas call by name (``exp``), and the Python it becomes around its argument."""
+
+    name: str
+    """Its canonical name in formulas (:data:`dotnet.reading.formulas.FUNCTIONS`)."""
+    python: str
+    """Python with ``{}`` for the argument: ``torch.exp({})``."""
+
+
+@dataclass(frozen=True)
 class Declaration:
     """Everything dotnet knows about an op that is not code: see docs/architecture.md, "Adding an op"."""
 
@@ -144,6 +154,18 @@ class Declaration:
     """The op passes its input through unchanged in eval mode (dropout)."""
     yields_probabilities: bool = False
     """Its outputs are probabilities (softmax, sigmoid): lint's ``missing-softmax`` looks for one."""
+    min_inputs: int = 1
+    """The fewest incoming edges it takes."""
+    max_inputs: int | None = 1
+    """The most incoming edges it takes; ``None``: any number."""
+    inline_operand: bool = False
+    """Its last operand may be written in the label instead of drawn (``@ Embedding.w.T``): one edge fewer."""
+    times_is_factor: bool = False
+    """``OP x2`` gives the op a factor (``UpSample x2``) instead of repeating it."""
+    operator: str | None = None
+    """The formula operator it is (``+``, ``@``), so a scan writes the node into its step's formula."""
+    formula_function: FormulaFunction | None = None
+    """The formula function it is, when it is one that is not an :class:`Activation` (``exp``, ``softmax``)."""
     by_rank: tuple[tuple[int, str], ...] = ()
     """For an op whose PyTorch class follows its input's rank: (input rank, class) pairs, as
     ``((3, "nn.Conv1d"), (4, "nn.Conv2d"), (5, "nn.Conv3d"))`` for the rank-free ``Conv``; a

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dotnet.analysis.ir import OpNode
-from dotnet.ops.base import CodeWriter, Op, OpEnv, register
+from dotnet.ops.base import CodeWriter, Inferred, NoFacts, Op, OpEnv, SimpleOp, register
 from dotnet.ops.declaration import Arg, Declaration
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, numel
@@ -11,7 +13,7 @@ from dotnet.reading.symbolic import Dim
 
 
 @register
-class Linear(Op):
+class Linear(SimpleOp):
     """``Linear[In, Out]``: ``nn.Linear`` over the last dimension."""
 
     declaration = Declaration(
@@ -35,28 +37,36 @@ class Linear(Op):
         self.features_out = bound.size("Out")
         self.bias = bound.flag("Bias")
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def output(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         if env.value(self.features_in) != x[-1].size:
             raise self.mismatch(f"In={self.features_in} but its input's last dimension is {x[-1].size}")
         return x[:-1] + (Axis(None, env.value(self.features_out)),)
 
-    def constructor_dims(self) -> list[Dim]:
+    def constructor_dims(self, facts: NoFacts) -> list[Dim]:
         return [self.features_in, self.features_out]
 
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+    def parameter_count(self, inputs: list[Shape], output: Shape, facts: NoFacts) -> Dim:
         return inputs[0][-1].size * output[-1].size + (output[-1].size if self.bias else 0)
 
-    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
+    def mult_adds(self, inputs: list[Shape], output: Shape, facts: NoFacts) -> Dim:
         return numel(output) * inputs[0][-1].size
 
-    def module(self, w: CodeWriter) -> str:
+    def module(self, w: CodeWriter, facts: NoFacts) -> str:
         bias = "" if self.bias else ", bias=False"
         return f"nn.Linear({w.dim(self.features_in)}, {w.dim(self.features_out)}{bias})"
 
 
+@dataclass(frozen=True)
+class EmbeddingFacts:
+    """What an embedding's shape rule resolves."""
+
+    vocab_size: Dim
+    """The vocabulary size in the terms of the inference run (a block call's bindings applied)."""
+
+
 @register
-class Embedding(Op):
+class Embedding(Op[EmbeddingFacts]):
     """``Embedding[VocabSize, NHidden]``: integer ids in, vectors out (``nn.Embedding``)."""
 
     declaration = Declaration(
@@ -78,23 +88,20 @@ class Embedding(Op):
         self.vocab = bound.size("Vocab")
         self.width = bound.size("Dim")
         self.padding_idx = bound.maybe_whole("padding_idx")
-        self.vocab_size = self.vocab
-        """The vocabulary size in the terms of the inference run (a block call's bindings applied)."""
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[EmbeddingFacts]:
         (x,) = inputs
-        self.vocab_size = env.value(self.vocab)
-        return x + (Axis(None, env.value(self.width)),)
+        return Inferred(x + (Axis(None, env.value(self.width)),), EmbeddingFacts(env.value(self.vocab)))
 
-    def constructor_dims(self) -> list[Dim]:
+    def constructor_dims(self, facts: EmbeddingFacts) -> list[Dim]:
         return [self.vocab, self.width]
 
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
-        return self.vocab_size * output[-1].size
+    def parameter_count(self, inputs: list[Shape], output: Shape, facts: EmbeddingFacts) -> Dim:
+        return facts.vocab_size * output[-1].size
 
     def weight_shape(self) -> tuple[Dim, Dim] | None:
         return (self.vocab, self.width)
 
-    def module(self, w: CodeWriter) -> str:
+    def module(self, w: CodeWriter, facts: EmbeddingFacts) -> str:
         padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
         return f"nn.Embedding({w.dim(self.vocab)}, {w.dim(self.width)}{padding})"

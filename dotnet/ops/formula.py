@@ -10,12 +10,14 @@ the tensor node the formula flows into.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from dotnet import codes
-from dotnet.analysis.ir import OpNode, TensorNode
+from dotnet.analysis.ir import OpNode
 from dotnet.diagnostics import SpecError, error
-from dotnet.ops.base import CodeWriter, Op, OpEnv, declarations
+from dotnet.ops.base import CodeWriter, Inferred, Op, OpEnv, declarations
+from dotnet.ops.declaration import Declaration
 from dotnet.reading.formulas import BinOp, Call, Expr, Input, Name, Neg, Num, Random, contains, names
 from dotnet.reading.labels import FormulaLabel, OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, numel
@@ -25,27 +27,33 @@ _ONE = Dim.const(1)
 _FRESH_PREFIX = "?"
 
 
-class FormulaOp(Op):
+@dataclass(frozen=True)
+class FormulaFacts:
+    """What a formula's shape rule resolves: its implicit parameters and its costs."""
+
+    params: Mapping[str, Shape]
+    """Implicit parameters, in order of first appearance in the formula, with their shapes."""
+    owned: tuple[str, ...]
+    """The implicit parameters this formula is the first to name (each is counted once)."""
+    products: Dim
+    """Multiply-adds of the formula's matrix products."""
+    input: Shape
+    """The shape on the node's incoming edge, for ``AddNoise\\n+ 0.5 * randn(...)``."""
+
+
+class FormulaOp(Op[FormulaFacts]):
     """A formula label: its value is the formula over the tensors and parameters it names."""
 
     name = "formula"
-    min_inputs = 0
-    max_inputs = None
+    declaration = Declaration("formula", min_inputs=0, max_inputs=None)
+    """Unregistered: a formula is found by its label, never by a name."""
 
     def __init__(self, node: OpNode, formula: FormulaLabel) -> None:
         super().__init__(node, OpCall("formula"))
         self.expr = formula.expr
-        self.params: dict[str, Shape] = {}
-        """Implicit parameters, in order of first appearance in the formula, with their shapes."""
-        self.owned: list[str] = []
-        """The implicit parameters this formula is the first to name (each is counted once)."""
-        self.products = Dim.const(0)
-        """Multiply-adds of the formula's matrix products."""
-        self.input: Shape = ()
-        """The shape on the node's incoming edge, for ``AddNoise\\n+ 0.5 * randn(...)``."""
 
     # -- shapes ----------------------------------------------------------
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[FormulaFacts]:
         if contains(self.expr, Input) and len(inputs) != 1:
             raise error(
                 codes.BAD_EDGE,
@@ -54,14 +62,15 @@ class FormulaOp(Op):
                 self.node.location,
                 self.node.id,
             )
-        self.input = inputs[0] if inputs else ()
-        run = _Unifier(self, env, self.input)
+        given = inputs[0] if inputs else ()
+        run = _Unifier(self, env, given)
         shape = run.shape(self.expr)
         target = self._declared_target(env)
         if target is not None and not run.unify_shapes(shape, target):
             raise self.mismatch(f"the formula gives {run.text(shape)} but flows into {diagram_text(target)}")
-        self.params, self.owned = {}, []
-        for name in dict.fromkeys(n.text for n in names(self.expr) if n.text not in env.graph.titles):
+        params: dict[str, Shape] = {}
+        owned: list[str] = []
+        for name in dict.fromkeys(n.text for n in names(self.expr) if env.tensor(n.text) is None):
             final = run.resolved(run.params[name])
             if any(_is_fresh(a.size) for a in final):
                 raise error(
@@ -71,7 +80,7 @@ class FormulaOp(Op):
                     self.node.location,
                     self.node.id,
                 )
-            known = env.implicit.get(name)
+            known = env.implicit(name)
             if known is not None and known != final:
                 raise error(
                     codes.PARAM_SHAPE,
@@ -81,55 +90,55 @@ class FormulaOp(Op):
                     self.node.id,
                 )
             if known is None:
-                self.owned.append(name)
-            env.implicit[name] = final
-            self.params[name] = final
-        self.products = Dim.const(0)
+                owned.append(name)
+            env.name_implicit(name, final)
+            params[name] = final
+        products = Dim.const(0)
         for out, inner in run.products:
-            self.products = self.products + numel(run.resolved(out)) * run.resolved((Axis(None, inner),))[0].size
-        return run.resolved(shape)
+            products = products + numel(run.resolved(out)) * run.resolved((Axis(None, inner),))[0].size
+        return Inferred(run.resolved(shape), FormulaFacts(params, tuple(owned), products, given))
 
     def _declared_target(self, env: OpEnv) -> Shape | None:
         """The declared shape of the tensor node the formula flows into, if exactly one."""
-        targets = [env.graph.nodes[e.dst] for e in env.graph.succs(self.node.id)]
-        tensors = [t for t in targets if isinstance(t, TensorNode)]
+        tensors = env.flows_into(self.node)
         if len(tensors) != 1:
             return None
         declared = from_declared(tensors[0].label.dims)
         return tuple(Axis(a.name, env.value(a.size)) for a in declared)
 
-    def constructor_dims(self) -> list[Dim]:
-        return [a.size for shape in self.params.values() for a in shape]
+    def constructor_dims(self, facts: FormulaFacts) -> list[Dim]:
+        return [a.size for shape in facts.params.values() for a in shape]
 
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
-        return sum((numel(self.params[name]) for name in self.owned), Dim.const(0))
+    def parameter_count(self, inputs: list[Shape], output: Shape, facts: FormulaFacts) -> Dim:
+        return sum((numel(facts.params[name]) for name in facts.owned), Dim.const(0))
 
-    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
-        return self.products
+    def mult_adds(self, inputs: list[Shape], output: Shape, facts: FormulaFacts) -> Dim:
+        return facts.products
 
-    def implicit_parameters(self) -> list[tuple[str, Shape, int]]:
+    def implicit_parameters(self, facts: FormulaFacts) -> list[tuple[str, Shape, int]]:
         offsets: dict[str, int] = {}
         for n in names(self.expr):
             offsets.setdefault(n.text, n.offset)
-        return [(name, shape, offsets[name]) for name, shape in self.params.items()]
+        return [(name, shape, offsets[name]) for name, shape in facts.params.items()]
 
     # -- code ------------------------------------------------------------
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: FormulaFacts) -> str:
         def leaf(tree: Expr) -> str:
             if isinstance(tree, Input):
                 return args[0]
             assert isinstance(tree, Random)
-            return self._random(w, tree, args[0] if args else None)
+            return self._random(w, tree, args[0] if args else None, facts.input)
 
         return to_python(self.expr, lambda name: w.formula_name(name), leaf)
 
-    def _random(self, w: CodeWriter, tree: Random, x: str | None) -> str:
+    @staticmethod
+    def _random(w: CodeWriter, tree: Random, x: str | None, given: Shape) -> str:
         """``torch.randn_like(x)`` for noise shaped like the input, else ``torch.randn(...)`` on its device."""
-        if x is not None and tuple(tree.dims) == tuple(a.size for a in self.input):
+        if x is not None and tuple(tree.dims) == tuple(a.size for a in given):
             return f"torch.randn_like({x})"
         sizes = []
         for dim in tree.dims:
-            at = [i for i, a in enumerate(self.input) if a.size == dim]
+            at = [i for i, a in enumerate(given) if a.size == dim]
             sizes.append(f"{x}.shape[{at[0]}]" if x is not None and at else w.dim(dim))
         where = f", device={x}.device, dtype={x}.dtype" if x is not None else ""
         return f"torch.randn({', '.join(sizes)}{where})"
@@ -180,7 +189,8 @@ class _Unifier:
 
     def param(self, name: str, first_use: Shape) -> Shape:
         if name not in self.params:
-            self.params[name] = self.env.implicit.get(name, first_use)
+            known = self.env.implicit(name)
+            self.params[name] = first_use if known is None else known
         return self.params[name]
 
     def shape(self, expr: Expr) -> Shape:
@@ -201,9 +211,9 @@ class _Unifier:
         return self.broadcast(self.shape(expr.left), self.shape(expr.right), expr.op)
 
     def name_shape(self, name: Name, left_of_matmul: Shape | None) -> Shape:
-        tensor = self.env.graph.titles.get(name.text)
+        tensor = self.env.tensor(name.text)
         if tensor is not None:
-            return self.env.shapes[tensor]
+            return tensor
         if left_of_matmul is not None and len(left_of_matmul) >= 1:
             return self.param(name.text, (Axis(None, left_of_matmul[-1].size), Axis(None, self.fresh())))
         return self.param(name.text, (Axis(None, _ONE), Axis(None, self.fresh())))
@@ -236,19 +246,18 @@ class _Unifier:
 
 
 # -- Python source of a formula -------------------------------------------------
-_MATH_FUNCTIONS = {
-    "exp": "torch.exp({})",
-    "log": "torch.log({})",
-    "sqrt": "torch.sqrt({})",
-    "softmax": "torch.softmax({}, dim=-1)",
-}
-"""Formula functions that are not activation ops; softmax runs over the last dimension."""
-
-
 def _function_source(fn: str) -> str:
-    """Python for formula function ``fn`` around ``{}``: an activation's declared torch function, or math."""
-    activation = next((d.activation for d in declarations() if d.activation and d.activation.formula == fn), None)
-    return f"{activation.functional}({{}})" if activation is not None else _MATH_FUNCTIONS[fn]
+    """Python for formula function ``fn`` around ``{}``, as the op that declares it says.
+
+    An activation gives its torch function (``torch.sigmoid``); another op its
+    :class:`~dotnet.ops.declaration.FormulaFunction` (``exp``; ``softmax``, over the last axis).
+    """
+    for d in declarations():
+        if d.activation is not None and d.activation.formula == fn:
+            return f"{d.activation.functional}({{}})"
+        if d.formula_function is not None and d.formula_function.name == fn:
+            return d.formula_function.python
+    raise AssertionError(f"no op declares the formula function {fn!r}")
 
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "@": 2, "/": 2}

@@ -7,12 +7,12 @@ rank: each declaration's ``by_rank``.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from dotnet.analysis.ir import OpNode
 from dotnet.ops.args import ArgProblem, bind, convert
-from dotnet.ops.base import CodeWriter, Op, OpEnv, declare, register
+from dotnet.ops.base import CodeWriter, Inferred, Op, OpEnv, declare, register
 from dotnet.ops.declaration import Arg, Declaration, FromInput, Value
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Shape, diagram_text, numel
@@ -35,7 +35,17 @@ def _keywords(pairs: list[tuple[str, Value]]) -> list[str]:
     return [f"{key}={value!r}" for key, value in pairs if value is not None]
 
 
-class _ChannelNorm(Op):
+@dataclass(frozen=True)
+class ChannelFacts:
+    """What a channel norm's shape rule resolves."""
+
+    channels: Dim
+    """``C`` as the constructor writes it: the label's, or the input's channel count."""
+    rank: int
+    """The input's rank, which picks the family member (``BatchNorm2d`` for 4)."""
+
+
+class _ChannelNorm(Op[ChannelFacts]):
     """Norms over the channel axis (axis 1 in PyTorch layout), one family member per rank."""
 
     affine_default: ClassVar[bool]
@@ -44,36 +54,30 @@ class _ChannelNorm(Op):
         super().__init__(node, call)
         bound = self.bind_declared()
         self.channels = bound.maybe_size("C")
-        assert self.declaration is not None
         self.options = [(a.torch or a.name, bound.raw(a.name)) for a in self.declaration.args[1:]]
         self.affine = bound.flag("affine") if "affine" in bound.values else self.affine_default
         self.ranks = tuple(rank for rank, _ in self.declaration.by_rank)
         """Input ranks this member takes (its declaration's ``by_rank``); the rank-free member takes them all."""
-        self.run_rank = max(self.ranks)
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[ChannelFacts]:
         (x,) = inputs
         if len(x) not in self.ranks:
             raise self.rank_error(x, " or ".join(_RANK_TEXT[r] for r in self.ranks))
-        self.run_rank = len(x)
         c = x[1].size
-        if self.channels is None:
-            self.channels = c
-        elif env.value(self.channels) != c:
+        if self.channels is not None and env.value(self.channels) != c:
             raise self.mismatch(f"normalizes {self.channels} channels but its input has C={c}")
-        return x
+        return Inferred(x, ChannelFacts(c if self.channels is None else self.channels, len(x)))
 
-    def constructor_dims(self) -> list[Dim]:
-        return [self.channels] if self.channels is not None else []
+    def constructor_dims(self, facts: ChannelFacts) -> list[Dim]:
+        return [facts.channels]
 
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+    def parameter_count(self, inputs: list[Shape], output: Shape, facts: ChannelFacts) -> Dim:
         return 2 * output[1].size if self.affine else Dim.const(0)  # the running statistics are buffers
 
-    def module(self, w: CodeWriter) -> str:
-        assert self.channels is not None
+    def module(self, w: CodeWriter, facts: ChannelFacts) -> str:
         options = [(k, v) for k, v in self.options if not (k == "affine" and v == self.affine_default)]
-        args = [w.dim(self.channels)] + _keywords(options)
-        return f"{self.torch_for(self.run_rank)}({', '.join(args)})"
+        args = [w.dim(facts.channels)] + _keywords(options)
+        return f"{self.torch_for(facts.rank)}({', '.join(args)})"
 
 
 class _BatchNorm(_ChannelNorm):
@@ -142,14 +146,13 @@ declare(_BatchNorm, _batch, "Batch norm; BatchNorm1D, 2D or 3D by the input's ra
 declare(_InstanceNorm, _instance, "Instance norm; InstanceNorm1D, 2D or 3D by the input's rank.")
 
 
-class _TrailingNorm(Op):
+class _TrailingNorm(Op[tuple[Dim, ...]]):
     """Norms over the last axes: ``LayerNorm(NHidden)``, ``LayerNorm[8, 9]`` (PyTorch's order)."""
 
     torch_class: ClassVar[str]
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        assert self.declaration is not None
         shape_arg, *option_args = self.declaration.args
         shape_names = {s.lower() for s in shape_arg.accepted()}
         shape_keywords = [v for k, v in call.keywords if k.lower() in shape_names]
@@ -168,27 +171,28 @@ class _TrailingNorm(Op):
         self.affine = bound.flag("elementwise_affine")
         self.with_bias = bound.flag("bias") if "bias" in bound.values else True
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[tuple[Dim, ...]]:
+        """The input's shape; the facts are the normalized sizes as the constructor writes them."""
         (x,) = inputs
-        if not self.sizes:
-            self.sizes = [x[-1].size]
-        count = len(self.sizes)
-        wanted = [env.value(s) for s in self.sizes]
+        sizes = tuple(self.sizes) or (x[-1].size,)
+        count = len(sizes)
+        wanted = [env.value(s) for s in sizes]
         if count > len(x) or [a.size for a in x[-count:]] != wanted:
             tail = "[" + ", ".join(str(a.size) for a in x[-count:]) + "]"
             raise self.mismatch(
-                f"normalizes [{', '.join(map(str, self.sizes))}] but its input ends in {tail} ({diagram_text(x)})"
+                f"normalizes [{', '.join(map(str, sizes))}] but its input ends in {tail} ({diagram_text(x)})"
             )
-        return x
+        return Inferred(x, sizes)
 
-    def constructor_dims(self) -> list[Dim]:
-        return list(self.sizes)
+    def constructor_dims(self, facts: tuple[Dim, ...]) -> list[Dim]:
+        return list(facts)
 
-    def normalized_elements(self, output: Shape) -> Dim:
-        return numel(output[-len(self.sizes) :])
+    @staticmethod
+    def normalized_elements(output: Shape, sizes: tuple[Dim, ...]) -> Dim:
+        return numel(output[-len(sizes) :])
 
-    def module(self, w: CodeWriter) -> str:
-        sizes = [w.dim(s) for s in self.sizes]
+    def module(self, w: CodeWriter, facts: tuple[Dim, ...]) -> str:
+        sizes = [w.dim(s) for s in facts]
         shape = sizes[0] if len(sizes) == 1 else f"({', '.join(sizes)})"
         defaults = {"elementwise_affine": True, "bias": True}
         options = [(k, v) for k, v in self.options if defaults.get(k, None) != v]
@@ -217,8 +221,8 @@ class LayerNorm(_TrailingNorm):
         costs="parameters: 2 * the normalized elements (weight and bias)",
     )
 
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
-        per_tensor = self.normalized_elements(output) if self.affine else Dim.const(0)
+    def parameter_count(self, inputs: list[Shape], output: Shape, facts: tuple[Dim, ...]) -> Dim:
+        per_tensor = self.normalized_elements(output, facts) if self.affine else Dim.const(0)
         return per_tensor * (2 if self.with_bias else 1)
 
 
@@ -236,12 +240,12 @@ class RMSNorm(_TrailingNorm):
         costs="parameters: the normalized elements (one weight each)",
     )
 
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
-        return self.normalized_elements(output) if self.affine else Dim.const(0)
+    def parameter_count(self, inputs: list[Shape], output: Shape, facts: tuple[Dim, ...]) -> Dim:
+        return self.normalized_elements(output, facts) if self.affine else Dim.const(0)
 
 
 @register
-class GroupNorm(Op):
+class GroupNorm(Op[Dim]):
     """Group norm: the channels in G groups, each normalized over its channels and spatial axes."""
 
     declaration = Declaration(
@@ -267,28 +271,26 @@ class GroupNorm(Op):
         self.affine = bound.flag("affine")
         self.options: list[tuple[str, Value]] = [("eps", bound.raw("eps")), ("affine", None if self.affine else False)]
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[Dim]:
+        """The input's shape; the facts are ``C`` as the constructor writes it (the label's, or the input's)."""
         (x,) = inputs
         if len(x) < 2:
             raise self.rank_error(x, "a batch with a channel axis")
         c = x[1].size
-        if self.channels is None:
-            self.channels = c
-        elif env.value(self.channels) != c:
+        if self.channels is not None and env.value(self.channels) != c:
             raise self.mismatch(f"normalizes {self.channels} channels but its input has C={c}")
         groups, count = env.value(self.groups).int_value(), c.int_value()
         if groups is not None and count is not None and (groups < 1 or count % groups):
             raise self.arg_error(f"C={count} is not a multiple of G={groups}")
         if groups is not None and env.value(self.groups) != c:
             env.floordiv(c, groups, self.node, "C into groups")
-        return x
+        return Inferred(x, c if self.channels is None else self.channels)
 
-    def constructor_dims(self) -> list[Dim]:
-        return [self.groups] + ([self.channels] if self.channels is not None else [])
+    def constructor_dims(self, facts: Dim) -> list[Dim]:
+        return [self.groups, facts]
 
-    def parameter_count(self, inputs: list[Shape], output: Shape) -> Dim:
+    def parameter_count(self, inputs: list[Shape], output: Shape, facts: Dim) -> Dim:
         return 2 * output[1].size if self.affine else Dim.const(0)
 
-    def module(self, w: CodeWriter) -> str:
-        assert self.channels is not None
-        return f"nn.GroupNorm({', '.join([w.dim(self.groups), w.dim(self.channels), *_keywords(self.options)])})"
+    def module(self, w: CodeWriter, facts: Dim) -> str:
+        return f"nn.GroupNorm({', '.join([w.dim(self.groups), w.dim(facts), *_keywords(self.options)])})"

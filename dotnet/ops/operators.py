@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dotnet import codes
 from dotnet.analysis.ir import OpNode
 from dotnet.diagnostics import error
 from dotnet.limits import MAX_OPERANDS
-from dotnet.ops.base import CodeWriter, Op, OpEnv, normalize_name, register
+from dotnet.ops.base import CodeWriter, Inferred, NoFacts, Op, OpEnv, SimpleOp, register
 from dotnet.ops.declaration import Declaration
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, numel
@@ -15,7 +17,7 @@ from dotnet.reading.symbolic import Dim
 _ONE = Dim.const(1)
 
 
-def broadcast(op: Op, shapes: list[Shape]) -> Shape:
+def broadcast(op: Op[Any], shapes: list[Shape]) -> Shape:
     """The broadcast of ``shapes`` by PyTorch's rules, or an error naming both sides."""
     result = list(shapes[0])
     for shape in shapes[1:]:
@@ -33,14 +35,14 @@ def broadcast(op: Op, shapes: list[Shape]) -> Shape:
     return tuple(result)
 
 
-class _Elementwise(Op):
+class _Elementwise(SimpleOp):
     """A broadcasting arithmetic operator, written in generated code as its symbol (its name)."""
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def output(self, inputs: list[Shape], env: OpEnv) -> Shape:
         self.no_args()
         return broadcast(self, inputs)
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: NoFacts) -> str:
         return f" {self.name} ".join(args)
 
 
@@ -48,74 +50,70 @@ class _Elementwise(Op):
 class Add(_Elementwise):
     """``+``: the sum of up to 256 operands (a residual connection, a bias)."""
 
-    declaration = Declaration("+", aliases=("Add", "Sum"), torch="torch.add", elementwise=True)
-    min_inputs = 2
-    max_inputs = MAX_OPERANDS
+    declaration = Declaration(
+        "+",
+        aliases=("Add", "Sum"),
+        torch="torch.add",
+        elementwise=True,
+        min_inputs=2,
+        max_inputs=MAX_OPERANDS,
+        operator="+",
+    )
 
 
 @register
 class Mul(_Elementwise):
     """``*``: element-wise product of two operands."""
 
-    declaration = Declaration("*", aliases=("Mul",), torch="torch.mul", elementwise=True)
-    min_inputs = 2
-    max_inputs = 2
+    declaration = Declaration(
+        "*", aliases=("Mul",), torch="torch.mul", elementwise=True, min_inputs=2, max_inputs=2, operator="*"
+    )
 
 
 @register
 class Sub(_Elementwise):
     """``-``: the first operand minus the second."""
 
-    declaration = Declaration("-", aliases=("Sub",), torch="torch.sub", elementwise=True)
-    min_inputs = 2
-    max_inputs = 2
+    declaration = Declaration(
+        "-", aliases=("Sub",), torch="torch.sub", elementwise=True, min_inputs=2, max_inputs=2, operator="-"
+    )
 
 
 @register
 class Div(_Elementwise):
     """``/``: the first operand divided by the second, element by element."""
 
-    declaration = Declaration("/", aliases=("Div",), torch="torch.div", elementwise=True)
-    min_inputs = 2
-    max_inputs = 2
+    declaration = Declaration("/", aliases=("Div",), torch="torch.div", elementwise=True, min_inputs=2, max_inputs=2)
 
 
 @register
-class MatMul(Op):
+class MatMul(Op[str | None]):
     """``@``: matrix product of two operands, ``[..., N, K] @ [K, M]`` -> ``[..., N, M]``.
 
     ``@ Embedding.w.T [NHidden, VocabSize]`` takes its right operand inline: the
     (transposed) weight of the node whose op is ``Embedding``, shared, not copied.
     """
 
-    declaration = Declaration("@", aliases=("MatMul",), torch="torch.matmul")
-    min_inputs = 2
-    max_inputs = 2
+    declaration = Declaration(
+        "@", aliases=("MatMul",), torch="torch.matmul", min_inputs=2, max_inputs=2, inline_operand=True, operator="@"
+    )
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        self.tied: str | None = None
-        """The node whose weight is the inline right operand."""
-        if call.operand is not None:
-            self.min_inputs = self.max_inputs = 1  # type: ignore[misc]  # the operand is the second
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[str | None]:
+        """The product's shape; the facts are the node whose weight is the inline right operand, if any."""
         if self.call.operand is not None:
-            return self._product(inputs[0], self._operand(env))
+            tied, operand = self._operand(env)
+            return Inferred(self._product(inputs[0], operand), tied)
         self.no_args()
-        return self._product(*inputs)
+        return Inferred(self._product(*inputs), None)
 
-    def _operand(self, env: OpEnv) -> Shape:
-        """The shape of ``Node.w`` or ``Node.w.T``, checked against the label's own ``[K, M]``."""
+    def _operand(self, env: OpEnv) -> tuple[str, Shape]:
+        """The node ``Node.w`` or ``Node.w.T`` names and the operand's shape, checked against the label's ``[K, M]``."""
         assert self.call.operand is not None
         owner, *path = self.call.operand
-        matches = [
-            n
-            for n in env.graph.nodes.values()
-            if isinstance(n, OpNode)
-            and isinstance(n.call, OpCall)
-            and (n.id == owner or normalize_name(n.call.name).rstrip("0123456789") == normalize_name(owner))
-        ]
+        matches = env.nodes_named(owner)
         if len(matches) != 1 or path not in (["w"], ["w", "T"], ["weight"], ["weight", "T"]):
             found = ", ".join(repr(n.id) for n in matches) or "none"
             raise error(
@@ -133,7 +131,6 @@ class MatMul(Op):
                 self.node.location,
                 self.node.id,
             )
-        self.tied = matches[0].id
         rows, cols = (weight[1], weight[0]) if path[-1] == "T" else weight
         shape = (Axis(None, env.value(rows)), Axis(None, env.value(cols)))
         declared = self.call.positional
@@ -146,7 +143,7 @@ class MatMul(Op):
                     f"the label says the operand is {diagram_text(wanted)}, but {'.'.join(self.call.operand)} "
                     f"is {diagram_text(shape)}"
                 )
-        return shape
+        return matches[0].id, shape
 
     def _product(self, a: Shape, b: Shape) -> Shape:
         if len(b) < 2 or len(a) < 1:
@@ -160,12 +157,12 @@ class MatMul(Op):
             return tuple(batch) + (a[-2], Axis(None, b[-1].size))
         return tuple(batch) + (Axis(None, b[-1].size),)
 
-    def mult_adds(self, inputs: list[Shape], output: Shape) -> Dim:
+    def mult_adds(self, inputs: list[Shape], output: Shape, facts: str | None) -> Dim:
         return numel(output) * inputs[0][-1].size
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        if self.tied is not None:
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: str | None) -> str:
+        if facts is not None:
             assert self.call.operand is not None
             transpose = ".T" if self.call.operand[-1] == "T" else ""
-            return f"{args[0]} @ self.{w.node_attr(self.tied)}.weight{transpose}"
+            return f"{args[0]} @ self.{w.node_attr(facts)}.weight{transpose}"
         return f"{args[0]} @ {args[1]}"

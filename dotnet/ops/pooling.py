@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from dotnet.analysis.ir import OpNode
-from dotnet.ops.base import CodeWriter, Op, OpEnv, declare
+from dotnet.ops.base import CodeWriter, Inferred, NoFacts, Op, OpEnv, SimpleOp, declare
 from dotnet.ops.declaration import Arg, Declaration, SameAs
 from dotnet.ops.spatial import TORCH_SUFFIX, classes_by_rank, rank_of, spatial_input, window_out
 from dotnet.reading.labels import OpCall
@@ -22,7 +22,7 @@ PADDING = Arg("P", "size", "padding", default=Dim.const(0), spellings=("pad",), 
 DILATION = Arg("D", "size", "dilation", default=Dim.const(1))
 
 
-class _Pool(Op):
+class _Pool(Op[int]):
     """A sliding-window pooling: ``[K=3, S=2, P=1]`` or ``(3, 2, 1)``; the stride defaults to K."""
 
     rank: ClassVar[int | None]
@@ -37,9 +37,6 @@ class _Pool(Op):
         self.padding = bound.size("P")
         self.dilation = bound.size("D") if "D" in bound.values else Dim.const(1)
         self._check(self.kernel, self.stride, self.padding, self.dilation)
-        self.window = (self.kernel, self.stride, self.padding, self.dilation)
-        """The hyperparameters as the inference run sees them (a block call's values applied)."""
-        self.run_rank = self.rank or 2
 
     def _check(self, kernel: Dim, stride: Dim, padding: Dim, dilation: Dim) -> None:
         numbers = [v.int_value() for v in (kernel, stride, padding)]
@@ -51,11 +48,12 @@ class _Pool(Op):
         if (number := dilation.int_value()) is not None and number < 1:
             raise self.arg_error("D must be at least 1")
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[int]:
+        """The pooled shape; the facts are the spatial rank (the input's, for the rank-free name)."""
         x = inputs[0]
-        self.run_rank = self.rank or rank_of(self, x)
-        batch, channels, spatial = spatial_input(self, x, self.run_rank)
-        self.window = window = (
+        rank = self.rank or rank_of(self, x)
+        batch, channels, spatial = spatial_input(self, x, rank)
+        window = (
             env.value(self.kernel),
             env.value(self.stride),
             env.value(self.padding),
@@ -63,12 +61,12 @@ class _Pool(Op):
         )
         self._check(*window)
         sizes = [window_out(env, self, a.name or f"axis {i + 2}", a.size, *window) for i, a in enumerate(spatial)]
-        return (batch, channels, *(Axis(a.name, s) for a, s in zip(spatial, sizes)))
+        return Inferred((batch, channels, *(Axis(a.name, s) for a, s in zip(spatial, sizes))), rank)
 
-    def constructor_dims(self) -> list[Dim]:
+    def constructor_dims(self, facts: int) -> list[Dim]:
         return [d for d in (self.kernel, self.stride, self.padding, self.dilation) if d.symbols()]
 
-    def module(self, w: CodeWriter) -> str:
+    def module(self, w: CodeWriter, facts: int) -> str:
         args = [f"kernel_size={w.dim(self.kernel)}"]
         if self.stride != self.kernel:
             args.append(f"stride={w.dim(self.stride)}")
@@ -76,7 +74,7 @@ class _Pool(Op):
             args.append(f"padding={w.dim(self.padding)}")
         if self.dilation != Dim.const(1):
             args.append(f"dilation={w.dim(self.dilation)}")
-        return f"{self.torch_for(self.run_rank + 2)}({', '.join(args)})"
+        return f"{self.torch_for(facts + 2)}({', '.join(args)})"
 
 
 class _MaxPool(_Pool):
@@ -98,7 +96,7 @@ def _output_size_args(rank: int) -> tuple[Arg, ...]:
     )
 
 
-class _AdaptivePool(Op):
+class _AdaptivePool(SimpleOp):
     """Pooling to a fixed output size: ``AdaptiveAvgPool2D(1, 1)``, ``AdaptiveMaxPool1D(5)``."""
 
     rank: ClassVar[int]
@@ -111,16 +109,16 @@ class _AdaptivePool(Op):
         if min(self.sizes) < 1:
             raise self.arg_error("the output size must be at least 1")
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def output(self, inputs: list[Shape], env: OpEnv) -> Shape:
         batch, channels, spatial = spatial_input(self, inputs[0], self.rank)
         return (batch, channels, *(Axis(a.name, Dim.const(s)) for a, s in zip(spatial, self.sizes)))
 
-    def module(self, w: CodeWriter) -> str:
+    def module(self, w: CodeWriter, facts: NoFacts) -> str:
         size = str(self.sizes[0]) if self.rank == 1 else f"({', '.join(map(str, self.sizes))})"
         return f"{self.torch_for(self.rank + 2)}({size})"
 
 
-class _GlobalPool(Op):
+class _GlobalPool(Op[int]):
     """Pooling every spatial axis to size 1: ``GlobalAvgPool2D`` is ``nn.AdaptiveAvgPool2d(1)``."""
 
     rank: ClassVar[int | None]
@@ -129,16 +127,16 @@ class _GlobalPool(Op):
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         self.no_args()
-        self.run_rank = self.rank or 2
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[int]:
+        """The pooled shape; the facts are the spatial rank (the input's, for the rank-free name)."""
         x = inputs[0]
-        self.run_rank = self.rank or rank_of(self, x)
-        batch, channels, spatial = spatial_input(self, x, self.run_rank)
-        return (batch, channels, *(Axis(a.name, Dim.const(1)) for a in spatial))
+        rank = self.rank or rank_of(self, x)
+        batch, channels, spatial = spatial_input(self, x, rank)
+        return Inferred((batch, channels, *(Axis(a.name, Dim.const(1)) for a in spatial)), rank)
 
-    def module(self, w: CodeWriter) -> str:
-        return f"{self.torch_for(self.run_rank + 2)}(1)"
+    def module(self, w: CodeWriter, facts: int) -> str:
+        return f"{self.torch_for(facts + 2)}(1)"
 
 
 OVER = {1: "over a signal", 2: "over an image", 3: "over a volume", None: "over the input's spatial axes"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from dotnet.analysis.ir import OpNode
-from dotnet.ops.base import CodeWriter, Op, OpEnv, declare, register
+from dotnet.ops.base import CodeWriter, NoFacts, OpEnv, SimpleOp, declare, register
 from dotnet.ops.declaration import Arg, Declaration
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Shape
@@ -13,7 +13,7 @@ from dotnet.reading.shape import Shape
 RATE = Arg("p", "float", "p", default=0.5, spellings=("rate", "prob"), help="in [0, 1)")
 
 
-class _Dropout(Op):
+class _Dropout(SimpleOp):
     """``Dropout(0.5)`` or ``Dropout[p=0.5]``: zeroes elements (or channels) while training; identity in eval mode."""
 
     torch_class: ClassVar[str]
@@ -26,13 +26,13 @@ class _Dropout(Op):
         if not 0 <= self.rate < 1:
             raise self.arg_error(f"p={self.rate!r} must be a number in [0, 1)")
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def output(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
         if self.ranks is not None and len(x) not in self.ranks:
             raise self.rank_error(x, f"a tensor of rank {' or '.join(map(str, self.ranks))}")
         return x
 
-    def module(self, w: CodeWriter) -> str:
+    def module(self, w: CodeWriter, facts: NoFacts) -> str:
         return f"nn.{self.torch_class}(p={self.rate!r})"
 
 
@@ -57,7 +57,7 @@ _dropout("FeatureAlphaDropout", "FeatureAlphaDropout", "AlphaDropout of whole ch
 
 
 @register
-class Identity(Op):
+class Identity(SimpleOp):
     """Passes its input through unchanged (a placeholder layer)."""
 
     declaration = Declaration(
@@ -70,9 +70,9 @@ class Identity(Op):
         identity_in_eval=True,
     )
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def output(self, inputs: list[Shape], env: OpEnv) -> Shape:
         self.no_args()
         return inputs[0]
 
-    def module(self, w: CodeWriter) -> str:
+    def module(self, w: CodeWriter, facts: NoFacts) -> str:
         return "nn.Identity()"

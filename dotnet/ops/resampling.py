@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dotnet.analysis.ir import OpNode
-from dotnet.ops.base import CodeWriter, Op, OpEnv, register
+from dotnet.ops.base import CodeWriter, Inferred, NoFacts, Op, OpEnv, SimpleOp, register
 from dotnet.ops.declaration import Arg, Declaration
 from dotnet.ops.spatial import INPUT_KINDS, rank_of, spatial_input
 from dotnet.reading.labels import OpCall
@@ -17,10 +17,9 @@ SIZE_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 @register
-class UpSample(Op):
+class UpSample(Op[tuple[int, ...]]):
     """Upsampling by a whole factor or to a size: ``UpSample x2``, ``Upsample[S=2, mode=bilinear]``."""
 
-    times_is_factor = True
     declaration = Declaration(
         "UpSample",
         aliases=("Interpolate",),
@@ -38,6 +37,7 @@ class UpSample(Op):
         shape="each spatial size n -> n*S, or the size given; C unchanged",
         torch_call="nn.Upsample(scale_factor=S | size=(...), mode=mode, align_corners=align_corners)",
         keeps_range=True,
+        times_is_factor=True,
     )
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
@@ -62,33 +62,33 @@ class UpSample(Op):
         if self.align_corners is not None and self.mode not in MODE_RANK:
             raise self.arg_error(f"align_corners needs mode linear, bilinear, bicubic or trilinear, not {self.mode}")
         self.factor = factor
-        self.run_sizes: tuple[int, ...] = ()
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[tuple[int, ...]]:
+        """The upsampled shape; the facts are the output size of each spatial axis (none with a factor)."""
         x = inputs[0]
         rank = MODE_RANK.get(self.mode) or rank_of(self, x)
         if len(x) != rank + 2:
             raise self.mismatch(f"mode={self.mode} needs {INPUT_KINDS[rank]}, but its input is {diagram_text(x)}")
         batch, channels, spatial = spatial_input(self, x, rank)
         if self.factor is not None:
-            return (batch, channels, *(Axis(a.name, a.size * self.factor) for a in spatial))
+            return Inferred((batch, channels, *(Axis(a.name, a.size * self.factor) for a in spatial)), ())
         if self.axis_sizes:
             wanted = SIZE_AXES[rank]
             if set(self.axis_sizes) != set(wanted):
                 raise self.arg_error(f"give the output size of each of {', '.join(wanted)}, or size=")
-            self.run_sizes = tuple(self.axis_sizes[a] for a in wanted)
+            sizes = tuple(self.axis_sizes[a] for a in wanted)
         else:
             assert self.size is not None
-            self.run_sizes = (self.size,) * rank
-        return (batch, channels, *(Axis(a.name, Dim.const(s)) for a, s in zip(spatial, self.run_sizes)))
+            sizes = (self.size,) * rank
+        return Inferred((batch, channels, *(Axis(a.name, Dim.const(s)) for a, s in zip(spatial, sizes))), sizes)
 
-    def module(self, w: CodeWriter) -> str:
+    def module(self, w: CodeWriter, facts: tuple[int, ...]) -> str:
         if self.factor is not None:
             args = [f"scale_factor={self.factor}"]
-        elif len(set(self.run_sizes)) == 1:
-            args = [f"size={self.run_sizes[0]}"]
+        elif len(set(facts)) == 1:
+            args = [f"size={facts[0]}"]
         else:
-            args = [f"size=({', '.join(map(str, self.run_sizes))})"]
+            args = [f"size=({', '.join(map(str, facts))})"]
         if self.mode != "nearest":
             args.append(f'mode="{self.mode}"')
         if self.align_corners is not None:
@@ -97,7 +97,7 @@ class UpSample(Op):
 
 
 @register
-class PixelShuffle(Op):
+class PixelShuffle(SimpleOp):
     """Channels into space: ``PixelShuffle(2)`` turns C=4c, H, W into C=c, H*2, W*2."""
 
     declaration = Declaration(
@@ -115,7 +115,7 @@ class PixelShuffle(Op):
         if self.factor < 1:
             raise self.arg_error("the factor must be at least 1")
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def output(self, inputs: list[Shape], env: OpEnv) -> Shape:
         batch, channels, (h, w) = spatial_input(self, inputs[0], 2)
         area = self.factor * self.factor
         count = channels.size.int_value()
@@ -124,12 +124,12 @@ class PixelShuffle(Op):
         c = env.floordiv(channels.size, area, self.node, "C into PixelShuffle")
         return (batch, Axis(channels.name, c), Axis(h.name, h.size * self.factor), Axis(w.name, w.size * self.factor))
 
-    def module(self, w: CodeWriter) -> str:
+    def module(self, w: CodeWriter, facts: NoFacts) -> str:
         return f"nn.PixelShuffle({self.factor})"
 
 
 @register
-class PixelUnshuffle(Op):
+class PixelUnshuffle(SimpleOp):
     """Space into channels: ``PixelUnshuffle(2)`` turns C=c, H, W into C=4c, H/2, W/2."""
 
     declaration = Declaration(
@@ -147,7 +147,7 @@ class PixelUnshuffle(Op):
         if self.factor < 1:
             raise self.arg_error("the factor must be at least 1")
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def output(self, inputs: list[Shape], env: OpEnv) -> Shape:
         batch, channels, spatial = spatial_input(self, inputs[0], 2)
         sizes = []
         for axis in spatial:
@@ -158,5 +158,5 @@ class PixelUnshuffle(Op):
         c = channels.size * (self.factor * self.factor)
         return (batch, Axis(channels.name, c), *(Axis(a.name, s) for a, s in zip(spatial, sizes)))
 
-    def module(self, w: CodeWriter) -> str:
+    def module(self, w: CodeWriter, facts: NoFacts) -> str:
         return f"nn.PixelUnshuffle({self.factor})"

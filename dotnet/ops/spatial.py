@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from dotnet.ops.base import CodeWriter, Op, OpEnv
 from dotnet.reading.shape import Axis, Shape
@@ -29,14 +30,14 @@ def classes_by_rank(kind: str, rank: int | None) -> tuple[tuple[int, str], ...]:
     return tuple((r + 2, f"nn.{kind}{TORCH_SUFFIX[r]}") for r in ((rank,) if rank else (1, 2, 3)))
 
 
-def spatial_input(op: Op, x: Shape, rank: int) -> tuple[Axis, Axis, tuple[Axis, ...]]:
+def spatial_input(op: Op[Any], x: Shape, rank: int) -> tuple[Axis, Axis, tuple[Axis, ...]]:
     """The batch axis, channel axis and spatial axes of ``x``, or an error naming the node."""
     if len(x) != rank + 2:
         raise op.rank_error(x, INPUT_KINDS[rank])
     return x[0], x[1], tuple(x[2:])
 
 
-def rank_of(op: Op, x: Shape) -> int:
+def rank_of(op: Op[Any], x: Shape) -> int:
     """The spatial rank of ``x`` for an op that takes any of 1, 2 or 3 spatial axes."""
     if len(x) not in (3, 4, 5):
         raise op.rank_error(x, "a signal, an image or a volume: [BatchSize, L, C], [BatchSize, W, H, C] or "
@@ -65,7 +66,9 @@ class Window:
         return [d for d in sizes if d.symbols()]
 
 
-def window_out(env: OpEnv, op: Op, axis: str, size: Dim, kernel: Dim, stride: Dim, padding: Dim, dilation: Dim) -> Dim:
+def window_out(
+    env: OpEnv, op: Op[Any], axis: str, size: Dim, kernel: Dim, stride: Dim, padding: Dim, dilation: Dim
+) -> Dim:
     """``floor((size + 2*padding - dilation*(kernel-1) - 1) / stride) + 1``, PyTorch's formula.
 
     For a symbolic size the symbolic part is assumed divisible by the stride (and that is
@@ -87,7 +90,7 @@ def window_out(env: OpEnv, op: Op, axis: str, size: Dim, kernel: Dim, stride: Di
     return env.positive(out, op.node, f"{op.name} output {axis}")
 
 
-def _symbolic_stride(env: OpEnv, op: Op, axis: str, symbolic: Dim, offset: Fraction, stride: Dim) -> Dim:
+def _symbolic_stride(env: OpEnv, op: Op[Any], axis: str, symbolic: Dim, offset: Fraction, stride: Dim) -> Dim:
     """``floor((symbolic + offset) / stride) + 1`` for a symbolic stride, when it is exact."""
     if offset not in (0, -1) or not symbolic.symbols():
         raise op.arg_error(
@@ -99,14 +102,22 @@ def _symbolic_stride(env: OpEnv, op: Op, axis: str, symbolic: Dim, offset: Fract
 
 
 def transposed_out(
-    env: OpEnv, op: Op, axis: str, size: Dim, kernel: Dim, stride: Dim, padding: Dim, output_padding: int, dilation: Dim
+    env: OpEnv,
+    op: Op[Any],
+    axis: str,
+    size: Dim,
+    kernel: Dim,
+    stride: Dim,
+    padding: Dim,
+    output_padding: int,
+    dilation: Dim,
 ) -> Dim:
     """``(size - 1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1``, PyTorch's formula."""
     out = (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
     return env.positive(out, op.node, f"{op.name} output {axis}")
 
 
-def at_least(op: Op, values: dict[str, Dim], low: int) -> None:
+def at_least(op: Op[Any], values: dict[str, Dim], low: int) -> None:
     """An error unless every value that is a number is at least ``low`` (symbols are checked per call)."""
     for key, value in values.items():
         number = value.int_value()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dotnet.analysis.ir import OpNode
-from dotnet.ops.base import CodeWriter, Op, OpEnv, register
+from dotnet.ops.base import CodeWriter, Inferred, Op, OpEnv, register
 from dotnet.ops.declaration import Arg, Declaration
 from dotnet.reading.labels import AXES, OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, numel
@@ -11,7 +13,7 @@ from dotnet.reading.symbolic import Dim
 
 
 @register
-class Flatten(Op):
+class Flatten(Op[tuple[int, int]]):
     """``Flatten``: every dimension after the batch into one, as ``nn.Flatten()`` does.
 
     ``Flatten[2]`` or ``Flatten[Start=1, End=2]`` joins the axes from ``Start`` to ``End``
@@ -29,9 +31,9 @@ class Flatten(Op):
         super().__init__(node, call)
         bound = self.bind_declared()
         self.start, self.end = bound.whole("Start"), bound.whole("End")
-        self.span = (1, -1)
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[tuple[int, int]]:
+        """The flattened shape; the facts are the span of axes joined, as ``nn.Flatten`` takes it."""
         (x,) = inputs
         if len(x) < 2:
             raise self.rank_error(x, "a batch of at least one dimension")
@@ -40,22 +42,33 @@ class Flatten(Op):
         if not (-rank <= start < rank and -rank <= end < rank) or start % rank > end % rank:
             raise self.arg_error(f"Start={start}, End={end} name no run of axes of {diagram_text(x)}")
         first, last = start % rank, end % rank
-        self.span = (first, last if end >= 0 else end)
-        return x[:first] + (Axis(None, numel(x[first : last + 1])),) + x[last + 1 :]
+        return Inferred(
+            x[:first] + (Axis(None, numel(x[first : last + 1])),) + x[last + 1 :], (first, last if end >= 0 else end)
+        )
 
-    def module(self, w: CodeWriter) -> str:
-        start, end = self.span
+    def module(self, w: CodeWriter, facts: tuple[int, int]) -> str:
+        start, end = facts
         return (
             "nn.Flatten()"
-            if self.span == (1, -1)
+            if facts == (1, -1)
             else f"nn.Flatten({start})"
             if end == -1
             else f"nn.Flatten({start}, {end})"
         )
 
 
+@dataclass(frozen=True)
+class ReshapeFacts:
+    """What a reshape's code needs from inference."""
+
+    sample: tuple[Dim, ...]
+    """The target's sizes after the batch, in the graph's own symbols."""
+    read_from: tuple[tuple[tuple[int, ...], int] | None, ...]
+    """For each of those sizes, input axes (PyTorch layout) and a factor that multiply to it, if any do."""
+
+
 @register
-class Reshape(Op):
+class Reshape(Op[ReshapeFacts]):
     """``reshape[BatchSize, 16x5x5]`` or ``reshape([4096])``: the batch kept, the rest refolded.
 
     The elements are read in PyTorch's (N, C, H, W) order, as ``Flatten`` reads them; the
@@ -69,18 +82,14 @@ class Reshape(Op):
         if call.keywords or not call.positional or any(isinstance(v, float) for v in call.positional):
             raise self.arg_error("takes the target shape, as in reshape[BatchSize, 4096] or reshape([4096])")
         self.target: tuple[Dim, ...] = tuple(v for v in call.positional if isinstance(v, Dim))
-        self.sample = self.target
-        """The target's sizes after the batch, in the graph's own symbols."""
-        self.read_from: tuple[tuple[tuple[int, ...], int] | None, ...] = ()
-        """For each of those sizes, input axes (PyTorch layout) and a factor that multiply to it, if any do."""
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[ReshapeFacts]:
+        """The refolded shape; the facts are the target's sizes after the batch and where to read them."""
         (x,) = inputs
         if not x:
             raise self.rank_error(x, "a batch of tensors")
         target = [env.value(d) for d in self.target]
         with_batch = len(target) > 1 and target[0] == x[0].size
-        self.sample = self.target[1:] if with_batch else self.target
         sample = target[1:] if with_batch else target
         want, have = numel(tuple(Axis(None, d) for d in sample)), numel(x[1:])
         if want != have:
@@ -88,28 +97,29 @@ class Reshape(Op):
             raise self.mismatch(
                 f"{written} holds {want} elements per sample, but its input {diagram_text(x)} holds {have}"
             )
-        self.read_from = tuple(_axes_making(d, x) for d in sample)
-        return (x[0], *(Axis(None, d) for d in sample))
+        read_from = tuple(_axes_making(d, x) for d in sample)
+        own = self.target[1:] if with_batch else self.target
+        return Inferred((x[0], *(Axis(None, d) for d in sample)), ReshapeFacts(own, read_from))
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: ReshapeFacts) -> str:
         """Sizes known to the constructor as numbers or arguments, run-time ones read from the input
         (``x.shape[1]``, or a product of its axes), and ``-1`` for at most one that is neither."""
         x = args[0]
-        sizes = [w.dim(d) if w.knows(d) else None for d in self.sample]
-        for at, made in enumerate(self.read_from):
+        sizes = [w.dim(d) if w.knows(d) else None for d in facts.sample]
+        for at, made in enumerate(facts.read_from):
             if sizes[at] is None and made is not None and made == ((made[0][0],), 1):
                 sizes[at] = f"{x}.shape[{made[0][0]}]"  # carried over from the input
         left = [at for at, size in enumerate(sizes) if size is None]
-        unread = [at for at in left if self.read_from[at] is None]
+        unread = [at for at in left if facts.read_from[at] is None]
         for at in left:  # one is left for PyTorch (-1): one no input axes make, if there is one
-            made = self.read_from[at]
+            made = facts.read_from[at]
             if at != (unread or left)[0] and made is not None:
                 axes, factor = made
                 sizes[at] = " * ".join([f"{x}.shape[{i}]" for i in axes] + ([str(factor)] if factor != 1 else []))
         written = [size if size is not None else "-1" for size in sizes]
         if written.count("-1") > 1:
             raise self.arg_error(
-                f"sizes {', '.join(str(d) for d, s in zip(self.sample, written) if s == '-1')} are known only at "
+                f"sizes {', '.join(str(d) for d, s in zip(facts.sample, written) if s == '-1')} are known only at "
                 "run time and no input axes multiply to them; at most one can be left for PyTorch to work out"
             )
         return f"{x}.reshape({x}.shape[0], {', '.join(written)})"
@@ -139,7 +149,7 @@ def _axes_making(size: Dim, x: Shape) -> tuple[tuple[int, ...], int] | None:
 
 
 @register
-class Concat(Op):
+class Concat(Op[int]):
     """``Concat``, ``cat(axis=1)``, ``Concat[axis=W]``: the in-edges joined along one axis, in file order.
 
     The axis is a named one (``C``, ``H``, ``W``) or a number counted in PyTorch's (N, C, H, W)
@@ -159,29 +169,28 @@ class Concat(Op):
             ),
         ),
         keeps_range=True,
+        min_inputs=2,
+        max_inputs=None,
     )
-    min_inputs = 2
-    max_inputs = None
 
     def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
         super().__init__(node, call)
         self.axis = self.bind_declared().axis("axis")
-        self.dim = 1
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[int]:
+        """The joined shape; the facts are the PyTorch dim joined along."""
         first = inputs[0]
-        self.dim = self._dim(first)
-        at = self.dim
+        at = self._dim(first)
         size = first[at].size
         for shape in inputs[1:]:
             others_differ = any(a.size != b.size for i, (a, b) in enumerate(zip(first, shape)) if i != at)
             if len(shape) != len(first) or others_differ:
                 raise self.mismatch(
-                    f"joins along axis {self._axis_text(first)}, so all other sizes must agree: "
+                    f"joins along axis {first[at].name or at}, so all other sizes must agree: "
                     f"{diagram_text(first)} and {diagram_text(shape)}"
                 )
             size = size + shape[at].size
-        return (*first[:at], Axis(first[at].name, size), *first[at + 1 :])
+        return Inferred((*first[:at], Axis(first[at].name, size), *first[at + 1 :]), at)
 
     def _dim(self, first: Shape) -> int:
         """The PyTorch dim to join along, for inputs shaped like ``first``."""
@@ -202,8 +211,5 @@ class Concat(Op):
             )
         return number
 
-    def _axis_text(self, first: Shape) -> str:
-        return first[self.dim].name or str(self.dim)
-
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"torch.cat(({', '.join(args)}), dim={self.dim})"
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: int) -> str:
+        return f"torch.cat(({', '.join(args)}), dim={facts})"

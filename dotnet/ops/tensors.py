@@ -7,10 +7,10 @@ last), or by name (``C``, ``H``, ``W``) when the tensor has that axis, as ``torc
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from dotnet.analysis.ir import OpNode
-from dotnet.ops.base import CodeWriter, MultiOutputOp, Op, OpEnv, register
+from dotnet.ops.base import CodeWriter, Inferred, MultiOutputOp, Op, OpEnv, register, several
 from dotnet.ops.declaration import Arg, Declaration
 from dotnet.reading.labels import ArgValue, OpCall
 from dotnet.reading.shape import Axis, Shape, diagram_text, numel
@@ -19,7 +19,7 @@ from dotnet.reading.symbolic import Dim
 _ONE = Dim.const(1)
 
 
-def axis_index(op: Op, shape: Shape, value: ArgValue | None, what: str = "axis", extra: int = 0) -> int:
+def axis_index(op: Op[Any], shape: Shape, value: ArgValue | None, what: str = "axis", extra: int = 0) -> int:
     """The PyTorch dim ``value`` names in ``shape`` (``extra`` more places for an axis being inserted)."""
     rank = len(shape) + extra
     if isinstance(value, Dim) and len(value.symbols()) == 1 and value == Dim.sym(next(iter(value.symbols()))):
@@ -37,7 +37,7 @@ def axis_index(op: Op, shape: Shape, value: ArgValue | None, what: str = "axis",
     return number % rank
 
 
-def _sizes(op: Op, values: tuple[ArgValue, ...]) -> list[Dim]:
+def _sizes(op: Op[Any], values: tuple[ArgValue, ...]) -> list[Dim]:
     """Sizes written as positional arguments (``Split[64, 32]``): whole numbers or size symbols."""
     sizes = [v for v in values if isinstance(v, Dim)]
     if len(sizes) != len(values):
@@ -55,7 +55,7 @@ _AXIS = Arg("Axis", "size", "dim", required=True)
 
 
 @register
-class Transpose(Op):
+class Transpose(Op[tuple[int, int]]):
     """``Transpose[1, 2]``: two axes swapped (``x.transpose(1, 2)``)."""
 
     declaration = Declaration(
@@ -69,22 +69,21 @@ class Transpose(Op):
         super().__init__(node, call)
         bound = self.bind_declared()
         self.axes = (bound.size("A"), bound.size("B"))
-        self.dims = (0, 1)
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[tuple[int, int]]:
+        """The swapped shape; the facts are the two PyTorch dims."""
         (x,) = inputs
         a, b = (axis_index(self, x, v, w) for v, w in zip(self.axes, ("dim0", "dim1")))
-        self.dims = (a, b)
         out = list(x)
         out[a], out[b] = Axis(None, x[b].size), Axis(None, x[a].size)
-        return tuple(out)
+        return Inferred(tuple(out), (a, b))
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"{args[0]}.transpose({self.dims[0]}, {self.dims[1]})"
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: tuple[int, int]) -> str:
+        return f"{args[0]}.transpose({facts[0]}, {facts[1]})"
 
 
 @register
-class Permute(Op):
+class Permute(Op[tuple[int, ...]]):
     """``Permute[0, 2, 3, 1]``: the axes in a new order (``x.permute(0, 2, 3, 1)``), one argument per axis."""
 
     declaration = Declaration("Permute", torch="torch.permute", keeps_range=True)
@@ -93,22 +92,21 @@ class Permute(Op):
         super().__init__(node, call)
         if call.keywords or not call.positional:
             raise self.arg_error("takes the new order of every axis, as in Permute[0, 2, 3, 1]")
-        self.order: tuple[int, ...] = ()
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[tuple[int, ...]]:
+        """The permuted shape; the facts are the new order as PyTorch dims."""
         (x,) = inputs
         order = tuple(axis_index(self, x, v) for v in self.call.positional)
         if sorted(order) != list(range(len(x))):
             raise self.arg_error(f"{list(order)} is not an order of all {len(x)} axes of {diagram_text(x)}")
-        self.order = order
-        return tuple(Axis(None, x[i].size) for i in order)
+        return Inferred(tuple(Axis(None, x[i].size) for i in order), order)
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"{args[0]}.permute({', '.join(str(i) for i in self.order)})"
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: tuple[int, ...]) -> str:
+        return f"{args[0]}.permute({', '.join(str(i) for i in facts)})"
 
 
 @register
-class Select(Op):
+class Select(Op[int]):
     """``Select[1, 0]``: index 0 of axis 1, the axis dropped (``x[:, 0]``, a class token)."""
 
     declaration = Declaration(
@@ -124,22 +122,21 @@ class Select(Op):
         bound = self.bind_declared()
         self.axis = bound.size("Axis")
         self.index = bound.whole("Index")
-        self.dim = 0
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[int]:
         (x,) = inputs
-        self.dim = axis_index(self, x, self.axis)
-        size = x[self.dim].size.int_value()
+        dim = axis_index(self, x, self.axis)
+        size = x[dim].size.int_value()
         if size is not None and not -size <= self.index < size:
-            raise self.mismatch(f"index {self.index} is outside axis {self.dim} of {diagram_text(x)}")
-        return x[: self.dim] + x[self.dim + 1 :]
+            raise self.mismatch(f"index {self.index} is outside axis {dim} of {diagram_text(x)}")
+        return Inferred(x[:dim] + x[dim + 1 :], dim)
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return _subscript(args[0], self.dim, str(self.index))
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: int) -> str:
+        return _subscript(args[0], facts, str(self.index))
 
 
 @register
-class Slice(Op):
+class Slice(Op[int]):
     """``Slice[1, 1, 5]`` or ``Slice[Axis=1, Start=1]``: a range of one axis (``x[:, 1:5]``), end exclusive."""
 
     declaration = Declaration(
@@ -163,17 +160,16 @@ class Slice(Op):
         if step < 1:
             raise self.arg_error(f"Step={step} must be at least 1")
         self.step = step
-        self.dim = 0
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[int]:
         (x,) = inputs
-        self.dim = axis_index(self, x, self.axis)
-        full = x[self.dim].size
+        dim = axis_index(self, x, self.axis)
+        full = x[dim].size
         known = full.int_value()
         if known is not None:
             size = len(range(known)[self.start : self.end : self.step])
             if size == 0:
-                raise self.mismatch(f"takes nothing of axis {self.dim} (size {known}) of {diagram_text(x)}")
+                raise self.mismatch(f"takes nothing of axis {dim} (size {known}) of {diagram_text(x)}")
             length = Dim.const(size)
         elif self.start >= 0 and self.end is None and self.step == 1:
             length = env.positive(full - self.start, self.node, "the slice's length")
@@ -181,31 +177,32 @@ class Slice(Op):
             length = Dim.const(self.end - self.start)
         else:
             raise self.mismatch(
-                f"cannot size this slice of axis {self.dim}, whose size {full} is symbolic: "
+                f"cannot size this slice of axis {dim}, whose size {full} is symbolic: "
                 "give a start and no end, or an end beyond the start, with step 1"
             )
-        return x[: self.dim] + (Axis(x[self.dim].name, length),) + x[self.dim + 1 :]
+        return Inferred(x[:dim] + (Axis(x[dim].name, length),) + x[dim + 1 :], dim)
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: int) -> str:
         item = f"{self.start or ''}:{'' if self.end is None else self.end}"
         if self.step != 1:
             item += f":{self.step}"
-        return _subscript(args[0], self.dim, item)
+        return _subscript(args[0], facts, item)
 
 
-class _Pieces(MultiOutputOp):
+class _Pieces(MultiOutputOp[int]):
     """A tensor cut along one axis into pieces, returned in order as outputs ``0``, ``1``, ..."""
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        self.dim = 0
         self.count = 0
 
     def output_names(self) -> tuple[str, ...]:
         return tuple(str(i) for i in range(self.count))
 
-    def pieces(self, x: Shape, sizes: list[Dim]) -> dict[str, Shape]:
-        return {str(i): x[: self.dim] + (Axis(x[self.dim].name, s),) + x[self.dim + 1 :] for i, s in enumerate(sizes)}
+    @staticmethod
+    def pieces(x: Shape, dim: int, sizes: list[Dim]) -> Inferred[int]:
+        """The pieces of ``x`` cut along ``dim``; the facts are that dim."""
+        return several({str(i): x[:dim] + (Axis(x[dim].name, s),) + x[dim + 1 :] for i, s in enumerate(sizes)}, dim)
 
 
 @register
@@ -231,18 +228,18 @@ class Chunk(_Pieces):
         self.chunks = self.count = chunks
         self.axis = bound.size("Axis")
 
-    def infer_outputs(self, inputs: list[Shape], env: OpEnv) -> dict[str, Shape]:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[int]:
         (x,) = inputs
-        self.dim = axis_index(self, x, self.axis)
-        size = x[self.dim].size
+        dim = axis_index(self, x, self.axis)
+        size = x[dim].size
         known = size.int_value()
         if known is not None and known % self.chunks:
-            raise self.mismatch(f"axis {self.dim} of {diagram_text(x)} does not split into {self.chunks} equal pieces")
-        piece = env.floordiv(size, self.chunks, self.node, f"axis {self.dim} into {self.chunks} chunks")
-        return self.pieces(x, [piece] * self.chunks)
+            raise self.mismatch(f"axis {dim} of {diagram_text(x)} does not split into {self.chunks} equal pieces")
+        piece = env.floordiv(size, self.chunks, self.node, f"axis {dim} into {self.chunks} chunks")
+        return self.pieces(x, dim, [piece] * self.chunks)
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"{args[0]}.chunk({self.chunks}, dim={self.dim})"
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: int) -> str:
+        return f"{args[0]}.chunk({self.chunks}, dim={facts})"
 
 
 @register
@@ -260,53 +257,54 @@ class Split(_Pieces):
         self.sizes = _sizes(self, call.positional)
         self.count = len(self.sizes)
 
-    def infer_outputs(self, inputs: list[Shape], env: OpEnv) -> dict[str, Shape]:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[int]:
         (x,) = inputs
-        self.dim = axis_index(self, x, self.axis)
+        dim = axis_index(self, x, self.axis)
         sizes = [env.value(s) for s in self.sizes]
         total = sum(sizes, Dim.const(0))
-        if total != x[self.dim].size:
+        if total != x[dim].size:
             raise self.mismatch(
-                f"pieces of {' + '.join(str(s) for s in sizes)} = {total} do not cut axis "
-                f"{self.dim} of {diagram_text(x)}"
+                f"pieces of {' + '.join(str(s) for s in sizes)} = {total} do not cut axis {dim} of {diagram_text(x)}"
             )
-        return self.pieces(x, sizes)
+        return self.pieces(x, dim, sizes)
 
-    def constructor_dims(self) -> list[Dim]:
+    def constructor_dims(self, facts: int) -> list[Dim]:
         return self.sizes
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"torch.split({args[0]}, [{', '.join(w.dim(s) for s in self.sizes)}], dim={self.dim})"
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: int) -> str:
+        return f"torch.split({args[0]}, [{', '.join(w.dim(s) for s in self.sizes)}], dim={facts})"
 
 
 @register
-class Stack(Op):
+class Stack(Op[int]):
     """``Stack[1]``: the in-edges, in file order, stacked along a new axis (``torch.stack``)."""
 
     declaration = Declaration(
-        "Stack", torch="torch.stack", args=(Arg("Axis", "size", "dim", default=Dim.const(0)),), keeps_range=True
+        "Stack",
+        torch="torch.stack",
+        args=(Arg("Axis", "size", "dim", default=Dim.const(0)),),
+        keeps_range=True,
+        min_inputs=2,
+        max_inputs=None,
     )
-    min_inputs = 2
-    max_inputs = None
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
         self.axis = self.bind_declared().size("Axis")
-        self.dim = 0
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[int]:
         first = inputs[0]
         for shape in inputs[1:]:
             if len(shape) != len(first) or any(a.size != b.size for a, b in zip(first, shape)):
                 raise self.mismatch(f"stacks tensors of one shape, not {diagram_text(first)} and {diagram_text(shape)}")
-        self.dim = axis_index(self, first, self.axis, extra=1)
-        return first[: self.dim] + (Axis(None, Dim.const(len(inputs))),) + first[self.dim :]
+        dim = axis_index(self, first, self.axis, extra=1)
+        return Inferred(first[:dim] + (Axis(None, Dim.const(len(inputs))),) + first[dim:], dim)
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        return f"torch.stack(({', '.join(args)}), dim={self.dim})"
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: int) -> str:
+        return f"torch.stack(({', '.join(args)}), dim={facts})"
 
 
-class _Reduce(Op):
+class _Reduce(Op[tuple[int, ...]]):
     """A reduction over the axes given (``Mean[H, W]``, ``ReduceSum[1]``); ``KeepDim=1`` keeps them as 1."""
 
     method: ClassVar[str]
@@ -320,18 +318,16 @@ class _Reduce(Op):
         if flag not in (0, 1):
             raise self.arg_error("KeepDim must be 0 or 1")
         self.keep = flag == 1
-        self.dims: tuple[int, ...] = ()
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[tuple[int, ...]]:
         (x,) = inputs
         dims = tuple(sorted({axis_index(self, x, v) for v in self.call.positional}))
-        self.dims = dims
         if self.keep:
-            return tuple(Axis(a.name, _ONE) if i in dims else a for i, a in enumerate(x))
-        return tuple(a for i, a in enumerate(x) if i not in dims)
+            return Inferred(tuple(Axis(a.name, _ONE) if i in dims else a for i, a in enumerate(x)), dims)
+        return Inferred(tuple(a for i, a in enumerate(x) if i not in dims), dims)
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        dims = str(self.dims[0]) if len(self.dims) == 1 else f"({', '.join(str(d) for d in self.dims)})"
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: tuple[int, ...]) -> str:
+        dims = str(facts[0]) if len(facts) == 1 else f"({', '.join(str(d) for d in facts)})"
         keep = ", keepdim=True" if self.keep else ""
         return f"{args[0]}.{self.method}(dim={dims}{keep})"
 
@@ -361,36 +357,32 @@ class Max(_Reduce):
 
 
 @register
-class Expand(Op):
+class Expand(Op[int]):
     """``Expand``: its first in-edge, batch size 1, repeated over the batch of the second (a class token).
 
     ``cls [1, 1, D]`` and ``x [BatchSize, N, D]`` give ``[BatchSize, 1, D]``, as
     ``cls.expand(x.shape[0], -1, -1)`` does: a view, no copy, the gradient summed.
     """
 
-    declaration = Declaration("Expand", keeps_range=True)
-    min_inputs = 2
-    max_inputs = 2
+    declaration = Declaration("Expand", keeps_range=True, min_inputs=2, max_inputs=2)
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
         super().__init__(node, call)
-        self.rank = 1
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[int]:
         self.no_args()
         tensor, like = inputs
         if not tensor or tensor[0].size != _ONE:
             raise self.rank_error(tensor, "a first input of batch size 1")
-        self.rank = len(tensor)
-        return (like[0], *tensor[1:])
+        return Inferred((like[0], *tensor[1:]), len(tensor))
 
-    def forward(self, w: CodeWriter, args: list[str], attr: str) -> str:
-        keep = ", -1" * (self.rank - 1)
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: int) -> str:
+        keep = ", -1" * (facts - 1)
         return f"{args[0]}.expand({args[1]}.shape[0]{keep})"
 
 
 @register
-class Unflatten(Op):
+class Unflatten(Op[int]):
     """``Unflatten[1, 16, 5, 5]``: one axis refolded into several (``nn.Unflatten(1, (16, 5, 5))``)."""
 
     declaration = Declaration("Unflatten", torch="nn.Unflatten", keeps_range=True)
@@ -401,21 +393,20 @@ class Unflatten(Op):
             raise self.arg_error("takes the axis and two or more sizes, as in Unflatten[1, 16, 5, 5]")
         self.axis = call.positional[0]
         self.sizes = _sizes(self, call.positional[1:])
-        self.dim = 0
 
-    def infer(self, inputs: list[Shape], env: OpEnv) -> Shape:
+    def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[int]:
         (x,) = inputs
-        self.dim = axis_index(self, x, self.axis)
+        dim = axis_index(self, x, self.axis)
         sizes = [env.value(s) for s in self.sizes]
         product = numel(tuple(Axis(None, s) for s in sizes))
-        if product != x[self.dim].size:
+        if product != x[dim].size:
             raise self.mismatch(
-                f"{' x '.join(str(s) for s in sizes)} = {product} is not axis {self.dim} of {diagram_text(x)}"
+                f"{' x '.join(str(s) for s in sizes)} = {product} is not axis {dim} of {diagram_text(x)}"
             )
-        return x[: self.dim] + tuple(Axis(None, s) for s in sizes) + x[self.dim + 1 :]
+        return Inferred(x[:dim] + tuple(Axis(None, s) for s in sizes) + x[dim + 1 :], dim)
 
-    def constructor_dims(self) -> list[Dim]:
+    def constructor_dims(self, facts: int) -> list[Dim]:
         return self.sizes
 
-    def module(self, w: CodeWriter) -> str:
-        return f"nn.Unflatten({self.dim}, ({', '.join(w.dim(s) for s in self.sizes)}))"
+    def module(self, w: CodeWriter, facts: int) -> str:
+        return f"nn.Unflatten({facts}, ({', '.join(w.dim(s) for s in self.sizes)}))"

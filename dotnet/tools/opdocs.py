@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from typing import Any
 
 from dotnet.ops.base import Op, normalize_name, registered_ops
 from dotnet.ops.declaration import Declaration
@@ -28,24 +29,23 @@ a volume; generated code uses PyTorch's `(N, C, D, H, W)`.
 """
 
 
-def summary(cls: type[Op]) -> str:
+def summary(cls: type[Op[Any]]) -> str:
     """The first line of the op's docstring, with Markdown's single backticks for code."""
     text = (cls.__doc__ or "").strip()
     return text.splitlines()[0].replace("``", "`") if text else ""
 
 
-def declaration(cls: type[Op]) -> Declaration:
-    assert cls.declaration is not None, cls.__name__
+def declaration(cls: type[Op[Any]]) -> Declaration:
     return cls.declaration
 
 
-def other_names(cls: type[Op]) -> list[str]:
+def other_names(cls: type[Op[Any]]) -> list[str]:
     """The names besides the canonical one, spelled as declared (torch's class name last)."""
     own = normalize_name(cls.name)
     return [n for n in dict.fromkeys(declaration(cls).names()) if normalize_name(n) != own]
 
 
-def _range_text(cls: type[Op]) -> str | None:
+def _range_text(cls: type[Op[Any]]) -> str | None:
     facts = declaration(cls)
     interval = (facts.activation.low, facts.activation.high) if facts.activation else facts.output_range
     if interval is None:
@@ -60,7 +60,7 @@ def _range_text(cls: type[Op]) -> str | None:
     return f"outputs in [{bound(low)}, {bound(high)}]".replace("[-inf", "(-inf").replace("inf]", "inf)")
 
 
-def facts(cls: type[Op]) -> list[str]:
+def facts(cls: type[Op[Any]]) -> list[str]:
     """What checks know about the op: element-wise, output range, and the rest of its declared facts."""
     d = declaration(cls)
     found = ["element-wise"] if d.elementwise else []
@@ -74,19 +74,20 @@ def facts(cls: type[Op]) -> list[str]:
         found.append("the identity in eval mode")
     if d.yields_probabilities:
         found.append("yields probabilities")
-    if cls.times_is_factor:
+    if d.times_is_factor:
         found.append("'OP x N' gives the factor")
     return found
 
 
-def _edges(cls: type[Op]) -> str | None:
-    low, high = cls.min_inputs, cls.max_inputs
+def _edges(cls: type[Op[Any]]) -> str | None:
+    d = declaration(cls)
+    low, high = d.min_inputs, d.max_inputs
     if low == high == 1:
         return None
     return f"{low}" if low == high else f"{low} or more" if high is None else f"{low} to {high}"
 
 
-def describe(cls: type[Op]) -> list[str]:
+def describe(cls: type[Op[Any]]) -> list[str]:
     """``dotnet ops NAME``: one op's entry as text lines."""
     lines = [f"{cls.name}: {summary(cls).replace('`', '')}"]
     if others := other_names(cls):
@@ -115,7 +116,7 @@ def describe(cls: type[Op]) -> list[str]:
     return lines
 
 
-def torch_text(cls: type[Op]) -> str:
+def torch_text(cls: type[Op[Any]]) -> str:
     """The PyTorch code the op becomes: the declared call, else the constructor or function."""
     d = declaration(cls)
     return d.torch_call or d.torch or ""
