@@ -149,11 +149,15 @@ class Declaration:
     output_range: tuple[float, float] | None = None
     """The interval every output lies in, when it is known whatever the arguments (ReLU6: [0, 6])."""
     keeps_range: bool = False
-    """Every output value is one of the input values (pooling, upsampling, flattening, joining)."""
+    """Every output value lies within the input values (pooling, upsampling, flattening, joining)."""
+    range_breaking: tuple[tuple[str, str], ...] = ()
+    """(argument, choice) pairs under which ``keeps_range`` does not hold: bicubic upsampling overshoots."""
     identity_in_eval: bool = False
     """The op passes its input through unchanged in eval mode (dropout)."""
     yields_probabilities: bool = False
     """Its outputs are probabilities (softmax, sigmoid): lint's ``missing-softmax`` looks for one."""
+    yields_log_probabilities: bool = False
+    """Its outputs are log-probabilities (log-softmax): ``missing-softmax`` accepts it too."""
     min_inputs: int = 1
     """The fewest incoming edges it takes."""
     max_inputs: int | None = 1
@@ -166,6 +170,14 @@ class Declaration:
     """The formula operator it is (``+``, ``@``), so a scan writes the node into its step's formula."""
     formula_function: FormulaFunction | None = None
     """The formula function it is, when it is one that is not an :class:`Activation` (``exp``, ``softmax``)."""
+    by_rank: tuple[tuple[int, str], ...] = ()
+    """For an op whose PyTorch class follows its input's rank: (input rank, class) pairs, as
+    ``((3, "nn.Conv1d"), (4, "nn.Conv2d"), (5, "nn.Conv3d"))`` for the rank-free ``Conv``; a
+    member of one rank (``Conv2D``) lists its one. The op reads its class from here."""
+
+    def torch_for(self, rank: int) -> str:
+        """The PyTorch class for an input of ``rank`` axes (batch included), from :attr:`by_rank`."""
+        return dict(self.by_rank)[rank]
 
     def names(self) -> tuple[str, ...]:
         """Every name the op is registered under: its own, its aliases, and torch's class name."""
