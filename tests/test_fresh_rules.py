@@ -275,3 +275,31 @@ inp -> relu -> 4 -> fc
     assert errors_of(path)[0] == (
         f"Net.dot:4:1: error: node 'fc': {op.split(chr(92))[0]}: expects {expected}, but its input is [] [arg-mismatch]"
     )
+
+
+@pytest.mark.parametrize(
+    ("label", "message"),
+    [
+        (
+            "1e999 * 输入",
+            "Net.dot:3:1: error: node 'scale': '1e999 * 输入' is neither an op call nor a formula: "
+            "the number 1e999 at offset 0 is too large for a float [bad-label]",
+        ),
+        (
+            "BatchNorm1D[4, eps=1e999]",
+            "Net.dot:3:1: error: node 'scale': argument 'eps=1e999' is too large for a float [bad-label]",
+        ),
+    ],
+)
+def test_a_number_too_large_for_a_float_is_a_located_error(tmp_path: Path, label: str, message: str) -> None:
+    """Exponents are read, so ``1e999`` is a number; it must not become ``inf`` in the code."""
+    path = spec(
+        tmp_path,
+        f"""
+inp [label="输入\\n[BatchSize, 4]", {RECORD}]
+scale [label="{label}"]
+oup [label="输出\\n[BatchSize, 4]", {RECORD}]
+inp -> scale -> oup
+""",
+    )
+    assert errors_of(path) == [message]

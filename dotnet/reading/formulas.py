@@ -18,6 +18,7 @@ input (:class:`Input`, see :mod:`dotnet.reading.labels`).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -224,7 +225,10 @@ class _Parser:
         if kind == "num":
             if len(text) - text.count(".") > MAX_DIGITS:
                 raise FormulaError(f"the number at offset {offset} has more than {MAX_DIGITS} digits")
-            return Num(float(text) if "." in text or "e" in text.lower() else int(text))
+            value = float(text) if "." in text or "e" in text.lower() else int(text)
+            if not math.isfinite(value):
+                raise FormulaError(f"the number {text} at offset {offset} is too large for a float")
+            return Num(value)
         if kind == "name":
             if text == "randn" and self.peek() == "(":
                 return self.random()

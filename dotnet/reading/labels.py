@@ -7,6 +7,7 @@ except to quote it in a diagnostic.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 
@@ -522,6 +523,8 @@ _SQUARE = re.compile(r"\s*(\d+)\s*[x×]\s*\1\s*")
 
 def _parse_value(text: str, part: str, defaults: dict[str, int] | None) -> ArgValue:
     if _FLOAT.fullmatch(text):
+        if not math.isfinite(float(text)):
+            raise LabelError(f"argument {quote(part.strip())} is too large for a float")
         return float(text)
     try:
         return _checked_size(text, " ".join(part.split()), {} if defaults is None else defaults)
