@@ -210,7 +210,13 @@ def _conv(rank: int) -> Declaration:
     torch = f"nn.Conv{rank}d"
     call = f"{torch}(In, Out, kernel_size=K, stride=S, padding=P, dilation=D, groups=G, bias=Bias)"
     return Declaration(
-        f"Conv{rank}D", torch=torch, args=_CONV_ARGS, shape=_CONV_SHAPE, torch_call=call, costs=_CONV_COSTS
+        f"Conv{rank}D",
+        torch=torch,
+        args=_CONV_ARGS,
+        shape=_CONV_SHAPE,
+        torch_call=call,
+        costs=_CONV_COSTS,
+        fresh_output=True,
     )
 
 
@@ -225,6 +231,7 @@ def _transposed(rank: int) -> Declaration:
         torch_call=f"{torch}(In, Out, kernel_size=K, stride=S, padding=P, output_padding=OP, groups=G, bias=Bias, "
         "dilation=D)",
         costs=_TRANSPOSED_COSTS,
+        fresh_output=True,
     )
 
 
@@ -239,6 +246,7 @@ declare(
         shape=_CONV_SHAPE,
         torch_call="nn.Conv1d, nn.Conv2d or nn.Conv3d, by the input's rank",
         costs=_CONV_COSTS,
+        fresh_output=True,
     ),
     "Convolution over the input's spatial axes: Conv1D, Conv2D or Conv3D by its rank.",
     rank=None,
@@ -252,6 +260,7 @@ declare(
         shape=_TRANSPOSED_SHAPE,
         torch_call="nn.ConvTranspose1d, 2d or 3d, by the input's rank",
         costs=_TRANSPOSED_COSTS,
+        fresh_output=True,
     ),
     "Transposed convolution over the input's spatial axes: ConvTranspose1D, 2D or 3D by its rank.",
     rank=None,

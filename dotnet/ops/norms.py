@@ -124,6 +124,7 @@ for _rank, _ranks, _what in (
         shape=_SAME,
         torch_call=f"nn.BatchNorm{_rank}d(C, eps=eps, momentum=momentum)",
         costs=_BATCH_COSTS,
+        fresh_output=True,
     )
     _instance = Declaration(
         f"InstanceNorm{_rank}D",
@@ -132,6 +133,7 @@ for _rank, _ranks, _what in (
         shape=_SAME,
         torch_call=f"nn.InstanceNorm{_rank}d(C, eps=eps, momentum=momentum, affine=affine)",
         costs=_INSTANCE_COSTS,
+        fresh_output=True,
     )
     declare(_BatchNorm, _batch, f"Batch norm over {_what}.", ranks=_ranks)
     declare(_InstanceNorm, _instance, f"Instance norm over {'signals' if _rank == 1 else _what}.", ranks=(_rank + 2,))
@@ -142,6 +144,7 @@ _batch = Declaration(
     shape=_SAME,
     torch_call="nn.BatchNorm1d, 2d or 3d, by the input's rank",
     costs=_BATCH_COSTS,
+    fresh_output=True,
 )
 _instance = Declaration(
     "InstanceNorm",
@@ -149,6 +152,7 @@ _instance = Declaration(
     shape=_SAME,
     torch_call="nn.InstanceNorm1d, 2d or 3d, by the input's rank",
     costs=_INSTANCE_COSTS,
+    fresh_output=True,
 )
 declare(_BatchNorm, _batch, "Batch norm; BatchNorm1D, 2D or 3D by the input's rank.", ranks=(2, 3, 4, 5))
 declare(_InstanceNorm, _instance, "Instance norm; InstanceNorm1D, 2D or 3D by the input's rank.", ranks=(3, 4, 5))
@@ -227,6 +231,7 @@ class LayerNorm(_TrailingNorm):
         shape=_TRAILING_SHAPE,
         torch_call="nn.LayerNorm(shape, eps=eps, elementwise_affine=elementwise_affine, bias=bias)",
         costs="parameters: 2 * the normalized elements (weight and bias)",
+        fresh_output=True,
     )
 
     def parameter_count(self, inputs: list[Shape], output: Shape, facts: tuple[Dim, ...]) -> Dim:
@@ -246,6 +251,7 @@ class RMSNorm(_TrailingNorm):
         shape=_TRAILING_SHAPE,
         torch_call="nn.RMSNorm(shape, eps=eps, elementwise_affine=elementwise_affine)",
         costs="parameters: the normalized elements (one weight each)",
+        fresh_output=True,
     )
 
     def parameter_count(self, inputs: list[Shape], output: Shape, facts: tuple[Dim, ...]) -> Dim:
@@ -268,6 +274,7 @@ class GroupNorm(Op[Dim]):
         ),
         shape="[N, C, ...] -> the same shape; C a multiple of G",
         torch_call="nn.GroupNorm(G, C, eps=eps, affine=affine)",
+        fresh_output=True,
         costs="parameters: 2*C with affine (the default)",
     )
 

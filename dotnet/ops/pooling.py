@@ -164,6 +164,7 @@ def _declare_family(rank: int | None) -> None:
         shape=_WINDOW_SHAPE,
         torch_call=_call("MaxPool", rank, "kernel_size=K, stride=S, padding=P, dilation=D"),
         keeps_range=True,
+        fresh_output=True,
     )
     avg_pool = Declaration(
         f"AvgPool{suffix}",
@@ -173,6 +174,7 @@ def _declare_family(rank: int | None) -> None:
         shape=_WINDOW_SHAPE.replace("D*(K-1) - 1", "K"),
         torch_call=_call("AvgPool", rank, "kernel_size=K, stride=S, padding=P"),
         keeps_range=True,
+        fresh_output=True,
     )
     declare(_MaxPool, max_pool, f"Max pooling {over}.", rank=rank)
     declare(_AvgPool, avg_pool, f"Average pooling {over}.", rank=rank)
@@ -182,6 +184,7 @@ def _declare_family(rank: int | None) -> None:
             shape="every spatial size -> 1; C unchanged",
             torch_call=_call(f"Adaptive{kind}Pool", rank, "1"),
             keeps_range=True,
+            fresh_output=True,
         )
         declare(_GlobalPool, whole, f"{word} of each channel {over}, keeping the axes at size 1.", rank=rank,
                 torch_class=f"Adaptive{kind}Pool")  # fmt: skip
@@ -195,6 +198,7 @@ def _declare_family(rank: int | None) -> None:
                 shape="spatial sizes -> the given output size; C unchanged",
                 torch_call=_call(f"Adaptive{kind}Pool", rank, sizes if rank == 1 else f"({sizes})"),
                 keeps_range=True,
+                fresh_output=True,
             )
             declare(_AdaptivePool, adaptive, f"{word} pooling {over} to a fixed output size.", rank=rank,
                     torch_class=f"Adaptive{kind}Pool")  # fmt: skip
