@@ -215,7 +215,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     for submodule in submodules:
         node_id = next((n for n in in_place if attrs[n] == submodule.attr), None)
         if node_id is not None:
-            submodule.expr = analysis.ops[node_id].in_place_module(writer, analysis.facts(node_id))
+            submodule.expr = analysis.ops[node_id].in_place_module(writer, analysis.facts(node_id)) or submodule.expr
     kind = "Block" if is_block else "Model"
     if analysis.cell is not None:
         kind = "Recurrent cell"

@@ -55,7 +55,9 @@ class _Activation(SimpleOp):
     def module(self, w: CodeWriter, facts: NoFacts) -> str:
         return f"nn.{self.torch_class}({', '.join(self._changed())})"
 
-    def in_place_module(self, w: CodeWriter, facts: NoFacts) -> str:
+    def in_place_module(self, w: CodeWriter, facts: NoFacts) -> str | None:
+        if any(self.bound.number(name) < 0 for name in self.declaration.in_place_nonnegative):
+            return None
         return f"nn.{self.torch_class}({', '.join([*self._changed(), 'inplace=True'])})"
 
     def _changed(self) -> list[str]:
@@ -75,6 +77,7 @@ def _activation(
     output_range: tuple[float, float] | None = None,
     yields_probabilities: bool = False,
     in_place: bool = False,
+    in_place_nonnegative: tuple[str, ...] = (),
 ) -> type[_Activation]:
     """Declare the element-wise activation ``name``, whose torch class is ``torch_class`` (default: the name)."""
     torch_class = torch_class or name
@@ -90,6 +93,7 @@ def _activation(
         output_range=output_range,
         yields_probabilities=yields_probabilities,
         in_place=in_place,
+        in_place_nonnegative=in_place_nonnegative,
     )
     return declare(_Activation, declaration, doc, torch_class=torch_class)
 
@@ -112,18 +116,21 @@ _activation(
     doc="x for x >= 0, else slope * x.",
     args=(Arg("slope", "float", "negative_slope", default=0.01, spellings=("alpha",)),),
     in_place=True,
+    in_place_nonnegative=("slope",),
 )
 _activation(
     "ELU",
     doc="x for x > 0, else alpha * (exp(x) - 1).",
     args=(Arg("alpha", "float", "alpha", default=1.0),),
     in_place=True,
+    in_place_nonnegative=("alpha",),
 )
 _activation(
     "CELU",
     doc="max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).",
     args=(Arg("alpha", "float", "alpha", default=1.0),),
     in_place=True,
+    in_place_nonnegative=("alpha",),
 )
 _activation(
     "SELU",

@@ -35,7 +35,7 @@ class _Dropout(SimpleOp):
     def module(self, w: CodeWriter, facts: NoFacts) -> str:
         return f"nn.{self.torch_class}(p={self.rate!r})"
 
-    def in_place_module(self, w: CodeWriter, facts: NoFacts) -> str:
+    def in_place_module(self, w: CodeWriter, facts: NoFacts) -> str | None:
         return f"nn.{self.torch_class}(p={self.rate!r}, inplace=True)"
 
 

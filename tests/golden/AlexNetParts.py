@@ -25,27 +25,27 @@ class AlexNet(nn.Module):
         # Conv2D[K=11, S=4, P=1, In=1, Out=96] (AlexNetParts.dot:21)
         self.conv1 = nn.Conv2d(1, 96, kernel_size=11, stride=4, padding=1)
         # AlexNetParts.dot:22
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # MaxPool2D[K=3, S=2] (AlexNetParts.dot:23)
         self.pool1 = nn.MaxPool2d(kernel_size=3, stride=2)
         # Conv2D[K=5, P=2, In=96, Out=256] (AlexNetParts.dot:41)
         self.conv2 = nn.Conv2d(96, 256, kernel_size=5, padding=2)
         # AlexNetParts.dot:42
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # MaxPool2D[K=3, S=2] (AlexNetParts.dot:43)
         self.pool2 = nn.MaxPool2d(kernel_size=3, stride=2)
         # Conv2D[K=3, P=1, In=256, Out=384] (AlexNetParts.dot:61)
         self.conv3 = nn.Conv2d(256, 384, kernel_size=3, padding=1)
         # AlexNetParts.dot:62
-        self.relu3 = nn.ReLU()
+        self.relu3 = nn.ReLU(inplace=True)
         # Conv2D[K=3, P=1, In=384, Out=384] (AlexNetParts.dot:63)
         self.conv4 = nn.Conv2d(384, 384, kernel_size=3, padding=1)
         # AlexNetParts.dot:64
-        self.relu4 = nn.ReLU()
+        self.relu4 = nn.ReLU(inplace=True)
         # Conv2D[K=3, P=1, In=384, Out=256] (AlexNetParts.dot:65)
         self.conv5 = nn.Conv2d(384, 256, kernel_size=3, padding=1)
         # AlexNetParts.dot:66
-        self.relu5 = nn.ReLU()
+        self.relu5 = nn.ReLU(inplace=True)
         # MaxPool2D[K=3, S=2] (AlexNetParts.dot:67)
         self.pool3 = nn.MaxPool2d(kernel_size=3, stride=2)
         # AlexNetParts.dot:85
@@ -53,13 +53,13 @@ class AlexNet(nn.Module):
         # Linear[6400, 4096] (AlexNetParts.dot:87)
         self.fc1 = nn.Linear(6400, 4096)
         # AlexNetParts.dot:88
-        self.relu6 = nn.ReLU()
+        self.relu6 = nn.ReLU(inplace=True)
         # Dropout(0.5) (AlexNetParts.dot:89)
         self.drop1 = nn.Dropout(p=0.5)
         # Linear[4096, 4096] (AlexNetParts.dot:90)
         self.fc2 = nn.Linear(4096, 4096)
         # AlexNetParts.dot:91
-        self.relu7 = nn.ReLU()
+        self.relu7 = nn.ReLU(inplace=True)
         # Dropout(0.5) (AlexNetParts.dot:92)
         self.drop2 = nn.Dropout(p=0.5)
         # Linear[4096, 10] (AlexNetParts.dot:110)

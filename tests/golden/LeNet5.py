@@ -25,23 +25,23 @@ class LeNet5(nn.Module):
         # Conv2D#1[K=5, In=1, Out=6] (LeNet5.dot:18)
         self.conv1 = nn.Conv2d(1, 6, kernel_size=5)
         # LeNet5.dot:19
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # MaxPool2D[K=2, S=2] (LeNet5.dot:20)
         self.pool1 = nn.MaxPool2d(kernel_size=2)
         # Conv2D#2[K=5, In=6, Out=16] (LeNet5.dot:22)
         self.conv2 = nn.Conv2d(6, 16, kernel_size=5)
         # LeNet5.dot:23
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # MaxPool2D[K=2, S=2] (LeNet5.dot:24)
         self.pool2 = nn.MaxPool2d(kernel_size=2)
         # Linear[400, 120] (LeNet5.dot:27)
         self.fc1 = nn.Linear(400, 120)
         # LeNet5.dot:28
-        self.relu3 = nn.ReLU()
+        self.relu3 = nn.ReLU(inplace=True)
         # Linear[120, 84] (LeNet5.dot:29)
         self.fc2 = nn.Linear(120, 84)
         # LeNet5.dot:30
-        self.relu4 = nn.ReLU()
+        self.relu4 = nn.ReLU(inplace=True)
         # Linear[84, 10] (LeNet5.dot:31)
         self.fc3 = nn.Linear(84, 10)
 

@@ -28,11 +28,11 @@ class NiNBlock(nn.Module):
         # Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:17)
         self.conv1 = nn.Conv2d(block_c, block_c, kernel_size=1)
         # NiNBlock.dot:18
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:19)
         self.conv2 = nn.Conv2d(block_c, block_c, kernel_size=1)
         # NiNBlock.dot:20
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockC, BlockH, BlockW)
@@ -61,7 +61,7 @@ class NiN(nn.Module):
         # Conv2D[K=11, S=4, P=0, In=InC, Out=96] (NiN.dot:20)
         self.conv1 = nn.Conv2d(in_c, 96, kernel_size=11, stride=4)
         # NiN.dot:21
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # NiNBlock1[C=96] (NiN.dot:22)
         self.nin1 = NiNBlock(block_c=96)
         # MaxPool2D[3, S=2] (NiN.dot:23)
@@ -69,7 +69,7 @@ class NiN(nn.Module):
         # Conv2D[K=5, S=1, P=2, In=96, Out=256] (NiN.dot:25)
         self.conv2 = nn.Conv2d(96, 256, kernel_size=5, padding=2)
         # NiN.dot:26
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # NiNBlock2[C=256] (NiN.dot:27)
         self.nin2 = NiNBlock(block_c=256)
         # MaxPool2D[3, S=2] (NiN.dot:28)
@@ -77,17 +77,17 @@ class NiN(nn.Module):
         # Conv2D[K=3, S=1, P=1, In=256, Out=384] (NiN.dot:30)
         self.conv3 = nn.Conv2d(256, 384, kernel_size=3, padding=1)
         # NiN.dot:31
-        self.relu3 = nn.ReLU()
+        self.relu3 = nn.ReLU(inplace=True)
         # NiNBlock3[C=384] (NiN.dot:32)
         self.nin3 = NiNBlock(block_c=384)
         # MaxPool2D[3, S=2] (NiN.dot:33)
         self.pool3 = nn.MaxPool2d(kernel_size=3, stride=2)
         # Dropout(0.5) (NiN.dot:34)
-        self.dropout = nn.Dropout(p=0.5)
+        self.dropout = nn.Dropout(p=0.5, inplace=True)
         # Conv2D[K=3, S=1, P=1, In=384, Out=NClasses] (NiN.dot:36)
         self.conv4 = nn.Conv2d(384, n_classes, kernel_size=3, padding=1)
         # NiN.dot:37
-        self.relu4 = nn.ReLU()
+        self.relu4 = nn.ReLU(inplace=True)
         # NiNBlock4[C=NClasses] (NiN.dot:38)
         self.nin4 = NiNBlock(block_c=n_classes)
         # AdaptiveAvgPool2D(1, 1) (NiN.dot:39)

@@ -28,11 +28,11 @@ class NiNBlock(nn.Module):
         # Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:17)
         self.conv1 = nn.Conv2d(block_c, block_c, kernel_size=1)
         # NiNBlock.dot:18
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:19)
         self.conv2 = nn.Conv2d(block_c, block_c, kernel_size=1)
         # NiNBlock.dot:20
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockC, BlockH, BlockW)
