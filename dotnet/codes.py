@@ -46,6 +46,7 @@ INTERNAL = _code("internal-error", "dotnet itself failed on a file: a bug, pleas
 # Labels
 BAD_LABEL = _code("bad-label", "a node label does not follow the spec language")
 UNCLOSED_BRACKET = _code("unclosed-bracket", "a shape label lacks its closing ']' (read as if it had one)")
+FULL_WIDTH = _code("full-width", "a label has full-width punctuation, read as its ASCII")
 BAD_EXPR = _code("bad-expr", "a dimension expression does not parse")
 UNKNOWN_OP = _code("unknown-op", "an operation node names no known op or block")
 UNKNOWN_BLOCK = _code("unknown-block", "a call names a block that cannot be found")

@@ -224,7 +224,7 @@ def _check_constraints(analysis: Analysis, values: dict[str, int], params: Mappi
             continue
         symbols = c.expr.symbols() | (set() if isinstance(c.divisor, int) else c.divisor.symbols())
         given = ", ".join(
-            f"--param {s}={values[s]}" if s in params else f"{s}={values[s]} (a digraph attribute)"
+            f"--param {s}={values[s]}" if s in params else f"{s}={values[s]} (the digraph's default)"
             for s in sorted(symbols)
         )
         broken = "it is not" if c.expr.symbols() == {str(c.expr)} else f"there it is {number}"

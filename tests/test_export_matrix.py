@@ -49,6 +49,10 @@ BLOCK_PARAMS = {
     "DenseBlock": {"LayerIn": 4, "GrowthRate": 2, "NLayers": 3},
     "TransitionLayer": {"BlockIn": 4, "BlockOut": 2},
     "VGG16ConvBlock": {"BlockIn": 3, "BlockOut": 4},
+    "MobileNetV1DepthwiseSeparable": {"In": 4, "Out": 6, "Stride": 2},
+    "SqueezeNetFire": {"In": 4, "Squeeze": 2, "Expand": 3},
+    "ResNet20BasicBlock": {"C": 4},
+    "ResNet20DownBlock": {"In": 4, "Out": 6},
 }
 """Sizes for the blocks, whose specs leave them to the caller."""
 
@@ -70,7 +74,10 @@ CASES = [Case(p.stem, p.stem) for p in sorted(SPECS.glob("*.dot"))] + [
 COMPILED = {"LeNet", "TimeRNN"}
 """torch.compile takes up to minutes per model on two cores: one recurrent model (whose scan
 picks its path at run time) and one CNN are where it tells something."""
-LARGE = {"AlexNet", "AlexNetParts", "VGG11", "VGG16", "GoogLeNet", "ResNet18", "ResNet50", "MobileNetV2", "DenseNet121"}
+LARGE = {
+    "AlexNet", "AlexNetParts", "VGG11", "VGG16", "GoogLeNet", "ResNet18", "ResNet50", "MobileNetV2", "DenseNet121",
+    "MobileNetV1", "SqueezeNet",
+}  # fmt: skip
 """Full-size ImageNet-style CNNs: tens of seconds per path, so marked slow."""
 
 

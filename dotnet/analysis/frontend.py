@@ -8,7 +8,7 @@ from dotnet import codes
 from dotnet.analysis.ir import Edge, Graph, Node, OpNode, TensorNode
 from dotnet.analysis.references import resolve_references
 from dotnet.analysis.slips import Defaults, mend_symbol_slips, warn_boxed
-from dotnet.analysis.view import GraphView, label_text
+from dotnet.analysis.view import FULL_WIDTH, GraphView, full_width_marks, label_text
 from dotnet.diagnostics import Diagnostic, Report, SpecError
 from dotnet.limits import LimitError, whole_number
 from dotnet.ops.base import declaration_of
@@ -30,6 +30,11 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
     defaults = Defaults()
     for raw in dot.nodes.values():
         label = label_text(raw.attrs, raw.id)
+        if marks := full_width_marks(raw.attrs, raw.id):
+            read = ", ".join(f"{m!r} as {FULL_WIDTH[m]!r}" for m in marks)
+            report.warn(
+                codes.FULL_WIDTH, f"node {raw.id!r}: full-width punctuation read as ASCII: {read}", raw.location, raw.id
+            )
         if raw.id in view.failures:
             failure = view.failures[raw.id]
             errors.append(Diagnostic("error", failure.code, f"node {raw.id!r}: {failure}", raw.location, raw.id))

@@ -65,9 +65,33 @@ def is_tensor_node(attrs: Mapping[str, str]) -> bool:
     return attrs.get("shape", "").lower() in TENSOR_NODE_SHAPES
 
 
+FULL_WIDTH = {"，": ",", "（": "(", "）": ")", "［": "[", "］": "]", "【": "[", "】": "]"}
+FULL_WIDTH.update({"：": ":", "＝": "=", "＋": "+", "－": "-", "＊": "*", "／": "/", "；": ";"})
+"""Full-width punctuation a Chinese input method types for the ASCII the labels mean (``full-width``)."""
+_FULL_WIDTH_TABLE = str.maketrans(FULL_WIDTH)
+_RECORD_PORT = re.compile(r"(?:^|(?<=[{|]))\s*<\w*>")
+_RECORD_BRACE = re.compile(r"(?<!\\)[{}]")
+_RECORD_BAR = re.compile(r"(?<!\\)\|")
+
+
+def full_width_marks(attrs: Mapping[str, str], node_id: str) -> list[str]:
+    """The full-width punctuation in a node's label, each once, in the order written."""
+    return list(dict.fromkeys(ch for ch in attrs.get("label", node_id) if ch in FULL_WIDTH))
+
+
+def record_fields(label: str) -> str:
+    """A record label's fields as lines: ``{输出|[BatchSize, 10]}`` reads as ``输出\\n[BatchSize, 10]``."""
+    label = _RECORD_PORT.sub("", label)
+    return _RECORD_BAR.sub(r"\\n", _RECORD_BRACE.sub("", label))
+
+
 def label_text(attrs: Mapping[str, str], node_id: str) -> str:
-    """A node's label, or its id when it has none (as Graphviz draws it)."""
-    return attrs.get("label", node_id)
+    """A node's label as a reader reads it, or its id when it has none (as Graphviz draws it).
+
+    Full-width punctuation is its ASCII (``，`` a comma); a record's fields are lines.
+    """
+    label = attrs.get("label", node_id).translate(_FULL_WIDTH_TABLE)
+    return record_fields(label) if is_tensor_node(attrs) else label
 
 
 @dataclass

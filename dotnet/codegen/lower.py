@@ -84,6 +84,12 @@ class ClassPlan:
     """Some tensor has height or width axes, so the layout note applies."""
     kept: list[str] = field(default_factory=list)
     """Constructor arguments kept as attributes because ``forward`` needs them (random tensor sizes)."""
+    summary_more: str = ""
+    """The summary's second line, where a long name leaves no room for the place on the first."""
+
+
+_SUMMARY_WIDTH = 88 - len('    """')
+"""Room for the class docstring's first line in a generated file 88 columns wide."""
 
 
 def file_label(path: str) -> str:
@@ -219,7 +225,9 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     kind = "Block" if is_block else "Model"
     if analysis.cell is not None:
         kind = "Recurrent cell"
-    summary = f"{kind} {graph.name}, drawn in {where}:{graph.location.line}."
+    summary, summary_more = f"{kind} {graph.name}, drawn in {where}:{graph.location.line}.", ""
+    if len(summary) > _SUMMARY_WIDTH:  # a long name: the place goes on a line of its own
+        summary, summary_more = f"{kind} {graph.name},", f"drawn in {where}:{graph.location.line}."
     constraints = [c.describe() for c in analysis.constraints if c.expr.symbols()]
     writer.use("nn")  # the class is an nn.Module
     writer.use("torch")  # forward's arguments and result are torch.Tensor
@@ -235,6 +243,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
         plan.imports.add("scan_cell")
         plan.submodules = [s for s in plan.submodules if s.attr not in plan.scan.replaced]
     plan.kept = kept
+    plan.summary_more = summary_more
     return plan
 
 

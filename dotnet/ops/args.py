@@ -130,6 +130,11 @@ def convert(arg: Arg, value: ArgValue) -> Value:
         return value
     if arg.kind == "int":
         number = None if isinstance(value, float) else value.int_value()
+        if number is None and not isinstance(value, float) and value.symbols():
+            raise ArgProblem(
+                f"{text} must be a whole number written out: {arg.name} is fixed when the model is "
+                "generated, so it cannot be a size symbol"
+            )
         if number is None:
             raise ArgProblem(f"{text} must be a whole number")
         return number

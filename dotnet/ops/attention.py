@@ -42,18 +42,18 @@ class _Attending(Op[AttentionFacts]):
         width = env.value(self.width)
         if x[2].size != width:
             raise self.mismatch(f"DModel={width} but {what}'s last dimension is {x[2].size}")
-        known = width.int_value()
-        if known is not None and known % self.heads:
-            raise self.mismatch(f"DModel={width} does not split into {self.heads} heads")
-        if known is None:
-            env.require_divisible(width, self.heads, self.node.id, self.node.location)
+        heads = env.value(self.heads)
+        known, known_heads = width.int_value(), heads.int_value()
+        if known_heads is not None and known_heads < 1:
+            raise self.arg_error(f"Heads={heads} must be at least 1")
+        if known is not None and known_heads is not None and known % known_heads:
+            raise self.mismatch(f"DModel={width} does not split into {heads} heads")
+        if known is None or known_heads is None:
+            env.require_divisible(width, known_heads or heads, self.node.id, self.node.location)
 
     def bind_common(self) -> Bound:
         bound = self.bind_declared()
-        width, heads = bound.size("DModel"), bound.whole("Heads")
-        if heads < 1:
-            raise self.arg_error(f"Heads={heads} must be at least 1")
-        self.width, self.heads = width, heads
+        self.width, self.heads = bound.size("DModel"), bound.size("Heads")
         return bound
 
     def dropout_arg(self, bound: Bound) -> float:
@@ -73,7 +73,7 @@ class MultiheadAttention(_Attending):
         torch="nn.MultiheadAttention",
         args=(
             Arg("DModel", "size", "embed_dim", required=True, spellings=("d_model", "E")),
-            Arg("Heads", "int", "num_heads", required=True, spellings=("nhead",)),
+            Arg("Heads", "size", "num_heads", required=True, spellings=("nhead",)),
             Arg("Dropout", "float", "dropout", default=0.0),
         ),
         max_inputs=3,
@@ -96,7 +96,7 @@ class MultiheadAttention(_Attending):
         return Inferred(query, AttentionFacts(env.value(self.width)))
 
     def constructor_dims(self, facts: AttentionFacts) -> list[Dim]:
-        return [self.width]
+        return [self.width, self.heads]
 
     def parameter_count(self, inputs: list[Shape], output: Shape, facts: AttentionFacts) -> Dim:
         width = facts.width
@@ -110,7 +110,7 @@ class MultiheadAttention(_Attending):
 
     def module(self, w: CodeWriter, facts: AttentionFacts) -> str:
         dropout = f", dropout={format_arg(self.dropout)}" if self.dropout else ""
-        return f"nn.MultiheadAttention({w.dim(self.width)}, {self.heads}{dropout}, batch_first=True)"
+        return f"nn.MultiheadAttention({w.dim(self.width)}, {w.dim(self.heads)}{dropout}, batch_first=True)"
 
     def forward(self, w: CodeWriter, args: list[str], attr: str, facts: AttentionFacts) -> str:
         query = args[0]
@@ -127,7 +127,7 @@ def declare(name: str, inputs: int = 1) -> Declaration:
         torch=f"nn.{name}",
         args=(
             Arg("DModel", "size", "d_model", required=True, spellings=("embed_dim", "E")),
-            Arg("Heads", "int", "nhead", required=True, spellings=("num_heads",)),
+            Arg("Heads", "size", "nhead", required=True, spellings=("num_heads",)),
             Arg("FF", "size", "dim_feedforward", default=Dim.const(2048), spellings=("Hidden",)),
             Arg("Dropout", "float", "dropout", default=0.1),
             Arg("Activation", "choice", "activation", default="relu", choices=ACTIVATIONS),
@@ -163,7 +163,7 @@ class _TransformerLayer(_Attending):
         return Inferred(inputs[0], AttentionFacts(env.value(self.width), env.value(self.feedforward)))
 
     def constructor_dims(self, facts: AttentionFacts) -> list[Dim]:
-        return [self.width, self.feedforward]
+        return [self.width, self.heads, self.feedforward]
 
     def parameter_count(self, inputs: list[Shape], output: Shape, facts: AttentionFacts) -> Dim:
         width, hidden = facts.width, facts.feedforward
@@ -179,7 +179,7 @@ class _TransformerLayer(_Attending):
         return self_attention + cross * (self.attentions - 1) + batch * length * width * hidden * 2
 
     def module(self, w: CodeWriter, facts: AttentionFacts) -> str:
-        args = [w.dim(self.width), str(self.heads)]
+        args = [w.dim(self.width), w.dim(self.heads)]
         if self.feedforward != Dim.const(2048):
             args.append(f"dim_feedforward={w.dim(self.feedforward)}")
         if self.dropout != 0.1:

@@ -40,6 +40,8 @@ class Linear(SimpleOp):
 
     def output(self, inputs: list[Shape], env: OpEnv) -> Shape:
         (x,) = inputs
+        if not x:
+            raise self.rank_error(x, "a tensor whose last dimension is In")
         if env.value(self.features_in) != x[-1].size:
             raise self.mismatch(f"In={self.features_in} but its input's last dimension is {x[-1].size}")
         return x[:-1] + (Axis(None, env.value(self.features_out)),)

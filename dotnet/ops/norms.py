@@ -186,6 +186,8 @@ class _TrailingNorm(Op[tuple[Dim, ...]]):
     def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[tuple[Dim, ...]]:
         """The input's shape; the facts are the normalized sizes as the constructor writes them."""
         (x,) = inputs
+        if not x:
+            raise self.rank_error(x, "a tensor to normalize")
         sizes = tuple(self.sizes) or (x[-1].size,)
         count = len(sizes)
         wanted = [env.value(s) for s in sizes]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dotnet.analysis.ir import OpNode
 from dotnet.ops.base import CodeWriter, Inferred, Op, OpEnv, register
 from dotnet.ops.declaration import Arg, Declaration
-from dotnet.reading.labels import AXES, OpCall
-from dotnet.reading.shape import Axis, Shape, diagram_text, numel
+from dotnet.reading.labels import AXES, AxisDim, OpCall
+from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, numel
 from dotnet.reading.symbolic import Dim
 
 
@@ -67,25 +67,34 @@ class Reshape(Op[tuple[Dim, ...]]):
 
     def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]
         super().__init__(node, call)
-        if call.keywords or not call.positional or any(isinstance(v, float) for v in call.positional):
-            raise self.arg_error("takes the target shape, as in reshape[BatchSize, 4096] or reshape([4096])")
-        self.target: tuple[Dim, ...] = tuple(v for v in call.positional if isinstance(v, Dim))
+        values = call.positional + tuple(v for _, v in call.keywords)
+        named_axes = all(k.upper() in AXES for k, _ in call.keywords)
+        if not values or not named_axes or any(isinstance(v, float) for v in values):
+            raise self.arg_error(
+                "takes the target shape, as in reshape[BatchSize, 4096], reshape([4096]) "
+                "or reshape[BatchSize, W=28, H=28, C=1]"
+            )
+        declared = tuple(AxisDim(None, v, str(v)) for v in call.positional if isinstance(v, Dim))
+        declared += tuple(AxisDim(k.upper(), v, str(v)) for k, v in call.keywords if isinstance(v, Dim))
+        self.written = diagram_text(from_declared(declared), declared)
+        self.target: Shape = from_declared(declared)
+        """The target in PyTorch layout: sizes without a name in the order written, then C, D, H, W, L."""
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[tuple[Dim, ...]]:
         """The refolded shape; the facts are the target's sizes after the batch, in the graph's own symbols."""
         (x,) = inputs
         if not x:
             raise self.rank_error(x, "a batch of tensors")
-        target = [env.value(d) for d in self.target]
-        with_batch = len(target) > 1 and target[0] == x[0].size
+        target = [Axis(a.name, env.value(a.size)) for a in self.target]
+        with_batch = len(target) > 1 and target[0].name is None and target[0].size == x[0].size
         sample = target[1:] if with_batch else target
-        want, have = numel(tuple(Axis(None, d) for d in sample)), numel(x[1:])
+        want, have = numel(tuple(sample)), numel(x[1:])
         if want != have:
-            written = "[" + ", ".join(str(d) for d in self.target) + "]"
             raise self.mismatch(
-                f"{written} holds {want} elements per sample, but its input {diagram_text(x)} holds {have}"
+                f"{self.written} holds {want} elements per sample, but its input {diagram_text(x)} holds {have}"
             )
-        return Inferred((x[0], *(Axis(None, d) for d in sample)), self.target[1:] if with_batch else self.target)
+        kept = self.target[1:] if with_batch else self.target
+        return Inferred((x[0], *sample), tuple(a.size for a in kept))
 
     def forward(self, w: CodeWriter, args: list[str], attr: str, facts: tuple[Dim, ...]) -> str:
         sizes = [w.dim(d) if w.knows(d) else "-1" for d in facts]

@@ -19,7 +19,7 @@ input (:class:`Input`, see :mod:`dotnet.reading.labels`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 from dotnet.limits import MAX_DIGITS
@@ -44,7 +44,7 @@ FUNCTIONS = {
 
 _TOKEN = re.compile(
     r"""\s*(?:
-        (?P<num>[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)
+        (?P<num>(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?)
       | (?P<name>[^\W\d]\w*(?:\s*\[[^\[\]]*\])?)
       | (?P<op>[-+*@/(),])
     )""",
@@ -146,6 +146,27 @@ def _tokens(text: str) -> Iterator[tuple[str, str, int]]:
         assert kind is not None
         yield kind, m.group(kind), m.start(kind)
         pos = m.end()
+        if kind == "name" and m.group(kind) == "randn":
+            pos = yield from _random_body(text, pos)
+
+
+def _random_body(text: str, pos: int) -> Generator[tuple[str, str, int], None, int]:
+    """The parentheses of ``randn(...)`` as two tokens, the sizes between them untokenised.
+
+    They are sizes, read by the size parser (``28×28``, ``NFeature(768)``), not formula text.
+    """
+    opening = len(text) - len(text[pos:].lstrip())
+    if not text.startswith("(", opening):
+        return pos
+    depth = 0
+    for close in range(opening, len(text)):
+        depth += text[close] == "("
+        depth -= text[close] == ")"
+        if depth == 0:
+            yield "op", "(", opening
+            yield "op", ")", close
+            return close + 1
+    return pos
 
 
 class _Parser:
@@ -203,7 +224,7 @@ class _Parser:
         if kind == "num":
             if len(text) - text.count(".") > MAX_DIGITS:
                 raise FormulaError(f"the number at offset {offset} has more than {MAX_DIGITS} digits")
-            return Num(float(text) if "." in text else int(text))
+            return Num(float(text) if "." in text or "e" in text.lower() else int(text))
         if kind == "name":
             if text == "randn" and self.peek() == "(":
                 return self.random()

@@ -31,15 +31,22 @@ _ROLE_WORDS = {
 _LAYOUT_ESCAPES = re.compile(r"\\[nlr]")
 _NAME = r"[^\W\d]\w*"
 _OP_CALL = re.compile(
-    rf"""\s*(?P<name>{_NAME})(?P<mark>\s*\#\s*\d+|\s+\d+(?=\s*[\[(]|\s*\Z))?
-        (?:\s+x\s*(?P<times>\d+|{_NAME}|\((?P<times_expr>[^()]*)\))|\s*x(?P<factor>\d+))?
+    rf"""\s*(?P<name>{_NAME})(?P<mark>\s*\#\s*\w+|\s+\d+(?=\s*[\[(]|\s*\Z))?
+        (?:\s+(?P<window>\d+)\s*[x×]\s*(?P<window_other>\d+)(?=\s*[\[(]|\s*\Z))?
+        (?:\s+x\s*(?P<times>\d+|{_NAME}|\((?P<times_expr>[^()]*)\))|\s*×\s*(?P<times_sign>\d+|{_NAME}|\((?P<sign_expr>[^()]*)\))
+          |\s*\*\s*(?P<times_star>\d+|\((?P<star_expr>[^()]*)\))|\s*x(?P<factor>\d+))?
         \s*(?P<args>\[.*\]|\(.*\))?\s*\Z""",
     re.VERBOSE | re.DOTALL,
 )
+_MEANINGLESS_KEYWORDS = ("inplace",)
+"""PyTorch keywords that change how a layer uses memory, not what it computes: read and dropped."""
+_TIMES_GROUPS = ("times_expr", "times", "sign_expr", "times_sign", "star_expr", "times_star", "factor")
+"""The ways a repeat count is written: ``x N``, ``× N``, ``* N`` (a number or ``(...)``, args after), ``x2``."""
 _OPERATOR = re.compile(
     r"\s*(?P<op>[@+*/-])\s*(?P<operand>(?:[^\W\d]\w*)(?:\.\w+)+)?\s*(?P<args>\[.*\])?\s*\Z", re.DOTALL
 )
-_FLOAT = re.compile(r"\s*-?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\Z")
+_FLOAT = re.compile(r"\s*-?(?:(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+)\s*\Z")
+"""A decimal number: ``0.5``, ``.5``, ``1e-5``, ``2.5E3`` (an integer without a point is a size)."""
 
 
 class LabelError(ValueError):
@@ -340,6 +347,15 @@ _ON_ITS_INPUT = re.compile(rf"\s*(?P<name>{_NAME})[ \t]*(?:\\[nlr]|\n)\s*(?P<op>
 """``AddNoise\\n+ 0.5 * randn(...)``: a name, a line break, then an operator and its right side."""
 
 
+def _window(side: str | None, other: str | None, text: str) -> tuple[tuple[str, ArgValue], ...]:
+    """``Conv2D 3x3``: a square written after the name is the kernel, ``K=3``."""
+    if side is None or other is None:
+        return ()
+    if side != other:
+        raise LabelError(f"{quote(text)}: the kernel {side}x{other} after the name is not a square; write K=...")
+    return (("K", Dim.const(int(side))),)
+
+
 def parse_op_label(label: str) -> OpCall | FormulaLabel:
     """Parse an operation node's label into an op call, or keep it as formula text."""
     try:
@@ -390,19 +406,25 @@ def _call_or_formula(text: str) -> OpCall | FormulaLabel:
     if m is None:
         return _formula(text)
     name, args, mark = m.group("name"), m.group("args"), "".join((m.group("mark") or "").split())
+    if m.group("times_star") is not None and args is None:
+        return _formula(text)  # ``H * 2`` is a product; ``Block * 2\n[C=8]`` is a repetition
     mark = mark if mark.startswith("#") or not mark else " " + mark
     times: Dim | None = None
-    times_text = m.group("times_expr") or m.group("times") or m.group("factor")
+    times_text = next((m.group(g) for g in _TIMES_GROUPS if m.group(g) is not None), None)
     if times_text is not None:
         try:
             times = parse_dim(times_text)
         except ExprError as exc:
             raise LabelError(f"repeat count {quote(times_text)}: {exc}") from None
+    window = _window(m.group("window"), m.group("window_other"), text)
     if args is None:
-        return OpCall(name, times=times, mark=mark)
+        return OpCall(name, keywords=window, times=times, mark=mark)
     defaults: dict[str, int] = {}
     try:
         positional, keywords, squares = _parse_args(_unwrapped(args), text, defaults)
+        if window and any(k.upper() in ("K", "KERNEL_SIZE") for k, _ in keywords):
+            raise LabelError(f"{quote(text)} gives the kernel twice: after the name and as K")
+        keywords = window + keywords
     except LabelError:
         # ``F[t] * C[t-1] + I[t]`` only looks like a call; so does ``σ(X[t] @ W[f])``.
         # A real call whose arguments are malformed stays an error about its arguments.
@@ -421,7 +443,7 @@ def _call_or_formula(text: str) -> OpCall | FormulaLabel:
     return OpCall(
         name,
         positional,
-        keywords,
+        tuple((k, v) for k, v in keywords if k.lower() not in _MEANINGLESS_KEYWORDS),
         times=times,
         parenthesized=args.startswith("("),
         mark=mark,
