@@ -9,7 +9,9 @@ same generator. References: tests/dialect_references.py, written by hand (no tor
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -55,9 +57,13 @@ def test_generated_model_equals_reference(name: str) -> None:
     generated = dotnet.build(SPECS / f"{name}.dot")
 
     assert sum(p.numel() for p in generated.parameters()) == count
-    assert sum(p.numel() for p in reference.parameters()) == count
-    assert _layout(generated) == _layout(reference)
+    _assert_same_model(reference, generated, input_shape)
 
+
+def _assert_same_model(reference: torch.nn.Module, generated: torch.nn.Module, input_shape: tuple[int, ...]) -> None:
+    """Same parameter count and layout; the same outputs once the reference's weights are copied."""
+    assert sum(p.numel() for p in reference.parameters()) == sum(p.numel() for p in generated.parameters())
+    assert _layout(generated) == _layout(reference)
     copy_weights(reference, generated)
     generated.eval()
     reference.eval()
@@ -66,6 +72,40 @@ def test_generated_model_equals_reference(name: str) -> None:
         expected, actual = reference(x), generated(x)
     assert actual.shape == expected.shape
     torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_densenet_at_another_compression_rate_equals_the_reference_at_that_rate() -> None:
+    """--param CompRate=0.25: every size after the first transition follows the rate (256 -> 64, ...)."""
+    torch.manual_seed(0)
+    reference = ref.densenet121(compression=0.25)
+    _randomize_statistics(reference)
+    generated = dotnet.build(SPECS / "DenseNet121.dot", params={"CompRate": 0.25})
+    assert sum(p.numel() for p in generated.parameters()) == 6_111_148
+    assert generated.fc.in_features == 732  # ((64 + 192) / 4 + 384) / 4 + 768) / 4 + 512
+    _assert_same_model(reference, generated, (2, 3, 224, 224))
+
+
+def test_a_size_written_as_a_number_where_a_rate_makes_another_is_named(tmp_path: Path) -> None:
+    """A copy of DenseNet121 whose featmap2 says C=128, the size only CompRate=0.5 makes."""
+    for name in ("DenseBlock", "DenseLayer", "TransitionLayer"):
+        shutil.copy(SPECS / f"{name}.dot", tmp_path)
+    text = (SPECS / "DenseNet121.dot").read_text(encoding="utf-8")
+    fixed = text.replace("W=28, H=28, C=256*CompRate]", "W=28, H=28, C=128]")
+    assert fixed != text
+    (tmp_path / "DenseNet121.dot").write_text(fixed, encoding="utf-8")
+    assert dotnet.compile_to_source(tmp_path / "DenseNet121.dot")  # right at the attribute's 0.5
+    with pytest.raises(dotnet.SpecError) as caught:
+        dotnet.compile_to_source(tmp_path / "DenseNet121.dot", params={"CompRate": 0.25})
+    problems = [d.format_text().replace(str(tmp_path) + "/", "") for d in caught.value.diagnostics]
+    assert problems == [
+        "DenseNet121.dot:34:5: error: node 'featmap2': declared [BatchSize, W=28, H=28, C=128] but 'trans1' "
+        "produces [BatchSize, W=28, H=28, C=64]; C=128 does not follow the rate: Out=CompRate*256 makes it 64 "
+        "with CompRate=0.25 [shape-mismatch]",
+        # the declared 128 flows on, so the next size written in terms of the rate disagrees too
+        "DenseNet121.dot:36:5: error: node 'featmap3': declared [BatchSize, W=28, H=28, C=256*CompRate+12*32] "
+        "but 'dense2' produces [BatchSize, W=28, H=28, C=512] [shape-mismatch]",
+    ]
 
 
 def test_the_comparison_can_fail() -> None:

@@ -2,9 +2,9 @@
 in it compiles, and each gets the warnings its slips and repeats call for.
 
 The document embeds digraphs in prose as the seed documents do: blocks called by short
-names (found by the caller's initials, or bound by shape), a label missing its ``]``, one
-block pasted twice the same, two different digraphs under one name, and a model drawn in
-two parts.
+names (found by the caller's initials, or bound by shape), a label missing its ``]``, a
+misspelt symbol (``BatchSise``), one block pasted twice the same, two different digraphs
+under one name, and a model drawn in two parts.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ EXPECTED = {
     "SAEDeconvBlock@22": ("SAEDeconvBlock", 240, []),
     "SAEConvBlock@26": ("SAEConvBlock", 240, ["repeated-graph"]),
     "Classifier@32": ("Classifier", 650, ["duplicate-graph"]),
-    "Classifier@36": ("Classifier", 2_212, ["duplicate-graph"]),
+    "Classifier@36": ("Classifier", 2_212, ["duplicate-graph", "symbol-typo"]),
     "TinyMLPEncoder@42": ("TinyMLPEncoder", 336, []),
     "TinyMLPHead@44": ("TinyMLPHead", 85, []),
     "TinyMLPEncoder+TinyMLPHead": ("TinyMLP", 421, []),
@@ -70,7 +70,12 @@ def test_check_shows_every_warning_once_and_no_error() -> None:
         ("warning", "activation-range", 14),
         ("warning", "repeated-graph", 26),
         ("warning", "duplicate-graph", 36),
+        ("warning", "symbol-typo", 36),
     ]
+    [typo] = [d for d in found if d.code == "symbol-typo"]
+    assert typo.message == (
+        "node 'oup': symbol 'BatchSise' appears nowhere else and is one edit from 'BatchSize'; read as 'BatchSize'"
+    )
 
 
 def test_the_document_compiles_on_the_command_line(tmp_path: Path) -> None:

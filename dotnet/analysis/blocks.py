@@ -103,12 +103,15 @@ class BlockCall(Op[CallFacts]):
         steps = [_step_shape(self, shape) for shape in inputs] if scans else inputs
         bindings = self._unify_inputs(name, callee, steps)
         self._bind_args(name, callee, bindings, env)
+        _bind_from_caller(callee, bindings, env)
         missing = [s for s in callee.constructor_symbols if s not in bindings]
         if missing:
             raise error(
                 codes.UNBOUND_SYMBOL,
-                f"node {self.node.id!r}: nothing gives {name}'s {', '.join(missing)} a value; "
-                f"pass {' and '.join(_arg_hint(s) for s in missing)} in the call{env.where()}",
+                f"node {self.node.id!r}: nothing gives {name}'s {', '.join(missing)} a value: the call "
+                f"does not pass {'it' if len(missing) == 1 else 'them'}, {env.graph.name} has no symbol of that "
+                f"name and {name} sets no default; pass {' and '.join(_arg_hint(s) for s in missing)} "
+                f"in the call{env.where()}",
                 self.node.location,
                 self.node.id,
             )
@@ -234,6 +237,24 @@ def _tagged_output(run: Analysis) -> str | None:
         return primary_output(run)
     except SpecError:
         return None
+
+
+def _bind_from_caller(callee: Analysis, bindings: dict[str, Dim], env: Env) -> None:
+    """A block symbol the shapes and args leave free takes the caller's symbol of the same name.
+
+    ``GrowthRate`` inside ``DenseLayer``, called from ``DenseBlock`` that has a ``GrowthRate``,
+    is the caller's value (its own call's, a ``--param``, a rate): passed on level by level.
+    A caller without that symbol leaves the block its own default (``GrowthRate(32)``), if any.
+    """
+    caller = set(env.graph.symbol_order) | env.bindings.keys()
+    own = callee.graph.own_values()
+    for symbol in callee.graph.symbol_order:
+        if symbol in bindings:
+            continue
+        if symbol in caller:
+            bindings[symbol] = env.value(Dim.sym(symbol))
+        elif symbol in own:
+            bindings[symbol] = Dim.const(own[symbol])
 
 
 def _step_shape(op: Op[Any], sequence: Shape) -> Shape:

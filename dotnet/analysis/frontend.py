@@ -65,7 +65,13 @@ def build_graph(dot: DotGraph, report: Report) -> Graph:
                 defaults.add(raw.id, raw.location, call.defaults, errors)
     if errors:
         raise SpecError(errors)
-    nodes = mend_symbol_slips(dot, nodes, report)
+    nodes, view.fixes = mend_symbol_slips(dot, nodes, report)
+    for node_id in view.fixes:  # the view holds the labels as read, for every reader (lint, render)
+        node = nodes[node_id]
+        if isinstance(node, TensorNode):
+            view.tensors[node_id] = node.label
+        else:
+            view.ops[node_id] = node.call
     symbols = _symbol_order(nodes)
     check_symbol_defaults(dot, symbols)
     edges = [Edge(e.src, e.dst, e.location, e.output) for e in dot.edges]

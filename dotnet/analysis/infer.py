@@ -21,7 +21,7 @@ from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
 from dotnet.limits import MAX_REPEAT
 from dotnet.ops.base import Inferred, Op, OpResolver, normalize_name
 from dotnet.reading.labels import OpCall
-from dotnet.reading.shape import Axis, Shape, diagram_text, from_declared, same
+from dotnet.reading.shape import TORCH_AXIS_ORDER, Axis, Shape, diagram_text, from_declared, same
 from dotnet.reading.symbolic import Dim, ExprError, SizeLimitError
 
 
@@ -373,7 +373,8 @@ def _tensor(node: TensorNode, inputs: list[Shape], preds: list[str], env: Env, e
                 "error",
                 codes.SHAPE_MISMATCH,
                 f"node {node.id!r}: declared {node.label.shape_text()} but {preds[0]!r} produces "
-                f"{diagram_text(inputs[0], node.label.dims)}{env.where()}",
+                f"{diagram_text(inputs[0], node.label.dims)}{_rate_note(node, declared, inputs[0], preds[0], env)}"
+                f"{env.where()}",
                 node.location,
                 node.id,
             )
@@ -381,14 +382,44 @@ def _tensor(node: TensorNode, inputs: list[Shape], preds: list[str], env: Env, e
     return declared  # later nodes see the declared shape, so their errors are still found
 
 
+def _rate_note(node: TensorNode, declared: Shape, produced: Shape, pred: str, env: Env) -> str:
+    """``; C=128 is written as a number, but Out=256*CompRate makes it 64 with CompRate=0.25``.
+
+    Said when the node before the tensor sizes it with a rate and a declared size differs
+    from one the rate made: the declared size holds only at some other rate.
+    """
+    source = env.graph.nodes[pred]
+    if not env.rates or not isinstance(source, OpNode) or not isinstance(source.call, OpCall):
+        return ""
+    made: dict[Dim, tuple[str, Dim]] = {}
+    for key, value in [("", v) for v in source.call.positional] + [(f"{k}=", v) for k, v in source.call.keywords]:
+        if isinstance(value, Dim) and value.symbols() & env.rates.keys():
+            made.setdefault(env.value(value), (key, value))
+    written = [d for d in node.label.dims if d.axis is None]
+    named = {d.axis: d for d in node.label.dims if d.axis is not None}
+    written += [named[a] for a in TORCH_AXIS_ORDER if a in named]  # in PyTorch layout, as shapes are
+    notes = []
+    for dim, want, have in zip(written, declared, produced):
+        if want.size == have.size or have.size not in made:
+            continue
+        text = f"{dim.axis}={dim.text}" if dim.axis and "=" not in dim.text else dim.text
+        key, value = made[have.size]
+        used = ", ".join(f"{s}={_decimal(env.rates[s])}" for s in sorted(value.symbols() & env.rates.keys()))
+        notes.append(f"{text} does not follow the rate: {key}{value} makes it {have.size} with {used}")
+    return "; " + "; ".join(notes) if notes else ""
+
+
 def _declared_shape(node: TensorNode, env: Env) -> Shape:
     for d in node.label.dims:  # in the order written, so the message quotes the right one
         size = env.value(d.size)
         value = size.constant_value()
         if value is not None and (value.denominator != 1 or value < 1):
+            rated = sorted(d.size.symbols() & env.rates.keys())
+            used = f" with {', '.join(f'{s}={_decimal(env.rates[s])}' for s in rated)}" if rated else ""
+            shown = _decimal(size) if rated else str(value)
             raise error(
                 codes.NOT_INTEGRAL,
-                f"node {node.id!r}: {d.text} is {value}, not a whole positive size{env.where()}",
+                f"node {node.id!r}: {d.text} is {shown}{used}, not a whole positive size{env.where()}",
                 node.location,
                 node.id,
             )
@@ -475,59 +506,96 @@ def _copy(op: Op[Any], shape: Shape, env: Env, index: str, value: Dim) -> Inferr
             env.bindings[index] = saved
 
 
+PROBED_COPIES = 4
+"""Copies of ``OP x N`` over ``#Layer`` run on numbers first: enough for sizes of degree 4 in ``#Layer``."""
+MAX_COST_DEGREE = 12
+"""The highest power of ``#Layer`` in a copy's cost that is summed over the copies."""
+
+
 def _induction(op: Op[Any], node: OpNode, first: Shape, env: Env, index: str, count: Dim) -> Inferred[Any]:
     """``OP x N`` with args that depend on ``#Layer``, proved by induction for any N.
 
-    Copy 0 shows how far one copy moves the shape; if copy ``#Layer`` of a shape moved
-    ``#Layer`` times makes the shape moved ``#Layer + 1`` times, N copies move it N times.
-    The facts are copy ``#Layer``'s, which is what its generated loop writes.
+    The first copies run on numbers (all of them when N is a number up to
+    :data:`PROBED_COPIES`), each checked. Through the shapes they make goes one polynomial
+    in ``#Layer`` per size (Newton's interpolation): the shape copy ``#Layer`` reads. If
+    copy ``#Layer`` of that shape makes the shape for ``#Layer + 1``, every copy chains, for
+    any N. A progression no such polynomial follows is an error saying so. The facts are
+    copy ``#Layer``'s, which is what its generated loop writes.
     """
-    step = _copy(op, first, env, index, Dim.const(0)).shape
-    if len(step) != len(first):
-        raise op.mismatch(f"repeating it changes the rank of {diagram_text(first)} into {diagram_text(step)}")
+    number = count.int_value()
+    shapes = [first]
+    for copy_number in range(PROBED_COPIES if number is None else min(number, PROBED_COPIES)):
+        shapes.append(_numbered_copy(op, shapes[-1], env, index, copy_number))
+        if len(shapes[-1]) != len(first):
+            raise op.mismatch(f"repeating it changes the rank of {diagram_text(first)} into {diagram_text(shapes[-1])}")
     k = Dim.sym(index)
 
-    def moved(times: Dim) -> Shape:
-        return tuple(Axis(a.name, a.size + times * (b.size - a.size)) for a, b in zip(first, step))
+    def reads(copy: Dim) -> Shape:
+        """The shape copy ``copy`` reads: each size's polynomial through the copies run on numbers."""
+        return tuple(Axis(a.name, newton(copy, [s[i].size for s in shapes])) for i, a in enumerate(first))
 
-    copy = _copy(op, moved(k), env, index, k)
-    made = copy.shape
-    env.repeated_costs[node.id] = (
-        sum_over_index(op.parameter_count([moved(k)], made, copy.facts), index, count),
-        sum_over_index(op.mult_adds([moved(k)], made, copy.facts), index, count),
-    )
-    if not same(made, moved(k + 1)):
+    try:
+        copy: Inferred[Any] | None = _copy(op, reads(k), env, index, k)
+    except SpecError:
+        copy = None  # copy #Layer does not even take the shape the polynomial gives
+    if copy is None or not same(copy.shape, reads(k + 1)):
+        found = (
+            f"makes {diagram_text(copy.shape)} but copy {index}+1 reads {diagram_text(reads(k + 1))}"
+            if copy is not None
+            else f"does not take {diagram_text(reads(k))}, the shape its first copies follow"
+        )
         raise error(
             codes.ARG_MISMATCH,
-            f"node {node.id!r}: repeating {op.name} x ({op.call.times}): copy {index} makes {diagram_text(made)} "
-            f"but copy {index}+1 reads {diagram_text(moved(k + 1))}{env.where()}",
+            f"node {node.id!r}: repeating {op.name} x ({op.call.times}): copy {index} {found}: the sizes of a "
+            f"repetition over {index} must follow one polynomial in {index} of degree at most "
+            f"{PROBED_COPIES}{env.where()}",
             node.location,
             node.id,
         )
-    return replace(copy, shape=moved(count))
+    env.repeated_costs[node.id] = (
+        sum_over_index(op.parameter_count([reads(k)], copy.shape, copy.facts), index, count),
+        sum_over_index(op.mult_adds([reads(k)], copy.shape, copy.facts), index, count),
+    )
+    return replace(copy, shape=reads(count))
+
+
+def _numbered_copy(op: Op[Any], shape: Shape, env: Env, index: str, copy: int) -> Shape:
+    """The shape copy number ``copy`` makes; its errors say which copy it was."""
+    try:
+        return _copy(op, shape, env, index, Dim.const(copy)).shape
+    except SpecError as exc:
+        raise SpecError([replace(d, message=f"{d.message} (copy {index}={copy})") for d in exc.diagnostics]) from None
+
+
+def newton(at: Dim, values: list[Dim]) -> Dim:
+    """The polynomial through ``(0, values[0]), (1, values[1]), ...``, evaluated at ``at`` (Newton's form)."""
+    differences, total, term = list(values), Dim.const(0), Dim.const(1)
+    for j in range(len(values)):
+        total = total + differences[0] * term
+        term = (term * (at - j)).divide(j + 1)  # binomial(at, j + 1)
+        differences = [b - a for a, b in zip(differences, differences[1:])]
+    return total
 
 
 def sum_over_index(term: Dim, index: str, count: Dim) -> Dim:
     """``sum(term for index in range(count))`` for a polynomial ``term`` in ``index``, exactly.
 
-    Each power of the index is summed with Faulhaber's formula (up to the cube, enough for
-    costs, which grow at most quadratically with a copy's index).
+    The sum of each power ``index**d`` over ``range(count)`` is a polynomial of degree
+    ``d + 1`` in ``count``: the one through its values at 0, 1, ..., d + 1.
     """
     powers: dict[int, Dim] = {}
     for monomial, coefficient in term.terms:
         degree = monomial.count(index)
         rest = Dim._from({tuple(s for s in monomial if s != index): coefficient})
         powers[degree] = powers.get(degree, Dim.const(0)) + rest
-    n = count
-    sums = {
-        0: n,
-        1: (n * (n - 1)).divide(2),
-        2: ((n - 1) * n * (2 * n - 1)).divide(6),
-        3: ((n * (n - 1)).divide(2)) * ((n * (n - 1)).divide(2)),
-    }
-    if max(powers, default=0) > 3:
+    if max(powers, default=0) > MAX_COST_DEGREE:
         raise ExprError(f"a cost of degree {max(powers)} in {index} cannot be summed")
-    return sum((rest * sums[degree] for degree, rest in powers.items()), Dim.const(0))
+
+    def power_sum(degree: int) -> Dim:
+        values = [Dim.const(sum(i**degree for i in range(n))) for n in range(degree + 2)]
+        return newton(count, values)
+
+    return sum((rest * power_sum(degree) for degree, rest in powers.items()), Dim.const(0))
 
 
 def _check_rated_args(op: Op[Any], node: OpNode, env: Env) -> None:

@@ -14,6 +14,7 @@ from dotnet.analysis.view import GraphView
 from dotnet.diagnostics import Location
 from dotnet.reading.formulas import canonical_name
 from dotnet.reading.labels import FormulaLabel, OpCall, TensorLabel
+from dotnet.reading.symbolic import parse_rate
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,16 @@ class Graph:
     """Symbols in order of first appearance in the file."""
     defaults: dict[str, int] = field(default_factory=dict)
     """Symbol defaults written in labels, ``NFeature(768)``."""
+
+    def own_values(self) -> dict[str, int]:
+        """Symbol values the digraph itself sets: label defaults (``NFeature(768)``), then whole-number
+        attributes (``NHidden=128;``). A decimal attribute (``CompRate=0.5``) is a rate, not a value."""
+        values = dict(self.defaults)
+        symbols = set(self.symbol_order)
+        for key, raw in self.attrs.items():
+            if key in symbols and parse_rate(raw) is None:
+                values[key] = int(raw)  # checked when the graph was built (frontend.check_symbol_defaults)
+        return values
 
     def __post_init__(self) -> None:
         self._preds: dict[str, list[Edge]] = {n: [] for n in self.nodes}

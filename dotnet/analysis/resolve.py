@@ -210,6 +210,15 @@ class Library:
         return result
 
     # -- IR and analyses -----------------------------------------------
+    def view(self, dot: DotGraph) -> GraphView:
+        """``dot``'s graph view as the IR read it (slips fixed, formula references resolved) when
+        ``dot`` is the digraph its name means and its IR builds; else each label parsed on its own."""
+        try:
+            graph = self.graph(dot.name) if self.dot_graph(dot.name) is dot else None
+        except SpecError:
+            graph = None  # a label does not parse: each is parsed on its own
+        return graph.view if graph is not None else GraphView.of(dot)
+
     def graph(self, name: str) -> Graph:
         """The IR of digraph ``name``."""
         if name not in self._graphs:

@@ -8,11 +8,11 @@ classifies nodes; docs/spec-language.md states each rule.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from dotnet import codes
 from dotnet.analysis.ir import Node, OpNode, TensorNode
+from dotnet.analysis.view import symbol_word
 from dotnet.diagnostics import Diagnostic, Location, Report
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.labels import (
@@ -73,10 +73,16 @@ def _node_symbols(node: Node) -> set[str]:
     return {s for v in values for s in v.symbols() if not s.startswith("#")}
 
 
-def mend_symbol_slips(dot: DotGraph, nodes: dict[str, Node], report: Report) -> dict[str, Node]:
+Fixes = dict[str, tuple[tuple[str, str], ...]]
+"""For each node whose label had a symbol slip: each (symbol written, symbol read)."""
+
+
+def mend_symbol_slips(dot: DotGraph, nodes: dict[str, Node], report: Report) -> tuple[dict[str, Node], Fixes]:
     """``BatchSise`` beside ``BatchSize``: a symbol that only one node writes, not an input, and that
     is one edit from a symbol the graph binds (an input's, or one written in two nodes), is that
-    symbol, with a warning. Anything less certain is left for the shape pass to report."""
+    symbol, with a warning. Anything less certain is left for the shape pass to report.
+
+    Returns the nodes with their slips fixed, and the fixes made."""
     targets = {e.dst for e in dot.edges}
     used = {node_id: _node_symbols(node) for node_id, node in nodes.items()}
     writers: dict[str, list[str]] = {}
@@ -89,6 +95,7 @@ def mend_symbol_slips(dot: DotGraph, nodes: dict[str, Node], report: Report) -> 
 
     bound = {s for s, ids in writers.items() if len(ids) > 1 or any(is_input(n) for n in ids)}
     mended = dict(nodes)
+    fixes: Fixes = {}
     for symbol, ids in writers.items():
         if len(ids) != 1 or is_input(ids[0]) or len(symbol) < 4:
             continue
@@ -98,13 +105,14 @@ def mend_symbol_slips(dot: DotGraph, nodes: dict[str, Node], report: Report) -> 
         (fix,) = close
         node = mended[ids[0]]
         mended[ids[0]] = _renamed(node, symbol, fix)
+        fixes[node.id] = fixes.get(node.id, ()) + ((symbol, fix),)
         report.warn(
             codes.SYMBOL_TYPO,
             f"node {node.id!r}: symbol {symbol!r} appears nowhere else and is one edit from {fix!r}; read as {fix!r}",
             node.location,
             node.id,
         )
-    return mended
+    return mended, fixes
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -122,7 +130,7 @@ def _one_edit(a: str, b: str) -> bool:
 def _renamed(node: Node, old: str, new: str) -> Node:
     """The node with symbol ``old`` read as ``new`` in its shape or args."""
     swap = {old: Dim.sym(new)}
-    word = re.compile(rf"(?<![\w#]){re.escape(old)}(?!\w)")
+    word = symbol_word(old)
     if isinstance(node, TensorNode):
         dims = tuple(AxisDim(d.axis, d.size.substitute(swap), word.sub(new, d.text)) for d in node.label.dims)
         return TensorNode(node.id, node.location, replace(node.label, dims=dims))

@@ -94,6 +94,11 @@ def label_text(attrs: Mapping[str, str], node_id: str) -> str:
     return record_fields(label) if is_tensor_node(attrs) else label
 
 
+def symbol_word(symbol: str) -> re.Pattern[str]:
+    """``symbol`` as a whole word of label text, not part of a longer name or of ``#Layer``."""
+    return re.compile(rf"(?<![\w#]){re.escape(symbol)}(?!\w)")
+
+
 @dataclass
 class GraphView:
     """A raw digraph with every label parsed that parses, and why each other one did not."""
@@ -112,6 +117,9 @@ class GraphView:
     """Tensors not drawn as records whose label is plainly a tensor (``[BatchSize, W=56, ...]``)."""
     undeclared: str | None = None
     """A node only named in edges that is the only sink: the output, its shape what flows in."""
+    fixes: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    """Symbol slips fixed in a node's label (``BatchSise`` read as ``BatchSize``), once the IR is built:
+    its labels above are then the fixed ones (:func:`dotnet.analysis.slips.mend_symbol_slips`)."""
 
     @staticmethod
     def of(dot: DotGraph) -> GraphView:
@@ -143,6 +151,14 @@ class GraphView:
         if undeclared is not None and undeclared not in tensors:
             undeclared = None  # the IR read it some other way
         return GraphView(dot, tensors, ops, failures, preds, succs, boxed=tuple(boxed), undeclared=undeclared)
+
+    def text_as_read(self, node_id: str) -> str:
+        """The node's label as its parsed label reads it: symbol slips fixed, a missing last ``]`` added."""
+        text = label_text(self.dot.nodes[node_id].attrs, node_id)
+        for old, new in self.fixes.get(node_id, ()):
+            text = symbol_word(old).sub(new, text)
+        parsed = self.tensors.get(node_id) or self.ops.get(node_id)
+        return text + "]" if getattr(parsed, "unclosed", False) else text
 
     def deps(self, node_id: str) -> list[str]:
         """Nodes whose value ``node_id`` needs: sources of its in-edges, then formula references."""

@@ -14,7 +14,6 @@ from dotnet.analysis.infer import Analysis
 from dotnet.analysis.resolve import Library
 from dotnet.codegen.lower import ClassPlan, file_label, lower
 from dotnet.codegen.source import render_module
-from dotnet.reading.symbolic import parse_rate
 
 
 def generate_source(library: Library, analysis: Analysis, values: dict[str, int]) -> str:
@@ -52,9 +51,4 @@ def graph_defaults(analysis: Analysis) -> dict[str, int]:
 
     An attribute with a decimal value (``CompRate=0.5``) is a rate, which the analysis applied.
     """
-    values: dict[str, int] = dict(analysis.graph.defaults)
-    symbols = set(analysis.graph.symbol_order)
-    for key, raw in analysis.graph.attrs.items():
-        if key in symbols and parse_rate(raw) is None:  # a decimal is a rate, which the analysis applied
-            values[key] = int(raw)  # checked when the graph was built (frontend.check_symbol_defaults)
-    return values
+    return analysis.graph.own_values()

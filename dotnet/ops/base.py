@@ -252,6 +252,11 @@ class Op(ABC, Generic[F], metaclass=_Immutable):
             codes.ARG_MISMATCH, f"node {self.node.id!r}: {self.name}: {message}", self.node.location, self.node.id
         )
 
+    def torch_for(self, rank: int) -> str:
+        """The PyTorch class the op's declaration gives an input of ``rank`` axes (``by_rank``)."""
+        assert self.declaration is not None
+        return self.declaration.torch_for(rank)
+
     def rank_error(self, shape: Shape, expected: str) -> SpecError:
         return self.mismatch(f"expects {expected}, but its input is {diagram_text(shape)}")
 

@@ -12,7 +12,7 @@ from typing import ClassVar
 from dotnet.analysis.ir import OpNode
 from dotnet.ops.base import CodeWriter, Inferred, Op, OpEnv, declare
 from dotnet.ops.declaration import Arg, Declaration, FromInput
-from dotnet.ops.spatial import TORCH_SUFFIX, Window, at_least, rank_of, spatial_input, transposed_out, window_out
+from dotnet.ops.spatial import Window, at_least, classes_by_rank, rank_of, spatial_input, transposed_out, window_out
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, numel
 from dotnet.reading.symbolic import Dim
@@ -130,7 +130,7 @@ class _Convolution(Op[ConvFacts]):
         args += [f"{k}={v}" for k, v in self.keyword_args(w) if v is not None]
         if not self.bias:
             args.append("bias=False")
-        return f"nn.{self.torch_class}{TORCH_SUFFIX[facts.rank]}({', '.join(args)})"
+        return f"{self.torch_for(facts.rank + 2)}({', '.join(args)})"
 
     def keyword_args(self, w: CodeWriter) -> list[tuple[str, str | None]]:
         """torch's keywords after ``kernel_size`` with their code, ``None`` where the default holds."""
@@ -217,6 +217,7 @@ def _conv(rank: int) -> Declaration:
         torch_call=call,
         costs=_CONV_COSTS,
         fresh_output=True,
+        by_rank=classes_by_rank("Conv", rank),
     )
 
 
@@ -232,6 +233,7 @@ def _transposed(rank: int) -> Declaration:
         "dilation=D)",
         costs=_TRANSPOSED_COSTS,
         fresh_output=True,
+        by_rank=classes_by_rank("ConvTranspose", rank),
     )
 
 
@@ -247,6 +249,7 @@ declare(
         torch_call="nn.Conv1d, nn.Conv2d or nn.Conv3d, by the input's rank",
         costs=_CONV_COSTS,
         fresh_output=True,
+        by_rank=classes_by_rank("Conv", None),
     ),
     "Convolution over the input's spatial axes: Conv1D, Conv2D or Conv3D by its rank.",
     rank=None,
@@ -261,6 +264,7 @@ declare(
         torch_call="nn.ConvTranspose1d, 2d or 3d, by the input's rank",
         costs=_TRANSPOSED_COSTS,
         fresh_output=True,
+        by_rank=classes_by_rank("ConvTranspose", None),
     ),
     "Transposed convolution over the input's spatial axes: ConvTranspose1D, 2D or 3D by its rank.",
     rank=None,

@@ -176,6 +176,14 @@ class Declaration:
     """The formula operator it is (``+``, ``@``), so a scan writes the node into its step's formula."""
     formula_function: FormulaFunction | None = None
     """The formula function it is, when it is one that is not an :class:`Activation` (``exp``, ``softmax``)."""
+    by_rank: tuple[tuple[int, str], ...] = ()
+    """For an op whose PyTorch class follows its input's rank: (input rank, class) pairs, as
+    ``((3, "nn.Conv1d"), (4, "nn.Conv2d"), (5, "nn.Conv3d"))`` for the rank-free ``Conv``; a
+    member of one rank (``Conv2D``) lists its one. The op reads its class from here."""
+
+    def torch_for(self, rank: int) -> str:
+        """The PyTorch class for an input of ``rank`` axes (batch included), from :attr:`by_rank`."""
+        return dict(self.by_rank)[rank]
 
     def names(self) -> tuple[str, ...]:
         """Every name the op is registered under: its own, its aliases, and torch's class name."""

@@ -1,8 +1,8 @@
 """Normalisation layers: batch, instance, layer, group and RMS norm.
 
 Batch and instance norm come in one declaration per rank (``BatchNorm1D``/``2D``/``3D``)
-plus a rank-free name (``BatchNorm``, ``BN``) that picks the member from the input's rank:
-see :data:`RANK_FAMILIES`.
+plus a rank-free name (``BatchNorm``, ``BN``) that picks PyTorch's class from the input's
+rank: each declaration's ``by_rank``.
 """
 
 from __future__ import annotations
@@ -21,13 +21,6 @@ from dotnet.reading.symbolic import Dim
 CHANNELS = Arg("C", "size", "num_features", default=FromInput("C"), spellings=("channels", "features"))
 EPS = Arg("eps", "float", "eps")
 MOMENTUM = Arg("momentum", "float", "momentum")
-
-RANK_FAMILIES: dict[str, dict[int, str]] = {
-    "BatchNorm": {2: "BatchNorm1D", 3: "BatchNorm1D", 4: "BatchNorm2D", 5: "BatchNorm3D"},
-    "InstanceNorm": {3: "InstanceNorm1D", 4: "InstanceNorm2D", 5: "InstanceNorm3D"},
-}
-"""Rank-free names and, by input rank, the op each stands for (for label notations that ask)."""
-
 
 _RANK_TEXT = {
     2: "[BatchSize, C]",
@@ -55,10 +48,6 @@ class ChannelFacts:
 class _ChannelNorm(Op[ChannelFacts]):
     """Norms over the channel axis (axis 1 in PyTorch layout), one family member per rank."""
 
-    family: ClassVar[str]
-    """The rank-free name: a key of :data:`RANK_FAMILIES`."""
-    ranks: ClassVar[tuple[int, ...]]
-    """Input ranks this member takes; the rank-free member takes them all."""
     affine_default: ClassVar[bool]
 
     def __init__(self, node: OpNode, call: OpCall) -> None:
@@ -67,6 +56,8 @@ class _ChannelNorm(Op[ChannelFacts]):
         self.channels = bound.maybe_size("C")
         self.options = [(a.torch or a.name, bound.raw(a.name)) for a in self.declaration.args[1:]]
         self.affine = bound.flag("affine") if "affine" in bound.values else self.affine_default
+        self.ranks = tuple(rank for rank, _ in self.declaration.by_rank)
+        """Input ranks this member takes (its declaration's ``by_rank``); the rank-free member takes them all."""
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[ChannelFacts]:
         (x,) = inputs
@@ -84,19 +75,16 @@ class _ChannelNorm(Op[ChannelFacts]):
         return 2 * output[1].size if self.affine else Dim.const(0)  # the running statistics are buffers
 
     def module(self, w: CodeWriter, facts: ChannelFacts) -> str:
-        member = RANK_FAMILIES[self.family][facts.rank]
         options = [(k, v) for k, v in self.options if not (k == "affine" and v == self.affine_default)]
         args = [w.dim(facts.channels)] + _keywords(options)
-        return f"nn.{member[:-1]}d({', '.join(args)})"
+        return f"{self.torch_for(facts.rank)}({', '.join(args)})"
 
 
 class _BatchNorm(_ChannelNorm):
-    family = "BatchNorm"
     affine_default = True
 
 
 class _InstanceNorm(_ChannelNorm):
-    family = "InstanceNorm"
     affine_default = False
 
 
@@ -125,6 +113,7 @@ for _rank, _ranks, _what in (
         torch_call=f"nn.BatchNorm{_rank}d(C, eps=eps, momentum=momentum)",
         costs=_BATCH_COSTS,
         fresh_output=True,
+        by_rank=tuple((r, f"nn.BatchNorm{_rank}d") for r in _ranks),
     )
     _instance = Declaration(
         f"InstanceNorm{_rank}D",
@@ -134,9 +123,10 @@ for _rank, _ranks, _what in (
         torch_call=f"nn.InstanceNorm{_rank}d(C, eps=eps, momentum=momentum, affine=affine)",
         costs=_INSTANCE_COSTS,
         fresh_output=True,
+        by_rank=((_rank + 2, f"nn.InstanceNorm{_rank}d"),),
     )
-    declare(_BatchNorm, _batch, f"Batch norm over {_what}.", ranks=_ranks)
-    declare(_InstanceNorm, _instance, f"Instance norm over {'signals' if _rank == 1 else _what}.", ranks=(_rank + 2,))
+    declare(_BatchNorm, _batch, f"Batch norm over {_what}.")
+    declare(_InstanceNorm, _instance, f"Instance norm over {'signals' if _rank == 1 else _what}.")
 _batch = Declaration(
     "BatchNorm",
     aliases=("BN",),
@@ -145,6 +135,7 @@ _batch = Declaration(
     torch_call="nn.BatchNorm1d, 2d or 3d, by the input's rank",
     costs=_BATCH_COSTS,
     fresh_output=True,
+    by_rank=((2, "nn.BatchNorm1d"), (3, "nn.BatchNorm1d"), (4, "nn.BatchNorm2d"), (5, "nn.BatchNorm3d")),
 )
 _instance = Declaration(
     "InstanceNorm",
@@ -153,9 +144,10 @@ _instance = Declaration(
     torch_call="nn.InstanceNorm1d, 2d or 3d, by the input's rank",
     costs=_INSTANCE_COSTS,
     fresh_output=True,
+    by_rank=((3, "nn.InstanceNorm1d"), (4, "nn.InstanceNorm2d"), (5, "nn.InstanceNorm3d")),
 )
-declare(_BatchNorm, _batch, "Batch norm; BatchNorm1D, 2D or 3D by the input's rank.", ranks=(2, 3, 4, 5))
-declare(_InstanceNorm, _instance, "Instance norm; InstanceNorm1D, 2D or 3D by the input's rank.", ranks=(3, 4, 5))
+declare(_BatchNorm, _batch, "Batch norm; BatchNorm1D, 2D or 3D by the input's rank.")
+declare(_InstanceNorm, _instance, "Instance norm; InstanceNorm1D, 2D or 3D by the input's rank.")
 
 
 class _TrailingNorm(Op[tuple[Dim, ...]]):

@@ -11,7 +11,7 @@ from typing import ClassVar
 from dotnet.analysis.ir import OpNode
 from dotnet.ops.base import CodeWriter, Inferred, NoFacts, Op, OpEnv, SimpleOp, declare
 from dotnet.ops.declaration import Arg, Declaration, SameAs
-from dotnet.ops.spatial import TORCH_SUFFIX, rank_of, spatial_input, window_out
+from dotnet.ops.spatial import TORCH_SUFFIX, classes_by_rank, rank_of, spatial_input, window_out
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape
 from dotnet.reading.symbolic import Dim
@@ -74,7 +74,7 @@ class _Pool(Op[int]):
             args.append(f"padding={w.dim(self.padding)}")
         if self.dilation != Dim.const(1):
             args.append(f"dilation={w.dim(self.dilation)}")
-        return f"nn.{self.torch_class}{TORCH_SUFFIX[facts]}({', '.join(args)})"
+        return f"{self.torch_for(facts + 2)}({', '.join(args)})"
 
 
 class _MaxPool(_Pool):
@@ -115,7 +115,7 @@ class _AdaptivePool(SimpleOp):
 
     def module(self, w: CodeWriter, facts: NoFacts) -> str:
         size = str(self.sizes[0]) if self.rank == 1 else f"({', '.join(map(str, self.sizes))})"
-        return f"nn.{self.torch_class}{TORCH_SUFFIX[self.rank]}({size})"
+        return f"{self.torch_for(self.rank + 2)}({size})"
 
 
 class _GlobalPool(Op[int]):
@@ -136,7 +136,7 @@ class _GlobalPool(Op[int]):
         return Inferred((batch, channels, *(Axis(a.name, Dim.const(1)) for a in spatial)), rank)
 
     def module(self, w: CodeWriter, facts: int) -> str:
-        return f"nn.{self.torch_class}{TORCH_SUFFIX[facts]}(1)"
+        return f"{self.torch_for(facts + 2)}(1)"
 
 
 OVER = {1: "over a signal", 2: "over an image", 3: "over a volume", None: "over the input's spatial axes"}
@@ -165,6 +165,7 @@ def _declare_family(rank: int | None) -> None:
         torch_call=_call("MaxPool", rank, "kernel_size=K, stride=S, padding=P, dilation=D"),
         keeps_range=True,
         fresh_output=True,
+        by_rank=classes_by_rank("MaxPool", rank),
     )
     avg_pool = Declaration(
         f"AvgPool{suffix}",
@@ -175,6 +176,7 @@ def _declare_family(rank: int | None) -> None:
         torch_call=_call("AvgPool", rank, "kernel_size=K, stride=S, padding=P"),
         keeps_range=True,
         fresh_output=True,
+        by_rank=classes_by_rank("AvgPool", rank),
     )
     declare(_MaxPool, max_pool, f"Max pooling {over}.", rank=rank)
     declare(_AvgPool, avg_pool, f"Average pooling {over}.", rank=rank)
@@ -185,6 +187,7 @@ def _declare_family(rank: int | None) -> None:
             torch_call=_call(f"Adaptive{kind}Pool", rank, "1"),
             keeps_range=True,
             fresh_output=True,
+            by_rank=classes_by_rank(f"Adaptive{kind}Pool", rank),
         )
         declare(_GlobalPool, whole, f"{word} of each channel {over}, keeping the axes at size 1.", rank=rank,
                 torch_class=f"Adaptive{kind}Pool")  # fmt: skip
@@ -199,6 +202,7 @@ def _declare_family(rank: int | None) -> None:
                 torch_call=_call(f"Adaptive{kind}Pool", rank, sizes if rank == 1 else f"({sizes})"),
                 keeps_range=True,
                 fresh_output=True,
+                by_rank=classes_by_rank(f"Adaptive{kind}Pool", rank),
             )
             declare(_AdaptivePool, adaptive, f"{word} pooling {over} to a fixed output size.", rank=rank,
                     torch_class=f"Adaptive{kind}Pool")  # fmt: skip

@@ -25,6 +25,11 @@ TORCH_SUFFIX = {1: "1d", 2: "2d", 3: "3d"}
 """PyTorch's class-name suffix for each spatial rank: ``nn.Conv1d``."""
 
 
+def classes_by_rank(kind: str, rank: int | None) -> tuple[tuple[int, str], ...]:
+    """A declaration's ``by_rank`` for PyTorch's ``nn.{kind}1d/2d/3d``: one spatial rank, or all (``None``)."""
+    return tuple((r + 2, f"nn.{kind}{TORCH_SUFFIX[r]}") for r in ((rank,) if rank else (1, 2, 3)))
+
+
 def spatial_input(op: Op[Any], x: Shape, rank: int) -> tuple[Axis, Axis, tuple[Axis, ...]]:
     """The batch axis, channel axis and spatial axes of ``x``, or an error naming the node."""
     if len(x) != rank + 2:

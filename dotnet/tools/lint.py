@@ -115,12 +115,8 @@ class Linter:
         """How many block ranges are being found, one inside the other."""
 
     def view(self, dot: DotGraph) -> GraphView:
-        """``dot``'s view, the library's IR's when that was built (with formula references)."""
-        try:
-            graph = self.library.graph(dot.name) if self.library.dot_graph(dot.name) is dot else None
-        except SpecError:
-            graph = None  # a label does not parse: each is parsed on its own below
-        return graph.view if graph is not None else GraphView.of(dot)
+        """``dot``'s view as the IR read it (:meth:`~dotnet.analysis.resolve.Library.view`)."""
+        return self.library.view(dot)
 
     def lint(self, dot: DotGraph) -> list[Diagnostic]:
         """Every review warning for one digraph, in source order."""

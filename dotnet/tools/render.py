@@ -21,7 +21,7 @@ import pydot
 from dotnet import codes
 from dotnet.analysis.infer import infer_graph
 from dotnet.analysis.resolve import Library
-from dotnet.analysis.view import GraphView, is_tensor_node
+from dotnet.analysis.view import is_tensor_node
 from dotnet.compiler import select_graph
 from dotnet.diagnostics import Diagnostic, Location, Report, SpecError, error
 from dotnet.limits import MAX_BLOCK_DEPTH
@@ -181,12 +181,12 @@ def _draw_graph(
     drawing.drawn.append(dot)
     ids: dict[str, str] = {}
     ports: dict[str, tuple[list[str], str]] = {}
-    view = GraphView.of(dot)
+    view = drawing.library.view(dot)
     for node in dot.nodes.values():
         callee = _callee(drawing, view.ops.get(node.id), chain)
         if callee is not None and len(chain) <= min(drawing.depth, MAX_BLOCK_DEPTH):
             cluster = pydot.Subgraph(f"cluster_{drawing.new_id()}")
-            cluster.set("label", _escape(f"{node.id}: {_text(node.attrs.get('label', node.id))}"))
+            cluster.set("label", _escape(f"{node.id}: {_text(view.text_as_read(node.id))}"))
             drawing.labels.append((cluster.get("label"), node.location, node.id))
             cluster.set("style", "rounded,dashed")
             cluster.set("labeljust", "l")  # clear of the edges, which run down the middle
@@ -201,7 +201,8 @@ def _draw_graph(
         ids[node.id] = drawing.new_id()
         returned = shapes.get((node.id, None)) if callee is not None else None
         returns = diagram_text(returned) if returned is not None else None
-        target.add_node(_node(drawing, ids[node.id], node.attrs, node.id, node.location, returns))
+        text = view.text_as_read(node.id)
+        target.add_node(_node(drawing, ids[node.id], text, node.attrs, node.id, node.location, returns))
     inputs_used: dict[str, int] = {}
     for e in dot.edges:
         shape = shapes.get((e.src, e.output), shapes.get((e.src, None)))
@@ -227,7 +228,7 @@ def _draw_block(
     """
     inner = drawing.library.dot_graph(callee)
     assert inner is not None
-    view = GraphView.of(inner)
+    view = drawing.library.view(inner)
     inputs, output = view.inputs(), view.primary_output()
     if not inputs or output is None:
         return None
@@ -250,10 +251,17 @@ def _callee(drawing: _Drawing, call: OpCall | FormulaLabel | None, chain: tuple[
 
 
 def _node(
-    drawing: _Drawing, name: str, attrs: dict[str, str], node_id: str, location: Location, returns: str | None
+    drawing: _Drawing,
+    name: str,
+    text: str,
+    attrs: dict[str, str],
+    node_id: str,
+    location: Location,
+    returns: str | None,
 ) -> pydot.Node:
-    """One drawn node; ``returns`` is the shape a block call drawn closed returns."""
-    label = _text(attrs.get("label", node_id))
+    """One drawn node labelled ``text`` (as read: slips fixed); ``returns`` is the shape a block call
+    drawn closed returns."""
+    label = _text(text)
     drawing.labels.append((label, location, node_id))
     tensor = is_tensor_node(attrs)
     style = {"shape": "box", "style": "rounded,filled" if tensor else "filled"}

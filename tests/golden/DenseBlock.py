@@ -70,8 +70,7 @@ class DenseBlock(nn.Module):
 
     def __init__(self, layer_in: int, growth_rate: int, n_layers: int) -> None:
         super().__init__()
-        # DenseLayer x NLayers[In=#Layer*GrowthRate+LayerIn, GrowthRate=GrowthRate]
-        # (DenseBlock.dot:16)
+        # DenseLayer x NLayers[In=#Layer*GrowthRate+LayerIn] (DenseBlock.dot:16)
         self.layers = nn.Sequential(
             *(
                 DenseLayer(in_=layer * growth_rate + layer_in, growth_rate=growth_rate)

@@ -70,8 +70,7 @@ class DenseBlock(nn.Module):
 
     def __init__(self, layer_in: int, growth_rate: int, n_layers: int) -> None:
         super().__init__()
-        # DenseLayer x NLayers[In=#Layer*GrowthRate+LayerIn, GrowthRate=GrowthRate]
-        # (DenseBlock.dot:16)
+        # DenseLayer x NLayers[In=#Layer*GrowthRate+LayerIn] (DenseBlock.dot:16)
         self.layers = nn.Sequential(
             *(
                 DenseLayer(in_=layer * growth_rate + layer_in, growth_rate=growth_rate)
@@ -121,7 +120,7 @@ class TransitionLayer(nn.Module):
 
 
 class DenseNet121(nn.Module):
-    """Model DenseNet121, drawn in DenseNet121.dot:11.
+    """Model DenseNet121, drawn in DenseNet121.dot:13.
 
     Shapes, in PyTorch layout:
         inp: (BatchSize, 3, 224, 224)
@@ -133,37 +132,39 @@ class DenseNet121(nn.Module):
 
     def __init__(self, n_labels: int = 1000) -> None:
         super().__init__()
-        # Conv2D[K=7, S=2, P=3, In=3, Out=64] (DenseNet121.dot:23)
+        # Conv2D[K=7, S=2, P=3, In=3, Out=64] (DenseNet121.dot:25)
         self.conv = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3)
-        # BatchNorm(64) (DenseNet121.dot:24)
+        # BatchNorm(64) (DenseNet121.dot:26)
         self.bn = nn.BatchNorm2d(64)
-        # DenseNet121.dot:25
+        # DenseNet121.dot:27
         self.relu = nn.ReLU(inplace=True)
-        # MaxPool2D[K=3, S=2, P=1] (DenseNet121.dot:27)
+        # MaxPool2D[K=3, S=2, P=1] (DenseNet121.dot:29)
         self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        # DenseBlock1[NLayers=6, GrowthRate=32] (DenseNet121.dot:29)
+        # DenseBlock1[NLayers=6, GrowthRate=32] (DenseNet121.dot:31)
         self.dense1 = DenseBlock(layer_in=64, growth_rate=32, n_layers=6)
-        # TransitionLayer1[In=256, Out=CompRate*256] (DenseNet121.dot:31)
+        # TransitionLayer1[In=256, Out=CompRate*256] (DenseNet121.dot:33)
         self.trans1 = TransitionLayer(block_in=256, block_out=128)
-        # DenseBlock2[NLayers=12, GrowthRate=32] (DenseNet121.dot:33)
+        # DenseBlock2[NLayers=12, GrowthRate=32] (DenseNet121.dot:35)
         self.dense2 = DenseBlock(layer_in=128, growth_rate=32, n_layers=12)
-        # TransitionLayer2[In=512, Out=CompRate*512] (DenseNet121.dot:35)
+        # TransitionLayer2[Out=CompRate*384+CompRate*CompRate*256] (DenseNet121.dot:37)
         self.trans2 = TransitionLayer(block_in=512, block_out=256)
-        # DenseBlock3[NLayers=24, GrowthRate=32] (DenseNet121.dot:37)
+        # DenseBlock3[NLayers=24, GrowthRate=32] (DenseNet121.dot:39)
         self.dense3 = DenseBlock(layer_in=256, growth_rate=32, n_layers=24)
-        # TransitionLayer3[In=1024, Out=CompRate*1024] (DenseNet121.dot:39)
+        # TransitionLayer3[Out=CompRate*768+CompRate*CompRate*384+CompRate*CompRate*Comp
+        # Rate*256] (DenseNet121.dot:41)
         self.trans3 = TransitionLayer(block_in=1024, block_out=512)
-        # DenseBlock4[NLayers=16, GrowthRate=32] (DenseNet121.dot:41)
+        # DenseBlock4[NLayers=16, GrowthRate=32] (DenseNet121.dot:43)
         self.dense4 = DenseBlock(layer_in=512, growth_rate=32, n_layers=16)
-        # BatchNorm(1024) (DenseNet121.dot:43)
+        # DenseNet121.dot:45
         self.bn_final = nn.BatchNorm2d(1024)
-        # DenseNet121.dot:44
-        self.relu_final = nn.ReLU(inplace=True)
-        # AdaptiveAvgPool2D(1, 1) (DenseNet121.dot:45)
-        self.gap = nn.AdaptiveAvgPool2d((1, 1))
         # DenseNet121.dot:46
+        self.relu_final = nn.ReLU(inplace=True)
+        # AdaptiveAvgPool2D(1, 1) (DenseNet121.dot:47)
+        self.gap = nn.AdaptiveAvgPool2d((1, 1))
+        # DenseNet121.dot:48
         self.flatten = nn.Flatten()
-        # Linear[1024, NLabels] (DenseNet121.dot:47)
+        # Linear[CompRate*768+CompRate*CompRate*384+CompRate*CompRate*CompRate*256+512,
+        # NLabels] (DenseNet121.dot:49)
         self.fc = nn.Linear(1024, n_labels)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
