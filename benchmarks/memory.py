@@ -29,14 +29,34 @@ sys.path.insert(0, str(ROOT))
 
 import dotnet  # noqa: E402
 from benchmarks.cnn import cpu_name  # noqa: E402
+from tests import (  # noqa: E402
+    dialect_references,
+    fresh_references,
+    graph_references,
+    layer_references,
+    style_references,  # noqa: E402
+)
 from tests.cnn_references import REFERENCES, copy_weights  # noqa: E402
 from tests.reference_cae import ConvAutoEncoder  # noqa: E402
 
-MODELS: dict[str, tuple[Callable[[], torch.nn.Module], tuple[int, int, int]]] = {
+MODELS: dict[str, tuple[Callable[[], torch.nn.Module], tuple[int, ...]]] = {
     **{name: (build, (1, size, size)) for name, (build, size) in REFERENCES.items()},
     "ConvAutoEncoder": (ConvAutoEncoder, (3, 256, 256)),
+    "AlexNetParts": (REFERENCES["AlexNet"][0], (1, 224, 224)),
+    "LeNet5": (dialect_references.LeNet5, (1, 32, 32)),
+    "VGG16": (style_references.vgg16, (1, 224, 224)),
+    "ResNet50": (layer_references.ResNet50, (3, 224, 224)),
+    "MobileNetV2": (layer_references.MobileNetV2, (3, 224, 224)),
+    "DenseNet121": (dialect_references.densenet121, (3, 224, 224)),
+    "UNet": (layer_references.UNet, (3, 64, 64)),
+    "ViT": (graph_references.ViT, (3, 32, 32)),
+    "AudioM5": (layer_references.M5, (1, 8000)),
+    "SoftmaxRegression": (dialect_references.softmax_regression, (1, 28, 28)),
+    "MobileNetV1": (fresh_references.mobilenet_v1, (3, 224, 224)),
+    "SqueezeNet": (fresh_references.squeezenet1_1, (3, 224, 224)),
+    "ResNet20": (fresh_references.resnet20, (3, 32, 32)),
 }
-"""Spec name -> (reference builder, input channels, height, width)."""
+"""Spec name -> (reference builder, the input's shape after the batch: channels, height, width)."""
 MIB = 1024 * 1024
 
 
@@ -112,7 +132,7 @@ def compare(name: str, batch: int, device: str) -> tuple[int, int]:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where to run [cpu]")
-    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated spec names [all seven]")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated spec names [all]")
     parser.add_argument("--batch", type=int, default=32, help="batch size [32]")
     return parser.parse_args()
 

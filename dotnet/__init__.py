@@ -81,18 +81,26 @@ def build(
     blocks: dict[str, str] | None = None,
     device: str = "cpu",
     name: str | None = None,
+    quiet: bool = False,
 ) -> nn.Module:
     """Compile ``spec`` and return an instance of its model on ``device``.
 
     ``graph`` is ``NAME``, ``NAME@LINE`` or parts ``A+B+C``; ``name`` names the class.
     The class is imported from the cache (see :func:`load`), so ``torch.save(model)``
-    loads wherever the generated module can be imported.
+    loads wherever the generated module can be imported. On a terminal, compiling
+    or building that takes over a second says so on stderr, as ``dotnet compile``
+    does (not in CI, where ``$CI`` is set, nor with ``quiet``).
     """
     from dotnet.loading import import_compiled
+    from dotnet.progress import Progress
     from dotnet.runtime import instantiate_class
 
-    compiled = compile_spec(spec, graph, params, blocks, name=name)
-    return instantiate_class(compiled, getattr(import_compiled(compiled), compiled.class_name), device)
+    progress = Progress.for_terminal(quiet)
+    with progress.step(f"compiling {Path(spec).name}"):
+        compiled = compile_spec(spec, graph, params, blocks, name=name)
+    model_class = getattr(import_compiled(compiled), compiled.class_name)
+    with progress.step(f"building {compiled.class_name} on {device}"):
+        return instantiate_class(compiled, model_class, device)
 
 
 def load(
@@ -100,12 +108,17 @@ def load(
     graph: str | None = None,
     params: dict[str, int] | None = None,
     blocks: dict[str, str] | None = None,
+    name: str | None = None,
+    quiet: bool = False,
 ) -> type[nn.Module]:
     """The model class compiled from ``spec``: compiled once, then taken from the cache.
 
-    The cache is keyed by the content of the spec and of every block file it uses;
-    a change to any of them compiles again. Where it lives: :func:`dotnet.loading.cache_dir`.
+    The cache is keyed by the request (``name`` included: the class's name, as
+    ``--name``) and the content of the spec and of every block file it uses; a change
+    to any of them compiles again. Where it lives: :func:`dotnet.loading.cache_dir`.
+    A compile that takes over a second says so on a terminal, as :func:`build` does.
     """
     from dotnet.loading import load as load_class
+    from dotnet.progress import Progress
 
-    return load_class(spec, graph, params, blocks)
+    return load_class(spec, graph, params, blocks, name, Progress.for_terminal(quiet))

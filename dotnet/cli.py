@@ -144,7 +144,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("spec", type=click.Path(path_type=Path))
 @graph_option
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write [<Graph>.py].")
 @click.option("--name", "name", metavar="NAME", help="The class's name [the digraph's, or its parts' common prefix].")
@@ -179,8 +179,9 @@ def compile(
     """Compile SPEC to a PyTorch module, then build and run it once on DEVICE.
 
     With --stdout the module goes to stdout (and the summary to stderr); with
-    --no-run it is written as generated, without torch. On a terminal, a build or
-    first run that takes over a second says what it is doing, unless --quiet or $CI.
+    --no-run it is written as generated, without torch. On a terminal, a compile,
+    build or first run that takes over a second says what it is doing, unless
+    --quiet or $CI.
     """
     from dotnet.budget import parse_size
     from dotnet.compiler import compile_spec
@@ -195,9 +196,10 @@ def compile(
             raise click.BadParameter(str(exc), param_hint="--memory-limit") from None
     if to_stdout and output is not None:
         raise click.UsageError("--stdout and -o both say where the module goes: give one")
-    compiled = compile_spec(spec, graph, _int_params(params), _block_bindings(blocks), name)
-    _print_diagnostics(compiled.report.diagnostics)
     progress = Progress.for_terminal(quiet)
+    with progress.step(f"compiling {spec.name}"):
+        compiled = compile_spec(spec, graph, _int_params(params), _block_bindings(blocks), name)
+    _print_diagnostics(compiled.report.diagnostics)
     if to_stdout:
         summary = _checked_source(compiled, device, memory_limit, not no_run, progress)
         click.echo(compiled.source, nl=False)
@@ -280,7 +282,7 @@ def check(
 
 
 @main.command()
-@click.argument("document", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("document", type=click.Path(path_type=Path))
 @click.option(
     "-o", "--output", "folder", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write."
 )
@@ -298,7 +300,7 @@ def extract(document: Path, folder: Path) -> None:
 
 
 @main.command()
-@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("spec", type=click.Path(path_type=Path))
 @graph_option
 @param_option
 @block_option
@@ -321,10 +323,8 @@ def shapes(spec: Path, graph: str | None, params: tuple[str, ...], blocks: tuple
 
 
 @main.command()
-@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Picture to write."
-)
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Picture to write.")
 @click.option(
     "--depth",
     type=click.IntRange(min=0),
@@ -354,7 +354,7 @@ def render(spec: Path, output: Path, depth: int, graph: str | None, blocks: tupl
 
 
 @main.command()
-@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("spec", type=click.Path(path_type=Path))
 @graph_option
 @param_option
 @block_option

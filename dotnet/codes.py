@@ -87,7 +87,9 @@ BAD_OPERAND = _code("bad-operand", "an inline operand such as '@ Embedding.w.T' 
 ISOLATED_NODE = _code("isolated-node", "a node is connected to nothing")
 CELL_NAME = _code("cell-name", "a recurrent cell's name contradicts what its diagram computes (the seed's swap)")
 ACTIVATION_RANGE = _code("activation-range", "an activation cannot reach part of its range: an earlier one cut it off")
-MISSING_SOFTMAX = _code("missing-softmax", "an output called probabilities has no softmax (or sigmoid) before it")
+MISSING_SOFTMAX = _code(
+    "missing-softmax", "an output called probabilities has no softmax, log-softmax or sigmoid before it"
+)
 NO_OUTPUT = _code("no-output", "a digraph has no output: no node that an edge enters and none leaves")
 UNKNOWN_CODE = _code("unknown-code", "a dotnet_ignore attribute names a code that does not exist")
 

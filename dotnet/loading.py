@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from dotnet.codegen.source import template_dir
 from dotnet.compiler import Compiled, compile_spec
+from dotnet.progress import Progress
 
 if TYPE_CHECKING:
     from torch import nn
@@ -62,6 +63,8 @@ class Request:
     graph: str | None = None
     params: tuple[tuple[str, int], ...] = ()
     blocks: tuple[tuple[str, str], ...] = ()
+    name: str | None = None
+    """The class's name (``--name``); None: the digraph's."""
 
     def key(self) -> str:
         """The hash of the request, the spec's bytes and the generator."""
@@ -73,6 +76,7 @@ class Request:
                 "graph": self.graph,
                 "params": self.params,
                 "blocks": self.blocks,
+                "name": self.name,
             }
         )
         return hashlib.sha256(text.encode()).hexdigest()
@@ -83,18 +87,26 @@ def load(
     graph: str | None = None,
     params: dict[str, int] | None = None,
     blocks: dict[str, str] | None = None,
+    name: str | None = None,
+    progress: Progress | None = None,
 ) -> type[nn.Module]:
     """The model class compiled from ``spec``, from the cache when nothing it depends on changed.
 
-    Raises :class:`dotnet.SpecError` on a bad spec. Needs torch (the class is imported).
+    ``name`` names the class (as ``--name``); ``progress`` shows a compile that takes
+    long. Raises :class:`dotnet.SpecError` on a bad spec. Needs torch (the class is imported).
     """
     request = Request(
-        Path(spec).resolve(), graph, tuple(sorted((params or {}).items())), tuple(sorted((blocks or {}).items()))
+        Path(spec).resolve(),
+        graph,
+        tuple(sorted((params or {}).items())),
+        tuple(sorted((blocks or {}).items())),
+        name,
     )
     key = request.key()
     record = _read_record(key)
     if record is None:
-        compiled = compile_spec(spec, graph, params, blocks)
+        with (progress or Progress()).step(f"compiling {Path(spec).name}"):
+            compiled = compile_spec(spec, graph, params, blocks, name)
         module = import_compiled(compiled)
         depends = {str(path.resolve()): file_hash(path) for path in compiled.sibling_files}
         try:

@@ -1,11 +1,13 @@
 """Progress for long steps: a line on the terminal once a step has run past a second.
 
-``dotnet compile`` builds the model and runs it once; for a big model either can
-take seconds, and a silent terminal looks hung. A step that is still running after
-:data:`DELAY` seconds prints what it is doing (``building VGG11 on cpu...``) and,
-when it ends, how long it took. Nothing is printed when stderr is not a terminal,
-when ``$CI`` is set (CI logs are not terminals, but some CI systems fake one), or
-with ``--quiet``.
+``dotnet compile`` compiles the spec, builds the model and runs it once
+(:func:`dotnet.build` and :func:`dotnet.load` do the first steps of that); for a
+big model each can take seconds, and a silent terminal looks hung. A step that is
+still running after :data:`DELAY` seconds prints what it is doing
+(``building VGG11 on cpu...``) and, when it ends, how long it took. Nothing is
+printed when stderr is not a terminal, when ``$CI`` is set (CI logs are not
+terminals, but some CI systems fake one), or with ``--quiet`` (``quiet=True`` in
+the API).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
+
+from dotnet.diagnostics import printable
 
 DELAY = 1.0
 """Seconds a step runs before its progress line appears."""
@@ -55,6 +59,7 @@ class Progress:
         if not self.enabled:
             yield
             return
+        what = printable(what)  # a spec's name may hold control characters
         lock = threading.Lock()
         state = {"shown": False, "over": False}
         started = time.monotonic()

@@ -19,9 +19,9 @@ def linear_regression(n_feature: int = 13) -> nn.Module:
     return nn.Sequential(nn.Linear(n_feature, 1))
 
 
-def softmax_regression(n_labels: int = 10) -> nn.Module:
-    """d2l.ai's softmax regression on 28x28 grey images (d2l.ai 4.4)."""
-    return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, n_labels), nn.Softmax(dim=1))
+def softmax_regression(in_c: int = 1, n_classes: int = 10) -> nn.Module:
+    """d2l.ai's softmax regression on 28x28 images, grey by default (d2l.ai 4.4)."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(in_c * 28 * 28, n_classes), nn.Softmax(dim=1))
 
 
 def mlp(n_feature: int = 768, n_hidden: int = 256, n_labels: int = 10) -> nn.Module:
@@ -36,13 +36,13 @@ def mlp(n_feature: int = 768, n_hidden: int = 256, n_labels: int = 10) -> nn.Mod
 class LeNet5(nn.Module):
     """The ``Net`` of PyTorch's "Neural Networks" tutorial: LeNet-5 with ReLU and max pooling."""
 
-    def __init__(self) -> None:
+    def __init__(self, in_c: int = 1, n_classes: int = 10) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5)
+        self.conv1 = nn.Conv2d(in_c, 6, 5)
         self.conv2 = nn.Conv2d(6, 16, 5)
         self.fc1 = nn.Linear(16 * 5 * 5, 120)
         self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
+        self.fc3 = nn.Linear(84, n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
@@ -77,11 +77,11 @@ def transition(in_channels: int, out_channels: int) -> nn.Module:
     )  # fmt: skip
 
 
-def densenet121(n_labels: int = 1000, compression: float = 0.5) -> nn.Module:
+def densenet121(n_classes: int = 1000, compression: float = 0.5, in_c: int = 3) -> nn.Module:
     """torchvision's densenet121 (growth 32, blocks 6-12-24-16, 64 stem features), with biases."""
     growth, channels = 32, 64
     layers: list[nn.Module] = [
-        nn.Conv2d(3, channels, kernel_size=7, stride=2, padding=3),
+        nn.Conv2d(in_c, channels, kernel_size=7, stride=2, padding=3),
         nn.BatchNorm2d(channels), nn.ReLU(),
         nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
     ]  # fmt: skip
@@ -92,7 +92,7 @@ def densenet121(n_labels: int = 1000, compression: float = 0.5) -> nn.Module:
             layers.append(transition(channels, int(channels * compression)))
             channels = int(channels * compression)
     layers += [nn.BatchNorm2d(channels), nn.ReLU(), nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten()]
-    layers.append(nn.Linear(channels, n_labels))
+    layers.append(nn.Linear(channels, n_classes))
     return nn.Sequential(*layers)
 
 

@@ -14,11 +14,11 @@ from torch import nn
 class ViT(nn.Module):
     """A small vision transformer: 8x8 patches of a 32x32 image, a class token, two encoder layers."""
 
-    def __init__(self, width: int = 64, classes: int = 10) -> None:
+    def __init__(self, width: int = 64, classes: int = 10, in_c: int = 3) -> None:
         super().__init__()
         self.cls_token = nn.Parameter(torch.zeros(1, 1, width))
         self.pos_embedding = nn.Parameter(torch.randn(1, 17, width) * 0.02)
-        self.patchify = nn.Conv2d(3, width, kernel_size=8, stride=8)
+        self.patchify = nn.Conv2d(in_c, width, kernel_size=8, stride=8)
         layer = nn.TransformerEncoderLayer(
             width, 4, dim_feedforward=128, activation="gelu", norm_first=True, batch_first=True
         )

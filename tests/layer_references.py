@@ -45,10 +45,10 @@ class Bottleneck(nn.Module):
 class ResNet50(nn.Module):
     """torchvision's ``ResNet(Bottleneck, [3, 4, 6, 3])`` for 3x224x224 images, 1000 classes."""
 
-    def __init__(self, num_classes: int = 1000) -> None:
+    def __init__(self, num_classes: int = 1000, in_c: int = 3) -> None:
         super().__init__()
         self.inplanes = 64
-        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        self.conv1 = nn.Conv2d(in_c, 64, kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
@@ -125,9 +125,9 @@ class MobileNetV2(nn.Module):
     )
     """t (expansion), c (channels), n (repeats), s (first stride), as torchvision lists them."""
 
-    def __init__(self, num_classes: int = 1000) -> None:
+    def __init__(self, num_classes: int = 1000, in_c: int = 3) -> None:
         super().__init__()
-        features: list[nn.Module] = [ConvBNReLU6(3, 32, stride=2)]
+        features: list[nn.Module] = [ConvBNReLU6(in_c, 32, stride=2)]
         in_channels = 32
         for t, c, n, s in self.SETTINGS:
             for i in range(n):

@@ -15,10 +15,10 @@ VGG16_ARCH = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
 """VGG-16's (convolutions, channels) per stage: thirteen convolutions in five stages."""
 
 
-def vgg16() -> nn.Module:
-    """d2l.ai's vgg(conv_arch) with VGG-16's conv_arch, for 224x224 inputs with one channel."""
+def vgg16(in_c: int = 1, n_classes: int = 10) -> nn.Module:
+    """d2l.ai's vgg(conv_arch) with VGG-16's conv_arch, for 224x224 inputs with ``in_c`` channels."""
     blocks = []
-    in_channels = 1
+    in_channels = in_c
     for num_convs, out_channels in VGG16_ARCH:
         blocks.append(vgg_block(num_convs, in_channels, out_channels))
         in_channels = out_channels
@@ -26,5 +26,5 @@ def vgg16() -> nn.Module:
         *blocks, nn.Flatten(),
         nn.Linear(in_channels * 7 * 7, 4096), nn.ReLU(), nn.Dropout(0.5),
         nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
-        nn.Linear(4096, 10),
+        nn.Linear(4096, n_classes),
     )  # fmt: skip

@@ -252,9 +252,14 @@ def test_progress_only_on_a_terminal_outside_ci_and_not_quiet(
 
 def _on_a_terminal(args: list[str], cwd: Path) -> str:
     """What ``python -m dotnet ARGS`` shows on a pseudo-terminal, with progress after no delay."""
+    return _python_on_a_terminal("from dotnet.cli import main; sys.exit(main())", args, cwd)
+
+
+def _python_on_a_terminal(code: str, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    """What Python running ``code`` shows on a pseudo-terminal, with progress after no delay."""
     controller, terminal = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
-    code = "import dotnet.progress as p, sys; p.DELAY = 0; from dotnet.cli import main; sys.exit(main())"
+    env = {k: v for k, v in os.environ.items() if k != "CI"} | (env or {})
+    code = "import dotnet.progress as p, sys; p.DELAY = 0; " + code
     proc = subprocess.Popen(
         [sys.executable, "-c", code, *args],
         stdin=terminal,
@@ -280,9 +285,10 @@ def _on_a_terminal(args: list[str], cwd: Path) -> str:
 
 def test_compile_shows_its_steps_on_a_terminal(tmp_path: Path) -> None:
     lines = _on_a_terminal(["compile", str(SPECS / "LeNet.dot")], tmp_path).splitlines()
-    assert [line.split("...")[0] for line in lines[:2]] == ["building LeNet on cpu", "running LeNet once"]
-    assert all(" done in " in line for line in lines[:2])
-    assert lines[2:] == [
+    steps = ["compiling LeNet.dot", "building LeNet on cpu", "running LeNet once"]
+    assert [line.split("...")[0] for line in lines[:3]] == steps
+    assert all(" done in " in line for line in lines[:3])
+    assert lines[3:] == [
         "LeNet: 61,706 parameters on cpu",
         "  input  inp: (2, 1, 28, 28)",
         "  output oup: (2, 10)",
@@ -292,3 +298,34 @@ def test_compile_shows_its_steps_on_a_terminal(tmp_path: Path) -> None:
 
 def test_compile_quiet_shows_nothing_on_a_terminal(tmp_path: Path) -> None:
     assert _on_a_terminal(["compile", "--quiet", str(SPECS / "LeNet.dot")], tmp_path) == ""
+
+
+BUILD = "import dotnet; dotnet.build(sys.argv[1], quiet=sys.argv[2] == 'quiet')"
+LOAD = "import dotnet; dotnet.load(sys.argv[1], quiet=sys.argv[2] == 'quiet')"
+
+
+def test_build_shows_its_steps_on_a_terminal(tmp_path: Path) -> None:
+    lines = _python_on_a_terminal(BUILD, [str(SPECS / "LeNet.dot"), "-"], tmp_path).splitlines()
+    assert [line.split("...")[0] for line in lines] == ["compiling LeNet.dot", "building LeNet on cpu"]
+    assert all(" done in " in line for line in lines)
+
+
+def test_load_shows_its_compile_on_a_terminal_and_nothing_from_the_cache(tmp_path: Path) -> None:
+    cache = {"DOTNET_CACHE_DIR": str(tmp_path / "cache")}
+    lines = _python_on_a_terminal(LOAD, [str(SPECS / "LeNet.dot"), "-"], tmp_path, cache).splitlines()
+    assert [line.split("...")[0] for line in lines] == ["compiling LeNet.dot"]
+    assert _python_on_a_terminal(LOAD, [str(SPECS / "LeNet.dot"), "-"], tmp_path, cache) == ""
+
+
+@pytest.mark.parametrize("how", ["quiet", "CI"])
+def test_build_is_quiet_with_quiet_or_in_ci(tmp_path: Path, how: str) -> None:
+    env = {"CI": "true"} if how == "CI" else {}
+    assert _python_on_a_terminal(BUILD, [str(SPECS / "LeNet.dot"), how], tmp_path, env) == ""
+
+
+def test_build_is_quiet_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CI"} | {"PYTHONPATH": str(REPO)}
+    code = "import sys, dotnet.progress as p; p.DELAY = 0; " + BUILD
+    command = [sys.executable, "-c", code, str(SPECS / "LeNet.dot"), "-"]
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0 and proc.stderr == ""

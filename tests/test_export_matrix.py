@@ -35,7 +35,7 @@ BLOCK_PARAMS = {
     "CAEConvBlock": {"BlockIn": 3, "BlockOut": 4},
     "CAEDeconvBlock": {"BlockIn": 4, "BlockOut": 3},
     "Inception": {"BlockIn": 4, "C1": 2, "C2a": 3, "C2b": 4, "C3a": 2, "C3b": 3, "C4": 2},
-    "NiNBlock": {"BlockC": 4},
+    "NiNBlock": {"BlockIn": 3, "BlockOut": 4, "Kernel": 3, "Stride": 2, "Pad": 1},
     "ResNet18ConvBlock": {"BlockC": 4},
     "ResNet18DownConvBlock": {"BlockIn": 4, "BlockOut": 6},
     "VGGBlock": {"BlockIn": 3, "BlockOut": 4, "NConvs": 2},

@@ -16,9 +16,11 @@ torch = pytest.importorskip("torch")
 from benchmarks.memory import MODELS, LiveActivations, compare, peak_bytes  # noqa: E402
 from tests.conftest import REPO  # noqa: E402
 
-SMALL = ["LeNet", "ResNet18", "ConvAutoEncoder"]
-IN_PLACE_LOWER = ["GoogLeNet", *(pytest.param(n, marks=pytest.mark.slow) for n in ("AlexNet", "VGG11"))]
-"""Their references write ReLU out of place after a convolution; the generated code writes it in place."""
+SMALL = ["LeNet", "NiN", "GoogLeNet", "ResNet18", "ConvAutoEncoder", "LeNet5", "MobileNetV2", "AudioM5"]
+SMALL += ["SoftmaxRegression", "ResNet20"]
+BIG = ["AlexNet", "VGG11", "AlexNetParts", "DenseNet121"]
+LOWER = ["UNet", "ViT", "SqueezeNet"]
+"""The generated model peaks below its hand-written reference (benchmarks/RESULTS.md)."""
 
 
 def test_the_counter_counts_what_is_alive_at_once() -> None:
@@ -32,26 +34,32 @@ def test_the_counter_counts_what_is_alive_at_once() -> None:
     assert counter.peak == 3 * 1024 and counter.current == 0
 
 
-@pytest.mark.parametrize("name", SMALL)
-def test_generated_inference_peaks_equal_the_reference(name: str) -> None:
+@pytest.mark.parametrize("name", [*SMALL, *LOWER, *(pytest.param(n, marks=pytest.mark.slow) for n in [*BIG, "VGG16"])])
+def test_generated_inference_peaks_at_most_the_reference(name: str) -> None:
+    """Equal, or lower where the reference writes a ReLU out of place that the generated code writes in place."""
     generated, reference = compare(name, batch=2, device="cpu")
-    assert generated == reference
+    assert generated <= reference
 
 
-@pytest.mark.parametrize("name", IN_PLACE_LOWER)
-def test_generated_in_place_relus_peak_below_an_out_of_place_reference(name: str) -> None:
-    generated, reference = compare(name, batch=2, device="cpu")
-    assert generated < reference
+@pytest.mark.slow
+def test_resnet50_peaks_higher_where_its_spec_draws_each_stage_as_two_calls() -> None:
+    """The documented exception (benchmarks/RESULTS.md): the caller holds BottleneckDown's output while
+    ``Bottleneck x N`` runs; torchvision's stage is one Sequential that starts with the down block."""
+    generated, reference = compare("ResNet50", batch=2, device="cpu")
+    assert reference < generated <= reference * 1.15
 
 
-def test_nin_peaks_higher_where_its_spec_nests_the_block_differently() -> None:
-    """The documented exception (docs/cnn.md): the caller holds the block's input, 1.5x."""
-    generated, reference = compare("NiN", batch=2, device="cpu")
-    assert generated == reference * 3 // 2
+def test_mobilenet_v1_peaks_higher_where_its_spec_calls_a_block_per_layer_pair() -> None:
+    """As VGG16: the spec calls DepthwiseSeparable per pair; the reference is one flat Sequential."""
+    generated, reference = compare("MobileNetV1", batch=2, device="cpu")
+    assert reference < generated <= reference * 1.3
 
 
 def test_every_cnn_spec_is_measured() -> None:
-    assert sorted(MODELS) == sorted([*SMALL, "GoogLeNet", "AlexNet", "VGG11", "NiN"])
+    """Every image model in specs/ (as tests/test_size_attributes.py finds them) is in the benchmark."""
+    from tests.test_size_attributes import MODELS as IMAGE_MODELS
+
+    assert sorted(MODELS) == sorted([*SMALL, *BIG, *LOWER, "VGG16", "ResNet50", "MobileNetV1"]) == sorted(IMAGE_MODELS)
 
 
 def test_benchmark_prints_a_row_per_model() -> None:

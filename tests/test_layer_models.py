@@ -74,7 +74,7 @@ def test_unet_concatenates_the_skip_connection_first() -> None:
         assert not torch.allclose(generated(x), reference(x), atol=1e-3)
 
 
-@pytest.mark.parametrize(("param", "value", "count"), [("NChannel", 16, 8_099), ("NLabels", 10, 25_290)])
+@pytest.mark.parametrize(("param", "value", "count"), [("NChannel", 16, 8_099), ("NClasses", 10, 25_290)])
 def test_audio_cnn_sizes_are_parameters(param: str, value: int, count: int) -> None:
     model = dotnet.build(SPECS / "AudioM5.dot", params={param: value})
     assert sum(p.numel() for p in model.parameters()) == count

@@ -233,3 +233,13 @@ def test_an_unwritable_cache_still_builds(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv(loading.CACHE_ENV, str(blocked / "cache"))
     model = dotnet.build(SPECS / "LeNet.dot", params={"NClasses": 4})
     assert model.eval()(torch.zeros(1, 1, 28, 28)).shape == (1, 4)
+
+
+def test_load_names_the_class_as_compile_name_does(cache: Path, compiles: list[Path]) -> None:
+    """``name=`` is part of the cache key: each name its own class, each compiled once."""
+    renamed = dotnet.load(SPECS / "LeNet.dot", name="DigitNet")
+    plain = dotnet.load(SPECS / "LeNet.dot")
+    assert (renamed.__name__, plain.__name__) == ("DigitNet", "LeNet")
+    assert dotnet.load(SPECS / "LeNet.dot", name="DigitNet") is renamed
+    assert compiles == [SPECS / "LeNet.dot"] * 2
+    assert sum(p.numel() for p in renamed().parameters()) == 61_706

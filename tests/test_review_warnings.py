@@ -93,3 +93,65 @@ def test_probabilities_from_a_block_are_judged_by_the_blocks_last_op(tmp_path: P
     )
     found = check_source(spec, {})
     assert [d.code for d in found] == ([codes.MISSING_SOFTMAX] if warned else [])
+
+
+def _classifier(tmp_path: Path, last: str, title: str) -> list[str]:
+    """The warnings of a Linear classifier ending in op ``last`` (or nothing) and titled ``title``."""
+    nodes = f'    s [label="{last}"]\n' if last else ""
+    chain = "a -> l -> s -> o" if last else "a -> l -> o"
+    spec = tmp_path / "Classifier.dot"
+    spec.write_text(
+        "digraph Classifier {\n"
+        '    a [label="输入\\n[B, 4]", shape=Mrecord]\n'
+        '    l [label="Linear[4, 3]"]\n'
+        f"{nodes}"
+        f'    o [label="{title}\\n[B, 3]", shape=Mrecord]\n'
+        f"    {chain}\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    return warnings(check_source(spec, {}))
+
+
+def test_log_probabilities_after_a_log_softmax_are_not_warned_about(tmp_path: Path) -> None:
+    assert _classifier(tmp_path, "LogSoftmax[dim=-1]", "输出(log-probabilities)") == []
+    assert _classifier(tmp_path, "LogSoftmax[dim=-1]", "输出(对数概率)") == []
+    assert _classifier(tmp_path, "Softmax", "输出(概率)") == []
+
+
+def test_log_probabilities_without_a_log_softmax_are_warned_about(tmp_path: Path) -> None:
+    assert _classifier(tmp_path, "", "输出(log-probabilities)") == [
+        "4:5: warning: node 'o': output '输出(log-probabilities)' is called probabilities, "
+        "but no Softmax or Sigmoid is drawn before it: 'l' yields logits [missing-softmax]"
+    ]
+
+
+def _upsampled(tmp_path: Path, mode: str) -> list[str]:
+    """The warnings of ReLU, then UpSample in ``mode``, then Tanh as the output."""
+    spec = tmp_path / "Up.dot"
+    spec.write_text(
+        "digraph Up {\n"
+        '    a [label="输入\\n[B, W=4, H=4, C=2]", shape=Mrecord]\n'
+        '    r [label="ReLU"]\n'
+        f'    u [label="UpSample[S=2, mode={mode}]"]\n'
+        '    t [label="Tanh"]\n'
+        '    o [label="输出\\n[B, W=8, H=8, C=2]", shape=Mrecord]\n'
+        "    a -> r -> u -> t -> o\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    return warnings(check_source(spec, {}))
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_nearest_and_bilinear_upsampling_keep_the_range(tmp_path: Path, mode: str) -> None:
+    """Their outputs lie between input values, so ReLU's [0, inf) reaches Tanh through them."""
+    assert _upsampled(tmp_path, mode) == [
+        "5:5: warning: node 't': Tanh follows the Relu 'r', so output 'o' lies in [0, 1), not in (-1, 1) "
+        "[activation-range]"
+    ]
+
+
+def test_bicubic_upsampling_does_not_keep_the_range(tmp_path: Path) -> None:
+    """Bicubic weights are negative in places: it overshoots, so a non-negative input can give negatives."""
+    assert _upsampled(tmp_path, "bicubic") == []

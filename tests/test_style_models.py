@@ -64,7 +64,7 @@ def test_blocks_found_by_prefix_are_the_generated_classes() -> None:
     """No --block: VGG16's ConvBlock is VGG16ConvBlock, ResNet18's are ResNet18(Down)ConvBlock."""
     vgg = dotnet.compile_spec(SPECS / "VGG16.dot")
     assert "class VGG16ConvBlock(nn.Module):" in vgg.source
-    assert "self.conv1_1 = VGG16ConvBlock(block_in=1, block_out=64)" in vgg.source
+    assert "self.conv1_1 = VGG16ConvBlock(block_in=in_c, block_out=64)" in vgg.source
     resnet = dotnet.compile_spec(SPECS / "ResNet18.dot")
     assert "self.res1 = ResNet18ConvBlock(block_c=64)" in resnet.source
     assert "self.down1 = ResNet18DownConvBlock(block_in=64, block_out=128)" in resnet.source

@@ -52,9 +52,25 @@ def template_dir() -> Path:
     return installed if (installed / "module.py.jinja").is_file() else package.parent / "templates"
 
 
+def doc_lines(text: str, indent: int, hanging: int = 4) -> Code:
+    """``text`` as inert docstring lines within the line length (a long symbolic shape).
+
+    ``indent`` is the first line's column; continuation lines are indented ``hanging``
+    more. The text passes :func:`~dotnet.codegen.safe_text.doc_text` first.
+    """
+    lines = textwrap.wrap(
+        doc_text(text),
+        LINE_LENGTH - indent,
+        subsequent_indent=" " * hanging,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return Code(("\n" + " " * indent).join(lines))
+
+
 @cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(template_dir()),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -63,6 +79,8 @@ def _environment() -> jinja2.Environment:
         autoescape=False,
         finalize=_finalize,
     )
+    environment.filters["doc_lines"] = doc_lines
+    return environment
 
 
 def signature(name: str, params: list[str], returns: str, indent: int = 4) -> Code:

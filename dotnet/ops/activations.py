@@ -284,6 +284,7 @@ declare(
         shape="the same shape",
         torch_call="nn.LogSoftmax(dim=dim)",
         output_range=(-INF, 0.0),
+        yields_log_probabilities=True,
     ),
     "log(Softmax(x)) over one axis, computed stably.",
     torch_class="LogSoftmax",

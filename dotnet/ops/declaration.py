@@ -149,7 +149,9 @@ class Declaration:
     output_range: tuple[float, float] | None = None
     """The interval every output lies in, when it is known whatever the arguments (ReLU6: [0, 6])."""
     keeps_range: bool = False
-    """Every output value is one of the input values (pooling, upsampling, flattening, joining)."""
+    """Every output value lies within the input values (pooling, upsampling, flattening, joining)."""
+    range_breaking: tuple[tuple[str, str], ...] = ()
+    """(argument, choice) pairs under which ``keeps_range`` does not hold: bicubic upsampling overshoots."""
     identity_in_eval: bool = False
     """The op passes its input through unchanged in eval mode (dropout)."""
     in_place: bool = False
@@ -164,6 +166,8 @@ class Declaration:
     tanh, exp, softmax) nor a view or alias of its input (reshape, slicing, dropout in eval)."""
     yields_probabilities: bool = False
     """Its outputs are probabilities (softmax, sigmoid): lint's ``missing-softmax`` looks for one."""
+    yields_log_probabilities: bool = False
+    """Its outputs are log-probabilities (log-softmax): ``missing-softmax`` accepts it too."""
     min_inputs: int = 1
     """The fewest incoming edges it takes."""
     max_inputs: int | None = 1

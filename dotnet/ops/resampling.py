@@ -37,6 +37,7 @@ class UpSample(Op[tuple[int, ...]]):
         shape="each spatial size n -> n*S, or the size given; C unchanged",
         torch_call="nn.Upsample(scale_factor=S | size=(...), mode=mode, align_corners=align_corners)",
         keeps_range=True,
+        range_breaking=(("mode", "bicubic"),),
         times_is_factor=True,
     )
 

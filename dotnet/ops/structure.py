@@ -113,7 +113,8 @@ class Reshape(Op[ReshapeFacts]):
         """Sizes known to the constructor as numbers or arguments, run-time ones read from the input
         (``x.shape[1]``, or a product of its axes), and ``-1`` for at most one that is neither."""
         x = args[0]
-        sizes = [w.dim(d) if w.knows(d) else None for d in facts.sample]
+        # forward sees no constructor arguments: only numbers are written; InC*784 is read off the input
+        sizes = [w.dim(d) if d.int_value() is not None else None for d in facts.sample]
         for at, made in enumerate(facts.read_from):
             if sizes[at] is None and made is not None and made == ((made[0][0],), 1):
                 sizes[at] = f"{x}.shape[{made[0][0]}]"  # carried over from the input

@@ -122,9 +122,13 @@ def read_regular_file(path: Path, display: str) -> bytes:
         raise error(codes.IO_ERROR, f"cannot read the file: {exc.strerror or exc}", start) from None
     try:
         info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            hint = f"; dotnet check takes folders: dotnet check {display}"
+            raise error(codes.IO_ERROR, f"cannot read the file: it is a folder, not a regular file{hint}", start)
         if not stat.S_ISREG(info.st_mode):
-            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
-            raise error(codes.IO_ERROR, f"cannot read the file: it is {kind}, not a regular file", start)
+            raise error(
+                codes.IO_ERROR, "cannot read the file: it is a device, pipe or socket, not a regular file", start
+            )
         if info.st_size > MAX_SOURCE_BYTES:
             raise error(codes.TOO_LARGE, f"the file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB", start)
         chunks: list[bytes] = []

@@ -1,7 +1,8 @@
 """``dotnet extract``: write each digraph of a document to its own ``.dot`` file.
 
 Each file holds a one-line header comment naming the source and line, then the
-digraph exactly as the document writes it (a byte-exact slice of its text). A
+digraph exactly as the document writes it (a byte-exact slice of its text), each
+written atomically, as ``compile`` writes a module (:mod:`dotnet.writing`). A
 digraph written twice the same is written once; one written again differently goes
 to ``<Name>-line<N>.dot``; one that does not parse is reported and the others are
 written all the same.
@@ -16,6 +17,7 @@ from pathlib import Path
 from dotnet import codes
 from dotnet.diagnostics import Diagnostic, error
 from dotnet.reading.sources import duplicate_warnings, read_source, same_graph
+from dotnet.writing import write_atomically
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,7 @@ def extract(document: Path, folder: Path) -> tuple[list[Extracted], list[Diagnos
         path = folder / f"{stem}.dot"
         where = " ".join(source.display.split())  # a name with a line break would end the comment
         header = f"// extracted by dotnet from {where}, line {graph.location.line}\n"
-        try:
-            path.write_text(header + source.text[start:end] + "\n", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise error(codes.IO_ERROR, f"-o {folder}: cannot write {path}: {exc.strerror or exc}") from None
+        write_atomically(path, (header + source.text[start:end] + "\n").encode("utf-8"))
         written.append(Extracted(graph.name, path, graph.location.line))
     problems = [d for b in source.broken for d in b.diagnostics] + duplicate_warnings(source)
     return written, sorted(problems, key=lambda d: d.location.line if d.location else 0)

@@ -9,7 +9,7 @@ they still speak when the shape pass fails:
 - ``activation-range``: an activation fed by one that already bounded its input, so a
   declared output can never reach part of its range (ReLU then Tanh: [0, 1)).
 - ``missing-softmax``: an output called probabilities (概率, probabilit*) with no
-  softmax or sigmoid before it.
+  softmax, log-softmax or sigmoid before it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dotnet.analysis.resolve import candidate_names
 from dotnet.analysis.view import GraphView
 from dotnet.diagnostics import Diagnostic, SpecError
 from dotnet.limits import MAX_BLOCK_DEPTH
+from dotnet.ops.args import ArgProblem, bind
 from dotnet.ops.base import declaration_of
 from dotnet.ops.declaration import Activation, Declaration
 from dotnet.reading.dot import DotGraph
@@ -83,13 +84,25 @@ def _apply(activation: Activation, r: Range) -> Range:
     return Range(lo, hi, lo_closed, hi_closed, r.cause)
 
 
-def _keeps_range(declaration: Declaration | None) -> bool:
-    """Ops whose outputs lie in the range of their inputs."""
-    return declaration is not None and declaration.keeps_range
+def _keeps_range(view: GraphView, node: str) -> bool:
+    """The op node's outputs lie in the range of its inputs (``UpSample``, but not its bicubic mode)."""
+    declaration = _declaration(view, node)
+    if declaration is None or not declaration.keeps_range:
+        return False
+    if not declaration.range_breaking:
+        return True
+    call = view.ops[node]
+    assert isinstance(call, OpCall)
+    try:
+        bound = bind(call, declaration.args)
+    except ArgProblem:  # the shape pass reports it; assume the worst here
+        return False
+    return not any(bound.raw(arg) == choice for arg, choice in declaration.range_breaking)
 
 
-def _keeps_probabilities(declaration: Declaration | None) -> bool:
-    return _keeps_range(declaration) or (declaration is not None and declaration.identity_in_eval)
+def _keeps_probabilities(view: GraphView, node: str) -> bool:
+    declaration = _declaration(view, node)
+    return _keeps_range(view, node) or (declaration is not None and declaration.identity_in_eval)
 
 
 def _title(label: TensorLabel) -> str:
@@ -211,7 +224,7 @@ class Linter:
         if declaration is not None and declaration.activation is not None and len(inputs) == 1:
             out = _apply(declaration.activation, inputs[0])
             return out if out.cause else replace(out, cause=f"the {declaration.name} {node!r}")
-        if declaration is not None and declaration.keeps_range:
+        if _keeps_range(view, node):
             return Range(
                 min(r.lo for r in inputs),
                 max(r.hi for r in inputs),
@@ -276,7 +289,8 @@ class Linter:
             return bool(re.match(r"\s*(softmax|σ|sigmoid)\s*\(", call.text, re.IGNORECASE))
         if call is None:
             return False
-        if (declaration := _declaration(view, node)) is not None and declaration.yields_probabilities:
+        declaration = _declaration(view, node)
+        if declaration is not None and (declaration.yields_probabilities or declaration.yields_log_probabilities):
             return True
         try:
             callee = self.library.block_name(call.name, view.dot.name)
@@ -291,9 +305,9 @@ class Linter:
         return last is not None and self._yields_probabilities(inner, last, seen | {callee})
 
 
-def _walk_back(view: GraphView, node: str, through: Callable[[Declaration | None], bool]) -> str | None:
+def _walk_back(view: GraphView, node: str, through: Callable[[GraphView, str], bool]) -> str | None:
     """The op node that computes ``node``'s value, looking through tensor nodes and ``through`` ops."""
-    if node in view.ops and not through(_declaration(view, node)):
+    if node in view.ops and not through(view, node):
         return node  # an op drawn as the output
     seen: set[str] = set()
     current = node
@@ -303,7 +317,7 @@ def _walk_back(view: GraphView, node: str, through: Callable[[Declaration | None
         if len(preds) != 1:
             return None
         current = preds[0]
-        if current in view.ops and not through(_declaration(view, current)):
+        if current in view.ops and not through(view, current):
             return current
         if current not in view.ops and current not in view.tensors:
             return None  # its label did not parse

@@ -69,11 +69,14 @@ def facts(cls: type[Op[Any]]) -> list[str]:
     if d.activation is not None:
         found.append("monotone")
     if d.keeps_range:
-        found.append("outputs lie in the range of its inputs")
+        unless = " or ".join(f"{arg}={choice}" for arg, choice in d.range_breaking)
+        found.append("outputs lie in the range of its inputs" + (f" (not with {unless})" if unless else ""))
     if d.identity_in_eval:
         found.append("the identity in eval mode")
     if d.yields_probabilities:
         found.append("yields probabilities")
+    if d.yields_log_probabilities:
+        found.append("yields log-probabilities")
     if d.times_is_factor:
         found.append("'OP x N' gives the factor")
     return found

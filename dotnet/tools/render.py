@@ -32,6 +32,7 @@ from dotnet.reading.sources import read_source
 from dotnet.tools.check import check_source
 from dotnet.tools.fonts import install_hint, missing_scripts
 from dotnet.tools.silence import graph_at
+from dotnet.writing import write_atomically
 
 FORMATS = ("svg", "png")
 DEFAULT_DEPTH = 0
@@ -77,6 +78,8 @@ def render_spec(
 ) -> list[Diagnostic]:
     """Draw ``spec`` to ``out`` (``.svg`` or ``.png``); returns the diagnostics of the graphs drawn.
 
+    The picture is written as ``compile`` writes a module (:func:`dotnet.writing.write_atomically`).
+
     Block calls are drawn open ``depth`` levels deep (0: every call is one box).
     """
     fmt = out.suffix.lower().lstrip(".")
@@ -101,7 +104,7 @@ def render_spec(
         _compact_edge_labels(drawing.dot)
         if max(_layout_inches(executable, drawing.dot)) * PNG_DPI > LONG_SIDE_PX:
             drawing.dot.set("ranksep", str(COMPACT_RANKSEP))  # a long chain (MobileNetV2): closer ranks too
-    _run_dot(executable, drawing.dot, ["-T" + fmt, "-o", str(out)])
+    write_atomically(out, _run_dot(executable, drawing.dot, ["-T" + fmt]), "-o")
     drawn = [d for d in diagnostics if graph_at(drawing.drawn, d.location) is not None]
     return drawn + (_font_warnings(drawing) if fmt in RASTER_FORMATS else [])
 

@@ -16,54 +16,58 @@ class AlexNet(nn.Module):
     """Model AlexNet, drawn in AlexNetParts.dot:10.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 1, 224, 224)
-        returns oup: (BatchSize, 10)
+        inp: (BatchSize, InC, 224, 224)
+        returns oup: (BatchSize, NClasses)
+
+    Args:
+        in_c: InC in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_c: int = 1, n_classes: int = 10) -> None:
         super().__init__()
-        # Conv2D[K=11, S=4, P=1, In=1, Out=96] (AlexNetParts.dot:21)
-        self.conv1 = nn.Conv2d(1, 96, kernel_size=11, stride=4, padding=1)
-        # AlexNetParts.dot:22
+        # Conv2D[K=11, S=4, P=1, In=InC, Out=96] (AlexNetParts.dot:22)
+        self.conv1 = nn.Conv2d(in_c, 96, kernel_size=11, stride=4, padding=1)
+        # AlexNetParts.dot:23
         self.relu1 = nn.ReLU(inplace=True)
-        # MaxPool2D[K=3, S=2] (AlexNetParts.dot:23)
+        # MaxPool2D[K=3, S=2] (AlexNetParts.dot:24)
         self.pool1 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # Conv2D[K=5, P=2, In=96, Out=256] (AlexNetParts.dot:41)
+        # Conv2D[K=5, P=2, In=96, Out=256] (AlexNetParts.dot:42)
         self.conv2 = nn.Conv2d(96, 256, kernel_size=5, padding=2)
-        # AlexNetParts.dot:42
+        # AlexNetParts.dot:43
         self.relu2 = nn.ReLU(inplace=True)
-        # MaxPool2D[K=3, S=2] (AlexNetParts.dot:43)
+        # MaxPool2D[K=3, S=2] (AlexNetParts.dot:44)
         self.pool2 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # Conv2D[K=3, P=1, In=256, Out=384] (AlexNetParts.dot:61)
+        # Conv2D[K=3, P=1, In=256, Out=384] (AlexNetParts.dot:62)
         self.conv3 = nn.Conv2d(256, 384, kernel_size=3, padding=1)
-        # AlexNetParts.dot:62
+        # AlexNetParts.dot:63
         self.relu3 = nn.ReLU(inplace=True)
-        # Conv2D[K=3, P=1, In=384, Out=384] (AlexNetParts.dot:63)
+        # Conv2D[K=3, P=1, In=384, Out=384] (AlexNetParts.dot:64)
         self.conv4 = nn.Conv2d(384, 384, kernel_size=3, padding=1)
-        # AlexNetParts.dot:64
+        # AlexNetParts.dot:65
         self.relu4 = nn.ReLU(inplace=True)
-        # Conv2D[K=3, P=1, In=384, Out=256] (AlexNetParts.dot:65)
+        # Conv2D[K=3, P=1, In=384, Out=256] (AlexNetParts.dot:66)
         self.conv5 = nn.Conv2d(384, 256, kernel_size=3, padding=1)
-        # AlexNetParts.dot:66
+        # AlexNetParts.dot:67
         self.relu5 = nn.ReLU(inplace=True)
-        # MaxPool2D[K=3, S=2] (AlexNetParts.dot:67)
+        # MaxPool2D[K=3, S=2] (AlexNetParts.dot:68)
         self.pool3 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # AlexNetParts.dot:85
+        # AlexNetParts.dot:86
         self.flatten = nn.Flatten()
-        # Linear[6400, 4096] (AlexNetParts.dot:87)
+        # Linear[6400, 4096] (AlexNetParts.dot:88)
         self.fc1 = nn.Linear(6400, 4096)
-        # AlexNetParts.dot:88
+        # AlexNetParts.dot:89
         self.relu6 = nn.ReLU(inplace=True)
-        # Dropout(0.5) (AlexNetParts.dot:89)
+        # Dropout(0.5) (AlexNetParts.dot:90)
         self.drop1 = nn.Dropout(p=0.5)
-        # Linear[4096, 4096] (AlexNetParts.dot:90)
+        # Linear[4096, 4096] (AlexNetParts.dot:91)
         self.fc2 = nn.Linear(4096, 4096)
-        # AlexNetParts.dot:91
+        # AlexNetParts.dot:92
         self.relu7 = nn.ReLU(inplace=True)
-        # Dropout(0.5) (AlexNetParts.dot:92)
+        # Dropout(0.5) (AlexNetParts.dot:93)
         self.drop2 = nn.Dropout(p=0.5)
-        # Linear[4096, 10] (AlexNetParts.dot:110)
-        self.fc3 = nn.Linear(4096, 10)
+        # Linear[4096, NClasses] (AlexNetParts.dot:112)
+        self.fc3 = nn.Linear(4096, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, 96, 54, 54)
@@ -105,5 +109,5 @@ class AlexNet(nn.Module):
         del fc2
         hidden = self.drop2(relu7)  # (BatchSize, 4096)
         del relu7
-        oup = self.fc3(hidden)  # (BatchSize, 10)
+        oup = self.fc3(hidden)  # (BatchSize, NClasses)
         return oup

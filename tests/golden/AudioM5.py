@@ -12,58 +12,59 @@ __all__ = ["AudioM5"]
 
 
 class AudioM5(nn.Module):
-    """Model AudioM5, drawn in AudioM5.dot:7.
+    """Model AudioM5, drawn in AudioM5.dot:9.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 1, 8000)
-        returns oup: (BatchSize, NLabels)
+        inp: (BatchSize, InC, 8000)
+        returns oup: (BatchSize, NClasses)
 
     Args:
+        in_c: InC in the diagram.
         n_channel: NChannel in the diagram.
-        n_labels: NLabels in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self, n_channel: int = 32, n_labels: int = 35) -> None:
+    def __init__(self, in_c: int = 1, n_channel: int = 32, n_classes: int = 35) -> None:
         super().__init__()
-        # Conv1D[K=80, S=16, In=1, Out=NChannel] (AudioM5.dot:20)
-        self.conv1 = nn.Conv1d(1, n_channel, kernel_size=80, stride=16)
-        # BatchNorm1D(NChannel) (AudioM5.dot:21)
+        # Conv1D[K=80, S=16, In=InC, Out=NChannel] (AudioM5.dot:21)
+        self.conv1 = nn.Conv1d(in_c, n_channel, kernel_size=80, stride=16)
+        # BatchNorm1D(NChannel) (AudioM5.dot:22)
         self.bn1 = nn.BatchNorm1d(n_channel)
-        # AudioM5.dot:22
+        # AudioM5.dot:23
         self.relu1 = nn.ReLU(inplace=True)
-        # MaxPool1D(4) (AudioM5.dot:23)
+        # MaxPool1D(4) (AudioM5.dot:24)
         self.pool1 = nn.MaxPool1d(kernel_size=4)
-        # Conv1D[K=3, In=NChannel, Out=NChannel] (AudioM5.dot:25)
+        # Conv1D[K=3, In=NChannel, Out=NChannel] (AudioM5.dot:26)
         self.conv2 = nn.Conv1d(n_channel, n_channel, kernel_size=3)
-        # BatchNorm1D(NChannel) (AudioM5.dot:26)
+        # BatchNorm1D(NChannel) (AudioM5.dot:27)
         self.bn2 = nn.BatchNorm1d(n_channel)
-        # AudioM5.dot:27
+        # AudioM5.dot:28
         self.relu2 = nn.ReLU(inplace=True)
-        # MaxPool1D(4) (AudioM5.dot:28)
+        # MaxPool1D(4) (AudioM5.dot:29)
         self.pool2 = nn.MaxPool1d(kernel_size=4)
-        # Conv1D[K=3, In=NChannel, Out=NChannel*2] (AudioM5.dot:30)
+        # Conv1D[K=3, In=NChannel, Out=NChannel*2] (AudioM5.dot:31)
         self.conv3 = nn.Conv1d(n_channel, n_channel * 2, kernel_size=3)
-        # BatchNorm1D(NChannel*2) (AudioM5.dot:31)
+        # BatchNorm1D(NChannel*2) (AudioM5.dot:32)
         self.bn3 = nn.BatchNorm1d(n_channel * 2)
-        # AudioM5.dot:32
+        # AudioM5.dot:33
         self.relu3 = nn.ReLU(inplace=True)
-        # MaxPool1D(4) (AudioM5.dot:33)
+        # MaxPool1D(4) (AudioM5.dot:34)
         self.pool3 = nn.MaxPool1d(kernel_size=4)
-        # Conv1D[K=3, In=NChannel*2, Out=NChannel*2] (AudioM5.dot:35)
+        # Conv1D[K=3, In=NChannel*2, Out=NChannel*2] (AudioM5.dot:36)
         self.conv4 = nn.Conv1d(n_channel * 2, n_channel * 2, kernel_size=3)
-        # BatchNorm1D(NChannel*2) (AudioM5.dot:36)
+        # BatchNorm1D(NChannel*2) (AudioM5.dot:37)
         self.bn4 = nn.BatchNorm1d(n_channel * 2)
-        # AudioM5.dot:37
+        # AudioM5.dot:38
         self.relu4 = nn.ReLU(inplace=True)
-        # MaxPool1D(4) (AudioM5.dot:38)
+        # MaxPool1D(4) (AudioM5.dot:39)
         self.pool4 = nn.MaxPool1d(kernel_size=4)
-        # AudioM5.dot:40
-        self.gap = nn.AdaptiveAvgPool1d(1)
         # AudioM5.dot:41
+        self.gap = nn.AdaptiveAvgPool1d(1)
+        # AudioM5.dot:42
         self.flatten = nn.Flatten()
-        # Linear[NChannel*2, NLabels] (AudioM5.dot:42)
-        self.fc = nn.Linear(n_channel * 2, n_labels)
-        # LogSoftmax[dim=-1] (AudioM5.dot:43)
+        # Linear[NChannel*2, NClasses] (AudioM5.dot:43)
+        self.fc = nn.Linear(n_channel * 2, n_classes)
+        # LogSoftmax[dim=-1] (AudioM5.dot:44)
         self.logp = nn.LogSoftmax(dim=-1)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
@@ -102,7 +103,7 @@ class AudioM5(nn.Module):
         del feat4
         flatten = self.flatten(gap)  # (BatchSize, NChannel*2)
         del gap
-        fc = self.fc(flatten)  # (BatchSize, NLabels)
+        fc = self.fc(flatten)  # (BatchSize, NClasses)
         del flatten
-        oup = self.logp(fc)  # (BatchSize, NLabels)
+        oup = self.logp(fc)  # (BatchSize, NClasses)
         return oup

@@ -123,17 +123,18 @@ class DenseNet121(nn.Module):
     """Model DenseNet121, drawn in DenseNet121.dot:13.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 3, 224, 224)
-        returns oup: (BatchSize, NLabels)
+        inp: (BatchSize, InC, 224, 224)
+        returns oup: (BatchSize, NClasses)
 
     Args:
-        n_labels: NLabels in the diagram.
+        in_c: InC in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self, n_labels: int = 1000) -> None:
+    def __init__(self, in_c: int = 3, n_classes: int = 1000) -> None:
         super().__init__()
-        # Conv2D[K=7, S=2, P=3, In=3, Out=64] (DenseNet121.dot:25)
-        self.conv = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3)
+        # Conv2D[K=7, S=2, P=3, In=InC, Out=64] (DenseNet121.dot:25)
+        self.conv = nn.Conv2d(in_c, 64, kernel_size=7, stride=2, padding=3)
         # BatchNorm(64) (DenseNet121.dot:26)
         self.bn = nn.BatchNorm2d(64)
         # DenseNet121.dot:27
@@ -164,8 +165,8 @@ class DenseNet121(nn.Module):
         # DenseNet121.dot:48
         self.flatten = nn.Flatten()
         # Linear[CompRate*768+CompRate*CompRate*384+CompRate*CompRate*CompRate*256+512,
-        # NLabels] (DenseNet121.dot:49)
-        self.fc = nn.Linear(1024, n_labels)
+        # NClasses] (DenseNet121.dot:49)
+        self.fc = nn.Linear(1024, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv = self.conv(inp)  # (BatchSize, 64, 112, 112)
@@ -197,5 +198,5 @@ class DenseNet121(nn.Module):
         del relu_final
         flatten = self.flatten(gap)  # (BatchSize, 1024)
         del gap
-        oup = self.fc(flatten)  # (BatchSize, NLabels)
+        oup = self.fc(flatten)  # (BatchSize, NClasses)
         return oup

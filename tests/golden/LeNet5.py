@@ -13,37 +13,41 @@ __all__ = ["LeNet5"]
 
 
 class LeNet5(nn.Module):
-    """Model LeNet5, drawn in LeNet5.dot:7.
+    """Model LeNet5, drawn in LeNet5.dot:9.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 1, 32, 32)
-        returns oup: (BatchSize, 10)
+        inp: (BatchSize, InC, 32, 32)
+        returns oup: (BatchSize, NClasses)
+
+    Args:
+        in_c: InC in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_c: int = 1, n_classes: int = 10) -> None:
         super().__init__()
-        # Conv2D#1[K=5, In=1, Out=6] (LeNet5.dot:18)
-        self.conv1 = nn.Conv2d(1, 6, kernel_size=5)
-        # LeNet5.dot:19
+        # Conv2D#1[K=5, In=InC, Out=6] (LeNet5.dot:21)
+        self.conv1 = nn.Conv2d(in_c, 6, kernel_size=5)
+        # LeNet5.dot:22
         self.relu1 = nn.ReLU(inplace=True)
-        # MaxPool2D[K=2, S=2] (LeNet5.dot:20)
+        # MaxPool2D[K=2, S=2] (LeNet5.dot:23)
         self.pool1 = nn.MaxPool2d(kernel_size=2)
-        # Conv2D#2[K=5, In=6, Out=16] (LeNet5.dot:22)
+        # Conv2D#2[K=5, In=6, Out=16] (LeNet5.dot:25)
         self.conv2 = nn.Conv2d(6, 16, kernel_size=5)
-        # LeNet5.dot:23
+        # LeNet5.dot:26
         self.relu2 = nn.ReLU(inplace=True)
-        # MaxPool2D[K=2, S=2] (LeNet5.dot:24)
+        # MaxPool2D[K=2, S=2] (LeNet5.dot:27)
         self.pool2 = nn.MaxPool2d(kernel_size=2)
-        # Linear[400, 120] (LeNet5.dot:27)
+        # Linear[400, 120] (LeNet5.dot:30)
         self.fc1 = nn.Linear(400, 120)
-        # LeNet5.dot:28
+        # LeNet5.dot:31
         self.relu3 = nn.ReLU(inplace=True)
-        # Linear[120, 84] (LeNet5.dot:29)
+        # Linear[120, 84] (LeNet5.dot:32)
         self.fc2 = nn.Linear(120, 84)
-        # LeNet5.dot:30
+        # LeNet5.dot:33
         self.relu4 = nn.ReLU(inplace=True)
-        # Linear[84, 10] (LeNet5.dot:31)
-        self.fc3 = nn.Linear(84, 10)
+        # Linear[84, NClasses] (LeNet5.dot:34)
+        self.fc3 = nn.Linear(84, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, 6, 28, 28)
@@ -67,5 +71,5 @@ class LeNet5(nn.Module):
         del relu3
         relu4 = self.relu4(fc2)  # (BatchSize, 84)
         del fc2
-        oup = self.fc3(relu4)  # (BatchSize, 10)
+        oup = self.fc3(relu4)  # (BatchSize, NClasses)
         return oup

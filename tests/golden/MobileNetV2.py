@@ -157,79 +157,83 @@ class InvertedResidual(nn.Module):
 
 
 class MobileNetV2(nn.Module):
-    """Model MobileNetV2, drawn in MobileNetV2.dot:7.
+    """Model MobileNetV2, drawn in MobileNetV2.dot:9.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 3, 224, 224)
-        returns oup: (BatchSize, 1000)
+        inp: (BatchSize, InC, 224, 224)
+        returns oup: (BatchSize, NClasses)
+
+    Args:
+        in_c: InC in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_c: int = 3, n_classes: int = 1000) -> None:
         super().__init__()
-        # Conv2D[K=3, S=2, P=1, In=3, Out=32, Bias=False] (MobileNetV2.dot:18)
-        self.stem = nn.Conv2d(3, 32, kernel_size=3, stride=2, padding=1, bias=False)
-        # BatchNorm(32) (MobileNetV2.dot:19)
+        # Conv2D[K=3, S=2, P=1, In=InC, Out=32, Bias=False] (MobileNetV2.dot:21)
+        self.stem = nn.Conv2d(in_c, 32, kernel_size=3, stride=2, padding=1, bias=False)
+        # BatchNorm(32) (MobileNetV2.dot:22)
         self.stem_bn = nn.BatchNorm2d(32)
-        # MobileNetV2.dot:20
+        # MobileNetV2.dot:23
         self.stem_relu = nn.ReLU6(inplace=True)
-        # Conv2D[K=3, P=1, In=32, Out=32, G=32, Bias=False] (MobileNetV2.dot:22)
+        # Conv2D[K=3, P=1, In=32, Out=32, G=32, Bias=False] (MobileNetV2.dot:25)
         self.b1_depthwise = nn.Conv2d(
             32, 32, kernel_size=3, padding=1, groups=32, bias=False
         )
-        # BatchNorm(32) (MobileNetV2.dot:23)
+        # BatchNorm(32) (MobileNetV2.dot:26)
         self.b1_bn1 = nn.BatchNorm2d(32)
-        # MobileNetV2.dot:24
+        # MobileNetV2.dot:27
         self.b1_relu = nn.ReLU6(inplace=True)
-        # Conv2D[K=1, In=32, Out=16, Bias=False] (MobileNetV2.dot:25)
+        # Conv2D[K=1, In=32, Out=16, Bias=False] (MobileNetV2.dot:28)
         self.b1_project = nn.Conv2d(32, 16, kernel_size=1, bias=False)
-        # BatchNorm(16) (MobileNetV2.dot:26)
+        # BatchNorm(16) (MobileNetV2.dot:29)
         self.b1_bn2 = nn.BatchNorm2d(16)
-        # InvertedBlock1[In=16, Out=24, Expand=6, Stride=2] (MobileNetV2.dot:28)
+        # InvertedBlock1[In=16, Out=24, Expand=6, Stride=2] (MobileNetV2.dot:31)
         self.b2 = InvertedBlock(block_in=16, expand=6, stride=2, block_out=24)
-        # InvertedResidual x 1[C=24, Expand=6] (MobileNetV2.dot:29)
+        # InvertedResidual x 1[C=24, Expand=6] (MobileNetV2.dot:32)
         self.b2_rest = nn.Sequential(
             *(InvertedResidual(block_c=24, expand=6) for _ in range(1))
         )
-        # InvertedBlock2[In=24, Out=32, Expand=6, Stride=2] (MobileNetV2.dot:31)
+        # InvertedBlock2[In=24, Out=32, Expand=6, Stride=2] (MobileNetV2.dot:34)
         self.b3 = InvertedBlock(block_in=24, expand=6, stride=2, block_out=32)
-        # InvertedResidual x 2[C=32, Expand=6] (MobileNetV2.dot:32)
+        # InvertedResidual x 2[C=32, Expand=6] (MobileNetV2.dot:35)
         self.b3_rest = nn.Sequential(
             *(InvertedResidual(block_c=32, expand=6) for _ in range(2))
         )
-        # InvertedBlock3[In=32, Out=64, Expand=6, Stride=2] (MobileNetV2.dot:34)
+        # InvertedBlock3[In=32, Out=64, Expand=6, Stride=2] (MobileNetV2.dot:37)
         self.b4 = InvertedBlock(block_in=32, expand=6, stride=2, block_out=64)
-        # InvertedResidual x 3[C=64, Expand=6] (MobileNetV2.dot:35)
+        # InvertedResidual x 3[C=64, Expand=6] (MobileNetV2.dot:38)
         self.b4_rest = nn.Sequential(
             *(InvertedResidual(block_c=64, expand=6) for _ in range(3))
         )
-        # InvertedBlock4[In=64, Out=96, Expand=6, Stride=1] (MobileNetV2.dot:37)
+        # InvertedBlock4[In=64, Out=96, Expand=6, Stride=1] (MobileNetV2.dot:40)
         self.b5 = InvertedBlock(block_in=64, expand=6, stride=1, block_out=96)
-        # InvertedResidual x 2[C=96, Expand=6] (MobileNetV2.dot:38)
+        # InvertedResidual x 2[C=96, Expand=6] (MobileNetV2.dot:41)
         self.b5_rest = nn.Sequential(
             *(InvertedResidual(block_c=96, expand=6) for _ in range(2))
         )
-        # InvertedBlock5[In=96, Out=160, Expand=6, Stride=2] (MobileNetV2.dot:40)
+        # InvertedBlock5[In=96, Out=160, Expand=6, Stride=2] (MobileNetV2.dot:43)
         self.b6 = InvertedBlock(block_in=96, expand=6, stride=2, block_out=160)
-        # InvertedResidual x 2[C=160, Expand=6] (MobileNetV2.dot:41)
+        # InvertedResidual x 2[C=160, Expand=6] (MobileNetV2.dot:44)
         self.b6_rest = nn.Sequential(
             *(InvertedResidual(block_c=160, expand=6) for _ in range(2))
         )
-        # InvertedBlock6[In=160, Out=320, Expand=6, Stride=1] (MobileNetV2.dot:43)
+        # InvertedBlock6[In=160, Out=320, Expand=6, Stride=1] (MobileNetV2.dot:46)
         self.b7 = InvertedBlock(block_in=160, expand=6, stride=1, block_out=320)
-        # Conv2D[K=1, In=320, Out=1280, Bias=False] (MobileNetV2.dot:45)
+        # Conv2D[K=1, In=320, Out=1280, Bias=False] (MobileNetV2.dot:48)
         self.head = nn.Conv2d(320, 1280, kernel_size=1, bias=False)
-        # BatchNorm(1280) (MobileNetV2.dot:46)
+        # BatchNorm(1280) (MobileNetV2.dot:49)
         self.head_bn = nn.BatchNorm2d(1280)
-        # MobileNetV2.dot:47
+        # MobileNetV2.dot:50
         self.head_relu = nn.ReLU6(inplace=True)
-        # AdaptiveAvgPool2D(1, 1) (MobileNetV2.dot:48)
+        # AdaptiveAvgPool2D(1, 1) (MobileNetV2.dot:51)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
-        # MobileNetV2.dot:49
+        # MobileNetV2.dot:52
         self.flatten = nn.Flatten()
-        # Dropout(0.2) (MobileNetV2.dot:50)
+        # Dropout(0.2) (MobileNetV2.dot:53)
         self.dropout = nn.Dropout(p=0.2)
-        # Linear[1280, 1000] (MobileNetV2.dot:51)
-        self.fc = nn.Linear(1280, 1000)
+        # Linear[1280, NClasses] (MobileNetV2.dot:54)
+        self.fc = nn.Linear(1280, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         stem = self.stem(inp)  # (BatchSize, 32, 112, 112)
@@ -281,5 +285,5 @@ class MobileNetV2(nn.Module):
         del gap
         dropout = self.dropout(flatten)  # (BatchSize, 1280)
         del flatten
-        oup = self.fc(dropout)  # (BatchSize, 1000)
+        oup = self.fc(dropout)  # (BatchSize, NClasses)
         return oup

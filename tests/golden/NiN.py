@@ -13,35 +13,72 @@ __all__ = ["NiNBlock", "NiN"]
 
 
 class NiNBlock(nn.Module):
-    """Block NiNBlock, drawn in NiNBlock.dot:6.
+    """Block NiNBlock, drawn in NiNBlock.dot:9.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, BlockC, BlockH, BlockW)
-        returns oup: (BatchSize, BlockC, BlockH, BlockW)
+        inp: (BatchSize, BlockIn, BlockH, BlockW)
+        returns relu3: (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
+            BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
+
+    Requires BlockH-Kernel+Pad*2 divisible by Stride, BlockW-Kernel+Pad*2 divisible by
+    Stride.
 
     Args:
-        block_c: BlockC in the diagram.
+        block_in: BlockIn in the diagram.
+        block_out: BlockOut in the diagram.
+        kernel: Kernel in the diagram.
+        stride: Stride in the diagram.
+        pad: Pad in the diagram.
     """
 
-    def __init__(self, block_c: int) -> None:
+    def __init__(
+        self,
+        block_in: int,
+        block_out: int,
+        kernel: int,
+        stride: int,
+        pad: int,
+    ) -> None:
         super().__init__()
-        # Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:17)
-        self.conv1 = nn.Conv2d(block_c, block_c, kernel_size=1)
-        # NiNBlock.dot:18
+        # Conv2D[In=BlockIn, Out=BlockOut, K=Kernel, S=Stride, P=Pad] (NiNBlock.dot:20)
+        self.conv1 = nn.Conv2d(
+            block_in, block_out, kernel_size=kernel, stride=stride, padding=pad
+        )
+        # NiNBlock.dot:21
         self.relu1 = nn.ReLU(inplace=True)
-        # Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:19)
-        self.conv2 = nn.Conv2d(block_c, block_c, kernel_size=1)
-        # NiNBlock.dot:20
+        # Conv2D[K=1, In=BlockOut, Out=BlockOut] (NiNBlock.dot:22)
+        self.conv2 = nn.Conv2d(block_out, block_out, kernel_size=1)
+        # NiNBlock.dot:23
         self.relu2 = nn.ReLU(inplace=True)
+        # Conv2D[K=1, In=BlockOut, Out=BlockOut] (NiNBlock.dot:24)
+        self.conv3 = nn.Conv2d(block_out, block_out, kernel_size=1)
+        # NiNBlock.dot:25
+        self.relu3 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
-        conv1 = self.conv1(inp)  # (BatchSize, BlockC, BlockH, BlockW)
-        relu1 = self.relu1(conv1)  # (BatchSize, BlockC, BlockH, BlockW)
+        # (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
+        # BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
+        conv1 = self.conv1(inp)
+        # (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
+        # BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
+        relu1 = self.relu1(conv1)
         del conv1
-        conv2 = self.conv2(relu1)  # (BatchSize, BlockC, BlockH, BlockW)
+        # (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
+        # BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
+        conv2 = self.conv2(relu1)
         del relu1
-        oup = self.relu2(conv2)  # (BatchSize, BlockC, BlockH, BlockW)
-        return oup
+        # (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
+        # BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
+        relu2 = self.relu2(conv2)
+        del conv2
+        # (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
+        # BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
+        conv3 = self.conv3(relu2)
+        del relu2
+        # (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
+        # BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
+        relu3 = self.relu3(conv3)
+        return relu3
 
 
 class NiN(nn.Module):
@@ -58,75 +95,45 @@ class NiN(nn.Module):
 
     def __init__(self, in_c: int = 1, n_classes: int = 10) -> None:
         super().__init__()
-        # Conv2D[K=11, S=4, P=0, In=InC, Out=96] (NiN.dot:20)
-        self.conv1 = nn.Conv2d(in_c, 96, kernel_size=11, stride=4)
-        # NiN.dot:21
-        self.relu1 = nn.ReLU(inplace=True)
-        # NiNBlock1[C=96] (NiN.dot:22)
-        self.nin1 = NiNBlock(block_c=96)
-        # MaxPool2D[3, S=2] (NiN.dot:23)
+        # NiNBlock1[In=InC, Out=96, Kernel=11, Stride=4, Pad=0] (NiN.dot:20)
+        self.nin1 = NiNBlock(block_in=in_c, block_out=96, kernel=11, stride=4, pad=0)
+        # MaxPool2D[3, S=2] (NiN.dot:21)
         self.pool1 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # Conv2D[K=5, S=1, P=2, In=96, Out=256] (NiN.dot:25)
-        self.conv2 = nn.Conv2d(96, 256, kernel_size=5, padding=2)
-        # NiN.dot:26
-        self.relu2 = nn.ReLU(inplace=True)
-        # NiNBlock2[C=256] (NiN.dot:27)
-        self.nin2 = NiNBlock(block_c=256)
-        # MaxPool2D[3, S=2] (NiN.dot:28)
+        # NiNBlock2[In=96, Out=256, Kernel=5, Stride=1, Pad=2] (NiN.dot:23)
+        self.nin2 = NiNBlock(block_in=96, block_out=256, kernel=5, stride=1, pad=2)
+        # MaxPool2D[3, S=2] (NiN.dot:24)
         self.pool2 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # Conv2D[K=3, S=1, P=1, In=256, Out=384] (NiN.dot:30)
-        self.conv3 = nn.Conv2d(256, 384, kernel_size=3, padding=1)
-        # NiN.dot:31
-        self.relu3 = nn.ReLU(inplace=True)
-        # NiNBlock3[C=384] (NiN.dot:32)
-        self.nin3 = NiNBlock(block_c=384)
-        # MaxPool2D[3, S=2] (NiN.dot:33)
+        # NiNBlock3[In=256, Out=384, Kernel=3, Stride=1, Pad=1] (NiN.dot:26)
+        self.nin3 = NiNBlock(block_in=256, block_out=384, kernel=3, stride=1, pad=1)
+        # MaxPool2D[3, S=2] (NiN.dot:27)
         self.pool3 = nn.MaxPool2d(kernel_size=3, stride=2)
-        # Dropout(0.5) (NiN.dot:34)
+        # Dropout(0.5) (NiN.dot:28)
         self.dropout = nn.Dropout(p=0.5, inplace=True)
-        # Conv2D[K=3, S=1, P=1, In=384, Out=NClasses] (NiN.dot:36)
-        self.conv4 = nn.Conv2d(384, n_classes, kernel_size=3, padding=1)
-        # NiN.dot:37
-        self.relu4 = nn.ReLU(inplace=True)
-        # NiNBlock4[C=NClasses] (NiN.dot:38)
-        self.nin4 = NiNBlock(block_c=n_classes)
-        # AdaptiveAvgPool2D(1, 1) (NiN.dot:39)
+        # NiNBlock4[In=384, Out=NClasses, Kernel=3, Stride=1, Pad=1] (NiN.dot:30)
+        self.nin4 = NiNBlock(
+            block_in=384, block_out=n_classes, kernel=3, stride=1, pad=1
+        )
+        # AdaptiveAvgPool2D(1, 1) (NiN.dot:31)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
-        # NiN.dot:40
+        # NiN.dot:32
         self.flatten = nn.Flatten()
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
-        conv1 = self.conv1(inp)  # (BatchSize, 96, 54, 54)
-        relu1 = self.relu1(conv1)  # (BatchSize, 96, 54, 54)
-        del conv1
-        nin1 = self.nin1(relu1)  # (BatchSize, 96, 54, 54)
-        del relu1
+        nin1 = self.nin1(inp)  # (BatchSize, 96, 54, 54)
         featmap1 = self.pool1(nin1)  # (BatchSize, 96, 26, 26)
         del nin1
-        conv2 = self.conv2(featmap1)  # (BatchSize, 256, 26, 26)
+        nin2 = self.nin2(featmap1)  # (BatchSize, 256, 26, 26)
         del featmap1
-        relu2 = self.relu2(conv2)  # (BatchSize, 256, 26, 26)
-        del conv2
-        nin2 = self.nin2(relu2)  # (BatchSize, 256, 26, 26)
-        del relu2
         featmap2 = self.pool2(nin2)  # (BatchSize, 256, 12, 12)
         del nin2
-        conv3 = self.conv3(featmap2)  # (BatchSize, 384, 12, 12)
+        nin3 = self.nin3(featmap2)  # (BatchSize, 384, 12, 12)
         del featmap2
-        relu3 = self.relu3(conv3)  # (BatchSize, 384, 12, 12)
-        del conv3
-        nin3 = self.nin3(relu3)  # (BatchSize, 384, 12, 12)
-        del relu3
         pool3 = self.pool3(nin3)  # (BatchSize, 384, 5, 5)
         del nin3
         featmap3 = self.dropout(pool3)  # (BatchSize, 384, 5, 5)
         del pool3
-        conv4 = self.conv4(featmap3)  # (BatchSize, NClasses, 5, 5)
+        nin4 = self.nin4(featmap3)  # (BatchSize, NClasses, 5, 5)
         del featmap3
-        relu4 = self.relu4(conv4)  # (BatchSize, NClasses, 5, 5)
-        del conv4
-        nin4 = self.nin4(relu4)  # (BatchSize, NClasses, 5, 5)
-        del relu4
         gap = self.gap(nin4)  # (BatchSize, NClasses, 1, 1)
         del nin4
         oup = self.flatten(gap)  # (BatchSize, NClasses)

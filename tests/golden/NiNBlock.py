@@ -13,32 +13,69 @@ __all__ = ["NiNBlock"]
 
 
 class NiNBlock(nn.Module):
-    """Model NiNBlock, drawn in NiNBlock.dot:6.
+    """Model NiNBlock, drawn in NiNBlock.dot:9.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, BlockC, BlockH, BlockW)
-        returns oup: (BatchSize, BlockC, BlockH, BlockW)
+        inp: (BatchSize, BlockIn, BlockH, BlockW)
+        returns relu3: (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
+            BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
+
+    Requires BlockH-Kernel+Pad*2 divisible by Stride, BlockW-Kernel+Pad*2 divisible by
+    Stride.
 
     Args:
-        block_c: BlockC in the diagram.
+        block_in: BlockIn in the diagram.
+        block_out: BlockOut in the diagram.
+        kernel: Kernel in the diagram.
+        stride: Stride in the diagram.
+        pad: Pad in the diagram.
     """
 
-    def __init__(self, block_c: int) -> None:
+    def __init__(
+        self,
+        block_in: int,
+        block_out: int,
+        kernel: int,
+        stride: int,
+        pad: int,
+    ) -> None:
         super().__init__()
-        # Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:17)
-        self.conv1 = nn.Conv2d(block_c, block_c, kernel_size=1)
-        # NiNBlock.dot:18
+        # Conv2D[In=BlockIn, Out=BlockOut, K=Kernel, S=Stride, P=Pad] (NiNBlock.dot:20)
+        self.conv1 = nn.Conv2d(
+            block_in, block_out, kernel_size=kernel, stride=stride, padding=pad
+        )
+        # NiNBlock.dot:21
         self.relu1 = nn.ReLU(inplace=True)
-        # Conv2D[K=1, In=BlockC, Out=BlockC] (NiNBlock.dot:19)
-        self.conv2 = nn.Conv2d(block_c, block_c, kernel_size=1)
-        # NiNBlock.dot:20
+        # Conv2D[K=1, In=BlockOut, Out=BlockOut] (NiNBlock.dot:22)
+        self.conv2 = nn.Conv2d(block_out, block_out, kernel_size=1)
+        # NiNBlock.dot:23
         self.relu2 = nn.ReLU(inplace=True)
+        # Conv2D[K=1, In=BlockOut, Out=BlockOut] (NiNBlock.dot:24)
+        self.conv3 = nn.Conv2d(block_out, block_out, kernel_size=1)
+        # NiNBlock.dot:25
+        self.relu3 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
-        conv1 = self.conv1(inp)  # (BatchSize, BlockC, BlockH, BlockW)
-        relu1 = self.relu1(conv1)  # (BatchSize, BlockC, BlockH, BlockW)
+        # (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
+        # BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
+        conv1 = self.conv1(inp)
+        # (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
+        # BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
+        relu1 = self.relu1(conv1)
         del conv1
-        conv2 = self.conv2(relu1)  # (BatchSize, BlockC, BlockH, BlockW)
+        # (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
+        # BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
+        conv2 = self.conv2(relu1)
         del relu1
-        oup = self.relu2(conv2)  # (BatchSize, BlockC, BlockH, BlockW)
-        return oup
+        # (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
+        # BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
+        relu2 = self.relu2(conv2)
+        del conv2
+        # (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
+        # BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
+        conv3 = self.conv3(relu2)
+        del relu2
+        # (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
+        # BlockW/Stride-Kernel/Stride+Pad*2/Stride+1)
+        relu3 = self.relu3(conv3)
+        return relu3

@@ -150,59 +150,63 @@ class Bottleneck(nn.Module):
 
 
 class ResNet50(nn.Module):
-    """Model ResNet50, drawn in ResNet50.dot:7.
+    """Model ResNet50, drawn in ResNet50.dot:9.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 3, 224, 224)
-        returns oup: (BatchSize, 1000)
+        inp: (BatchSize, InC, 224, 224)
+        returns oup: (BatchSize, NClasses)
+
+    Args:
+        in_c: InC in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_c: int = 3, n_classes: int = 1000) -> None:
         super().__init__()
-        # Conv2D[K=7, S=2, P=3, In=3, Out=64, Bias=False] (ResNet50.dot:18)
-        self.conv = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
-        # BatchNorm(64) (ResNet50.dot:19)
+        # Conv2D[K=7, S=2, P=3, In=InC, Out=64, Bias=False] (ResNet50.dot:21)
+        self.conv = nn.Conv2d(in_c, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        # BatchNorm(64) (ResNet50.dot:22)
         self.bn = nn.BatchNorm2d(64)
-        # ResNet50.dot:20
+        # ResNet50.dot:23
         self.relu = nn.ReLU(inplace=True)
-        # MaxPool2D[K=3, S=2, P=1] (ResNet50.dot:21)
+        # MaxPool2D[K=3, S=2, P=1] (ResNet50.dot:24)
         self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        # BottleneckDown1[In=64, Mid=64, Out=256, Stride=1] (ResNet50.dot:23)
+        # BottleneckDown1[In=64, Mid=64, Out=256, Stride=1] (ResNet50.dot:26)
         self.down1 = BottleneckDown(block_in=64, block_mid=64, stride=1, block_out=256)
-        # Bottleneck x 2[C=256, Mid=64] (ResNet50.dot:24)
+        # Bottleneck x 2[C=256, Mid=64] (ResNet50.dot:27)
         self.stage1 = nn.Sequential(
             *(Bottleneck(block_c=256, block_mid=64) for _ in range(2))
         )
-        # BottleneckDown2[In=256, Mid=128, Out=512, Stride=2] (ResNet50.dot:26)
+        # BottleneckDown2[In=256, Mid=128, Out=512, Stride=2] (ResNet50.dot:29)
         self.down2 = BottleneckDown(
             block_in=256, block_mid=128, stride=2, block_out=512
         )
-        # Bottleneck x 3[C=512, Mid=128] (ResNet50.dot:27)
+        # Bottleneck x 3[C=512, Mid=128] (ResNet50.dot:30)
         self.stage2 = nn.Sequential(
             *(Bottleneck(block_c=512, block_mid=128) for _ in range(3))
         )
-        # BottleneckDown3[In=512, Mid=256, Out=1024, Stride=2] (ResNet50.dot:29)
+        # BottleneckDown3[In=512, Mid=256, Out=1024, Stride=2] (ResNet50.dot:32)
         self.down3 = BottleneckDown(
             block_in=512, block_mid=256, stride=2, block_out=1024
         )
-        # Bottleneck x 5[C=1024, Mid=256] (ResNet50.dot:30)
+        # Bottleneck x 5[C=1024, Mid=256] (ResNet50.dot:33)
         self.stage3 = nn.Sequential(
             *(Bottleneck(block_c=1024, block_mid=256) for _ in range(5))
         )
-        # BottleneckDown4[In=1024, Mid=512, Out=2048, Stride=2] (ResNet50.dot:32)
+        # BottleneckDown4[In=1024, Mid=512, Out=2048, Stride=2] (ResNet50.dot:35)
         self.down4 = BottleneckDown(
             block_in=1024, block_mid=512, stride=2, block_out=2048
         )
-        # Bottleneck x 2[C=2048, Mid=512] (ResNet50.dot:33)
+        # Bottleneck x 2[C=2048, Mid=512] (ResNet50.dot:36)
         self.stage4 = nn.Sequential(
             *(Bottleneck(block_c=2048, block_mid=512) for _ in range(2))
         )
-        # AdaptiveAvgPool2D(1, 1) (ResNet50.dot:35)
+        # AdaptiveAvgPool2D(1, 1) (ResNet50.dot:38)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
-        # ResNet50.dot:36
+        # ResNet50.dot:39
         self.flatten = nn.Flatten()
-        # Linear[2048, 1000] (ResNet50.dot:37)
-        self.fc = nn.Linear(2048, 1000)
+        # Linear[2048, NClasses] (ResNet50.dot:40)
+        self.fc = nn.Linear(2048, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv = self.conv(inp)  # (BatchSize, 64, 112, 112)
@@ -232,5 +236,5 @@ class ResNet50(nn.Module):
         del stage4_out
         flatten = self.flatten(gap)  # (BatchSize, 2048)
         del gap
-        oup = self.fc(flatten)  # (BatchSize, 1000)
+        oup = self.fc(flatten)  # (BatchSize, NClasses)
         return oup

@@ -13,26 +13,27 @@ __all__ = ["SoftmaxRegression"]
 
 
 class SoftmaxRegression(nn.Module):
-    """Model SoftmaxRegression, drawn in SoftmaxRegression.dot:6.
+    """Model SoftmaxRegression, drawn in SoftmaxRegression.dot:7.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 1, 28, 28)
-        returns oup: (BatchSize, NLabels)
+        inp: (BatchSize, InC, 28, 28)
+        returns oup: (BatchSize, NClasses)
 
     Args:
-        n_labels: NLabels in the diagram.
+        in_c: InC in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self, n_labels: int = 10) -> None:
+    def __init__(self, in_c: int = 1, n_classes: int = 10) -> None:
         super().__init__()
-        # Linear[784, NLabels] (SoftmaxRegression.dot:19)
-        self.linear = nn.Linear(784, n_labels)
-        # SoftmaxRegression.dot:20
+        # Linear[InC*784, NClasses] (SoftmaxRegression.dot:21)
+        self.linear = nn.Linear(in_c * 784, n_classes)
+        # SoftmaxRegression.dot:22
         self.softmax = nn.Softmax(dim=1)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
-        pixels = inp.reshape(inp.shape[0], 784)  # (BatchSize, 784)
-        linear = self.linear(pixels)  # (BatchSize, NLabels)
+        pixels = inp.reshape(inp.shape[0], -1)  # (BatchSize, InC*784)
+        linear = self.linear(pixels)  # (BatchSize, NClasses)
         del pixels
-        oup = self.softmax(linear)  # (BatchSize, NLabels)
+        oup = self.softmax(linear)  # (BatchSize, NClasses)
         return oup

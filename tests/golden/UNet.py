@@ -58,53 +58,54 @@ class DoubleConv(nn.Module):
 
 
 class UNet(nn.Module):
-    """Model UNet, drawn in UNet.dot:7.
+    """Model UNet, drawn in UNet.dot:9.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 3, 64, 64)
+        inp: (BatchSize, InC, 64, 64)
         returns oup: (BatchSize, NClasses, 64, 64)
 
     Args:
+        in_c: InC in the diagram.
         n_classes: NClasses in the diagram.
     """
 
-    def __init__(self, n_classes: int = 2) -> None:
+    def __init__(self, in_c: int = 3, n_classes: int = 2) -> None:
         super().__init__()
-        # DoubleConv1[In=3, Out=16] (UNet.dot:19)
-        self.inc = DoubleConv(block_in=3, block_out=16)
-        # MaxPool2D[K=2] (UNet.dot:21)
+        # DoubleConv1[In=InC, Out=16] (UNet.dot:21)
+        self.inc = DoubleConv(block_in=in_c, block_out=16)
+        # MaxPool2D[K=2] (UNet.dot:23)
         self.pool1 = nn.MaxPool2d(kernel_size=2)
-        # DoubleConv2[In=16, Out=32] (UNet.dot:22)
+        # DoubleConv2[In=16, Out=32] (UNet.dot:24)
         self.down1 = DoubleConv(block_in=16, block_out=32)
-        # MaxPool2D[K=2] (UNet.dot:24)
+        # MaxPool2D[K=2] (UNet.dot:26)
         self.pool2 = nn.MaxPool2d(kernel_size=2)
-        # DoubleConv3[In=32, Out=64] (UNet.dot:25)
+        # DoubleConv3[In=32, Out=64] (UNet.dot:27)
         self.down2 = DoubleConv(block_in=32, block_out=64)
-        # MaxPool2D[K=2] (UNet.dot:27)
+        # MaxPool2D[K=2] (UNet.dot:29)
         self.pool3 = nn.MaxPool2d(kernel_size=2)
-        # DoubleConv4[In=64, Out=128] (UNet.dot:28)
+        # DoubleConv4[In=64, Out=128] (UNet.dot:30)
         self.down3 = DoubleConv(block_in=64, block_out=128)
-        # MaxPool2D[K=2] (UNet.dot:30)
+        # MaxPool2D[K=2] (UNet.dot:32)
         self.pool4 = nn.MaxPool2d(kernel_size=2)
-        # DoubleConv5[In=128, Out=256] (UNet.dot:31)
+        # DoubleConv5[In=128, Out=256] (UNet.dot:33)
         self.down4 = DoubleConv(block_in=128, block_out=256)
-        # ConvTranspose2D[K=2, S=2, In=256, Out=128] (UNet.dot:33)
+        # ConvTranspose2D[K=2, S=2, In=256, Out=128] (UNet.dot:35)
         self.up1 = nn.ConvTranspose2d(256, 128, kernel_size=2, stride=2)
-        # DoubleConv6[In=256, Out=128] (UNet.dot:35)
+        # DoubleConv6[In=256, Out=128] (UNet.dot:37)
         self.up1_conv = DoubleConv(block_in=256, block_out=128)
-        # ConvTranspose2D[K=2, S=2, In=128, Out=64] (UNet.dot:37)
+        # ConvTranspose2D[K=2, S=2, In=128, Out=64] (UNet.dot:39)
         self.up2 = nn.ConvTranspose2d(128, 64, kernel_size=2, stride=2)
-        # DoubleConv7[In=128, Out=64] (UNet.dot:39)
+        # DoubleConv7[In=128, Out=64] (UNet.dot:41)
         self.up2_conv = DoubleConv(block_in=128, block_out=64)
-        # ConvTranspose2D[K=2, S=2, In=64, Out=32] (UNet.dot:41)
+        # ConvTranspose2D[K=2, S=2, In=64, Out=32] (UNet.dot:43)
         self.up3 = nn.ConvTranspose2d(64, 32, kernel_size=2, stride=2)
-        # DoubleConv8[In=64, Out=32] (UNet.dot:43)
+        # DoubleConv8[In=64, Out=32] (UNet.dot:45)
         self.up3_conv = DoubleConv(block_in=64, block_out=32)
-        # ConvTranspose2D[K=2, S=2, In=32, Out=16] (UNet.dot:45)
+        # ConvTranspose2D[K=2, S=2, In=32, Out=16] (UNet.dot:47)
         self.up4 = nn.ConvTranspose2d(32, 16, kernel_size=2, stride=2)
-        # DoubleConv9[In=32, Out=16] (UNet.dot:47)
+        # DoubleConv9[In=32, Out=16] (UNet.dot:49)
         self.up4_conv = DoubleConv(block_in=32, block_out=16)
-        # Conv2D[K=1, In=16, Out=NClasses] (UNet.dot:49)
+        # Conv2D[K=1, In=16, Out=NClasses] (UNet.dot:51)
         self.outc = nn.Conv2d(16, n_classes, kernel_size=1)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:

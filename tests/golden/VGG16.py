@@ -38,65 +38,69 @@ class VGG16ConvBlock(nn.Module):
 
 
 class VGG16(nn.Module):
-    """Model VGG16, drawn in VGG16.dot:7.
+    """Model VGG16, drawn in VGG16.dot:9.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 1, 224, 224)
-        returns oup: (BatchSize, 10)
+        inp: (BatchSize, InC, 224, 224)
+        returns oup: (BatchSize, NClasses)
+
+    Args:
+        in_c: InC in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_c: int = 1, n_classes: int = 10) -> None:
         super().__init__()
-        # ConvBlock1[In=1, Out=64] (VGG16.dot:18)
-        self.conv1_1 = VGG16ConvBlock(block_in=1, block_out=64)
-        # ConvBlock2[In=64, Out=64] (VGG16.dot:19)
+        # ConvBlock1[In=InC, Out=64] (VGG16.dot:21)
+        self.conv1_1 = VGG16ConvBlock(block_in=in_c, block_out=64)
+        # ConvBlock2[In=64, Out=64] (VGG16.dot:22)
         self.conv1_2 = VGG16ConvBlock(block_in=64, block_out=64)
-        # MaxPool2D[K=2, S=2] (VGG16.dot:20)
+        # MaxPool2D[K=2, S=2] (VGG16.dot:23)
         self.pool1 = nn.MaxPool2d(kernel_size=2)
-        # ConvBlock3[In=64, Out=128] (VGG16.dot:22)
+        # ConvBlock3[In=64, Out=128] (VGG16.dot:25)
         self.conv2_1 = VGG16ConvBlock(block_in=64, block_out=128)
-        # ConvBlock4[In=128, Out=128] (VGG16.dot:23)
+        # ConvBlock4[In=128, Out=128] (VGG16.dot:26)
         self.conv2_2 = VGG16ConvBlock(block_in=128, block_out=128)
-        # MaxPool2D[K=2, S=2] (VGG16.dot:24)
+        # MaxPool2D[K=2, S=2] (VGG16.dot:27)
         self.pool2 = nn.MaxPool2d(kernel_size=2)
-        # ConvBlock5[In=128, Out=256] (VGG16.dot:26)
+        # ConvBlock5[In=128, Out=256] (VGG16.dot:29)
         self.conv3_1 = VGG16ConvBlock(block_in=128, block_out=256)
-        # ConvBlock x 2[In=256, Out=256] (VGG16.dot:27)
+        # ConvBlock x 2[In=256, Out=256] (VGG16.dot:30)
         self.conv3_rest = nn.Sequential(
             *(VGG16ConvBlock(block_in=256, block_out=256) for _ in range(2))
         )
-        # MaxPool2D[K=2, S=2] (VGG16.dot:28)
+        # MaxPool2D[K=2, S=2] (VGG16.dot:31)
         self.pool3 = nn.MaxPool2d(kernel_size=2)
-        # ConvBlock8[In=256, Out=512] (VGG16.dot:30)
+        # ConvBlock8[In=256, Out=512] (VGG16.dot:33)
         self.conv4_1 = VGG16ConvBlock(block_in=256, block_out=512)
-        # ConvBlock x 2[In=512, Out=512] (VGG16.dot:31)
+        # ConvBlock x 2[In=512, Out=512] (VGG16.dot:34)
         self.conv4_rest = nn.Sequential(
             *(VGG16ConvBlock(block_in=512, block_out=512) for _ in range(2))
         )
-        # MaxPool2D[K=2, S=2] (VGG16.dot:32)
+        # MaxPool2D[K=2, S=2] (VGG16.dot:35)
         self.pool4 = nn.MaxPool2d(kernel_size=2)
-        # ConvBlock x 3[In=512, Out=512] (VGG16.dot:34)
+        # ConvBlock x 3[In=512, Out=512] (VGG16.dot:37)
         self.conv5 = nn.Sequential(
             *(VGG16ConvBlock(block_in=512, block_out=512) for _ in range(3))
         )
-        # MaxPool2D[K=2, S=2] (VGG16.dot:35)
+        # MaxPool2D[K=2, S=2] (VGG16.dot:38)
         self.pool5 = nn.MaxPool2d(kernel_size=2)
-        # VGG16.dot:37
-        self.flatten = nn.Flatten()
-        # Linear[25088, 4096] (VGG16.dot:39)
-        self.fc1 = nn.Linear(25088, 4096)
         # VGG16.dot:40
-        self.relu1 = nn.ReLU(inplace=True)
-        # Dropout(0.5) (VGG16.dot:41)
-        self.drop1 = nn.Dropout(p=0.5)
-        # Linear[4096, 4096] (VGG16.dot:42)
-        self.fc2 = nn.Linear(4096, 4096)
+        self.flatten = nn.Flatten()
+        # Linear[25088, 4096] (VGG16.dot:42)
+        self.fc1 = nn.Linear(25088, 4096)
         # VGG16.dot:43
-        self.relu2 = nn.ReLU(inplace=True)
+        self.relu1 = nn.ReLU(inplace=True)
         # Dropout(0.5) (VGG16.dot:44)
+        self.drop1 = nn.Dropout(p=0.5)
+        # Linear[4096, 4096] (VGG16.dot:45)
+        self.fc2 = nn.Linear(4096, 4096)
+        # VGG16.dot:46
+        self.relu2 = nn.ReLU(inplace=True)
+        # Dropout(0.5) (VGG16.dot:47)
         self.drop2 = nn.Dropout(p=0.5)
-        # Linear[4096, 10] (VGG16.dot:45)
-        self.fc3 = nn.Linear(4096, 10)
+        # Linear[4096, NClasses] (VGG16.dot:48)
+        self.fc3 = nn.Linear(4096, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1_1 = self.conv1_1(inp)  # (BatchSize, 64, 224, 224)
@@ -140,5 +144,5 @@ class VGG16(nn.Module):
         del fc2
         drop2 = self.drop2(relu2)  # (BatchSize, 4096)
         del relu2
-        oup = self.fc3(drop2)  # (BatchSize, 10)
+        oup = self.fc3(drop2)  # (BatchSize, NClasses)
         return oup

@@ -13,25 +13,29 @@ __all__ = ["ViT"]
 
 
 class ViT(nn.Module):
-    """Model ViT, drawn in ViT.dot:7.
+    """Model ViT, drawn in ViT.dot:9.
 
     Shapes, in PyTorch layout:
-        inp: (BatchSize, 3, 32, 32)
-        returns oup: (BatchSize, 10)
+        inp: (BatchSize, InC, 32, 32)
+        returns oup: (BatchSize, NClasses)
+
+    Args:
+        in_c: InC in the diagram.
+        n_classes: NClasses in the diagram.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_c: int = 3, n_classes: int = 10) -> None:
         super().__init__()
-        # ClsToken [1, 1, 64] (ViT.dot:23)
+        # ClsToken [1, 1, 64] (ViT.dot:26)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, 64))
-        # PosEmbedding [1, 17, 64] (ViT.dot:26)
+        # PosEmbedding [1, 17, 64] (ViT.dot:29)
         self.pos_embedding = nn.Parameter(torch.randn(1, 17, 64) * 0.02)
-        # Conv2D[K=8, S=8, In=3, Out=64] (ViT.dot:18)
-        self.patchify = nn.Conv2d(3, 64, kernel_size=8, stride=8)
-        # Flatten[2] (ViT.dot:20)
+        # Conv2D[K=8, S=8, In=InC, Out=64] (ViT.dot:21)
+        self.patchify = nn.Conv2d(in_c, 64, kernel_size=8, stride=8)
+        # Flatten[2] (ViT.dot:23)
         self.flatten = nn.Flatten(2)
         # TransformerEncoderLayer x 2[DModel=64, Heads=4, FF=128, Activation=gelu,
-        # NormFirst=True] (ViT.dot:29)
+        # NormFirst=True] (ViT.dot:32)
         self.encoder = nn.Sequential(
             *(
                 nn.TransformerEncoderLayer(
@@ -45,8 +49,8 @@ class ViT(nn.Module):
                 for _ in range(2)
             ),
         )
-        # Linear[64, 10] (ViT.dot:32)
-        self.head = nn.Linear(64, 10)
+        # Linear[64, NClasses] (ViT.dot:35)
+        self.head = nn.Linear(64, n_classes)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         patches = self.patchify(inp)  # (BatchSize, 64, 4, 4)
@@ -63,5 +67,5 @@ class ViT(nn.Module):
         del seq
         cls_out = encoded[:, 0]  # (BatchSize, 64)
         del encoded
-        oup = self.head(cls_out)  # (BatchSize, 10)
+        oup = self.head(cls_out)  # (BatchSize, NClasses)
         return oup
