@@ -81,7 +81,9 @@ def naive_gru(cell: nn.Module, xs: torch.Tensor) -> torch.Tensor:
 NAIVE = {"RNN": naive_rnn, "LSTM": naive_lstm, "GRU": naive_gru}
 
 
-def step_times(runs: dict[str, Callable[[], torch.Tensor]], device: str, repeats: int) -> dict[str, list[float]]:
+def step_times(
+    runs: dict[str, Callable[[], torch.Tensor]], device: str, repeats: int, clock: Callable[[], float]
+) -> dict[str, list[float]]:
     """Seconds of each forward and backward pass of each run, after two warm-up rounds.
 
     The runs take turns, so a change in the machine's load during the benchmark
@@ -93,12 +95,12 @@ def step_times(runs: dict[str, Callable[[], torch.Tensor]], device: str, repeats
         for name, run in runs.items():
             if device == "cuda":
                 torch.cuda.synchronize()
-            start = time.perf_counter()
+            start = clock()
             run().square().mean().backward()
             if device == "cuda":
                 torch.cuda.synchronize()
             if k >= 2:
-                times[name].append(time.perf_counter() - start)
+                times[name].append(clock() - start)
     return times
 
 
@@ -118,7 +120,7 @@ def step_by_step(module: object) -> Callable[[], None]:
     """
     real = module.scan_cell  # type: ignore[attr-defined]
 
-    def scan_cell(step, loop, inputs, states, weight=None, multiplies=0, output=0, params=()):  # noqa: ANN001
+    def scan_cell(step, loop, inputs, states, weight=None, multiplies=0, output=0, params=(), **training):  # noqa: ANN001, ANN003
         return loop(*inputs, *([] if weight is None else [weight]), *states)
 
     module.scan_cell = scan_cell  # type: ignore[attr-defined]
@@ -147,7 +149,9 @@ def bench_cell(label: str, cell: str, xs: torch.Tensor, sizes: dict[str, int], a
     with torch.no_grad():
         gap = (model(xs) - naive()).abs().max().item()
     assert gap < 1e-3, f"{label}: generated and naive differ by {gap}"
-    runs = {"generated": lambda: model(xs), "loop": loop}
+    runs: dict[str, Callable[[], torch.Tensor]] = {"generated": lambda: model(xs)}
+    if args.loop:
+        runs["loop"] = loop
     if args.naive:
         runs["naive"] = naive
     if label in ("LSTM", "GRU"):
@@ -161,9 +165,9 @@ def bench_cell(label: str, cell: str, xs: torch.Tensor, sizes: dict[str, int], a
 
         if device == "cpu":
             runs["native"] = native
-    t = step_times(runs, device, args.repeats)
+    t = step_times(runs, device, args.repeats, time.process_time if args.clock == "cpu" else time.perf_counter)
     ms = {name: f"{statistics.median(v) * 1e3:.1f}" for name, v in t.items()}
-    cells = [ms["generated"], ms["loop"], ms.get("naive", "-"), ms.get("torch", "-"), ms.get("native", "-")]
+    cells = [ms["generated"], ms.get("loop", "-"), ms.get("naive", "-"), ms.get("torch", "-"), ms.get("native", "-")]
     cells += [ratio(t, "generated", "torch"), ratio(t, "loop", "torch"), ratio(t, "generated", "native")]
     cells += [ratio(t, "loop", "generated")]
     return "| " + " | ".join([label, *cells]) + " |"
@@ -181,6 +185,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--cells", default=",".join(CELLS), help="comma-separated, of " + ", ".join(CELLS))
     parser.add_argument("--no-naive", dest="naive", action="store_false", help="skip the naive loop (slow)")
+    parser.add_argument("--no-loop", dest="loop", action="store_false", help="skip the autograd loop (slow)")
+    parser.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="cpu: this process's CPU time (with --threads 1, what a step costs on a shared machine)",
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -193,7 +204,7 @@ def main() -> None:
     print(
         f"device={device} ({where})"
         f" batch={args.batch} steps={args.steps} features={args.features} hidden={args.hidden}"
-        f" layers={args.layers} repeats={args.repeats} torch={torch.__version__}"
+        f" layers={args.layers} repeats={args.repeats} clock={args.clock} torch={torch.__version__}"
     )
     print(
         f"| cell | generated ms | loop ms | naive ms | {builtin} ms | native ms"

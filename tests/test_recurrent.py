@@ -170,10 +170,12 @@ def test_generated_scan_hoists_and_fuses():
     source = dotnet.compile_to_source(SPECS / "LSTMCell.dot")
     scan = source[source.index("    def scan(") :]
     assert "xp = xs.transpose(0, 1) @ xw + xb" in scan
-    assert "hs = scan_cell(self._step, self._loop, [xp], [his_h, his_c], uw)" in scan
+    call = " ".join(scan[scan.index("hs = scan_cell(") :].split())
+    assert call.startswith("hs = scan_cell( self._step, self._loop, [xp], [his_h, his_c], uw,")
+    assert "keeping=self._step_keeping,\n            backward=self._step_backward,\n        )" in scan
     loop = source[source.index("    def _loop(") : source.index("    def scan(")]
     assert "his_h, his_c = self._step(xp[t], his_h @ uw, his_h, his_c)" in loop
-    step = source[source.index("    def _step(") : source.index("    def _loop(")]
+    step = source[source.index("    def _step(") : source.index("    def _step_keeping(")]
     assert step.count("@") == 2  # only in the docstring: the step gets both matmuls done
     forward = source[source.index("    def forward(") : source.index("    def _gate_weights(")]
     assert "return self._step(x @ xw + xb, his_h @ uw, his_h, his_c)" in forward

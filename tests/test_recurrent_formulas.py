@@ -10,6 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dotnet
 from dotnet import codes
 from dotnet.compiler import compile_spec
 from dotnet.diagnostics import SpecError
@@ -160,3 +161,16 @@ def test_a_formula_calling_an_unknown_function_names_it_and_the_known_ones(tmp_p
         f"{spec}:5:3: error: node 'calc': formula '{label}': unknown function 'evil' at offset {offset}; "
         "the known functions are σ, sigmoid, tanh, relu, exp, log, sqrt, softmax [bad-label]"
     )
+
+
+def test_a_function_of_numbers_is_its_value(tmp_path):
+    """``σ(0.5)`` is a number in the generated code: ``torch.sigmoid(0.5)`` fails, torch's functions take tensors."""
+    formula = "σ(0.5) * tanh(X[t] @ W + H[t-1] @ U) + relu(0 - 2) + sqrt(4) * exp(-1)"
+    source = _compile(tmp_path, formula).source
+    assert "torch.sigmoid(0.5)" not in source and "0.6224593312018546" in source
+    cell = dotnet.build(tmp_path / "C.dot", params={"NIn": 3, "NOut": 4}).double()
+    x, his = torch.randn(2, 3, dtype=torch.float64), torch.randn(2, 4, dtype=torch.float64)
+    want = torch.sigmoid(torch.tensor(0.5, dtype=torch.float64)) * torch.tanh(x @ cell.W + his @ cell.U)
+    want = want + 2 * math.exp(-1)
+    torch.testing.assert_close(cell(x, his), want, rtol=0, atol=1e-12)
+    assert cell.scan(torch.randn(2, 5, 3, dtype=torch.float64)).shape == (2, 5, 4)

@@ -241,6 +241,8 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
         plan.scan = plan_scan(analysis, attrs, writer.implicit, writer.symbols, names, _scan_doc(analysis))
     if plan.scan is not None:
         plan.imports.add("scan_cell")
+        if plan.scan.backward:
+            plan.imports.add("RecurrentScan")
         plan.submodules = [s for s in plan.submodules if s.attr not in plan.scan.replaced]
     plan.kept = kept
     plan.summary_more = summary_more

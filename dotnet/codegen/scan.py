@@ -27,34 +27,14 @@ from dotnet.analysis.blocks import BlockCall
 from dotnet.analysis.cells import Cell
 from dotnet.analysis.infer import Analysis
 from dotnet.analysis.ir import OpNode, TensorNode
+from dotnet.codegen.methods import TENSOR, Assign, Method
 from dotnet.codegen.naming import Namespace
+from dotnet.codegen.scan_backward import NoDerivative, Piece, StepForm, derive_backward
 from dotnet.diagnostics import error
 from dotnet.ops.formula import FormulaOp, to_python
 from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num
 from dotnet.reading.shape import torch_text
 from dotnet.reading.symbolic import Dim
-
-TENSOR = "torch.Tensor"
-
-
-@dataclass
-class Assign:
-    """``target = expr  # comment``: a statement the template fits to the line length."""
-
-    target: str
-    expr: str
-    comment: str = ""
-
-
-@dataclass
-class Method:
-    """A method of the cell class: parameters after ``self`` as ``name: type``, and its body."""
-
-    name: str
-    params: list[str]
-    returns: str
-    doc: str
-    lines: list[str | Assign]
 
 
 @dataclass
@@ -68,6 +48,8 @@ class ScanPlan:
     """Constructor arguments the methods read from ``self``."""
     replaced: set[str] = field(default_factory=set)
     """Submodules the step calls as functions instead (activations), so the class has none."""
+    backward: bool = False
+    """Whether the cell has a derived ``_step_backward`` (training runs ``RecurrentScan``)."""
 
 
 class _Unsupported(Exception):
@@ -136,6 +118,10 @@ class _Builder:
         """Parameters the step reads itself, in order of first use."""
         self.raw_input = False
         """Whether the step reads the input itself, not only through the input projection."""
+        self.backward = False
+        """Whether ``_step_backward`` was derived."""
+        self.no_backward = ""
+        """Why not, when the step is fused but has none."""
 
     # -- sizes -----------------------------------------------------------
     def dim(self, value: Dim) -> str:
@@ -215,12 +201,16 @@ class _Builder:
             options.append(f"output={self.cell.output}")
         if self.step_params:
             options.append(f"params=[{', '.join(f'self.{p}' for p in self.step_params)}]")
+        if self.backward:
+            options += ["keeping=self._step_keeping", "backward=self._step_backward"]
         call = f"scan_cell(self._step, self._loop, [{', '.join(inputs)}], [{', '.join(self.states)}]"
         call += "".join(f", {o}" for o in options) + ")"
+        why = [f"# training runs _loop under autograd: {self.no_backward}"] if self.no_backward else []
         lines = [
             *head,
             "if torch.jit.is_scripting():",
             f"    return self._loop({', '.join(args)}).transpose(0, 1)",
+            *why,
             Assign(self.v["hs"], call),
             f"return {self.v['hs']}.transpose(0, 1)",
         ]
@@ -347,6 +337,8 @@ class _Builder:
         elif both:
             parts = [self.piece(g, pieces) for g in both]
             body += self.split(f"({x_both} + {u_both})", parts, [g.cols for g in both if g.cols])
+        splits: list[str | Assign] = [line for line in body if isinstance(line, str)]
+        assigns: list[tuple[str, Expr, str]] = []
         by_node = {g.node: g for g in gates}
         for node_id, expr in exprs.items():
             gate = by_node.get(node_id)
@@ -357,6 +349,7 @@ class _Builder:
                 if gate.act:
                     expr = Call(gate.act, expr)
             shape = torch_text(self.analysis.shapes[node_id])
+            assigns.append((self.vars[node_id], expr, shape))
             body.append(Assign(self.vars[node_id], to_python(expr, self.python_name), shape))
         news = [self.python_value(s.new) for s in self.cell.states]
         body.append(f"return {', '.join(news)}" if len(news) > 1 else f"return ({news[0]},)")
@@ -408,9 +401,58 @@ class _Builder:
         if xgates:
             head.append("# every step's input projection, for all gates at once")
             head.append(f"{v['xp']} = {time_major} @ {v['xw']}" + (f" + {v['xb']}" if fold else ""))
-        methods = [gate_weights, step, self.loop(inputs, v["uw"]), self.scan(doc, head, inputs, v["uw"])]
+        methods = [gate_weights, step]
+        form = StepForm(
+            inputs,
+            v["rec"],
+            self.states,
+            [self.value(s.new) for s in self.cell.states],
+            [self.names.claim(f"d_{self.attrs[s.new]}") for s in self.cell.states],
+            splits,
+            assigns,
+            [self.gate_piece(g, pieces) for g in xgates],
+            [self.gate_piece(g, pieces) for g in ugates],
+            list(self.step_params),
+            self.python_name,
+        )
+        try:
+            methods += self.step_backward(form)
+            self.backward = True
+        except NoDerivative as reason:
+            self.no_backward = str(reason)
+        methods += [self.loop(inputs, v["uw"]), self.scan(doc, head, inputs, v["uw"])]
         replaced = {self.attrs[n] for n, op in self.analysis.ops.items() if op.declaration.activation is not None}
-        return ScanPlan(methods, forward, self.keep, replaced)
+        return ScanPlan(methods, forward, self.keep, replaced, self.backward)
+
+    def gate_piece(self, gate: _Gate, pieces: dict[str, str]) -> Piece:
+        return Piece("var:" + pieces[gate.node], self.vars[gate.node], self.dim(gate.cols or Dim.const(0)))
+
+    def step_backward(self, form: StepForm) -> list[Method]:
+        """``_step_keeping`` and ``_step_backward``, derived from the formulas (see scan_backward)."""
+        if self.raw_input:
+            raise NoDerivative("the step reads its input outside the gates")
+        if any(len(self.analysis.shapes[n]) != 2 for n in [*self.vars, *self.prev]):
+            raise NoDerivative("a tensor of the step is not (batch, features)")
+        derived = derive_backward(form, self.names)
+        args = [*form.inputs, form.rec, *form.states]
+        keeping = Method(
+            "_step_keeping",
+            [f"{p}: {TENSOR}" for p in args],
+            f"tuple[{TENSOR}, ...]",
+            "The step for training: its new states, then what _step_backward reads"
+            + (f" ({', '.join(derived.kept)})." if derived.kept else ": nothing else."),
+            derived.keeping,
+        )
+        backward = Method(
+            "_step_backward",
+            [f"{p}: {TENSOR}" for p in [*args, *derived.kept, *form.seeds]],
+            f"tuple[{TENSOR}, ...]",
+            "One step's gradients, derived from its formulas: from those of the new states "
+            f"({', '.join(form.seeds)}) to those of {', '.join(args)}"
+            + (f" and of {', '.join(form.params)}." if form.params else "."),
+            derived.backward,
+        )
+        return [keeping, backward]
 
     def piece(self, gate: _Gate, pieces: dict[str, str]) -> str:
         pieces[gate.node] = self.names.claim(f"{self.vars[gate.node]}_gate")

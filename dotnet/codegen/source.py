@@ -17,8 +17,8 @@ import jinja2
 
 from dotnet.codegen.audit import audit
 from dotnet.codegen.lower import ClassPlan
+from dotnet.codegen.methods import Assign, Method
 from dotnet.codegen.safe_text import doc_text
-from dotnet.codegen.scan import Assign, Method
 from dotnet.codegen.wrap import assignment_lines, code_lines, del_lines
 
 LINE_LENGTH = 88

@@ -108,8 +108,8 @@ def _balanced(text: str) -> bool:
 def _outer_call(expr: str) -> tuple[str, list[str]] | None:
     """``('f', ['a', 'b(c, d)'])`` for ``'f(a, b(c, d))'``; ``None`` unless ``expr`` is one call."""
     start = expr.find("(")
-    if start <= 0 or not expr.endswith(")"):
-        return None
+    if start <= 0 or not expr.endswith(")") or not (expr[start - 1].isalnum() or expr[start - 1] in "_]"):
+        return None  # not a call: ``-(a + b)`` wrapped as one would be a tuple
     depth = 0
     args: list[str] = []
     current = start + 1

@@ -10,6 +10,7 @@ the tensor node the formula flows into.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -260,6 +261,47 @@ def _function_source(fn: str) -> str:
     raise AssertionError(f"no op declares the formula function {fn!r}")
 
 
+def _number(tree: Expr) -> float | None:
+    """The value of a formula of numbers only; ``None`` if it reads anything else or has none."""
+    if isinstance(tree, Num):
+        return float(tree.value)
+    if isinstance(tree, Neg):
+        arg = _number(tree.arg)
+        return None if arg is None else -arg
+    if isinstance(tree, Call):
+        return _folded(tree)
+    if isinstance(tree, BinOp) and tree.op != "@":
+        left, right = _number(tree.left), _number(tree.right)
+        if left is None or right is None:
+            return None
+        if tree.op == "/":
+            return left / right if right else None
+        return left + right if tree.op == "+" else left - right if tree.op == "-" else left * right
+    return None
+
+
+def _folded(call: Call) -> float | None:
+    """``call``'s value when its argument is a number and the value is finite, else ``None``."""
+    arg = _number(call.arg)
+    if arg is None:
+        return None
+    activation = next((d.activation for d in declarations() if d.activation and d.activation.formula == call.fn), None)
+    scalar = activation.function if activation is not None else _MATH_SCALARS[call.fn]
+    try:
+        value = scalar(arg)
+    except (ValueError, OverflowError):  # log(0), sqrt(-1), exp(1000): left to torch
+        return None
+    return value if math.isfinite(value) else None
+
+
+_MATH_SCALARS: dict[str, Callable[[float], float]] = {
+    "exp": math.exp,
+    "log": math.log,
+    "sqrt": math.sqrt,
+    "softmax": lambda x: 1.0,  # over one number
+}
+
+
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "@": 2, "/": 2}
 
 
@@ -281,7 +323,13 @@ def _python(tree: Expr, name: Callable[[str], str], context: int, leaf: Callable
             raise AssertionError(f"{type(tree).__name__} needs a writer for its leaves")
         return leaf(tree)
     if isinstance(tree, Call):
-        return _function_source(tree.fn).format(_python(tree.arg, name, 0, leaf))
+        value = _folded(tree)
+        if value is not None:  # a function of numbers only: its value (torch's functions take tensors)
+            return repr(value) if value >= 0 else f"({value!r})"
+        arg = _python(tree.arg, name, 0, leaf)
+        if _number(tree.arg) is not None:  # its value is not finite: torch computes it, from a tensor
+            arg = f"torch.tensor({arg})"
+        return _function_source(tree.fn).format(arg)
     if isinstance(tree, Neg):
         text = "-" + _python(tree.arg, name, 3, leaf)
         return f"({text})" if context > 2 else text

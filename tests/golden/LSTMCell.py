@@ -15,19 +15,20 @@ __all__ = ["LSTMCell"]
 
 
 class RecurrentScan(torch.autograd.Function):
-    """A recurrent cell run over a sequence, with a backward pass written for speed.
+    """A recurrent cell run over a sequence, its backward derived from its formulas.
 
     ``step(*inputs_t, rec_t, *states)`` is the cell's step after its recurrent
-    matmul ``rec_t = states[multiplies] @ weight``; it returns the new states.
-    Forward runs it into preallocated buffers. Backward walks the steps in reverse:
-    it re-runs each step under autograd (so it fits any cell), carries the state's
-    gradient back through ``d_rec @ weight.T``, and after the loop computes the
-    recurrent weight's gradient as one product of every step's state with every
-    step's ``d_rec``, where autograd would add up one small product per step.
+    matmul ``rec_t = states[multiplies] @ weight``; it returns the new states, then
+    the values ``step_backward(*inputs_t, rec_t, *states, *kept, *d_news)`` reads to
+    return the gradients of its inputs, ``rec_t``, the states and the parameters the
+    step reads itself. Forward runs the steps, the states into preallocated buffers.
+    Backward walks the steps in reverse, carries the state's gradient back through
+    ``d_rec @ weight.T``, and after the loop computes the recurrent weight's
+    gradient as one product of every step's state with every step's ``d_rec``.
     """
 
     @staticmethod
-    def forward(ctx, step, layout, weight, *tensors):
+    def forward(ctx, step, step_backward, layout, weight, *tensors):
         n_inputs, n_states, multiplies, output = layout
         inputs = tensors[:n_inputs]
         starts = tensors[n_inputs : n_inputs + n_states]
@@ -36,52 +37,53 @@ class RecurrentScan(torch.autograd.Function):
         for states, start in zip(history, starts):
             states[0] = start
         rec = weight.new_empty(steps, starts[multiplies].shape[0], weight.shape[1])
+        ctx.kept = []
         for t in range(steps):
             states = [h[t] for h in history]
             torch.mm(states[multiplies], weight, out=rec[t])
             news = step(*(x[t] for x in inputs), rec[t], *states)
             for h, new in zip(history, news):
                 h[t + 1] = new
-        ctx.step, ctx.layout = step, layout
-        params = tensors[n_inputs + n_states :]
-        ctx.save_for_backward(weight, rec, *inputs, *history, *params)
+            ctx.kept.append(news[n_states:])
+        ctx.step_backward, ctx.layout = step_backward, layout
+        ctx.save_for_backward(weight, rec, *inputs, *history)
         return history[output][1:]
 
     @staticmethod
     def backward(ctx, d_outputs):
         n_inputs, n_states, multiplies, output = ctx.layout
         weight, rec, *saved = ctx.saved_tensors
-        inputs = saved[:n_inputs]
-        history = saved[n_inputs : n_inputs + n_states]
-        params = saved[n_inputs + n_states :]
-        d_inputs = [torch.empty_like(x) for x in inputs]
+        inputs, history = saved[:n_inputs], saved[n_inputs:]
         d_rec = torch.empty_like(rec)
+        d_inputs = [torch.empty_like(x) for x in inputs]
+        shares = [False] * n_inputs  # an input whose gradient is d_rec itself
         d_states = [torch.zeros_like(h[0]) for h in history]
-        d_params = [torch.zeros_like(p) for p in params]
+        d_params = None
         for t in range(rec.shape[0] - 1, -1, -1):
             d_states[output] = d_states[output] + d_outputs[t]
-            with torch.enable_grad():
-                leaves = [x[t].detach().requires_grad_() for x in inputs]
-                leaves += [rec[t].detach().requires_grad_()]
-                leaves += [h[t].detach().requires_grad_() for h in history]
-                news = ctx.step(*leaves)
-                used = [(n, d) for n, d in zip(news, d_states) if n.requires_grad]
-                grads = torch.autograd.grad(
-                    [n for n, _ in used],
-                    leaves + list(params),
-                    [d for _, d in used],
-                    materialize_grads=True,
-                )
-            for d_x, g in zip(d_inputs, grads):
-                d_x[t] = g
+            grads = ctx.step_backward(
+                *(x[t] for x in inputs),
+                rec[t],
+                *(h[t] for h in history),
+                *ctx.kept[t],
+                *d_states,
+            )
             d_rec[t] = grads[n_inputs]
+            for i in range(n_inputs):
+                shares[i] = grads[i] is grads[n_inputs]
+                if not shares[i]:
+                    d_inputs[i][t] = grads[i]
             d_states = list(grads[n_inputs + 1 : n_inputs + 1 + n_states])
-            d_states[multiplies] = d_states[multiplies].addmm(d_rec[t], weight.T)
-            for d_p, g in zip(d_params, grads[n_inputs + 1 + n_states :]):
-                d_p += g
-        states = history[multiplies][:-1].flatten(0, 1)
-        d_weight = states.T @ d_rec.flatten(0, 1)
-        return None, None, d_weight, *d_inputs, *d_states, *d_params
+            d_states[multiplies] = d_states[multiplies].addmm(grads[n_inputs], weight.T)
+            steps_params = grads[n_inputs + 1 + n_states :]
+            if d_params is None:
+                d_params = [g.clone() for g in steps_params]
+            else:
+                for d_p, g in zip(d_params, steps_params):
+                    d_p += g
+        d_weight = history[multiplies][:-1].flatten(0, 1).T @ d_rec.flatten(0, 1)
+        d_inputs = [d_rec if share else d for d, share in zip(d_inputs, shares)]
+        return None, None, None, d_weight, *d_inputs, *d_states, *(d_params or ())
 
 
 def scan_cell(
@@ -93,6 +95,8 @@ def scan_cell(
     multiplies: int = 0,
     output: int = 0,
     params: Sequence[torch.Tensor] = (),
+    keeping: Callable[..., tuple[torch.Tensor, ...]] | None = None,
+    backward: Callable[..., tuple[torch.Tensor, ...]] | None = None,
 ) -> torch.Tensor:
     """Run a cell over time-major ``inputs`` from ``states``; one state at every step.
 
@@ -105,8 +109,9 @@ def scan_cell(
       so that the exported program takes any sequence length;
     - no gradient needed: each step's states replace the last, and the output goes
       into one preallocated buffer, so that nothing is kept per step;
-    - eager training, given a recurrent weight: :class:`RecurrentScan`;
-    - anything else (tracing, ``torch.compile``, a cell with no recurrent weight):
+    - eager training, given the step's derived ``backward`` and the ``keeping``
+      step it reads: :class:`RecurrentScan`;
+    - anything else (tracing, ``torch.compile``, a cell without a derived backward):
       ``loop``, under autograd.
     """
     if torch.compiler.is_exporting():
@@ -130,10 +135,11 @@ def scan_cell(
         return outputs
     if weight is None:
         return loop(*inputs, *states)
-    if torch.jit.is_tracing() or torch.compiler.is_compiling():
+    if backward is None or torch.jit.is_tracing() or torch.compiler.is_compiling():
         return loop(*inputs, weight, *states)
     layout = (len(inputs), len(states), multiplies, output)
-    return RecurrentScan.apply(step, layout, weight, *inputs, *states, *params)
+    tensors = (*inputs, *states, *params)
+    return RecurrentScan.apply(keeping, backward, layout, weight, *tensors)
 
 
 class LSTMCell(nn.Module):
@@ -236,6 +242,64 @@ class LSTMCell(nn.Module):
         h = o * torch.tanh(c)  # (BatchSize, NOut)
         return h, c
 
+    def _step_keeping(
+        self,
+        xp: torch.Tensor,
+        rec: torch.Tensor,
+        his_h: torch.Tensor,
+        his_c: torch.Tensor,
+    ) -> tuple[torch.Tensor, ...]:
+        """The step for training: its new states, then what _step_backward reads (f,
+        i, c_cand, o, tanh_c).
+        """
+        f_gate, i_gate, c_cand_gate, o_gate = (xp + rec).chunk(4, dim=-1)
+        f = torch.sigmoid(f_gate)  # (BatchSize, NOut)
+        i = torch.sigmoid(i_gate)  # (BatchSize, NOut)
+        c_cand = torch.tanh(c_cand_gate)  # (BatchSize, NOut)
+        o = torch.sigmoid(o_gate)  # (BatchSize, NOut)
+        c = f * his_c + i * c_cand  # (BatchSize, NOut)
+        tanh_c = torch.tanh(c)
+        h = o * tanh_c  # (BatchSize, NOut)
+        return h, c, f, i, c_cand, o, tanh_c
+
+    def _step_backward(
+        self,
+        xp: torch.Tensor,
+        rec: torch.Tensor,
+        his_h: torch.Tensor,
+        his_c: torch.Tensor,
+        f: torch.Tensor,
+        i: torch.Tensor,
+        c_cand: torch.Tensor,
+        o: torch.Tensor,
+        tanh_c: torch.Tensor,
+        d_h: torch.Tensor,
+        d_c: torch.Tensor,
+    ) -> tuple[torch.Tensor, ...]:
+        """One step's gradients, derived from its formulas: from those of the new
+        states (d_h, d_c) to those of xp, rec, his_h, his_c.
+        """
+        # back through the formulas, last first
+        # c = f * his_c + i * c_cand
+        d_c = d_c + torch.ops.aten.tanh_backward(d_h * o, tanh_c)
+        # o = torch.sigmoid(o_gate)
+        d_o = d_h * tanh_c
+        # c_cand = torch.tanh(c_cand_gate)
+        d_c_cand = d_c * i
+        # i = torch.sigmoid(i_gate)
+        d_i = d_c * c_cand
+        # f = torch.sigmoid(f_gate)
+        d_f = d_c * his_c
+        d_f_gate = torch.ops.aten.sigmoid_backward(d_f, f)
+        d_i_gate = torch.ops.aten.sigmoid_backward(d_i, i)
+        d_c_cand_gate = torch.ops.aten.tanh_backward(d_c_cand, c_cand)
+        d_o_gate = torch.ops.aten.sigmoid_backward(d_o, o)
+        d_rec = torch.cat([d_f_gate, d_i_gate, d_c_cand_gate, d_o_gate], dim=-1)
+        d_xp = d_rec
+        d_his_h = torch.zeros_like(his_h)
+        d_his_c = d_c * f
+        return d_xp, d_rec, d_his_h, d_his_c
+
     def _loop(
         self,
         xp: torch.Tensor,
@@ -265,5 +329,13 @@ class LSTMCell(nn.Module):
         xp = xs.transpose(0, 1) @ xw + xb
         if torch.jit.is_scripting():
             return self._loop(xp, uw, his_h, his_c).transpose(0, 1)
-        hs = scan_cell(self._step, self._loop, [xp], [his_h, his_c], uw)
+        hs = scan_cell(
+            self._step,
+            self._loop,
+            [xp],
+            [his_h, his_c],
+            uw,
+            keeping=self._step_keeping,
+            backward=self._step_backward,
+        )
         return hs.transpose(0, 1)
