@@ -151,6 +151,21 @@ def test_unknown_param_names_the_symbols(tmp_path):
     ) in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("spec", "symbols"),
+    [
+        ("BottleneckDown", "BatchSize, BlockW, BlockH, BlockIn, BlockMid, Stride, BlockOut"),  # Bias=False
+        ("DoubleConv", "BatchSize, BlockW, BlockH, BlockIn, BlockOut"),  # P=same, Bias=False
+        ("DenseLayer", "BatchSize, BlockW, BlockH, In, GrowthRate"),  # Concat(dim=C)
+    ],
+)
+def test_unknown_param_lists_only_size_symbols(spec, symbols, tmp_path):
+    """Words that label arguments take (flags, padding modes, axis names) are not symbols."""
+    result = run_cli("compile", SPECS / f"{spec}.dot", "--param", "Nope=1", cwd=tmp_path)
+    assert result.code == 1
+    assert f"has no symbol 'Nope' (its symbols: {symbols}) [bad-param]\n" in result.stderr
+
+
 def test_missing_spec_file(tmp_path):
     result = run_cli("compile", tmp_path / "nope.dot", cwd=tmp_path)
     assert result.code == 1

@@ -17,9 +17,9 @@ from benchmarks.memory import MODELS, LiveActivations, compare, peak_bytes  # no
 from tests.conftest import REPO  # noqa: E402
 
 SMALL = ["LeNet", "NiN", "GoogLeNet", "ResNet18", "ConvAutoEncoder", "LeNet5", "MobileNetV2", "AudioM5"]
-SMALL += ["SoftmaxRegression", "SqueezeNet", "ResNet20"]
+SMALL += ["SoftmaxRegression", "ResNet20"]
 BIG = ["AlexNet", "VGG11", "AlexNetParts", "DenseNet121"]
-LOWER = ["UNet", "ViT"]
+LOWER = ["UNet", "ViT", "SqueezeNet"]
 """The generated model peaks below its hand-written reference (benchmarks/RESULTS.md)."""
 
 
@@ -34,28 +34,17 @@ def test_the_counter_counts_what_is_alive_at_once() -> None:
     assert counter.peak == 3 * 1024 and counter.current == 0
 
 
-@pytest.mark.parametrize("name", [*SMALL, *(pytest.param(n, marks=pytest.mark.slow) for n in BIG)])
-def test_generated_inference_peaks_equal_the_reference(name: str) -> None:
-    generated, reference = compare(name, batch=2, device="cpu")
-    assert generated == reference
-
-
-@pytest.mark.parametrize("name", LOWER)
+@pytest.mark.parametrize("name", [*SMALL, *LOWER, *(pytest.param(n, marks=pytest.mark.slow) for n in [*BIG, "VGG16"])])
 def test_generated_inference_peaks_at_most_the_reference(name: str) -> None:
+    """Equal, or lower where the reference writes a ReLU out of place that the generated code writes in place."""
     generated, reference = compare(name, batch=2, device="cpu")
     assert generated <= reference
 
 
 @pytest.mark.slow
-def test_vgg16_peaks_higher_where_its_spec_nests_each_convolution_in_a_block() -> None:
-    """The documented exception (benchmarks/RESULTS.md): ConvBlock's caller holds its input, 1.5x."""
-    generated, reference = compare("VGG16", batch=2, device="cpu")
-    assert generated == reference * 3 // 2
-
-
-@pytest.mark.slow
-def test_resnet50_peaks_higher_than_a_reference_with_in_place_relus() -> None:
-    """The documented exception: torchvision's Bottleneck applies its ReLUs in place; the generated code does not."""
+def test_resnet50_peaks_higher_where_its_spec_draws_each_stage_as_two_calls() -> None:
+    """The documented exception (benchmarks/RESULTS.md): the caller holds BottleneckDown's output while
+    ``Bottleneck x N`` runs; torchvision's stage is one Sequential that starts with the down block."""
     generated, reference = compare("ResNet50", batch=2, device="cpu")
     assert reference < generated <= reference * 1.15
 

@@ -11,6 +11,7 @@ from dotnet.analysis.slips import Defaults, mend_symbol_slips, warn_boxed
 from dotnet.analysis.view import FULL_WIDTH, GraphView, full_width_marks, label_text
 from dotnet.diagnostics import Diagnostic, Report, SpecError
 from dotnet.limits import LimitError, whole_number
+from dotnet.ops.base import declaration_of
 from dotnet.reading.dot import DotGraph
 from dotnet.reading.labels import FormulaLabel, OpCall, normalize, quote
 from dotnet.reading.symbolic import parse_rate
@@ -97,16 +98,37 @@ def check_symbol_defaults(dot: DotGraph, symbols: list[str]) -> None:
         raise SpecError(errors)
 
 
+def _size_texts(call: OpCall) -> list[str]:
+    """The texts of a call's values that may name size symbols.
+
+    A registered op's arguments of another kind are words, not sizes: ``Bias=False``,
+    ``P=same``, ``dim=C``, ``approximate=tanh``. A block call's arguments are all sizes.
+    """
+    declaration = declaration_of(call.name)
+    args = declaration.args if declaration is not None else ()
+    spellings = {s.lower(): a for a in args for s in a.accepted()}
+    given = [*zip(args, call.positional), *((spellings.get(k.lower()), v) for k, v in call.keywords)]
+    if declaration is None:
+        given = [(None, v) for v in (*call.positional, *(v for _, v in call.keywords))]
+    texts = []
+    for arg, value in given:
+        if isinstance(value, float) or (arg is not None and arg.kind not in ("size", "padding")):
+            continue
+        if arg is not None and arg.kind == "padding" and str(value).lower() in ("same", "valid"):
+            continue
+        texts.append(str(value))
+    return texts
+
+
 def _symbol_order(nodes: dict[str, Node]) -> list[str]:
-    """Symbols in order of first appearance: dims of tensor nodes, args of op nodes."""
+    """Size symbols in order of first appearance: dims of tensor nodes, size args of op nodes."""
     seen: dict[str, None] = {}
     for node in nodes.values():
         texts: list[str] = []
         if isinstance(node, TensorNode):
             texts = [d.text.split("=", 1)[-1] for d in node.label.dims]
         elif isinstance(node.call, OpCall):
-            values = list(node.call.positional) + [v for _, v in node.call.keywords]
-            texts = [str(v) for v in values if not isinstance(v, float)]
+            texts = _size_texts(node.call)
             if node.call.times is not None:
                 texts.append(str(node.call.times))
         for text in texts:

@@ -175,6 +175,8 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     kept: list[str] = []
     port_values: dict[tuple[str, str], str] = {}
     """The variable of each output of the nodes that have several."""
+    op_statements: dict[int, tuple[str, list[str]]] = {}
+    """The node and input variables of each statement that assigns one op's one result."""
 
     def carried(edge: Edge) -> str:
         output = analysis.edge_output(edge)
@@ -192,7 +194,8 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
                 values[node_id] = attrs[node_id]
             continue
         op = analysis.ops[node_id]
-        expr = op.forward(writer, [carried(e) for e in in_edges], attrs[node_id], analysis.facts(node_id))
+        operands = [carried(e) for e in in_edges]
+        expr = op.forward(writer, operands, attrs[node_id], analysis.facts(node_id))
         if node_id in analysis.ports:
             targets = _port_targets(analysis, node_id, attrs, names)
             port_values.update({(node_id, port): var for port, var in targets.items()})
@@ -201,6 +204,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
             values[node_id] = targets[next(iter(analysis.ports[node_id]))]
             continue
         target = _target(analysis, node_id, attrs)
+        op_statements[len(statements)] = (node_id, operands)
         statements.append(Statement(target, expr, torch_text(analysis.shapes[node_id])))
         values[node_id] = target
         for e in graph.succs(node_id):
@@ -213,6 +217,11 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     ]
     outputs = [Port(values[n], n, torch_text(analysis.shapes[n])) for n in analysis.outputs]
     _free_after_last_use(statements, {p.name for p in outputs})
+    in_place = _in_place_nodes(analysis, statements, op_statements, {p.name for p in outputs})
+    for submodule in submodules:
+        node_id = next((n for n in in_place if attrs[n] == submodule.attr), None)
+        if node_id is not None:
+            submodule.expr = analysis.ops[node_id].in_place_module(writer, analysis.facts(node_id)) or submodule.expr
     kind = "Block" if is_block else "Model"
     if analysis.cell is not None:
         kind = "Recurrent cell"
@@ -256,6 +265,40 @@ def _free_after_last_use(statements: list[Statement], returned: set[str]) -> Non
     for name, index in last_read.items():
         if name not in returned and index < len(statements) - 1:
             statements[index].frees.append(name)
+
+
+def _in_place_nodes(
+    analysis: Analysis,
+    statements: list[Statement],
+    op_statements: dict[int, tuple[str, list[str]]],
+    returned: set[str],
+) -> list[str]:
+    """The activations that may overwrite their input, as torchvision's ``nn.ReLU(inplace=True)`` does.
+
+    An activation with an in-place form (its declaration's ``in_place``), not repeated, whose
+    input is a variable that one statement assigns from an op with a ``fresh_output`` (a new
+    tensor its backward does not read), that no other statement reads, and that ``forward``
+    does not return. So the overwritten tensor is nobody else's: not an argument (the caller
+    holds it), not a view of a live tensor, not an output that some backward needs.
+    """
+    readers: dict[str, int] = {}
+    for st in statements:
+        for name in _names(st.expr, ast.Load):
+            readers[name] = readers.get(name, 0) + 1
+    fresh = {
+        statements[index].target
+        for index, (node_id, _) in op_statements.items()
+        if analysis.ops[node_id].declaration.fresh_output
+    }
+    found = []
+    for node_id, args in op_statements.values():
+        op = analysis.ops[node_id]
+        if not op.declaration.in_place or op.repeat_count() is not None:
+            continue
+        (source,) = args
+        if source in fresh and readers.get(source) == 1 and source not in returned:
+            found.append(node_id)
+    return found
 
 
 def _names(code: str, context: type[ast.expr_context]) -> list[str]:

@@ -53,9 +53,18 @@ class _Activation(SimpleOp):
         return inputs[0]
 
     def module(self, w: CodeWriter, facts: NoFacts) -> str:
+        return f"nn.{self.torch_class}({', '.join(self._changed())})"
+
+    def in_place_module(self, w: CodeWriter, facts: NoFacts) -> str | None:
+        if any(self.bound.number(name) < 0 for name in self.declaration.in_place_nonnegative):
+            return None
+        return f"nn.{self.torch_class}({', '.join([*self._changed(), 'inplace=True'])})"
+
+    def _changed(self) -> list[str]:
+        """``keyword=value`` of each argument the label sets to other than its default."""
         values = self.bound.values
-        changed = [(a.torch or a.name, values[a.name]) for a in self.declaration.args if values[a.name] != a.default]
-        return f"nn.{self.torch_class}({', '.join(f'{k}={_code(v)}' for k, v in changed)})"
+        args = self.declaration.args
+        return [f"{a.torch or a.name}={_code(values[a.name])}" for a in args if values[a.name] != a.default]
 
 
 def _activation(
@@ -67,6 +76,8 @@ def _activation(
     activation: Activation | None = None,
     output_range: tuple[float, float] | None = None,
     yields_probabilities: bool = False,
+    in_place: bool = False,
+    in_place_nonnegative: tuple[str, ...] = (),
 ) -> type[_Activation]:
     """Declare the element-wise activation ``name``, whose torch class is ``torch_class`` (default: the name)."""
     torch_class = torch_class or name
@@ -81,6 +92,8 @@ def _activation(
         activation=activation,
         output_range=output_range,
         yields_probabilities=yields_probabilities,
+        in_place=in_place,
+        in_place_nonnegative=in_place_nonnegative,
     )
     return declare(_Activation, declaration, doc, torch_class=torch_class)
 
@@ -90,27 +103,40 @@ Relu = _activation(
     doc="max(x, 0).",
     torch_class="ReLU",
     activation=Activation(lambda x: max(x, 0.0), 0.0, INF, "relu", "torch.relu", flat_below=0.0),
+    in_place=True,
 )
 _activation(
     "ReLU6",
     doc="min(max(x, 0), 6).",
     activation=Activation(lambda x: min(max(x, 0.0), 6.0), 0.0, 6.0, "relu6", "torch.nn.functional.relu6", 0.0),
+    in_place=True,
 )
 _activation(
     "LeakyReLU",
     doc="x for x >= 0, else slope * x.",
     args=(Arg("slope", "float", "negative_slope", default=0.01, spellings=("alpha",)),),
+    in_place=True,
+    in_place_nonnegative=("slope",),
 )
-_activation("ELU", doc="x for x > 0, else alpha * (exp(x) - 1).", args=(Arg("alpha", "float", "alpha", default=1.0),))
+_activation(
+    "ELU",
+    doc="x for x > 0, else alpha * (exp(x) - 1).",
+    args=(Arg("alpha", "float", "alpha", default=1.0),),
+    in_place=True,
+    in_place_nonnegative=("alpha",),
+)
 _activation(
     "CELU",
     doc="max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).",
     args=(Arg("alpha", "float", "alpha", default=1.0),),
+    in_place=True,
+    in_place_nonnegative=("alpha",),
 )
 _activation(
     "SELU",
     doc="scale * ELU(x, alpha) with the self-normalising constants.",
     activation=Activation(_selu, -SELU_SCALE * SELU_ALPHA, INF, "selu", "torch.selu"),
+    in_place=True,
 )
 _activation(
     "GELU",
@@ -118,20 +144,22 @@ _activation(
     args=(Arg("approximate", "choice", "approximate", default="none", choices=("none", "tanh")),),
     output_range=(-0.17, INF),
 )
-_activation("SiLU", "Swish", doc="x * sigmoid(x).", output_range=(-0.2785, INF))
-_activation("Mish", doc="x * tanh(softplus(x)).", output_range=(-0.3089, INF))
-_activation("Hardswish", doc="x * ReLU6(x + 3) / 6.", output_range=(-0.375, INF))
+_activation("SiLU", "Swish", doc="x * sigmoid(x).", output_range=(-0.2785, INF), in_place=True)
+_activation("Mish", doc="x * tanh(softplus(x)).", output_range=(-0.3089, INF), in_place=True)
+_activation("Hardswish", doc="x * ReLU6(x + 3) / 6.", output_range=(-0.375, INF), in_place=True)
 _activation(
     "Hardsigmoid",
     doc="ReLU6(x + 3) / 6.",
     activation=Activation(
         lambda x: min(max(x + 3.0, 0.0), 6.0) / 6.0, 0.0, 1.0, "hardsigmoid", "torch.nn.functional.hardsigmoid", -3.0
     ),
+    in_place=True,
 )
 _activation(
     "Hardtanh",
     doc="x clamped to [min_val, max_val].",
     args=(Arg("min_val", "float", "min_val", default=-1.0), Arg("max_val", "float", "max_val", default=1.0)),
+    in_place=True,
 )
 _activation(
     "Softplus",

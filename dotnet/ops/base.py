@@ -224,6 +224,11 @@ class Op(ABC, Generic[F], metaclass=_Immutable):
         """Constructor expression of this node's submodule, or ``None`` for none."""
         return None
 
+    def in_place_module(self, w: CodeWriter, facts: F) -> str | None:
+        """The submodule in its ``inplace=True`` form, for an op whose declaration says it has one;
+        ``None`` where this node's arguments rule it out."""
+        raise NotImplementedError(f"{self.name} declares no in-place form")
+
     def repeated_module(self, expr: str, count: str, facts: F, index: str = "_") -> str:
         """The submodule of ``OP x N``: ``count`` copies of ``expr``, each with its own weights.
 

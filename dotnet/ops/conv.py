@@ -216,6 +216,7 @@ def _conv(rank: int) -> Declaration:
         shape=_CONV_SHAPE,
         torch_call=call,
         costs=_CONV_COSTS,
+        fresh_output=True,
         by_rank=classes_by_rank("Conv", rank),
     )
 
@@ -231,6 +232,7 @@ def _transposed(rank: int) -> Declaration:
         torch_call=f"{torch}(In, Out, kernel_size=K, stride=S, padding=P, output_padding=OP, groups=G, bias=Bias, "
         "dilation=D)",
         costs=_TRANSPOSED_COSTS,
+        fresh_output=True,
         by_rank=classes_by_rank("ConvTranspose", rank),
     )
 
@@ -246,6 +248,7 @@ declare(
         shape=_CONV_SHAPE,
         torch_call="nn.Conv1d, nn.Conv2d or nn.Conv3d, by the input's rank",
         costs=_CONV_COSTS,
+        fresh_output=True,
         by_rank=classes_by_rank("Conv", None),
     ),
     "Convolution over the input's spatial axes: Conv1D, Conv2D or Conv3D by its rank.",
@@ -260,6 +263,7 @@ declare(
         shape=_TRANSPOSED_SHAPE,
         torch_call="nn.ConvTranspose1d, 2d or 3d, by the input's rank",
         costs=_TRANSPOSED_COSTS,
+        fresh_output=True,
         by_rank=classes_by_rank("ConvTranspose", None),
     ),
     "Transposed convolution over the input's spatial axes: ConvTranspose1D, 2D or 3D by its rank.",

@@ -154,6 +154,16 @@ class Declaration:
     """(argument, choice) pairs under which ``keeps_range`` does not hold: bicubic upsampling overshoots."""
     identity_in_eval: bool = False
     """The op passes its input through unchanged in eval mode (dropout)."""
+    in_place: bool = False
+    """Its module has PyTorch's ``inplace=True`` form, which overwrites its input (ReLU, dropout);
+    code generation uses it where that input dies here (docs/architecture.md, "In-place activations")."""
+    in_place_nonnegative: tuple[str, ...] = ()
+    """Arguments that must be 0 or more for the in-place form: PyTorch's in-place backward of
+    LeakyReLU, ELU and CELU reads the output and refuses a negative slope or alpha."""
+    fresh_output: bool = False
+    """Its output is a new tensor that its backward does not read (convolution, linear, norms, pooling,
+    ``+``, concatenation), so an in-place op may overwrite it; not an output backward reads (sigmoid,
+    tanh, exp, softmax) nor a view or alias of its input (reshape, slicing, dropout in eval)."""
     yields_probabilities: bool = False
     """Its outputs are probabilities (softmax, sigmoid): lint's ``missing-softmax`` looks for one."""
     yields_log_probabilities: bool = False

@@ -28,6 +28,7 @@ class Linear(SimpleOp):
         shape="[..., In] -> [..., Out]",
         torch_call="nn.Linear(In, Out, bias=Bias)",
         costs="parameters: In*Out (+ Out with bias); multiply-adds: output elements * In",
+        fresh_output=True,
     )
 
     def __init__(self, node: OpNode, call: OpCall) -> None:

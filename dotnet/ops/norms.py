@@ -112,6 +112,7 @@ for _rank, _ranks, _what in (
         shape=_SAME,
         torch_call=f"nn.BatchNorm{_rank}d(C, eps=eps, momentum=momentum)",
         costs=_BATCH_COSTS,
+        fresh_output=True,
         by_rank=tuple((r, f"nn.BatchNorm{_rank}d") for r in _ranks),
     )
     _instance = Declaration(
@@ -121,6 +122,7 @@ for _rank, _ranks, _what in (
         shape=_SAME,
         torch_call=f"nn.InstanceNorm{_rank}d(C, eps=eps, momentum=momentum, affine=affine)",
         costs=_INSTANCE_COSTS,
+        fresh_output=True,
         by_rank=((_rank + 2, f"nn.InstanceNorm{_rank}d"),),
     )
     declare(_BatchNorm, _batch, f"Batch norm over {_what}.")
@@ -132,6 +134,7 @@ _batch = Declaration(
     shape=_SAME,
     torch_call="nn.BatchNorm1d, 2d or 3d, by the input's rank",
     costs=_BATCH_COSTS,
+    fresh_output=True,
     by_rank=((2, "nn.BatchNorm1d"), (3, "nn.BatchNorm1d"), (4, "nn.BatchNorm2d"), (5, "nn.BatchNorm3d")),
 )
 _instance = Declaration(
@@ -140,6 +143,7 @@ _instance = Declaration(
     shape=_SAME,
     torch_call="nn.InstanceNorm1d, 2d or 3d, by the input's rank",
     costs=_INSTANCE_COSTS,
+    fresh_output=True,
     by_rank=((3, "nn.InstanceNorm1d"), (4, "nn.InstanceNorm2d"), (5, "nn.InstanceNorm3d")),
 )
 declare(_BatchNorm, _batch, "Batch norm; BatchNorm1D, 2D or 3D by the input's rank.")
@@ -221,6 +225,7 @@ class LayerNorm(_TrailingNorm):
         shape=_TRAILING_SHAPE,
         torch_call="nn.LayerNorm(shape, eps=eps, elementwise_affine=elementwise_affine, bias=bias)",
         costs="parameters: 2 * the normalized elements (weight and bias)",
+        fresh_output=True,
     )
 
     def parameter_count(self, inputs: list[Shape], output: Shape, facts: tuple[Dim, ...]) -> Dim:
@@ -240,6 +245,7 @@ class RMSNorm(_TrailingNorm):
         shape=_TRAILING_SHAPE,
         torch_call="nn.RMSNorm(shape, eps=eps, elementwise_affine=elementwise_affine)",
         costs="parameters: the normalized elements (one weight each)",
+        fresh_output=True,
     )
 
     def parameter_count(self, inputs: list[Shape], output: Shape, facts: tuple[Dim, ...]) -> Dim:
@@ -262,6 +268,7 @@ class GroupNorm(Op[Dim]):
         ),
         shape="[N, C, ...] -> the same shape; C a multiple of G",
         torch_call="nn.GroupNorm(G, C, eps=eps, affine=affine)",
+        fresh_output=True,
         costs="parameters: 2*C with affine (the default)",
     )
 

@@ -58,6 +58,7 @@ class Add(_Elementwise):
         min_inputs=2,
         max_inputs=MAX_OPERANDS,
         operator="+",
+        fresh_output=True,
     )
 
 

@@ -164,6 +164,7 @@ def _declare_family(rank: int | None) -> None:
         shape=_WINDOW_SHAPE,
         torch_call=_call("MaxPool", rank, "kernel_size=K, stride=S, padding=P, dilation=D"),
         keeps_range=True,
+        fresh_output=True,
         by_rank=classes_by_rank("MaxPool", rank),
     )
     avg_pool = Declaration(
@@ -174,6 +175,7 @@ def _declare_family(rank: int | None) -> None:
         shape=_WINDOW_SHAPE.replace("D*(K-1) - 1", "K"),
         torch_call=_call("AvgPool", rank, "kernel_size=K, stride=S, padding=P"),
         keeps_range=True,
+        fresh_output=True,
         by_rank=classes_by_rank("AvgPool", rank),
     )
     declare(_MaxPool, max_pool, f"Max pooling {over}.", rank=rank)
@@ -184,6 +186,7 @@ def _declare_family(rank: int | None) -> None:
             shape="every spatial size -> 1; C unchanged",
             torch_call=_call(f"Adaptive{kind}Pool", rank, "1"),
             keeps_range=True,
+            fresh_output=True,
             by_rank=classes_by_rank(f"Adaptive{kind}Pool", rank),
         )
         declare(_GlobalPool, whole, f"{word} of each channel {over}, keeping the axes at size 1.", rank=rank,
@@ -198,6 +201,7 @@ def _declare_family(rank: int | None) -> None:
                 shape="spatial sizes -> the given output size; C unchanged",
                 torch_call=_call(f"Adaptive{kind}Pool", rank, sizes if rank == 1 else f"({sizes})"),
                 keeps_range=True,
+                fresh_output=True,
                 by_rank=classes_by_rank(f"Adaptive{kind}Pool", rank),
             )
             declare(_AdaptivePool, adaptive, f"{word} pooling {over} to a fixed output size.", rank=rank,

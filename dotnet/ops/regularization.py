@@ -35,6 +35,9 @@ class _Dropout(SimpleOp):
     def module(self, w: CodeWriter, facts: NoFacts) -> str:
         return f"nn.{self.torch_class}(p={self.rate!r})"
 
+    def in_place_module(self, w: CodeWriter, facts: NoFacts) -> str | None:
+        return f"nn.{self.torch_class}(p={self.rate!r}, inplace=True)"
+
 
 def _dropout(name: str, torch_class: str, doc: str, ranks: tuple[int, ...] | None = None) -> None:
     declaration = Declaration(
@@ -44,6 +47,7 @@ def _dropout(name: str, torch_class: str, doc: str, ranks: tuple[int, ...] | Non
         shape="the same shape",
         torch_call=f"nn.{torch_class}(p=p)",
         identity_in_eval=True,
+        in_place=True,
     )
     declare(_Dropout, declaration, doc, torch_class=torch_class, ranks=ranks)
 

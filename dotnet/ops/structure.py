@@ -180,6 +180,7 @@ class Concat(Op[int]):
         keeps_range=True,
         min_inputs=2,
         max_inputs=None,
+        fresh_output=True,
     )
 
     def __init__(self, node, call) -> None:  # type: ignore[no-untyped-def]

@@ -35,27 +35,27 @@ class AlexNet(nn.Module):
         # Conv2D[K=11, S=4, P=1, In=InC, Out=96] (AlexNet.dot:19)
         self.conv1 = nn.Conv2d(in_c, 96, kernel_size=11, stride=4, padding=1)
         # AlexNet.dot:20
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # MaxPool2D[K=3, S=2] (AlexNet.dot:21)
         self.pool1 = nn.MaxPool2d(kernel_size=3, stride=2)
         # Conv2D[K=5, P=2, In=96, Out=256] (AlexNet.dot:23)
         self.conv2 = nn.Conv2d(96, 256, kernel_size=5, padding=2)
         # AlexNet.dot:24
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # MaxPool2D[K=3, S=2] (AlexNet.dot:25)
         self.pool2 = nn.MaxPool2d(kernel_size=3, stride=2)
         # Conv2D[K=3, P=1, In=256, Out=384] (AlexNet.dot:27)
         self.conv3 = nn.Conv2d(256, 384, kernel_size=3, padding=1)
         # AlexNet.dot:28
-        self.relu3 = nn.ReLU()
+        self.relu3 = nn.ReLU(inplace=True)
         # Conv2D[K=3, P=1, In=384, Out=384] (AlexNet.dot:29)
         self.conv4 = nn.Conv2d(384, 384, kernel_size=3, padding=1)
         # AlexNet.dot:30
-        self.relu4 = nn.ReLU()
+        self.relu4 = nn.ReLU(inplace=True)
         # Conv2D[K=3, P=1, In=384, Out=256] (AlexNet.dot:31)
         self.conv5 = nn.Conv2d(384, 256, kernel_size=3, padding=1)
         # AlexNet.dot:32
-        self.relu5 = nn.ReLU()
+        self.relu5 = nn.ReLU(inplace=True)
         # MaxPool2D[K=3, S=2] (AlexNet.dot:33)
         self.pool3 = nn.MaxPool2d(kernel_size=3, stride=2)
         # AlexNet.dot:35
@@ -63,13 +63,13 @@ class AlexNet(nn.Module):
         # Linear[6400, NHidden] (AlexNet.dot:37)
         self.fc1 = nn.Linear(6400, n_hidden)
         # AlexNet.dot:38
-        self.relu6 = nn.ReLU()
+        self.relu6 = nn.ReLU(inplace=True)
         # Dropout(0.5) (AlexNet.dot:39)
         self.drop1 = nn.Dropout(p=0.5)
         # Linear[NHidden, NHidden] (AlexNet.dot:40)
         self.fc2 = nn.Linear(n_hidden, n_hidden)
         # AlexNet.dot:41
-        self.relu7 = nn.ReLU()
+        self.relu7 = nn.ReLU(inplace=True)
         # Dropout(0.5) (AlexNet.dot:42)
         self.drop2 = nn.Dropout(p=0.5)
         # Linear[NHidden, NClasses] (AlexNet.dot:43)

@@ -29,27 +29,27 @@ class AlexNet(nn.Module):
         # Conv2D[K=11, S=4, P=1, In=InC, Out=96] (AlexNetParts.dot:22)
         self.conv1 = nn.Conv2d(in_c, 96, kernel_size=11, stride=4, padding=1)
         # AlexNetParts.dot:23
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # MaxPool2D[K=3, S=2] (AlexNetParts.dot:24)
         self.pool1 = nn.MaxPool2d(kernel_size=3, stride=2)
         # Conv2D[K=5, P=2, In=96, Out=256] (AlexNetParts.dot:42)
         self.conv2 = nn.Conv2d(96, 256, kernel_size=5, padding=2)
         # AlexNetParts.dot:43
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # MaxPool2D[K=3, S=2] (AlexNetParts.dot:44)
         self.pool2 = nn.MaxPool2d(kernel_size=3, stride=2)
         # Conv2D[K=3, P=1, In=256, Out=384] (AlexNetParts.dot:62)
         self.conv3 = nn.Conv2d(256, 384, kernel_size=3, padding=1)
         # AlexNetParts.dot:63
-        self.relu3 = nn.ReLU()
+        self.relu3 = nn.ReLU(inplace=True)
         # Conv2D[K=3, P=1, In=384, Out=384] (AlexNetParts.dot:64)
         self.conv4 = nn.Conv2d(384, 384, kernel_size=3, padding=1)
         # AlexNetParts.dot:65
-        self.relu4 = nn.ReLU()
+        self.relu4 = nn.ReLU(inplace=True)
         # Conv2D[K=3, P=1, In=384, Out=256] (AlexNetParts.dot:66)
         self.conv5 = nn.Conv2d(384, 256, kernel_size=3, padding=1)
         # AlexNetParts.dot:67
-        self.relu5 = nn.ReLU()
+        self.relu5 = nn.ReLU(inplace=True)
         # MaxPool2D[K=3, S=2] (AlexNetParts.dot:68)
         self.pool3 = nn.MaxPool2d(kernel_size=3, stride=2)
         # AlexNetParts.dot:86
@@ -57,13 +57,13 @@ class AlexNet(nn.Module):
         # Linear[6400, 4096] (AlexNetParts.dot:88)
         self.fc1 = nn.Linear(6400, 4096)
         # AlexNetParts.dot:89
-        self.relu6 = nn.ReLU()
+        self.relu6 = nn.ReLU(inplace=True)
         # Dropout(0.5) (AlexNetParts.dot:90)
         self.drop1 = nn.Dropout(p=0.5)
         # Linear[4096, 4096] (AlexNetParts.dot:91)
         self.fc2 = nn.Linear(4096, 4096)
         # AlexNetParts.dot:92
-        self.relu7 = nn.ReLU()
+        self.relu7 = nn.ReLU(inplace=True)
         # Dropout(0.5) (AlexNetParts.dot:93)
         self.drop2 = nn.Dropout(p=0.5)
         # Linear[4096, NClasses] (AlexNetParts.dot:112)

@@ -31,7 +31,7 @@ class AudioM5(nn.Module):
         # BatchNorm1D(NChannel) (AudioM5.dot:22)
         self.bn1 = nn.BatchNorm1d(n_channel)
         # AudioM5.dot:23
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # MaxPool1D(4) (AudioM5.dot:24)
         self.pool1 = nn.MaxPool1d(kernel_size=4)
         # Conv1D[K=3, In=NChannel, Out=NChannel] (AudioM5.dot:26)
@@ -39,7 +39,7 @@ class AudioM5(nn.Module):
         # BatchNorm1D(NChannel) (AudioM5.dot:27)
         self.bn2 = nn.BatchNorm1d(n_channel)
         # AudioM5.dot:28
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # MaxPool1D(4) (AudioM5.dot:29)
         self.pool2 = nn.MaxPool1d(kernel_size=4)
         # Conv1D[K=3, In=NChannel, Out=NChannel*2] (AudioM5.dot:31)
@@ -47,7 +47,7 @@ class AudioM5(nn.Module):
         # BatchNorm1D(NChannel*2) (AudioM5.dot:32)
         self.bn3 = nn.BatchNorm1d(n_channel * 2)
         # AudioM5.dot:33
-        self.relu3 = nn.ReLU()
+        self.relu3 = nn.ReLU(inplace=True)
         # MaxPool1D(4) (AudioM5.dot:34)
         self.pool3 = nn.MaxPool1d(kernel_size=4)
         # Conv1D[K=3, In=NChannel*2, Out=NChannel*2] (AudioM5.dot:36)
@@ -55,7 +55,7 @@ class AudioM5(nn.Module):
         # BatchNorm1D(NChannel*2) (AudioM5.dot:37)
         self.bn4 = nn.BatchNorm1d(n_channel * 2)
         # AudioM5.dot:38
-        self.relu4 = nn.ReLU()
+        self.relu4 = nn.ReLU(inplace=True)
         # MaxPool1D(4) (AudioM5.dot:39)
         self.pool4 = nn.MaxPool1d(kernel_size=4)
         # AudioM5.dot:41

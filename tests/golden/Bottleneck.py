@@ -31,7 +31,7 @@ class Bottleneck(nn.Module):
         # BatchNorm(BlockMid) (Bottleneck.dot:16)
         self.bn1 = nn.BatchNorm2d(block_mid)
         # Bottleneck.dot:17
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D[K=3, P=1, In=BlockMid, Out=BlockMid, Bias=False] (Bottleneck.dot:18)
         self.conv2 = nn.Conv2d(
             block_mid, block_mid, kernel_size=3, padding=1, bias=False
@@ -39,13 +39,13 @@ class Bottleneck(nn.Module):
         # BatchNorm(BlockMid) (Bottleneck.dot:19)
         self.bn2 = nn.BatchNorm2d(block_mid)
         # Bottleneck.dot:20
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # Conv2D[K=1, In=BlockMid, Out=BlockC, Bias=False] (Bottleneck.dot:21)
         self.conv3 = nn.Conv2d(block_mid, block_c, kernel_size=1, bias=False)
         # BatchNorm(BlockC) (Bottleneck.dot:22)
         self.bn3 = nn.BatchNorm2d(block_c)
         # Bottleneck.dot:24
-        self.relu3 = nn.ReLU()
+        self.relu3 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockMid, BlockH, BlockW)

@@ -41,7 +41,7 @@ class BottleneckDown(nn.Module):
         # BatchNorm(BlockMid) (BottleneckDown.dot:18)
         self.bn1 = nn.BatchNorm2d(block_mid)
         # BottleneckDown.dot:19
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D[K=3, S=Stride, P=1, In=BlockMid, Out=BlockMid, Bias=False]
         # (BottleneckDown.dot:20)
         self.conv2 = nn.Conv2d(
@@ -50,7 +50,7 @@ class BottleneckDown(nn.Module):
         # BatchNorm(BlockMid) (BottleneckDown.dot:21)
         self.bn2 = nn.BatchNorm2d(block_mid)
         # BottleneckDown.dot:22
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # Conv2D[K=1, In=BlockMid, Out=BlockOut, Bias=False] (BottleneckDown.dot:23)
         self.conv3 = nn.Conv2d(block_mid, block_out, kernel_size=1, bias=False)
         # BatchNorm(BlockOut) (BottleneckDown.dot:24)
@@ -63,7 +63,7 @@ class BottleneckDown(nn.Module):
         # BatchNorm(BlockOut) (BottleneckDown.dot:26)
         self.down_bn = nn.BatchNorm2d(block_out)
         # BottleneckDown.dot:28
-        self.relu3 = nn.ReLU()
+        self.relu3 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockMid, BlockH, BlockW)

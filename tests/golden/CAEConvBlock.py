@@ -33,7 +33,7 @@ class CAEConvBlock(nn.Module):
         # BatchNorm(BlockOut) (CAEConvBlock.dot:16)
         self.batchnorm = nn.BatchNorm2d(block_out)
         # CAEConvBlock.dot:17
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
         # MaxPool2D[K=2, S=2] (CAEConvBlock.dot:18)
         self.maxpool = nn.MaxPool2d(kernel_size=2)
 

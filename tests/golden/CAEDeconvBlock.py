@@ -33,7 +33,7 @@ class CAEDeconvBlock(nn.Module):
         # BatchNorm(BlockOut) (CAEDeconvBlock.dot:16)
         self.batchnorm = nn.BatchNorm2d(block_out)
         # CAEDeconvBlock.dot:17
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         upsamp = self.upsamp(inp)  # (BatchSize, BlockIn, BlockH*2, BlockW*2)

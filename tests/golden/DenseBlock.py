@@ -29,13 +29,13 @@ class DenseLayer(nn.Module):
         # BatchNorm1(In) (DenseLayer.dot:16)
         self.bn1 = nn.BatchNorm2d(in_)
         # DenseLayer.dot:17
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D#1[K=1, In=In, Out=GrowthRate*4] (DenseLayer.dot:18)
         self.conv1 = nn.Conv2d(in_, growth_rate * 4, kernel_size=1)
         # BatchNorm2(GrowthRate*4) (DenseLayer.dot:19)
         self.bn2 = nn.BatchNorm2d(growth_rate * 4)
         # DenseLayer.dot:20
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # Conv2D#2[K=3, P=1, In=GrowthRate*4, Out=GrowthRate] (DenseLayer.dot:21)
         self.conv2 = nn.Conv2d(growth_rate * 4, growth_rate, kernel_size=3, padding=1)
 

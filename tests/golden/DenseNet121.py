@@ -29,13 +29,13 @@ class DenseLayer(nn.Module):
         # BatchNorm1(In) (DenseLayer.dot:16)
         self.bn1 = nn.BatchNorm2d(in_)
         # DenseLayer.dot:17
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D#1[K=1, In=In, Out=GrowthRate*4] (DenseLayer.dot:18)
         self.conv1 = nn.Conv2d(in_, growth_rate * 4, kernel_size=1)
         # BatchNorm2(GrowthRate*4) (DenseLayer.dot:19)
         self.bn2 = nn.BatchNorm2d(growth_rate * 4)
         # DenseLayer.dot:20
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # Conv2D#2[K=3, P=1, In=GrowthRate*4, Out=GrowthRate] (DenseLayer.dot:21)
         self.conv2 = nn.Conv2d(growth_rate * 4, growth_rate, kernel_size=3, padding=1)
 
@@ -103,7 +103,7 @@ class TransitionLayer(nn.Module):
         # BatchNorm(BlockIn) (TransitionLayer.dot:15)
         self.bn = nn.BatchNorm2d(block_in)
         # TransitionLayer.dot:16
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
         # Conv2D[K=1, In=BlockIn, Out=BlockOut] (TransitionLayer.dot:17)
         self.conv = nn.Conv2d(block_in, block_out, kernel_size=1)
         # AvgPool2D[K=2, S=2] (TransitionLayer.dot:18)
@@ -138,7 +138,7 @@ class DenseNet121(nn.Module):
         # BatchNorm(64) (DenseNet121.dot:26)
         self.bn = nn.BatchNorm2d(64)
         # DenseNet121.dot:27
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
         # MaxPool2D[K=3, S=2, P=1] (DenseNet121.dot:29)
         self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         # DenseBlock1[NLayers=6, GrowthRate=32] (DenseNet121.dot:31)
@@ -159,7 +159,7 @@ class DenseNet121(nn.Module):
         # DenseNet121.dot:45
         self.bn_final = nn.BatchNorm2d(1024)
         # DenseNet121.dot:46
-        self.relu_final = nn.ReLU()
+        self.relu_final = nn.ReLU(inplace=True)
         # AdaptiveAvgPool2D(1, 1) (DenseNet121.dot:47)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
         # DenseNet121.dot:48

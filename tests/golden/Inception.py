@@ -43,29 +43,29 @@ class Inception(nn.Module):
         # Conv2D[K=1, In=BlockIn, Out=C1] (Inception.dot:19)
         self.p1_1 = nn.Conv2d(block_in, c1, kernel_size=1)
         # Inception.dot:20
-        self.p1_relu = nn.ReLU()
+        self.p1_relu = nn.ReLU(inplace=True)
         # Conv2D[K=1, In=BlockIn, Out=C2a] (Inception.dot:21)
         self.p2_1 = nn.Conv2d(block_in, c2a, kernel_size=1)
         # Inception.dot:22
-        self.p2_relu1 = nn.ReLU()
+        self.p2_relu1 = nn.ReLU(inplace=True)
         # Conv2D[K=3, P=1, In=C2a, Out=C2b] (Inception.dot:23)
         self.p2_2 = nn.Conv2d(c2a, c2b, kernel_size=3, padding=1)
         # Inception.dot:24
-        self.p2_relu2 = nn.ReLU()
+        self.p2_relu2 = nn.ReLU(inplace=True)
         # Conv2D[K=1, In=BlockIn, Out=C3a] (Inception.dot:25)
         self.p3_1 = nn.Conv2d(block_in, c3a, kernel_size=1)
         # Inception.dot:26
-        self.p3_relu1 = nn.ReLU()
+        self.p3_relu1 = nn.ReLU(inplace=True)
         # Conv2D[K=5, P=2, In=C3a, Out=C3b] (Inception.dot:27)
         self.p3_2 = nn.Conv2d(c3a, c3b, kernel_size=5, padding=2)
         # Inception.dot:28
-        self.p3_relu2 = nn.ReLU()
+        self.p3_relu2 = nn.ReLU(inplace=True)
         # MaxPool2D[K=3, S=1, P=1] (Inception.dot:29)
         self.p4_1 = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
         # Conv2D[K=1, In=BlockIn, Out=C4] (Inception.dot:30)
         self.p4_2 = nn.Conv2d(block_in, c4, kernel_size=1)
         # Inception.dot:31
-        self.p4_relu = nn.ReLU()
+        self.p4_relu = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         p1_1 = self.p1_1(inp)  # (BatchSize, C1, BlockH, BlockW)

@@ -37,7 +37,7 @@ class InvertedBlock(nn.Module):
         # BatchNorm(BlockIn*Expand) (InvertedBlock.dot:18)
         self.expand_bn = nn.BatchNorm2d(block_in * expand)
         # InvertedBlock.dot:19
-        self.expand_relu = nn.ReLU6()
+        self.expand_relu = nn.ReLU6(inplace=True)
         # Conv2D[K=3, S=Stride, P=1, In=BlockIn*Expand, Out=BlockIn*Expand,
         # G=BlockIn*Expand, Bias=False] (InvertedBlock.dot:20)
         self.depthwise = nn.Conv2d(
@@ -52,7 +52,7 @@ class InvertedBlock(nn.Module):
         # BatchNorm(BlockIn*Expand) (InvertedBlock.dot:21)
         self.depthwise_bn = nn.BatchNorm2d(block_in * expand)
         # InvertedBlock.dot:22
-        self.depthwise_relu = nn.ReLU6()
+        self.depthwise_relu = nn.ReLU6(inplace=True)
         # Conv2D[K=1, In=BlockIn*Expand, Out=BlockOut, Bias=False]
         # (InvertedBlock.dot:23)
         self.project = nn.Conv2d(

@@ -34,7 +34,7 @@ class InvertedResidual(nn.Module):
         # BatchNorm(BlockC*Expand) (InvertedResidual.dot:17)
         self.expand_bn = nn.BatchNorm2d(block_c * expand)
         # InvertedResidual.dot:18
-        self.expand_relu = nn.ReLU6()
+        self.expand_relu = nn.ReLU6(inplace=True)
         # Conv2D[K=3, P=1, In=BlockC*Expand, Out=BlockC*Expand, G=BlockC*Expand,
         # Bias=False] (InvertedResidual.dot:19)
         self.depthwise = nn.Conv2d(
@@ -48,7 +48,7 @@ class InvertedResidual(nn.Module):
         # BatchNorm(BlockC*Expand) (InvertedResidual.dot:20)
         self.depthwise_bn = nn.BatchNorm2d(block_c * expand)
         # InvertedResidual.dot:21
-        self.depthwise_relu = nn.ReLU6()
+        self.depthwise_relu = nn.ReLU6(inplace=True)
         # Conv2D[K=1, In=BlockC*Expand, Out=BlockC, Bias=False]
         # (InvertedResidual.dot:22)
         self.project = nn.Conv2d(block_c * expand, block_c, kernel_size=1, bias=False)

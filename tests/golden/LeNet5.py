@@ -29,23 +29,23 @@ class LeNet5(nn.Module):
         # Conv2D#1[K=5, In=InC, Out=6] (LeNet5.dot:21)
         self.conv1 = nn.Conv2d(in_c, 6, kernel_size=5)
         # LeNet5.dot:22
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # MaxPool2D[K=2, S=2] (LeNet5.dot:23)
         self.pool1 = nn.MaxPool2d(kernel_size=2)
         # Conv2D#2[K=5, In=6, Out=16] (LeNet5.dot:25)
         self.conv2 = nn.Conv2d(6, 16, kernel_size=5)
         # LeNet5.dot:26
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # MaxPool2D[K=2, S=2] (LeNet5.dot:27)
         self.pool2 = nn.MaxPool2d(kernel_size=2)
         # Linear[400, 120] (LeNet5.dot:30)
         self.fc1 = nn.Linear(400, 120)
         # LeNet5.dot:31
-        self.relu3 = nn.ReLU()
+        self.relu3 = nn.ReLU(inplace=True)
         # Linear[120, 84] (LeNet5.dot:32)
         self.fc2 = nn.Linear(120, 84)
         # LeNet5.dot:33
-        self.relu4 = nn.ReLU()
+        self.relu4 = nn.ReLU(inplace=True)
         # Linear[84, NClasses] (LeNet5.dot:34)
         self.fc3 = nn.Linear(84, n_classes)
 

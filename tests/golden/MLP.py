@@ -34,11 +34,11 @@ class MLP(nn.Module):
         # Linear1[NFeature, NHidden] (MLP.dot:17)
         self.linear1 = nn.Linear(n_feature, n_hidden)
         # MLP.dot:18
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Linear 2[NHidden, NHidden] (MLP.dot:19)
         self.linear2 = nn.Linear(n_hidden, n_hidden)
         # MLP.dot:20
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # Linear#3[NHidden, NLabels] (MLP.dot:22)
         self.linear3 = nn.Linear(n_hidden, n_labels)
 

@@ -38,13 +38,13 @@ class MobileNetV1DepthwiseSeparable(nn.Module):
         # BatchNorm(In) (MobileNetV1DepthwiseSeparable.dot:10)
         self.dw_bn = nn.BatchNorm2d(in_)
         # MobileNetV1DepthwiseSeparable.dot:11
-        self.dw_act = nn.ReLU()
+        self.dw_act = nn.ReLU(inplace=True)
         # Conv2D[In=In, Out=Out, K=1, Bias=False] (MobileNetV1DepthwiseSeparable.dot:12)
         self.pw = nn.Conv2d(in_, out, kernel_size=1, bias=False)
         # BatchNorm(Out) (MobileNetV1DepthwiseSeparable.dot:13)
         self.pw_bn = nn.BatchNorm2d(out)
         # MobileNetV1DepthwiseSeparable.dot:14
-        self.pw_act = nn.ReLU()
+        self.pw_act = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         dw = self.dw(inp)  # (BatchSize, In, BlockH/Stride, BlockW/Stride)
@@ -79,7 +79,7 @@ class MobileNetV1(nn.Module):
         # batchnorm(32) (MobileNetV1.dot:12)
         self.stem_bn = nn.BatchNorm2d(32)
         # MobileNetV1.dot:13
-        self.stem_act = nn.ReLU()
+        self.stem_act = nn.ReLU(inplace=True)
         # DepthwiseSeparable 1[In=32, Out=64, Stride=1] (MobileNetV1.dot:15)
         self.ds1 = MobileNetV1DepthwiseSeparable(in_=32, stride=1, out=64)
         # DepthwiseSeparable 2[In=64, Out=128, Stride=2] (MobileNetV1.dot:16)

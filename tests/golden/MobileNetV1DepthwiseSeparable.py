@@ -39,13 +39,13 @@ class MobileNetV1DepthwiseSeparable(nn.Module):
         # BatchNorm(In) (MobileNetV1DepthwiseSeparable.dot:10)
         self.dw_bn = nn.BatchNorm2d(in_)
         # MobileNetV1DepthwiseSeparable.dot:11
-        self.dw_act = nn.ReLU()
+        self.dw_act = nn.ReLU(inplace=True)
         # Conv2D[In=In, Out=Out, K=1, Bias=False] (MobileNetV1DepthwiseSeparable.dot:12)
         self.pw = nn.Conv2d(in_, out, kernel_size=1, bias=False)
         # BatchNorm(Out) (MobileNetV1DepthwiseSeparable.dot:13)
         self.pw_bn = nn.BatchNorm2d(out)
         # MobileNetV1DepthwiseSeparable.dot:14
-        self.pw_act = nn.ReLU()
+        self.pw_act = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         dw = self.dw(inp)  # (BatchSize, In, BlockH/Stride, BlockW/Stride)

@@ -37,7 +37,7 @@ class InvertedBlock(nn.Module):
         # BatchNorm(BlockIn*Expand) (InvertedBlock.dot:18)
         self.expand_bn = nn.BatchNorm2d(block_in * expand)
         # InvertedBlock.dot:19
-        self.expand_relu = nn.ReLU6()
+        self.expand_relu = nn.ReLU6(inplace=True)
         # Conv2D[K=3, S=Stride, P=1, In=BlockIn*Expand, Out=BlockIn*Expand,
         # G=BlockIn*Expand, Bias=False] (InvertedBlock.dot:20)
         self.depthwise = nn.Conv2d(
@@ -52,7 +52,7 @@ class InvertedBlock(nn.Module):
         # BatchNorm(BlockIn*Expand) (InvertedBlock.dot:21)
         self.depthwise_bn = nn.BatchNorm2d(block_in * expand)
         # InvertedBlock.dot:22
-        self.depthwise_relu = nn.ReLU6()
+        self.depthwise_relu = nn.ReLU6(inplace=True)
         # Conv2D[K=1, In=BlockIn*Expand, Out=BlockOut, Bias=False]
         # (InvertedBlock.dot:23)
         self.project = nn.Conv2d(
@@ -109,7 +109,7 @@ class InvertedResidual(nn.Module):
         # BatchNorm(BlockC*Expand) (InvertedResidual.dot:17)
         self.expand_bn = nn.BatchNorm2d(block_c * expand)
         # InvertedResidual.dot:18
-        self.expand_relu = nn.ReLU6()
+        self.expand_relu = nn.ReLU6(inplace=True)
         # Conv2D[K=3, P=1, In=BlockC*Expand, Out=BlockC*Expand, G=BlockC*Expand,
         # Bias=False] (InvertedResidual.dot:19)
         self.depthwise = nn.Conv2d(
@@ -123,7 +123,7 @@ class InvertedResidual(nn.Module):
         # BatchNorm(BlockC*Expand) (InvertedResidual.dot:20)
         self.depthwise_bn = nn.BatchNorm2d(block_c * expand)
         # InvertedResidual.dot:21
-        self.depthwise_relu = nn.ReLU6()
+        self.depthwise_relu = nn.ReLU6(inplace=True)
         # Conv2D[K=1, In=BlockC*Expand, Out=BlockC, Bias=False]
         # (InvertedResidual.dot:22)
         self.project = nn.Conv2d(block_c * expand, block_c, kernel_size=1, bias=False)
@@ -175,7 +175,7 @@ class MobileNetV2(nn.Module):
         # BatchNorm(32) (MobileNetV2.dot:22)
         self.stem_bn = nn.BatchNorm2d(32)
         # MobileNetV2.dot:23
-        self.stem_relu = nn.ReLU6()
+        self.stem_relu = nn.ReLU6(inplace=True)
         # Conv2D[K=3, P=1, In=32, Out=32, G=32, Bias=False] (MobileNetV2.dot:25)
         self.b1_depthwise = nn.Conv2d(
             32, 32, kernel_size=3, padding=1, groups=32, bias=False
@@ -183,7 +183,7 @@ class MobileNetV2(nn.Module):
         # BatchNorm(32) (MobileNetV2.dot:26)
         self.b1_bn1 = nn.BatchNorm2d(32)
         # MobileNetV2.dot:27
-        self.b1_relu = nn.ReLU6()
+        self.b1_relu = nn.ReLU6(inplace=True)
         # Conv2D[K=1, In=32, Out=16, Bias=False] (MobileNetV2.dot:28)
         self.b1_project = nn.Conv2d(32, 16, kernel_size=1, bias=False)
         # BatchNorm(16) (MobileNetV2.dot:29)
@@ -225,7 +225,7 @@ class MobileNetV2(nn.Module):
         # BatchNorm(1280) (MobileNetV2.dot:49)
         self.head_bn = nn.BatchNorm2d(1280)
         # MobileNetV2.dot:50
-        self.head_relu = nn.ReLU6()
+        self.head_relu = nn.ReLU6(inplace=True)
         # AdaptiveAvgPool2D(1, 1) (MobileNetV2.dot:51)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
         # MobileNetV2.dot:52

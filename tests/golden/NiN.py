@@ -45,15 +45,15 @@ class NiNBlock(nn.Module):
             block_in, block_out, kernel_size=kernel, stride=stride, padding=pad
         )
         # NiNBlock.dot:21
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D[K=1, In=BlockOut, Out=BlockOut] (NiNBlock.dot:22)
         self.conv2 = nn.Conv2d(block_out, block_out, kernel_size=1)
         # NiNBlock.dot:23
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # Conv2D[K=1, In=BlockOut, Out=BlockOut] (NiNBlock.dot:24)
         self.conv3 = nn.Conv2d(block_out, block_out, kernel_size=1)
         # NiNBlock.dot:25
-        self.relu3 = nn.ReLU()
+        self.relu3 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         # (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,
@@ -108,7 +108,7 @@ class NiN(nn.Module):
         # MaxPool2D[3, S=2] (NiN.dot:27)
         self.pool3 = nn.MaxPool2d(kernel_size=3, stride=2)
         # Dropout(0.5) (NiN.dot:28)
-        self.dropout = nn.Dropout(p=0.5)
+        self.dropout = nn.Dropout(p=0.5, inplace=True)
         # NiNBlock4[In=384, Out=NClasses, Kernel=3, Stride=1, Pad=1] (NiN.dot:30)
         self.nin4 = NiNBlock(
             block_in=384, block_out=n_classes, kernel=3, stride=1, pad=1

@@ -45,15 +45,15 @@ class NiNBlock(nn.Module):
             block_in, block_out, kernel_size=kernel, stride=stride, padding=pad
         )
         # NiNBlock.dot:21
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D[K=1, In=BlockOut, Out=BlockOut] (NiNBlock.dot:22)
         self.conv2 = nn.Conv2d(block_out, block_out, kernel_size=1)
         # NiNBlock.dot:23
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # Conv2D[K=1, In=BlockOut, Out=BlockOut] (NiNBlock.dot:24)
         self.conv3 = nn.Conv2d(block_out, block_out, kernel_size=1)
         # NiNBlock.dot:25
-        self.relu3 = nn.ReLU()
+        self.relu3 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         # (BatchSize, BlockOut, BlockH/Stride-Kernel/Stride+Pad*2/Stride+1,

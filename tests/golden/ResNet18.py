@@ -30,13 +30,13 @@ class ResNet18ConvBlock(nn.Module):
         # BatchNorm(BlockC) (ResNet18ConvBlock.dot:18)
         self.bn1 = nn.BatchNorm2d(block_c)
         # ResNet18ConvBlock.dot:19
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (ResNet18ConvBlock.dot:20)
         self.conv2 = nn.Conv2d(block_c, block_c, kernel_size=3, padding=1)
         # BatchNorm(BlockC) (ResNet18ConvBlock.dot:21)
         self.bn2 = nn.BatchNorm2d(block_c)
         # ResNet18ConvBlock.dot:23
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockC, BlockH, BlockW)
@@ -75,7 +75,7 @@ class ResNet18DownConvBlock(nn.Module):
         # BatchNorm(BlockOut) (ResNet18DownConvBlock.dot:19)
         self.bn1 = nn.BatchNorm2d(block_out)
         # ResNet18DownConvBlock.dot:20
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D[K=3, P=1, In=BlockOut, Out=BlockOut] (ResNet18DownConvBlock.dot:21)
         self.conv2 = nn.Conv2d(block_out, block_out, kernel_size=3, padding=1)
         # BatchNorm(BlockOut) (ResNet18DownConvBlock.dot:22)
@@ -83,7 +83,7 @@ class ResNet18DownConvBlock(nn.Module):
         # Conv2D[K=1, S=2, In=BlockIn, Out=BlockOut] (ResNet18DownConvBlock.dot:23)
         self.conv3 = nn.Conv2d(block_in, block_out, kernel_size=1, stride=2)
         # ResNet18DownConvBlock.dot:25
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
@@ -121,7 +121,7 @@ class ResNet18(nn.Module):
         # BatchNorm(64) (ResNet18.dot:24)
         self.bn = nn.BatchNorm2d(64)
         # ResNet18.dot:25
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
         # MaxPool2D[K=3, S=2, P=1] (ResNet18.dot:26)
         self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         # ConvBlock1[C=64] (ResNet18.dot:28)

@@ -30,13 +30,13 @@ class ResNet18ConvBlock(nn.Module):
         # BatchNorm(BlockC) (ResNet18ConvBlock.dot:18)
         self.bn1 = nn.BatchNorm2d(block_c)
         # ResNet18ConvBlock.dot:19
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D[K=3, P=1, In=BlockC, Out=BlockC] (ResNet18ConvBlock.dot:20)
         self.conv2 = nn.Conv2d(block_c, block_c, kernel_size=3, padding=1)
         # BatchNorm(BlockC) (ResNet18ConvBlock.dot:21)
         self.bn2 = nn.BatchNorm2d(block_c)
         # ResNet18ConvBlock.dot:23
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockC, BlockH, BlockW)

@@ -33,7 +33,7 @@ class ResNet18DownConvBlock(nn.Module):
         # BatchNorm(BlockOut) (ResNet18DownConvBlock.dot:19)
         self.bn1 = nn.BatchNorm2d(block_out)
         # ResNet18DownConvBlock.dot:20
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D[K=3, P=1, In=BlockOut, Out=BlockOut] (ResNet18DownConvBlock.dot:21)
         self.conv2 = nn.Conv2d(block_out, block_out, kernel_size=3, padding=1)
         # BatchNorm(BlockOut) (ResNet18DownConvBlock.dot:22)
@@ -41,7 +41,7 @@ class ResNet18DownConvBlock(nn.Module):
         # Conv2D[K=1, S=2, In=BlockIn, Out=BlockOut] (ResNet18DownConvBlock.dot:23)
         self.conv3 = nn.Conv2d(block_in, block_out, kernel_size=1, stride=2)
         # ResNet18DownConvBlock.dot:25
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)

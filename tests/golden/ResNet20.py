@@ -30,13 +30,13 @@ class ResNet20BasicBlock(nn.Module):
         # BatchNorm(C) (ResNet20BasicBlock.dot:9)
         self.bn1 = nn.BatchNorm2d(c)
         # ResNet20BasicBlock.dot:10
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D 2[K=3, P=1, In=C, Out=C, Bias=False] (ResNet20BasicBlock.dot:11)
         self.conv2 = nn.Conv2d(c, c, kernel_size=3, padding=1, bias=False)
         # BatchNorm(C) (ResNet20BasicBlock.dot:12)
         self.bn2 = nn.BatchNorm2d(c)
         # ResNet20BasicBlock.dot:14
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, C, BlockH, BlockW)
@@ -75,7 +75,7 @@ class ResNet20DownBlock(nn.Module):
         # BatchNorm(Out) (ResNet20DownBlock.dot:10)
         self.bn1 = nn.BatchNorm2d(out)
         # ResNet20DownBlock.dot:11
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D 2[K=3, P=1, In=Out, Out=Out, Bias=False] (ResNet20DownBlock.dot:12)
         self.conv2 = nn.Conv2d(out, out, kernel_size=3, padding=1, bias=False)
         # BatchNorm(Out) (ResNet20DownBlock.dot:13)
@@ -85,7 +85,7 @@ class ResNet20DownBlock(nn.Module):
         # BatchNorm(Out) (ResNet20DownBlock.dot:15)
         self.proj_bn = nn.BatchNorm2d(out)
         # ResNet20DownBlock.dot:17
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, Out, BlockH/2, BlockW/2)
@@ -125,7 +125,7 @@ class ResNet20(nn.Module):
         # BatchNorm(16) (ResNet20.dot:13)
         self.bn = nn.BatchNorm2d(16)
         # ResNet20.dot:14
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
         # BasicBlock x 3[C=16] (ResNet20.dot:15)
         self.stage1 = nn.Sequential(*(ResNet20BasicBlock(c=16) for _ in range(3)))
         # DownBlock1[In=16, Out=32] (ResNet20.dot:17)

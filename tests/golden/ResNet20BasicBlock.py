@@ -30,13 +30,13 @@ class ResNet20BasicBlock(nn.Module):
         # BatchNorm(C) (ResNet20BasicBlock.dot:9)
         self.bn1 = nn.BatchNorm2d(c)
         # ResNet20BasicBlock.dot:10
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D 2[K=3, P=1, In=C, Out=C, Bias=False] (ResNet20BasicBlock.dot:11)
         self.conv2 = nn.Conv2d(c, c, kernel_size=3, padding=1, bias=False)
         # BatchNorm(C) (ResNet20BasicBlock.dot:12)
         self.bn2 = nn.BatchNorm2d(c)
         # ResNet20BasicBlock.dot:14
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, C, BlockH, BlockW)

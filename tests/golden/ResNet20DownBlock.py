@@ -33,7 +33,7 @@ class ResNet20DownBlock(nn.Module):
         # BatchNorm(Out) (ResNet20DownBlock.dot:10)
         self.bn1 = nn.BatchNorm2d(out)
         # ResNet20DownBlock.dot:11
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D 2[K=3, P=1, In=Out, Out=Out, Bias=False] (ResNet20DownBlock.dot:12)
         self.conv2 = nn.Conv2d(out, out, kernel_size=3, padding=1, bias=False)
         # BatchNorm(Out) (ResNet20DownBlock.dot:13)
@@ -43,7 +43,7 @@ class ResNet20DownBlock(nn.Module):
         # BatchNorm(Out) (ResNet20DownBlock.dot:15)
         self.proj_bn = nn.BatchNorm2d(out)
         # ResNet20DownBlock.dot:17
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, Out, BlockH/2, BlockW/2)

@@ -41,7 +41,7 @@ class BottleneckDown(nn.Module):
         # BatchNorm(BlockMid) (BottleneckDown.dot:18)
         self.bn1 = nn.BatchNorm2d(block_mid)
         # BottleneckDown.dot:19
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D[K=3, S=Stride, P=1, In=BlockMid, Out=BlockMid, Bias=False]
         # (BottleneckDown.dot:20)
         self.conv2 = nn.Conv2d(
@@ -50,7 +50,7 @@ class BottleneckDown(nn.Module):
         # BatchNorm(BlockMid) (BottleneckDown.dot:21)
         self.bn2 = nn.BatchNorm2d(block_mid)
         # BottleneckDown.dot:22
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # Conv2D[K=1, In=BlockMid, Out=BlockOut, Bias=False] (BottleneckDown.dot:23)
         self.conv3 = nn.Conv2d(block_mid, block_out, kernel_size=1, bias=False)
         # BatchNorm(BlockOut) (BottleneckDown.dot:24)
@@ -63,7 +63,7 @@ class BottleneckDown(nn.Module):
         # BatchNorm(BlockOut) (BottleneckDown.dot:26)
         self.down_bn = nn.BatchNorm2d(block_out)
         # BottleneckDown.dot:28
-        self.relu3 = nn.ReLU()
+        self.relu3 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockMid, BlockH, BlockW)
@@ -111,7 +111,7 @@ class Bottleneck(nn.Module):
         # BatchNorm(BlockMid) (Bottleneck.dot:16)
         self.bn1 = nn.BatchNorm2d(block_mid)
         # Bottleneck.dot:17
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D[K=3, P=1, In=BlockMid, Out=BlockMid, Bias=False] (Bottleneck.dot:18)
         self.conv2 = nn.Conv2d(
             block_mid, block_mid, kernel_size=3, padding=1, bias=False
@@ -119,13 +119,13 @@ class Bottleneck(nn.Module):
         # BatchNorm(BlockMid) (Bottleneck.dot:19)
         self.bn2 = nn.BatchNorm2d(block_mid)
         # Bottleneck.dot:20
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # Conv2D[K=1, In=BlockMid, Out=BlockC, Bias=False] (Bottleneck.dot:21)
         self.conv3 = nn.Conv2d(block_mid, block_c, kernel_size=1, bias=False)
         # BatchNorm(BlockC) (Bottleneck.dot:22)
         self.bn3 = nn.BatchNorm2d(block_c)
         # Bottleneck.dot:24
-        self.relu3 = nn.ReLU()
+        self.relu3 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockMid, BlockH, BlockW)
@@ -168,7 +168,7 @@ class ResNet50(nn.Module):
         # BatchNorm(64) (ResNet50.dot:22)
         self.bn = nn.BatchNorm2d(64)
         # ResNet50.dot:23
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
         # MaxPool2D[K=3, S=2, P=1] (ResNet50.dot:24)
         self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         # BottleneckDown1[In=64, Mid=64, Out=256, Stride=1] (ResNet50.dot:26)

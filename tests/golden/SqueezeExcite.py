@@ -29,7 +29,7 @@ class SqueezeExcite(nn.Module):
         # Linear[64, 4] (SqueezeExcite.dot:18)
         self.fc1 = nn.Linear(64, 4)
         # SqueezeExcite.dot:19
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
         # Linear[4, 64] (SqueezeExcite.dot:20)
         self.fc2 = nn.Linear(4, 64)
         # SqueezeExcite.dot:21

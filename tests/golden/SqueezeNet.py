@@ -30,15 +30,15 @@ class SqueezeNetFire(nn.Module):
         # squeeze: Conv2D[K=1, In=In, Out=Squeeze] (SqueezeNetFire.dot:9)
         self.squeeze_2 = nn.Conv2d(in_, squeeze, kernel_size=1)
         # SqueezeNetFire.dot:10
-        self.squeeze_relu = nn.ReLU()
+        self.squeeze_relu = nn.ReLU(inplace=True)
         # Conv2D#1[K=1, In=Squeeze, Out=Expand] (SqueezeNetFire.dot:12)
         self.expand1 = nn.Conv2d(squeeze, expand, kernel_size=1)
         # SqueezeNetFire.dot:13
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D#3[K=3, P=1, In=Squeeze, Out=Expand] (SqueezeNetFire.dot:14)
         self.expand3 = nn.Conv2d(squeeze, expand, kernel_size=3, padding=1)
         # SqueezeNetFire.dot:15
-        self.relu3 = nn.ReLU()
+        self.relu3 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         squeeze_2 = self.squeeze_2(inp)  # (BatchSize, Squeeze, BlockH, BlockW)
@@ -72,7 +72,7 @@ class SqueezeNet(nn.Module):
         # Conv2D[K=3, S=2, In=InC, Out=64] (SqueezeNet.dot:10)
         self.conv1 = nn.Conv2d(in_c, 64, kernel_size=3, stride=2)
         # SqueezeNet.dot:11
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # MaxPool2D[K=3, S=2] (SqueezeNet.dot:12)
         self.pool1 = nn.MaxPool2d(kernel_size=3, stride=2)
         # Fire2[In=64, Squeeze=16, Expand=64] (SqueezeNet.dot:14)
@@ -100,7 +100,7 @@ class SqueezeNet(nn.Module):
         # Conv2D[K=1, In=512, Out=NClasses] (SqueezeNet.dot:28)
         self.conv10 = nn.Conv2d(512, n_classes, kernel_size=1)
         # SqueezeNet.dot:29
-        self.relu10 = nn.ReLU()
+        self.relu10 = nn.ReLU(inplace=True)
         # AdaptiveAvgPool2D(1, 1) (SqueezeNet.dot:30)
         self.gap = nn.AdaptiveAvgPool2d((1, 1))
         # SqueezeNet.dot:31

@@ -30,15 +30,15 @@ class SqueezeNetFire(nn.Module):
         # squeeze: Conv2D[K=1, In=In, Out=Squeeze] (SqueezeNetFire.dot:9)
         self.squeeze_2 = nn.Conv2d(in_, squeeze, kernel_size=1)
         # SqueezeNetFire.dot:10
-        self.squeeze_relu = nn.ReLU()
+        self.squeeze_relu = nn.ReLU(inplace=True)
         # Conv2D#1[K=1, In=Squeeze, Out=Expand] (SqueezeNetFire.dot:12)
         self.expand1 = nn.Conv2d(squeeze, expand, kernel_size=1)
         # SqueezeNetFire.dot:13
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D#3[K=3, P=1, In=Squeeze, Out=Expand] (SqueezeNetFire.dot:14)
         self.expand3 = nn.Conv2d(squeeze, expand, kernel_size=3, padding=1)
         # SqueezeNetFire.dot:15
-        self.relu3 = nn.ReLU()
+        self.relu3 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         squeeze_2 = self.squeeze_2(inp)  # (BatchSize, Squeeze, BlockH, BlockW)

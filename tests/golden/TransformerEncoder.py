@@ -37,9 +37,9 @@ class TransformerEncoder(nn.Module):
         # Dropout(0.1) (TransformerEncoder.dot:25)
         self.dropout1 = nn.Dropout(p=0.1)
         # Dropout(0.1) (TransformerEncoder.dot:26)
-        self.dropout2 = nn.Dropout(p=0.1)
+        self.dropout2 = nn.Dropout(p=0.1, inplace=True)
         # TransformerEncoder.dot:29
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         # (BatchSize, SeqLen, 64)

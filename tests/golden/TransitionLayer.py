@@ -31,7 +31,7 @@ class TransitionLayer(nn.Module):
         # BatchNorm(BlockIn) (TransitionLayer.dot:15)
         self.bn = nn.BatchNorm2d(block_in)
         # TransitionLayer.dot:16
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
         # Conv2D[K=1, In=BlockIn, Out=BlockOut] (TransitionLayer.dot:17)
         self.conv = nn.Conv2d(block_in, block_out, kernel_size=1)
         # AvgPool2D[K=2, S=2] (TransitionLayer.dot:18)

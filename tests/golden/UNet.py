@@ -33,7 +33,7 @@ class DoubleConv(nn.Module):
         # BatchNorm(BlockOut) (DoubleConv.dot:15)
         self.bn1 = nn.BatchNorm2d(block_out)
         # DoubleConv.dot:16
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Conv2D[K=3, P=same, In=BlockOut, Out=BlockOut, Bias=False] (DoubleConv.dot:17)
         self.conv2 = nn.Conv2d(
             block_out, block_out, kernel_size=3, padding="same", bias=False
@@ -41,7 +41,7 @@ class DoubleConv(nn.Module):
         # BatchNorm(BlockOut) (DoubleConv.dot:18)
         self.bn2 = nn.BatchNorm2d(block_out)
         # DoubleConv.dot:19
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv1 = self.conv1(inp)  # (BatchSize, BlockOut, BlockH, BlockW)

@@ -35,7 +35,7 @@ class VAE(nn.Module):
         # Linear[NFeature, NHidden] (VAE.dot:19)
         self.enc = nn.Linear(n_feature, n_hidden)
         # VAE.dot:20
-        self.enc_relu = nn.ReLU()
+        self.enc_relu = nn.ReLU(inplace=True)
         # Linear[NHidden, NLatent] (VAE.dot:22)
         self.fc_mu = nn.Linear(n_hidden, n_latent)
         # Linear[NHidden, NLatent] (VAE.dot:24)
@@ -43,7 +43,7 @@ class VAE(nn.Module):
         # Linear[NLatent, NHidden] (VAE.dot:29)
         self.dec = nn.Linear(n_latent, n_hidden)
         # VAE.dot:30
-        self.dec_relu = nn.ReLU()
+        self.dec_relu = nn.ReLU(inplace=True)
         # Linear[NHidden, NFeature] (VAE.dot:31)
         self.dec_out = nn.Linear(n_hidden, n_feature)
         # VAE.dot:32

@@ -29,7 +29,7 @@ class VGGConv(nn.Module):
         # Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (VGGConv.dot:16)
         self.conv = nn.Conv2d(block_in, block_out, kernel_size=3, padding=1)
         # VGGConv.dot:17
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv = self.conv(inp)  # (BatchSize, BlockOut, BlockH, BlockW)
@@ -109,13 +109,13 @@ class VGG11(nn.Module):
         # Linear[25088, NHidden] (VGG11.dot:33)
         self.fc1 = nn.Linear(25088, n_hidden)
         # VGG11.dot:34
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Dropout(0.5) (VGG11.dot:35)
         self.drop1 = nn.Dropout(p=0.5)
         # Linear[NHidden, NHidden] (VGG11.dot:36)
         self.fc2 = nn.Linear(n_hidden, n_hidden)
         # VGG11.dot:37
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # Dropout(0.5) (VGG11.dot:38)
         self.drop2 = nn.Dropout(p=0.5)
         # Linear[NHidden, NClasses] (VGG11.dot:39)

@@ -29,7 +29,7 @@ class VGG16ConvBlock(nn.Module):
         # Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (VGG16ConvBlock.dot:15)
         self.conv = nn.Conv2d(block_in, block_out, kernel_size=3, padding=1)
         # VGG16ConvBlock.dot:16
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv = self.conv(inp)  # (BatchSize, BlockOut, BlockH, BlockW)
@@ -90,13 +90,13 @@ class VGG16(nn.Module):
         # Linear[25088, 4096] (VGG16.dot:42)
         self.fc1 = nn.Linear(25088, 4096)
         # VGG16.dot:43
-        self.relu1 = nn.ReLU()
+        self.relu1 = nn.ReLU(inplace=True)
         # Dropout(0.5) (VGG16.dot:44)
         self.drop1 = nn.Dropout(p=0.5)
         # Linear[4096, 4096] (VGG16.dot:45)
         self.fc2 = nn.Linear(4096, 4096)
         # VGG16.dot:46
-        self.relu2 = nn.ReLU()
+        self.relu2 = nn.ReLU(inplace=True)
         # Dropout(0.5) (VGG16.dot:47)
         self.drop2 = nn.Dropout(p=0.5)
         # Linear[4096, NClasses] (VGG16.dot:48)

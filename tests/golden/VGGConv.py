@@ -29,7 +29,7 @@ class VGGConv(nn.Module):
         # Conv2D[K=3, P=1, In=BlockIn, Out=BlockOut] (VGGConv.dot:16)
         self.conv = nn.Conv2d(block_in, block_out, kernel_size=3, padding=1)
         # VGGConv.dot:17
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         conv = self.conv(inp)  # (BatchSize, BlockOut, BlockH, BlockW)
