@@ -219,9 +219,10 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     _free_after_last_use(statements, {p.name for p in outputs})
     in_place = _in_place_nodes(analysis, statements, op_statements, {p.name for p in outputs})
     for submodule in submodules:
-        node_id = next((n for n in in_place if attrs[n] == submodule.attr), None)
-        if node_id is not None:
-            submodule.expr = analysis.ops[node_id].in_place_module(writer, analysis.facts(node_id)) or submodule.expr
+        in_place_id = next((n for n in in_place if attrs[n] == submodule.attr), None)
+        if in_place_id is not None:
+            op = analysis.ops[in_place_id]
+            submodule.expr = op.in_place_module(writer, analysis.facts(in_place_id)) or submodule.expr
     kind = "Block" if is_block else "Model"
     if analysis.cell is not None:
         kind = "Recurrent cell"
