@@ -418,11 +418,23 @@ class _Builder:
         try:
             methods += self.step_backward(form)
             self.backward = True
+            step.lines = self.step_through_keeping(step, len(self.states))
         except NoDerivative as reason:
             self.no_backward = str(reason)
         methods += [self.loop(inputs, v["uw"]), self.scan(doc, head, inputs, v["uw"])]
         replaced = {self.attrs[n] for n, op in self.analysis.ops.items() if op.declaration.activation is not None}
         return ScanPlan(methods, forward, self.keep, replaced, self.backward)
+
+    def step_through_keeping(self, step: Method, states: int) -> list[str | Assign]:
+        """``_step``'s body when ``_step_keeping`` exists: the gate maths stay written once."""
+        args = ", ".join(p.split(":")[0] for p in step.params)
+        kept = self.names.claim("kept")
+        news = ", ".join(f"{kept}[{k}]" for k in range(states))
+        return [
+            "# the maths are _step_keeping's; it also returns what _step_backward reads",
+            Assign(kept, f"self._step_keeping({args})"),
+            f"return {news}" if states > 1 else f"return ({news},)",
+        ]
 
     def gate_piece(self, gate: _Gate, pieces: dict[str, str]) -> Piece:
         return Piece("var:" + pieces[gate.node], self.vars[gate.node], self.dim(gate.cols or Dim.const(0)))
@@ -438,7 +450,7 @@ class _Builder:
         keeping = Method(
             "_step_keeping",
             [f"{p}: {TENSOR}" for p in args],
-            f"tuple[{TENSOR}, ...]",
+            f"tuple[{', '.join([TENSOR] * (len(form.states) + len(derived.kept)))}]",
             "The step for training: its new states, then what _step_backward reads"
             + (f" ({', '.join(derived.kept)})." if derived.kept else ": nothing else."),
             derived.keeping,

@@ -90,6 +90,10 @@ def signature(name: str, params: list[str], returns: str, indent: int = 4) -> Co
         return Code(flat)
     pad = " " * (indent + 4)
     body = "".join(f"{pad}{p},\n" for p in params)
+    if indent + len(f") -> {returns}:") > LINE_LENGTH and returns.endswith("]"):  # as ruff format wraps it
+        outer, inner = returns[:-1].split("[", 1)
+        items = "".join(f"{pad}{item.strip()},\n" for item in inner.split(","))
+        returns = f"{outer}[\n{items}{' ' * indent}]"
     return Code(f"def {name}(\n{body}{' ' * indent}) -> {returns}:")
 
 

@@ -216,20 +216,23 @@ class GRUCell(nn.Module):
         his_h: torch.Tensor,
     ) -> tuple[torch.Tensor]:
         """One step after its matmuls: xp = x @ xw + xb, rec = his_h @ uw."""
-        x_both, h_cand_gate = xp.split([self.n_out * 2, self.n_out], dim=-1)
-        z_gate, r_gate = (x_both + rec).chunk(2, dim=-1)
-        z = torch.sigmoid(z_gate)  # (BatchSize, NOut)
-        r = torch.sigmoid(r_gate)  # (BatchSize, NOut)
-        h_cand = torch.tanh(h_cand_gate + (his_h * r) @ self.U_h)  # (BatchSize, NOut)
-        h = (1 - z) * his_h + z * h_cand  # (BatchSize, NOut)
-        return (h,)
+        # the maths are _step_keeping's; it also returns what _step_backward reads
+        kept = self._step_keeping(xp, rec, his_h)
+        return (kept[0],)
 
     def _step_keeping(
         self,
         xp: torch.Tensor,
         rec: torch.Tensor,
         his_h: torch.Tensor,
-    ) -> tuple[torch.Tensor, ...]:
+    ) -> tuple[
+        torch.Tensor,
+        torch.Tensor,
+        torch.Tensor,
+        torch.Tensor,
+        torch.Tensor,
+        torch.Tensor,
+    ]:
         """The step for training: its new states, then what _step_backward reads (z,
         r, his_h_times_r, h_cand, one_minus_z).
         """

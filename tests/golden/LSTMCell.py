@@ -233,14 +233,9 @@ class LSTMCell(nn.Module):
         his_c: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """One step after its matmuls: xp = x @ xw + xb, rec = his_h @ uw."""
-        f_gate, i_gate, c_cand_gate, o_gate = (xp + rec).chunk(4, dim=-1)
-        f = torch.sigmoid(f_gate)  # (BatchSize, NOut)
-        i = torch.sigmoid(i_gate)  # (BatchSize, NOut)
-        c_cand = torch.tanh(c_cand_gate)  # (BatchSize, NOut)
-        o = torch.sigmoid(o_gate)  # (BatchSize, NOut)
-        c = f * his_c + i * c_cand  # (BatchSize, NOut)
-        h = o * torch.tanh(c)  # (BatchSize, NOut)
-        return h, c
+        # the maths are _step_keeping's; it also returns what _step_backward reads
+        kept = self._step_keeping(xp, rec, his_h, his_c)
+        return kept[0], kept[1]
 
     def _step_keeping(
         self,
@@ -248,7 +243,15 @@ class LSTMCell(nn.Module):
         rec: torch.Tensor,
         his_h: torch.Tensor,
         his_c: torch.Tensor,
-    ) -> tuple[torch.Tensor, ...]:
+    ) -> tuple[
+        torch.Tensor,
+        torch.Tensor,
+        torch.Tensor,
+        torch.Tensor,
+        torch.Tensor,
+        torch.Tensor,
+        torch.Tensor,
+    ]:
         """The step for training: its new states, then what _step_backward reads (f,
         i, c_cand, o, tanh_c).
         """

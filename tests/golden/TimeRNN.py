@@ -199,15 +199,16 @@ class RNNCell(nn.Module):
         his: torch.Tensor,
     ) -> tuple[torch.Tensor]:
         """One step after its matmuls: xp = x @ xw + xb, rec = his @ uw."""
-        h = torch.sigmoid(xp + rec)  # (BatchSize, NOut)
-        return (h,)
+        # the maths are _step_keeping's; it also returns what _step_backward reads
+        kept = self._step_keeping(xp, rec, his)
+        return (kept[0],)
 
     def _step_keeping(
         self,
         xp: torch.Tensor,
         rec: torch.Tensor,
         his: torch.Tensor,
-    ) -> tuple[torch.Tensor, ...]:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """The step for training: its new states, then what _step_backward reads (h)."""
         h = torch.sigmoid(xp + rec)  # (BatchSize, NOut)
         return h, h
