@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dotnet.codegen.source import signature
 from dotnet.codegen.wrap import assignment_lines, call_lines, comment_lines
 
 
@@ -45,3 +46,20 @@ def test_long_generator_argument_breaks_at_its_loop() -> None:
 
 def test_an_expression_that_is_not_one_call_is_left_alone() -> None:
     assert call_lines("y = ", "f(a) + g(b)", 5) == ["y = f(a) + g(b)"]
+
+
+def test_a_long_return_type_wraps_at_its_own_commas_as_ruff_format_does() -> None:
+    """Items are split at the subscript's own commas, never inside a nested one."""
+    returns = "tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor]"
+    assert signature("_step_keeping", ["self", "xp: torch.Tensor"], returns) == (
+        "def _step_keeping(\n"
+        "        self,\n"
+        "        xp: torch.Tensor,\n"
+        "    ) -> tuple[\n"
+        "        torch.Tensor,\n"
+        "        tuple[torch.Tensor, torch.Tensor],\n"
+        "        torch.Tensor,\n"
+        "        torch.Tensor,\n"
+        "        torch.Tensor,\n"
+        "    ]:"
+    )

@@ -19,7 +19,7 @@ from dotnet.codegen.audit import audit
 from dotnet.codegen.lower import ClassPlan
 from dotnet.codegen.methods import Assign, Method
 from dotnet.codegen.safe_text import doc_text
-from dotnet.codegen.wrap import assignment_lines, code_lines, del_lines
+from dotnet.codegen.wrap import assignment_lines, code_lines, del_lines, outer_items
 
 LINE_LENGTH = 88
 
@@ -84,16 +84,17 @@ def _environment() -> jinja2.Environment:
 
 
 def signature(name: str, params: list[str], returns: str, indent: int = 4) -> Code:
-    """A ``def`` line, wrapped one parameter per line when it would pass the line length."""
+    """A ``def`` line; past the line length, one parameter (and one return-type item) per line."""
     flat = f"def {name}({', '.join(params)}) -> {returns}:"
     if indent + len(flat) <= LINE_LENGTH:
         return Code(flat)
     pad = " " * (indent + 4)
     body = "".join(f"{pad}{p},\n" for p in params)
-    if indent + len(f") -> {returns}:") > LINE_LENGTH and returns.endswith("]"):  # as ruff format wraps it
-        outer, inner = returns[:-1].split("[", 1)
-        items = "".join(f"{pad}{item.strip()},\n" for item in inner.split(","))
-        returns = f"{outer}[\n{items}{' ' * indent}]"
+    subscript = outer_items(returns, "[", "]")
+    if indent + len(f") -> {returns}:") > LINE_LENGTH and subscript is not None:  # as ruff format wraps it
+        outer, items = subscript
+        lines = "".join(f"{pad}{item},\n" for item in items)
+        returns = f"{outer}[\n{lines}{' ' * indent}]"
     return Code(f"def {name}(\n{body}{' ' * indent}) -> {returns}:")
 
 

@@ -107,9 +107,18 @@ def _balanced(text: str) -> bool:
 
 def _outer_call(expr: str) -> tuple[str, list[str]] | None:
     """``('f', ['a', 'b(c, d)'])`` for ``'f(a, b(c, d))'``; ``None`` unless ``expr`` is one call."""
-    start = expr.find("(")
-    if start <= 0 or not expr.endswith(")") or not (expr[start - 1].isalnum() or expr[start - 1] in "_]"):
-        return None  # not a call: ``-(a + b)`` wrapped as one would be a tuple
+    return outer_items(expr, "(", ")")
+
+
+def outer_items(expr: str, opening: str, closing: str) -> tuple[str, list[str]] | None:
+    """What stands before ``expr``'s outer bracket and the items inside it, split at its own commas.
+
+    ``('tuple', ['a', 'b[c, d]'])`` for ``'tuple[a, b[c, d]]'`` with ``[ ]``; ``None`` unless
+    ``expr`` is one name followed by one bracketed list.
+    """
+    start = expr.find(opening)
+    if start <= 0 or not expr.endswith(closing) or not (expr[start - 1].isalnum() or expr[start - 1] in "_]"):
+        return None  # not a call or subscript: ``-(a + b)`` wrapped as one would be a tuple
     depth = 0
     args: list[str] = []
     current = start + 1
