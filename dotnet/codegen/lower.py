@@ -244,6 +244,8 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
         plan.imports.add("scan_cell")
         if plan.scan.backward:
             plan.imports.add("RecurrentScan")
+        if plan.scan.kernel:
+            plan.imports.add("library_kernel_runs")
         plan.submodules = [s for s in plan.submodules if s.attr not in plan.scan.replaced]
     plan.kept = kept
     plan.summary_more = summary_more

@@ -30,6 +30,7 @@ from dotnet.analysis.ir import OpNode, TensorNode
 from dotnet.codegen.methods import TENSOR, Assign, Method
 from dotnet.codegen.naming import Namespace
 from dotnet.codegen.scan_backward import NoDerivative, Piece, StepForm, derive_backward
+from dotnet.codegen.scan_library import CellForm, Recurrence, recognise
 from dotnet.diagnostics import error
 from dotnet.ops.formula import FormulaOp, to_python
 from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num
@@ -50,6 +51,8 @@ class ScanPlan:
     """Submodules the step calls as functions instead (activations), so the class has none."""
     backward: bool = False
     """Whether the cell has a derived ``_step_backward`` (training runs ``RecurrentScan``)."""
+    kernel: bool = False
+    """Whether the cell is one of torch's recurrences, scanned in eager mode by torch's kernel."""
 
 
 class _Unsupported(Exception):
@@ -191,8 +194,20 @@ class _Builder:
             ],
         )
 
-    def scan(self, doc: str, head: list[str | Assign], inputs: list[str], weight: str | None) -> Method:
-        """``scan``: TorchScript runs ``_loop``; everything else lets ``scan_cell`` choose."""
+    def scan(
+        self, doc: str, head: list[str | Assign], inputs: list[str], weight: str | None, kernel: str = ""
+    ) -> Method:
+        """``scan``: TorchScript runs ``_loop``; eager mode torch's ``kernel`` if any; else ``scan_cell`` chooses."""
+        library = (
+            [
+                "if not torch.jit.is_scripting():",
+                "    if library_kernel_runs():",
+                f"        # the cell's formulas are torch.{kernel}'s recurrence (see _torch_scan)",
+                f"        return self._torch_scan({self.v['xs']})",
+            ]
+            if kernel
+            else []
+        )
         args = inputs + ([weight] if weight else []) + self.states
         options = [weight] if weight else []
         if weight and self.recurrent:
@@ -207,6 +222,7 @@ class _Builder:
         call += "".join(f", {o}" for o in options) + ")"
         why = [f"# training runs _loop under autograd: {self.no_backward}"] if self.no_backward else []
         lines = [
+            *library,
             *head,
             "if torch.jit.is_scripting():",
             f"    return self._loop({', '.join(args)}).transpose(0, 1)",
@@ -297,6 +313,7 @@ class _Builder:
         self.vars = self.materialized()
         exprs = {n: self.expression(n) for n in self.vars}
         gates = [g for n, e in exprs.items() if (g := _gate(n, e)) is not None]
+        recurrence = recognise(self.cell_form(exprs, gates))  # before the gates are fused below
         recurrent = Counter(g.state for g in gates if g.state)
         if not recurrent:
             raise _Unsupported("no recurrent matmul to fuse")
@@ -421,9 +438,84 @@ class _Builder:
             step.lines = self.step_through_keeping(step, len(self.states))
         except NoDerivative as reason:
             self.no_backward = str(reason)
-        methods += [self.loop(inputs, v["uw"]), self.scan(doc, head, inputs, v["uw"])]
+        methods += [self.loop(inputs, v["uw"])]
+        if recurrence is not None:
+            methods.append(self.torch_scan(recurrence))
+        methods.append(self.scan(doc, head, inputs, v["uw"], recurrence.function if recurrence else ""))
         replaced = {self.attrs[n] for n, op in self.analysis.ops.items() if op.declaration.activation is not None}
-        return ScanPlan(methods, forward, self.keep, replaced, self.backward)
+        return ScanPlan(methods, forward, self.keep, replaced, self.backward, recurrence is not None)
+
+    # -- torch's own recurrences -----------------------------------------------
+    def cell_form(self, exprs: dict[str, Expr], gates: list[_Gate]) -> CellForm:
+        """What :func:`~dotnet.codegen.scan_library.recognise` reads of the cell."""
+        node_of = {var: node for node, var in self.vars.items()}
+        gate_nodes = {g.node for g in gates}
+
+        def expand(expr: Expr) -> Expr:
+            def name(text: str) -> Expr:
+                if not text.startswith("var:"):
+                    return Name(text, 0)
+                node = node_of[text[4:]]
+                return Name("gate:" + node, 0) if node in gate_nodes else expand(exprs[node])
+
+            return _rename(expr, name)
+
+        shapes = self.param_shapes()
+        return CellForm(
+            gates,
+            [s.prev for s in self.cell.states],
+            [expand(self.value(s.new)) for s in self.cell.states],
+            self.cell.output,
+            expand,
+            lambda node: tuple(a.size for a in self.analysis.shapes[node]),
+            lambda attr: shapes.get(attr, ()),
+        )
+
+    def param_shapes(self) -> dict[str, tuple[Dim, ...]]:
+        found = {self.attrs[p]: tuple(a.size for a in self.analysis.shapes[p]) for p in self.analysis.params}
+        for node_id, op in self.analysis.ops.items():
+            for name, shape, _ in op.implicit_parameters(self.analysis.facts(node_id)):
+                found[self.implicit[name]] = tuple(a.size for a in shape)
+        return found
+
+    def torch_scan(self, recurrence: Recurrence) -> Method:
+        """``_torch_scan``: the cell's parameters in torch's layout, and one call of its kernel."""
+        v, gates = self.v, recurrence.gates
+        weights = {"w_ih": [g.w for g in gates], "w_hh": [g.u for g in gates]}
+        names = {k: self.names.claim(k) for k in ("w_ih", "w_hh", "b_ih", "b_hh", "weights", "scanned")}
+        lines: list[str | Assign] = [*self.start()]
+        lines += [Assign(names[k], f"torch.cat([{', '.join(f'self.{w}.T' for w in ws)}])") for k, ws in weights.items()]
+        biases = {"b_ih": [g.b_ih for g in gates], "b_hh": [g.b_hh for g in gates]}
+        present = [b for bs in biases.values() for b in bs if b]
+        zeros = [key for key, bs in biases.items() if present and not any(bs)]
+        params = [names["w_ih"], names["w_hh"]] + ([names["b_ih"], names["b_hh"]] if present else [])
+        for key, bs in biases.items():
+            if any(bs):  # a gate without this bias gets zeros in its place
+                parts = [f"self.{b}" if b else f"torch.zeros_like(self.{present[0]})" for b in bs]
+                lines.append(Assign(names[key], f"torch.cat([{', '.join(parts)}], dim=1)[0]"))
+        for key in zeros:
+            lines.append(Assign(names[key], f"torch.zeros_like({names['b_hh' if key == 'b_ih' else 'b_ih']})"))
+        lines.append(Assign(names["weights"], f"[{', '.join(params)}]"))
+        h = self.states[self.recurrent]
+        hx = f"({h}[None], {self.states[1 - self.recurrent]}[None])" if len(self.states) == 2 else f"{h}[None]"
+        call = (
+            f"torch.{recurrence.function}({v['xs']}, {hx}, {names['weights']}, has_biases={bool(present)}, "
+            "num_layers=1, dropout=0.0, train=self.training, bidirectional=False, batch_first=True)"
+        )
+        lines += [Assign(names["scanned"], call), f"return {names['scanned']}[0]"]
+        letters = ", ".join(g.letter for g in gates)
+        ours = ", ".join(self.vars[g.node] for g in gates)
+        module = {"lstm": "nn.LSTM", "gru": "nn.GRU"}.get(recurrence.function, "nn.RNN")
+        doc = (
+            f"The scan by torch.{recurrence.function}, {module}'s kernel (oneDNN on CPU, cuDNN on CUDA).\n\n"
+            f"torch.{recurrence.function} computes {recurrence.formulas}. This cell's formulas are"
+            f" these, up to the order of terms and factors, with {ours} as torch's {letters}. Its"
+            " parameters are put in torch's layout at each call (each gate's W: [In, H] transposed,"
+            " stacked by gate into [gates * H, In]), so their gradients flow back through the stacking"
+            + ("; one bias per gate, so torch's second bias is zeros" if zeros else "")
+            + ". _step stays the per-step reference."
+        )
+        return Method("_torch_scan", [f"{v['xs']}: {TENSOR}"], TENSOR, doc, lines)
 
     def step_through_keeping(self, step: Method, states: int) -> list[str | Assign]:
         """``_step``'s body when ``_step_keeping`` exists: the gate maths stay written once."""

@@ -142,6 +142,16 @@ def scan_cell(
     return RecurrentScan.apply(keeping, backward, layout, weight, *tensors)
 
 
+def library_kernel_runs() -> bool:
+    """Whether a cell that is one of torch's recurrences scans by torch's kernel for it.
+
+    In eager mode it does (``_torch_scan``). Tracing, ``torch.compile`` and
+    ``torch.export`` get the cell's own step (``scan_cell``), so that an exported
+    program takes any sequence length and what they record are the diagram's formulas.
+    """
+    return not (torch.jit.is_tracing() or torch.compiler.is_compiling() or torch.compiler.is_exporting())
+
+
 class LSTMCell(nn.Module):
     """Recurrent cell LSTMCell, drawn in LSTMCell.dot:8.
 
@@ -319,11 +329,47 @@ class LSTMCell(nn.Module):
             hs.append(his_h)
         return torch.stack(hs)
 
+    def _torch_scan(self, xs: torch.Tensor) -> torch.Tensor:
+        """The scan by torch.lstm, nn.LSTM's kernel (oneDNN on CPU, cuDNN on CUDA).
+
+        torch.lstm computes i, f, o = σ(x @ W + h @ U + b), g = tanh(...), c' = f
+        * c + i * g, h' = o * tanh(c'). This cell's formulas are these, up to the
+        order of terms and factors, with i, f, c_cand, o as torch's i, f, g, o.
+        Its parameters are put in torch's layout at each call (each gate's W: [In,
+        H] transposed, stacked by gate into [gates * H, In]), so their gradients
+        flow back through the stacking; one bias per gate, so torch's second bias
+        is zeros. _step stays the per-step reference.
+        """
+        batch = xs.shape[0]
+        his_h = xs.new_zeros(batch, self.n_out)
+        his_c = xs.new_zeros(batch, self.n_out)
+        w_ih = torch.cat([self.W_i.T, self.W_f.T, self.W_c.T, self.W_o.T])
+        w_hh = torch.cat([self.U_i.T, self.U_f.T, self.U_c.T, self.U_o.T])
+        b_ih = torch.cat([self.b_i, self.b_f, self.b_c, self.b_o], dim=1)[0]
+        b_hh = torch.zeros_like(b_ih)
+        weights = [w_ih, w_hh, b_ih, b_hh]
+        scanned = torch.lstm(
+            xs,
+            (his_h[None], his_c[None]),
+            weights,
+            has_biases=True,
+            num_layers=1,
+            dropout=0.0,
+            train=self.training,
+            bidirectional=False,
+            batch_first=True,
+        )
+        return scanned[0]
+
     def scan(self, xs: torch.Tensor) -> torch.Tensor:
         """Run over (BatchSize, SeqLen, NIn) from a zero state.
 
         Returns (BatchSize, SeqLen, NOut): the cell's H at every step.
         """
+        if not torch.jit.is_scripting():
+            if library_kernel_runs():
+                # the cell's formulas are torch.lstm's recurrence (see _torch_scan)
+                return self._torch_scan(xs)
         xw, xb, uw = self._gate_weights()
         batch = xs.shape[0]
         his_h = xs.new_zeros(batch, self.n_out)
