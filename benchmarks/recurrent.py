@@ -1,18 +1,21 @@
 """Time a training step of the generated TimeRNN against hand-written and built-in recurrences.
 
-For each cell (RNN, LSTM, GRU of specs/), in one run:
+For each cell of specs/ (RNNCell, LSTMCell, SeedLSTMCell: the seed's ``H = C * tanh(O)``,
+GRUCell: the seed's reset before the recurrent product), in one run:
 
-- ``generated``: TimeRNN compiled by dotnet with ``--block RNNCell=<cell>``; in training its
-  scan runs ``RecurrentScan`` (input projections hoisted, gates fused, the recurrent
-  weight's gradient one product after the loop);
+- ``generated``: TimeRNN compiled by dotnet with ``--block RNNCell=<cell>``. LSTMCell is torch's
+  LSTM, so its scan is ``torch.lstm`` (the kernel nn.LSTM calls); the others' training scan
+  runs ``RecurrentScan`` (input projections hoisted, gates fused, the recurrent weight's
+  gradient one product after the loop);
 - ``loop``: the same model with its scan stepped under plain autograd (``_loop``: autograd
   adds up one small weight-gradient product per step, as the scan before ``RecurrentScan``
   did, and its writes into the preallocated output are copies autograd tracks);
 - ``naive``: the same weights run by a hand-written loop, one matmul per gate and step;
-- ``torch``: ``nn.LSTM`` / ``nn.GRU`` of the same sizes: oneDNN's fused RNN kernels on a CPU
-  that has them, cuDNN on a GPU; ``native``: the same with oneDNN off (torch's per-step kernels).
-  nn.GRU places the reset gate after the recurrent matmul, the seed's GRU before it: same
-  cost, other formula.
+- ``torch``: ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` of the same sizes: oneDNN's fused RNN kernels
+  on a CPU that has them, cuDNN on a GPU; ``native``: the same with oneDNN off (torch's per-step
+  kernels). Where the cell is another formula (RNNCell's sigmoid against nn.RNN's tanh,
+  SeedLSTMCell against nn.LSTM, the seed's GRU with the reset gate before the recurrent matmul
+  against nn.GRU's after it) the work is the same, the formula another.
 
 A step is forward and backward of ``mean(output ** 2)``. Times are medians; ratios are the
 median of the per-round ratios (the runs take turns), with the lowest and highest in brackets.
@@ -38,7 +41,9 @@ sys.path.insert(0, str(ROOT))
 
 import dotnet  # noqa: E402  (the checkout's dotnet, not an installed one)
 
-CELLS = {"RNN": "RNNCell", "LSTM": "LSTMCell", "GRU": "GRUCell"}
+CELLS = {"RNN": "RNNCell", "LSTM": "LSTMCell", "SeedLSTM": "SeedLSTMCell", "GRU": "GRUCell"}
+TORCH = {"RNN": nn.RNN, "LSTM": nn.LSTM, "SeedLSTM": nn.LSTM, "GRU": nn.GRU}
+"""The torch.nn layer each cell is timed against."""
 
 
 def naive_rnn(cell: nn.Module, xs: torch.Tensor) -> torch.Tensor:
@@ -65,6 +70,21 @@ def naive_lstm(cell: nn.Module, xs: torch.Tensor) -> torch.Tensor:
     return torch.stack(outputs, dim=1)
 
 
+def naive_seed_lstm(cell: nn.Module, xs: torch.Tensor) -> torch.Tensor:
+    h = c = xs.new_zeros(xs.shape[0], cell.U_f.shape[0])
+    outputs = []
+    for t in range(xs.shape[1]):
+        x = xs[:, t]
+        f = torch.sigmoid(x @ cell.W_f + h @ cell.U_f + cell.b_f)
+        i = torch.sigmoid(x @ cell.W_i + h @ cell.U_i + cell.b_i)
+        cand = torch.tanh(x @ cell.W_c + h @ cell.U_c + cell.b_c)
+        o = torch.sigmoid(x @ cell.W_o + h @ cell.U_o + cell.b_o)
+        c = f * c + i * cand
+        h = c * torch.tanh(o)
+        outputs.append(h)
+    return torch.stack(outputs, dim=1)
+
+
 def naive_gru(cell: nn.Module, xs: torch.Tensor) -> torch.Tensor:
     h = xs.new_zeros(xs.shape[0], cell.U_z.shape[0])
     outputs = []
@@ -78,7 +98,7 @@ def naive_gru(cell: nn.Module, xs: torch.Tensor) -> torch.Tensor:
     return torch.stack(outputs, dim=1)
 
 
-NAIVE = {"RNN": naive_rnn, "LSTM": naive_lstm, "GRU": naive_gru}
+NAIVE = {"RNN": naive_rnn, "LSTM": naive_lstm, "SeedLSTM": naive_seed_lstm, "GRU": naive_gru}
 
 
 def step_times(
@@ -116,15 +136,24 @@ def step_by_step(module: object) -> Callable[[], None]:
     """Make the generated module's cells scan one step at a time under autograd; returns the undo.
 
     That is the training scan as it was before ``RecurrentScan``: autograd through every
-    step, the recurrent weight's gradient summed from one small product per step.
+    step, the recurrent weight's gradient summed from one small product per step (for a cell
+    that is torch's recurrence too, not torch's kernel).
     """
     real = module.scan_cell  # type: ignore[attr-defined]
+    kernel = getattr(module, "library_kernel_runs", None)
 
     def scan_cell(step, loop, inputs, states, weight=None, multiplies=0, output=0, params=(), **training):  # noqa: ANN001, ANN003
         return loop(*inputs, *([] if weight is None else [weight]), *states)
 
+    def undo() -> None:
+        module.scan_cell = real  # type: ignore[attr-defined]
+        if kernel is not None:
+            module.library_kernel_runs = kernel  # type: ignore[attr-defined]
+
     module.scan_cell = scan_cell  # type: ignore[attr-defined]
-    return lambda: setattr(module, "scan_cell", real)
+    if kernel is not None:  # a cell that is torch's recurrence: its own step, not torch's kernel
+        module.library_kernel_runs = lambda: False  # type: ignore[attr-defined]
+    return undo
 
 
 def bench_cell(label: str, cell: str, xs: torch.Tensor, sizes: dict[str, int], args: argparse.Namespace) -> str:
@@ -154,17 +183,16 @@ def bench_cell(label: str, cell: str, xs: torch.Tensor, sizes: dict[str, int], a
         runs["loop"] = loop
     if args.naive:
         runs["naive"] = naive
-    if label in ("LSTM", "GRU"):
-        builtin = getattr(nn, label)(args.features, args.hidden, args.layers, batch_first=True).to(device)
-        runs["torch"] = lambda: model.ll(builtin(xs)[0])
+    builtin = TORCH[label](args.features, args.hidden, args.layers, batch_first=True).to(device)
+    runs["torch"] = lambda: model.ll(builtin(xs)[0])
 
-        def native() -> torch.Tensor:
-            """``nn.LSTM``/``nn.GRU`` with oneDNN off: torch's per-step kernels under autograd."""
-            with torch.backends.mkldnn.flags(enabled=False):
-                return model.ll(builtin(xs)[0])
+    def native() -> torch.Tensor:
+        """The torch.nn layer with oneDNN off: torch's per-step kernels under autograd."""
+        with torch.backends.mkldnn.flags(enabled=False):
+            return model.ll(builtin(xs)[0])
 
-        if device == "cpu":
-            runs["native"] = native
+    if device == "cpu":
+        runs["native"] = native
     t = step_times(runs, device, args.repeats, time.process_time if args.clock == "cpu" else time.perf_counter)
     ms = {name: f"{statistics.median(v) * 1e3:.1f}" for name, v in t.items()}
     cells = [ms["generated"], ms.get("loop", "-"), ms.get("naive", "-"), ms.get("torch", "-"), ms.get("native", "-")]

@@ -125,6 +125,8 @@ class _Builder:
         """Whether ``_step_backward`` was derived."""
         self.no_backward = ""
         """Why not, when the step is fused but has none."""
+        self.products: dict[str, int] = {}
+        """Step parameters whose gradient the scan forms after the loop (see ``Derived.products``)."""
 
     # -- sizes -----------------------------------------------------------
     def dim(self, value: Dim) -> str:
@@ -218,6 +220,8 @@ class _Builder:
             options.append(f"params=[{', '.join(f'self.{p}' for p in self.step_params)}]")
         if self.backward:
             options += ["keeping=self._step_keeping", "backward=self._step_backward"]
+        if self.products:
+            options.append(f"products=[{', '.join(repr(self.products.get(p)) for p in self.step_params)}]")
         call = f"scan_cell(self._step, self._loop, [{', '.join(inputs)}], [{', '.join(self.states)}]"
         call += "".join(f", {o}" for o in options) + ")"
         why = [f"# training runs _loop under autograd: {self.no_backward}"] if self.no_backward else []
@@ -538,6 +542,7 @@ class _Builder:
         if any(len(self.analysis.shapes[n]) != 2 for n in [*self.vars, *self.prev]):
             raise NoDerivative("a tensor of the step is not (batch, features)")
         derived = derive_backward(form, self.names)
+        self.products = derived.products
         args = [*form.inputs, form.rec, *form.states]
         keeping = Method(
             "_step_keeping",
@@ -553,7 +558,7 @@ class _Builder:
             f"tuple[{TENSOR}, ...]",
             "One step's gradients, derived from its formulas: from those of the new states "
             f"({', '.join(form.seeds)}) to those of {', '.join(args)}"
-            + (f" and of {', '.join(form.params)}." if form.params else "."),
+            + _params_doc(form.params, derived.products, derived.kept),
             derived.backward,
         )
         return [keeping, backward]
@@ -584,6 +589,16 @@ class _Builder:
                 self.step_params.append(rest)
             return f"self.{rest}"
         return rest
+
+
+def _params_doc(params: list[str], products: dict[str, int], kept: list[str]) -> str:
+    """The end of ``_step_backward``'s docstring: what it returns for each parameter the step reads."""
+    summed = [p for p in params if p not in products]
+    text = f" and of {', '.join(summed)}" if summed else ""
+    for p in products:
+        text += f"; for {p}, read as {kept[products[p]]} @ {p}, that product's gradient"
+        text += f" (RecurrentScan forms {p}'s after the loop)"
+    return text + "."
 
 
 def _sum(cols: Iterable[Dim | None]) -> Dim:

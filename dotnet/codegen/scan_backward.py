@@ -146,6 +146,10 @@ class _Derivation:
         self.grads: dict[str, list[str]] = {}
         """Leaf key -> the terms of its gradient."""
         self.full: set[str] = {"state", "input", "var"}
+        self.products: dict[str, list[tuple[Expr, str]]] = {}
+        """Parameter key -> ``(A, gradient of A @ P)`` for each product ``A @ P`` it is the right operand of."""
+        self.operands: dict[str, str] = {}
+        """Parameter attribute -> the kept value ``A`` when the step returns the gradient of ``A @ P``."""
 
     # -- the step again, keeping what the rules read ---------------------------
     def replay(self) -> None:
@@ -245,6 +249,8 @@ class _Derivation:
             if not (self.is_full(left) or self.is_full(right)):
                 raise NoDerivative("a matrix product of parameters only")
             self.back_matmul(left, _mul(grad, _Text(f"{self.value(right).at_least(3)}.T", 3), "@"))
+            if isinstance(right, Name) and right.text.startswith("param:") and self.is_full(left):
+                self.products.setdefault(right.text, []).append((left, grad.text))
             self.back_matmul(right, _mul(_Text(f"{self.value(left).at_least(3)}.T", 3), grad, "@"))
         else:
             raise NoDerivative(f"no derivative rule for {expr.op!r}")
@@ -308,12 +314,22 @@ class _Derivation:
         lines = [
             line for k, line in enumerate(self.lines) if not (k and _comment(line) and _comment(self.lines[k + 1]))
         ]
-        read = {n for line in lines for n in _names(line)[1]}
+        read = {n for line in lines for n in _names(line)[1]} | set(self.operands.values())
         passed = {*form.inputs, form.rec, *form.states}
         kept = [n for line in replay for n in sorted(_names(line)[0]) if n in read and n not in passed]
         values = [*(self.source(new) for new in form.news), *kept]
         give: list[str | Assign] = [f"return ({values[0]},)" if len(values) == 1 else f"return {', '.join(values)}"]
-        return Derived(_read_by(replay, give) + give, kept, lines)
+        products = {p: kept.index(a) for p, a in self.operands.items()}
+        return Derived(_read_by(replay, give) + give, kept, lines, products)
+
+    def hoisted(self, key: str, passed: set[str]) -> str | None:
+        """The value ``A`` when the parameter's only use is ``A @ P`` with ``A`` a value of the step."""
+        uses = self.products.get(key, [])
+        if len(uses) != 1 or len(self.grads.get(key, [])) != 1 or not uses[0][1].isidentifier():
+            return None
+        operand = self.value(uses[0][0]).text
+        assigned = {var for var, _, _ in self.form.assigns} | set(self.held.values())
+        return operand if operand.isidentifier() and operand in assigned and operand not in passed else None
 
     def results(self) -> None:
         """The gradients of the step's inputs, states and parameters, and the ``return``."""
@@ -345,8 +361,15 @@ class _Derivation:
         out.append(d_rec)
         for state in form.states:
             out.append(self.total("state:" + state, self.names.claim(f"d_{state}"), f"torch.zeros_like({state})"))
+        passed = {*form.inputs, form.rec, *form.states}
         for param in form.params:
             key = "param:" + param
+            operand = self.hoisted(key, passed)
+            if operand is not None:  # RecurrentScan forms the gradient after the loop, one product for all steps
+                self.operands[param] = operand
+                out.append(self.products[key][0][1])
+                del self.grads[key]
+                continue
             out.append(self.total(key, self.names.claim(f"d_{param}"), f"torch.zeros_like({form.name(key)})"))
         left = [k for k in self.grads if k != "input"]
         if left:
@@ -410,6 +433,9 @@ class Derived:
     """The step's values the backward reads (besides the step's own arguments)."""
     backward: list[str | Assign]
     """``_step_backward``'s body, from the step's arguments, ``kept`` and the new states' gradients."""
+    products: dict[str, int] = field(default_factory=dict)
+    """Parameters read only as ``A @ P``, ``A`` the step's kept value of this index: ``_step_backward``
+    returns the product's gradient in their place, and the scan forms theirs after the loop."""
 
 
 def derive_backward(form: StepForm, names: Namespace) -> Derived:

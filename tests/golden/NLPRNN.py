@@ -25,11 +25,14 @@ class RecurrentScan(torch.autograd.Function):
     Backward walks the steps in reverse, carries the state's gradient back through
     ``d_rec @ weight.T``, and after the loop computes the recurrent weight's
     gradient as one product of every step's state with every step's ``d_rec``.
+    So for a parameter ``P`` the step reads only as ``A @ P`` (``products[j]`` the
+    index of ``A`` among the kept values; else ``None``): ``step_backward`` returns
+    that product's gradient, and ``P``'s is one product of all steps' ``A`` with it.
     """
 
     @staticmethod
     def forward(ctx, step, step_backward, layout, weight, *tensors):
-        n_inputs, n_states, multiplies, output = layout
+        n_inputs, n_states, multiplies, output, products = layout
         inputs = tensors[:n_inputs]
         starts = tensors[n_inputs : n_inputs + n_states]
         steps = inputs[0].shape[0]
@@ -51,14 +54,15 @@ class RecurrentScan(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_outputs):
-        n_inputs, n_states, multiplies, output = ctx.layout
+        n_inputs, n_states, multiplies, output, products = ctx.layout
         weight, rec, *saved = ctx.saved_tensors
         inputs, history = saved[:n_inputs], saved[n_inputs:]
         d_rec = torch.empty_like(rec)
         d_inputs = [torch.empty_like(x) for x in inputs]
         shares = [False] * n_inputs  # an input whose gradient is d_rec itself
         d_states = [torch.zeros_like(h[0]) for h in history]
-        d_params = None
+        d_params = [None] * len(products)
+        d_products = [[] for _ in products]  # per step, last first
         for t in range(rec.shape[0] - 1, -1, -1):
             d_states[output] = d_states[output] + d_outputs[t]
             grads = ctx.step_backward(
@@ -75,15 +79,21 @@ class RecurrentScan(torch.autograd.Function):
                     d_inputs[i][t] = grads[i]
             d_states = list(grads[n_inputs + 1 : n_inputs + 1 + n_states])
             d_states[multiplies] = d_states[multiplies].addmm(grads[n_inputs], weight.T)
-            steps_params = grads[n_inputs + 1 + n_states :]
-            if d_params is None:
-                d_params = [g.clone() for g in steps_params]
-            else:
-                for d_p, g in zip(d_params, steps_params):
-                    d_p += g
+            for j in range(len(products)):
+                g = grads[n_inputs + 1 + n_states + j]
+                if products[j] is not None:
+                    d_products[j].append(g)
+                elif d_params[j] is None:
+                    d_params[j] = g.clone()
+                else:
+                    d_params[j] += g
         d_weight = history[multiplies][:-1].flatten(0, 1).T @ d_rec.flatten(0, 1)
+        for j in range(len(products)):
+            if products[j] is not None:
+                operands = torch.stack([values[products[j]] for values in ctx.kept])
+                d_params[j] = operands.flatten(0, 1).T @ torch.stack(d_products[j][::-1]).flatten(0, 1)
         d_inputs = [d_rec if share else d for d, share in zip(d_inputs, shares)]
-        return None, None, None, d_weight, *d_inputs, *d_states, *(d_params or ())
+        return None, None, None, d_weight, *d_inputs, *d_states, *d_params
 
 
 def scan_cell(
@@ -97,6 +107,7 @@ def scan_cell(
     params: Sequence[torch.Tensor] = (),
     keeping: Callable[..., tuple[torch.Tensor, ...]] | None = None,
     backward: Callable[..., tuple[torch.Tensor, ...]] | None = None,
+    products: Sequence[int | None] = (),
 ) -> torch.Tensor:
     """Run a cell over time-major ``inputs`` from ``states``; one state at every step.
 
@@ -110,7 +121,7 @@ def scan_cell(
     - no gradient needed: each step's states replace the last, and the output goes
       into one preallocated buffer, so that nothing is kept per step;
     - eager training, given the step's derived ``backward`` and the ``keeping``
-      step it reads: :class:`RecurrentScan`;
+      step it reads: :class:`RecurrentScan` (``products`` as it says);
     - anything else (tracing, ``torch.compile``, a cell without a derived backward):
       ``loop``, under autograd.
     """
@@ -137,7 +148,7 @@ def scan_cell(
         return loop(*inputs, *states)
     if backward is None or torch.jit.is_tracing() or torch.compiler.is_compiling():
         return loop(*inputs, weight, *states)
-    layout = (len(inputs), len(states), multiplies, output)
+    layout = (len(inputs), len(states), multiplies, output, tuple(products) or (None,) * len(params))
     tensors = (*inputs, *states, *params)
     return RecurrentScan.apply(keeping, backward, layout, weight, *tensors)
 
