@@ -104,6 +104,33 @@ def test_training_scan_backward_twice_with_the_graph_retained():
         torch.testing.assert_close(p.grad, w, **TOL)
 
 
+class _Products(TorchDispatchMode):
+    """The shapes of the matrix products computed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shapes: list[tuple[int, ...]] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if func.overloadpacket in (torch.ops.aten.mm, torch.ops.aten.addmm, torch.ops.aten.bmm):
+            self.shapes.append(tuple(out.shape))
+        return out
+
+
+def test_a_parameter_the_step_multiplies_gets_its_gradient_as_one_product():
+    """The seed GRU's ``(H[t-1] * R[t]) @ U[h]``: one product after the loop, not one per step."""
+    torch.manual_seed(0)
+    cell = randomized(dotnet.build(SPECS / "GRUCell.dot", params={"NIn": NIN, "NOut": NOUT}))
+    source = dotnet.compile_spec(SPECS / "GRUCell.dot", params={"NIn": NIN, "NOut": NOUT}).source
+    assert "products=[2]," in source and "d_U_h" not in source
+    out = cell.scan(torch.randn(B, T, NIN, dtype=torch.float64))
+    with _Products() as products:
+        out.square().sum().backward()
+    assert products.shapes.count((NOUT, NOUT)) == 1  # U_h's gradient; the others are (B, NOut) or wider
+    assert len(products.shapes) == 2 * T + 3  # per step d_product and d_state; U_h, uw, the input weights
+
+
 def test_a_cell_no_rule_covers_trains_by_autograd_and_says_why(tmp_path):
     spec = tmp_path / "Clipped.dot"
     spec.write_text((SPECS / "RNNCell.dot").read_text(encoding="utf-8").replace('"Sigmoid"', '"ReLU6"'), "utf-8")

@@ -334,13 +334,15 @@ class _Builder:
         for g in gates:
             if not (g.x and fold):
                 g.others += [Name("param:" + b, 0) for b in g.biases]
-        both = [g for g in gates if g.x and g.u]
+        both = _by_activation([g for g in gates if g.x and g.u])
         in_only = [g for g in gates if g.x and not g.u]
         rec_only = [g for g in gates if g.u and not g.x]
         xgates, ugates = both + in_only, both + rec_only
 
         body: list[str | Assign] = []
         pieces: dict[str, str] = {}
+        grouped: set[str] = set()
+        """Gate variables the split lines compute, one activation call per run of gates."""
         x_both = v["xp"]
         if in_only:
             parts = ([self.names.claim("x_both")] if both else []) + [self.piece(g, pieces) for g in in_only]
@@ -356,8 +358,7 @@ class _Builder:
         if len(both) == 1:
             pieces[both[0].node] = f"{x_both} + {u_both}"
         elif both:
-            parts = [self.piece(g, pieces) for g in both]
-            body += self.split(f"({x_both} + {u_both})", parts, [g.cols for g in both if g.cols])
+            body += self.activated(both, f"({x_both} + {u_both})", pieces, grouped)
         splits: list[str | Assign] = [line for line in body if isinstance(line, str)]
         assigns: list[tuple[str, Expr, str]] = []
         by_node = {g.node: g for g in gates}
@@ -371,7 +372,8 @@ class _Builder:
                     expr = Call(gate.act, expr)
             shape = torch_text(self.analysis.shapes[node_id])
             assigns.append((self.vars[node_id], expr, shape))
-            body.append(Assign(self.vars[node_id], to_python(expr, self.python_name), shape))
+            if self.vars[node_id] not in grouped:
+                body.append(Assign(self.vars[node_id], to_python(expr, self.python_name), shape))
         news = [self.python_value(s.new) for s in self.cell.states]
         body.append(f"return {', '.join(news)}" if len(news) > 1 else f"return ({news[0]},)")
 
@@ -435,6 +437,7 @@ class _Builder:
             [self.gate_piece(g, pieces) for g in ugates],
             list(self.step_params),
             self.python_name,
+            grouped,
         )
         try:
             methods += self.step_backward(form)
@@ -532,6 +535,38 @@ class _Builder:
             f"return {news}" if states > 1 else f"return ({news},)",
         ]
 
+    def activated(
+        self, gates: list[_Gate], total: str, pieces: dict[str, str], grouped: set[str]
+    ) -> list[str | Assign]:
+        """``total`` cut into the gates' pre-activations; adjacent gates sharing an activation get one call."""
+        runs: list[list[_Gate]] = []
+        for g in gates:
+            if runs and _groupable(g) and _groupable(runs[-1][0]) and g.act == runs[-1][0].act:
+                runs[-1].append(g)
+            else:
+                runs.append([g])
+        if all(len(run) == 1 for run in runs):
+            return self.split(total, [self.piece(g, pieces) for g in gates], [g.cols for g in gates if g.cols])
+        names = [
+            self.piece(run[0], pieces) if len(run) == 1 else self.names.claim("_".join(["pre", *self.gate_vars(run)]))
+            for run in runs
+        ]
+        lines = self.split(total, names, [_sum(g.cols for g in run) for run in runs]) if len(runs) > 1 else []
+        for run, name in zip(runs, names):
+            if len(run) == 1:
+                continue
+            whole = total[1:-1] if total.startswith("(") and total.endswith(")") else total
+            source = to_python(Call(run[0].act or "", Name(name if len(runs) > 1 else whole, 0)), str)
+            lines.append(f"# {', '.join(self.gate_vars(run))}: one {run[0].act} over their adjacent columns")
+            lines += self.split(source, self.gate_vars(run), [g.cols for g in run if g.cols])
+            for g in run:
+                self.piece(g, pieces)  # the pre-activation's name, for its gradient
+                grouped.add(self.vars[g.node])
+        return lines
+
+    def gate_vars(self, gates: list[_Gate]) -> list[str]:
+        return [self.vars[g.node] for g in gates]
+
     def gate_piece(self, gate: _Gate, pieces: dict[str, str]) -> Piece:
         return Piece("var:" + pieces[gate.node], self.vars[gate.node], self.dim(gate.cols or Dim.const(0)))
 
@@ -599,6 +634,23 @@ def _params_doc(params: list[str], products: dict[str, int], kept: list[str]) ->
         text += f"; for {p}, read as {kept[products[p]]} @ {p}, that product's gradient"
         text += f" (RecurrentScan forms {p}'s after the loop)"
     return text + "."
+
+
+_GROUPED = ("sigmoid", "tanh", "relu")
+"""Activations one call can apply to several gates' adjacent columns (their derivatives read the output)."""
+
+
+def _groupable(gate: _Gate) -> bool:
+    return gate.act in _GROUPED and not gate.others
+
+
+def _by_activation(gates: list[_Gate]) -> list[_Gate]:
+    """The gates reordered so that those sharing an activation are adjacent (else in their order)."""
+    keys: list[object] = [g.act if _groupable(g) else k for k, g in enumerate(gates)]
+    first: dict[object, int] = {}
+    for k, key in enumerate(keys):
+        first.setdefault(key, k)
+    return [gates[k] for k in sorted(range(len(gates)), key=lambda k: first[keys[k]])]
 
 
 def _sum(cols: Iterable[Dim | None]) -> Dim:

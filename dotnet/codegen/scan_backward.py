@@ -63,6 +63,8 @@ class StepForm:
     """The attributes of the parameters the step reads itself, in its order."""
     name: Callable[[str], str] = field(repr=False, default=str)
     """Python for a leaf key (``var:f``, ``state:his_h``, ``param:U_h``, ``input``)."""
+    grouped: set[str] = field(default_factory=set)
+    """Gate variables ``splits`` computes (one activation over adjacent gates), so no assignment of their own."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,8 @@ class _Derivation:
         for var, expr, shape in self.form.assigns:
             self.held[expr] = var
             self.keep(expr, root=expr)
-            self.lines.append(Assign(var, self.source(expr, root=expr), shape))
+            if var not in self.form.grouped:
+                self.lines.append(Assign(var, self.source(expr, root=expr), shape))
         for new in self.form.news:
             self.keep(new, root=None)
 
@@ -307,6 +310,8 @@ class _Derivation:
             if key not in self.grads:
                 continue  # the new states do not read it
             formula = f"{var} = {self.source(expr, root=expr)}"
+            if var in form.grouped:  # its pre-activation has no variable: one call activated its run of gates
+                formula = f"{var} = {expr.fn if isinstance(expr, Call) else ''} of its columns"
             self.lines.append(f"# {formula if len(formula) <= _COMMENT else var}")
             grad = self.total(key, seeded.get(key) or self.names.claim(f"d_{var}"), "")
             self.back(expr, _Text(grad, 3))

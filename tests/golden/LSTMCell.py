@@ -21,7 +21,7 @@ class RecurrentScan(torch.autograd.Function):
     matmul ``rec_t = states[multiplies] @ weight``; it returns the new states, then
     the values ``step_backward(*inputs_t, rec_t, *states, *kept, *d_news)`` reads to
     return the gradients of its inputs, ``rec_t``, the states and the parameters the
-    step reads itself. Forward runs the steps, the states into preallocated buffers.
+    step reads itself. Forward runs the steps, keeping each step's states (no copy).
     Backward walks the steps in reverse, carries the state's gradient back through
     ``d_rec @ weight.T``, and after the loop computes the recurrent weight's
     gradient as one product of every step's state with every step's ``d_rec``.
@@ -34,35 +34,33 @@ class RecurrentScan(torch.autograd.Function):
     def forward(ctx, step, step_backward, layout, weight, *tensors):
         n_inputs, n_states, multiplies, output, products = layout
         inputs = tensors[:n_inputs]
-        starts = tensors[n_inputs : n_inputs + n_states]
+        states = list(tensors[n_inputs : n_inputs + n_states])
         steps = inputs[0].shape[0]
-        history = [s.new_empty((steps + 1, *s.shape)) for s in starts]
-        for states, start in zip(history, starts):
-            states[0] = start
-        rec = weight.new_empty(steps, starts[multiplies].shape[0], weight.shape[1])
+        history = [[s] for s in states]  # each state at every step: kept, not copied
+        rec = weight.new_empty(steps, states[multiplies].shape[0], weight.shape[1])
         ctx.kept = []
         for t in range(steps):
-            states = [h[t] for h in history]
             torch.mm(states[multiplies], weight, out=rec[t])
             news = step(*(x[t] for x in inputs), rec[t], *states)
-            for h, new in zip(history, news):
-                h[t + 1] = new
+            states = list(news[:n_states])
+            for h, new in zip(history, states):
+                h.append(new)
             ctx.kept.append(news[n_states:])
-        ctx.step_backward, ctx.layout = step_backward, layout
-        ctx.save_for_backward(weight, rec, *inputs, *history)
-        return history[output][1:]
+        ctx.step_backward, ctx.layout, ctx.history = step_backward, layout, history
+        ctx.save_for_backward(weight, rec, *inputs)
+        return torch.stack(history[output][1:])
 
     @staticmethod
     def backward(ctx, d_outputs):
         n_inputs, n_states, multiplies, output, products = ctx.layout
-        weight, rec, *saved = ctx.saved_tensors
-        inputs, history = saved[:n_inputs], saved[n_inputs:]
-        d_rec = torch.empty_like(rec)
-        d_inputs = [torch.empty_like(x) for x in inputs]
+        weight, rec, *inputs = ctx.saved_tensors
+        history = ctx.history
+        d_recs = []  # per step, last first; stacked after the loop
+        d_inputs = [[] for _ in inputs]
         shares = [False] * n_inputs  # an input whose gradient is d_rec itself
         d_states = [torch.zeros_like(h[0]) for h in history]
         d_params = [None] * len(products)
-        d_products = [[] for _ in products]  # per step, last first
+        d_products = [[] for _ in products]
         for t in range(rec.shape[0] - 1, -1, -1):
             d_states[output] = d_states[output] + d_outputs[t]
             grads = ctx.step_backward(
@@ -72,11 +70,11 @@ class RecurrentScan(torch.autograd.Function):
                 *ctx.kept[t],
                 *d_states,
             )
-            d_rec[t] = grads[n_inputs]
+            d_recs.append(grads[n_inputs])
             for i in range(n_inputs):
                 shares[i] = grads[i] is grads[n_inputs]
                 if not shares[i]:
-                    d_inputs[i][t] = grads[i]
+                    d_inputs[i].append(grads[i])
             d_states = list(grads[n_inputs + 1 : n_inputs + 1 + n_states])
             d_states[multiplies] = d_states[multiplies].addmm(grads[n_inputs], weight.T)
             for j in range(len(products)):
@@ -87,12 +85,13 @@ class RecurrentScan(torch.autograd.Function):
                     d_params[j] = g.clone()
                 else:
                     d_params[j] += g
-        d_weight = history[multiplies][:-1].flatten(0, 1).T @ d_rec.flatten(0, 1)
+        d_rec = torch.stack(d_recs[::-1])
+        d_weight = torch.stack(history[multiplies][:-1]).flatten(0, 1).T @ d_rec.flatten(0, 1)
         for j in range(len(products)):
             if products[j] is not None:
                 operands = torch.stack([values[products[j]] for values in ctx.kept])
                 d_params[j] = operands.flatten(0, 1).T @ torch.stack(d_products[j][::-1]).flatten(0, 1)
-        d_inputs = [d_rec if share else d for d, share in zip(d_inputs, shares)]
+        d_inputs = [d_rec if share else torch.stack(d[::-1]) for d, share in zip(d_inputs, shares)]
         return None, None, None, d_weight, *d_inputs, *d_states, *d_params
 
 
@@ -238,12 +237,12 @@ class LSTMCell(nn.Module):
     def _gate_weights(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The gates' weights side by side, each gate keeping its own parameter.
 
-        xw, xb: input weights and biases of f, i, c_cand, o; uw: recurrent weights
-        of f, i, c_cand, o.
+        xw, xb: input weights and biases of f, i, o, c_cand; uw: recurrent weights
+        of f, i, o, c_cand.
         """
-        xw = torch.cat([self.W_f, self.W_i, self.W_c, self.W_o], dim=1)
-        xb = torch.cat([self.b_f, self.b_i, self.b_c, self.b_o], dim=1)
-        uw = torch.cat([self.U_f, self.U_i, self.U_c, self.U_o], dim=1)
+        xw = torch.cat([self.W_f, self.W_i, self.W_o, self.W_c], dim=1)
+        xb = torch.cat([self.b_f, self.b_i, self.b_o, self.b_c], dim=1)
+        uw = torch.cat([self.U_f, self.U_i, self.U_o, self.U_c], dim=1)
         return xw, xb, uw
 
     def _step(
@@ -274,17 +273,16 @@ class LSTMCell(nn.Module):
         torch.Tensor,
     ]:
         """The step for training: its new states, then what _step_backward reads (f,
-        i, c_cand, o, tanh_c).
+        i, o, c_cand, tanh_c).
         """
-        f_gate, i_gate, c_cand_gate, o_gate = (xp + rec).chunk(4, dim=-1)
-        f = torch.sigmoid(f_gate)  # (BatchSize, NOut)
-        i = torch.sigmoid(i_gate)  # (BatchSize, NOut)
+        pre_f_i_o, c_cand_gate = (xp + rec).split([self.n_out * 3, self.n_out], dim=-1)
+        # f, i, o: one sigmoid over their adjacent columns
+        f, i, o = torch.sigmoid(pre_f_i_o).chunk(3, dim=-1)
         c_cand = torch.tanh(c_cand_gate)  # (BatchSize, NOut)
-        o = torch.sigmoid(o_gate)  # (BatchSize, NOut)
         c = f * his_c + i * c_cand  # (BatchSize, NOut)
         tanh_c = torch.tanh(c)
         h = o * tanh_c  # (BatchSize, NOut)
-        return h, c, f, i, c_cand, o, tanh_c
+        return h, c, f, i, o, c_cand, tanh_c
 
     def _step_backward(
         self,
@@ -294,8 +292,8 @@ class LSTMCell(nn.Module):
         his_c: torch.Tensor,
         f: torch.Tensor,
         i: torch.Tensor,
-        c_cand: torch.Tensor,
         o: torch.Tensor,
+        c_cand: torch.Tensor,
         tanh_c: torch.Tensor,
         d_h: torch.Tensor,
         d_c: torch.Tensor,
@@ -306,19 +304,19 @@ class LSTMCell(nn.Module):
         # back through the formulas, last first
         # c = f * his_c + i * c_cand
         d_c = d_c + torch.ops.aten.tanh_backward(d_h * o, tanh_c)
-        # o = torch.sigmoid(o_gate)
+        # o = sigmoid of its columns
         d_o = d_h * tanh_c
         # c_cand = torch.tanh(c_cand_gate)
         d_c_cand = d_c * i
-        # i = torch.sigmoid(i_gate)
+        # i = sigmoid of its columns
         d_i = d_c * c_cand
-        # f = torch.sigmoid(f_gate)
+        # f = sigmoid of its columns
         d_f = d_c * his_c
         d_f_gate = torch.ops.aten.sigmoid_backward(d_f, f)
         d_i_gate = torch.ops.aten.sigmoid_backward(d_i, i)
-        d_c_cand_gate = torch.ops.aten.tanh_backward(d_c_cand, c_cand)
         d_o_gate = torch.ops.aten.sigmoid_backward(d_o, o)
-        d_rec = torch.cat([d_f_gate, d_i_gate, d_c_cand_gate, d_o_gate], dim=-1)
+        d_c_cand_gate = torch.ops.aten.tanh_backward(d_c_cand, c_cand)
+        d_rec = torch.cat([d_f_gate, d_i_gate, d_o_gate, d_c_cand_gate], dim=-1)
         d_xp = d_rec
         d_his_h = torch.zeros_like(his_h)
         d_his_c = d_c * f

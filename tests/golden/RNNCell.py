@@ -21,7 +21,7 @@ class RecurrentScan(torch.autograd.Function):
     matmul ``rec_t = states[multiplies] @ weight``; it returns the new states, then
     the values ``step_backward(*inputs_t, rec_t, *states, *kept, *d_news)`` reads to
     return the gradients of its inputs, ``rec_t``, the states and the parameters the
-    step reads itself. Forward runs the steps, the states into preallocated buffers.
+    step reads itself. Forward runs the steps, keeping each step's states (no copy).
     Backward walks the steps in reverse, carries the state's gradient back through
     ``d_rec @ weight.T``, and after the loop computes the recurrent weight's
     gradient as one product of every step's state with every step's ``d_rec``.
@@ -34,35 +34,33 @@ class RecurrentScan(torch.autograd.Function):
     def forward(ctx, step, step_backward, layout, weight, *tensors):
         n_inputs, n_states, multiplies, output, products = layout
         inputs = tensors[:n_inputs]
-        starts = tensors[n_inputs : n_inputs + n_states]
+        states = list(tensors[n_inputs : n_inputs + n_states])
         steps = inputs[0].shape[0]
-        history = [s.new_empty((steps + 1, *s.shape)) for s in starts]
-        for states, start in zip(history, starts):
-            states[0] = start
-        rec = weight.new_empty(steps, starts[multiplies].shape[0], weight.shape[1])
+        history = [[s] for s in states]  # each state at every step: kept, not copied
+        rec = weight.new_empty(steps, states[multiplies].shape[0], weight.shape[1])
         ctx.kept = []
         for t in range(steps):
-            states = [h[t] for h in history]
             torch.mm(states[multiplies], weight, out=rec[t])
             news = step(*(x[t] for x in inputs), rec[t], *states)
-            for h, new in zip(history, news):
-                h[t + 1] = new
+            states = list(news[:n_states])
+            for h, new in zip(history, states):
+                h.append(new)
             ctx.kept.append(news[n_states:])
-        ctx.step_backward, ctx.layout = step_backward, layout
-        ctx.save_for_backward(weight, rec, *inputs, *history)
-        return history[output][1:]
+        ctx.step_backward, ctx.layout, ctx.history = step_backward, layout, history
+        ctx.save_for_backward(weight, rec, *inputs)
+        return torch.stack(history[output][1:])
 
     @staticmethod
     def backward(ctx, d_outputs):
         n_inputs, n_states, multiplies, output, products = ctx.layout
-        weight, rec, *saved = ctx.saved_tensors
-        inputs, history = saved[:n_inputs], saved[n_inputs:]
-        d_rec = torch.empty_like(rec)
-        d_inputs = [torch.empty_like(x) for x in inputs]
+        weight, rec, *inputs = ctx.saved_tensors
+        history = ctx.history
+        d_recs = []  # per step, last first; stacked after the loop
+        d_inputs = [[] for _ in inputs]
         shares = [False] * n_inputs  # an input whose gradient is d_rec itself
         d_states = [torch.zeros_like(h[0]) for h in history]
         d_params = [None] * len(products)
-        d_products = [[] for _ in products]  # per step, last first
+        d_products = [[] for _ in products]
         for t in range(rec.shape[0] - 1, -1, -1):
             d_states[output] = d_states[output] + d_outputs[t]
             grads = ctx.step_backward(
@@ -72,11 +70,11 @@ class RecurrentScan(torch.autograd.Function):
                 *ctx.kept[t],
                 *d_states,
             )
-            d_rec[t] = grads[n_inputs]
+            d_recs.append(grads[n_inputs])
             for i in range(n_inputs):
                 shares[i] = grads[i] is grads[n_inputs]
                 if not shares[i]:
-                    d_inputs[i][t] = grads[i]
+                    d_inputs[i].append(grads[i])
             d_states = list(grads[n_inputs + 1 : n_inputs + 1 + n_states])
             d_states[multiplies] = d_states[multiplies].addmm(grads[n_inputs], weight.T)
             for j in range(len(products)):
@@ -87,12 +85,13 @@ class RecurrentScan(torch.autograd.Function):
                     d_params[j] = g.clone()
                 else:
                     d_params[j] += g
-        d_weight = history[multiplies][:-1].flatten(0, 1).T @ d_rec.flatten(0, 1)
+        d_rec = torch.stack(d_recs[::-1])
+        d_weight = torch.stack(history[multiplies][:-1]).flatten(0, 1).T @ d_rec.flatten(0, 1)
         for j in range(len(products)):
             if products[j] is not None:
                 operands = torch.stack([values[products[j]] for values in ctx.kept])
                 d_params[j] = operands.flatten(0, 1).T @ torch.stack(d_products[j][::-1]).flatten(0, 1)
-        d_inputs = [d_rec if share else d for d, share in zip(d_inputs, shares)]
+        d_inputs = [d_rec if share else torch.stack(d[::-1]) for d, share in zip(d_inputs, shares)]
         return None, None, None, d_weight, *d_inputs, *d_states, *d_params
 
 
