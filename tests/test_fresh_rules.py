@@ -303,3 +303,25 @@ inp -> scale -> oup
 """,
     )
     assert errors_of(path) == [message]
+
+
+@pytest.mark.parametrize("title", ["输入(字符ID)", "x", "tokens"])
+def test_an_input_an_embedding_reads_is_made_of_ids_whatever_its_title(tmp_path: Path, title: str) -> None:
+    """Built and run on random ids below the vocabulary, not on floats (which nn.Embedding refuses)."""
+    pytest.importorskip("torch")
+    import dotnet
+    from dotnet.runtime import example_inputs
+
+    path = spec(
+        tmp_path,
+        f"""
+inp [label="{title}\\n[BatchSize, SeqLen]", {RECORD}]
+emb [label="Embedding\\n[Vocab(96), EmbDim(8)]"]
+oup [label="输出\\n[BatchSize, SeqLen, EmbDim]", {RECORD}]
+inp -> emb -> oup
+""",
+    )
+    assert "        inp: (BatchSize, SeqLen) (integer ids)\n" in compile_to_source(path)
+    (ids,) = example_inputs(dotnet.compile_spec(path))
+    assert not ids.is_floating_point() and 0 <= int(ids.min()) and int(ids.max()) < 96
+    assert tuple(dotnet.build(path)(ids).shape) == (*ids.shape, 8)

@@ -76,6 +76,8 @@ def facts(cls: type[Op[Any]]) -> list[str]:
         found.append("yields probabilities")
     if d.yields_log_probabilities:
         found.append("yields log-probabilities")
+    if d.reads_ids:
+        found.append("reads integer ids")
     if d.times_is_factor:
         found.append("'OP x N' gives the factor")
     return found
