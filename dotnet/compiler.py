@@ -9,7 +9,6 @@ from pathlib import Path
 
 from dotnet import codes
 from dotnet.analysis.infer import Analysis
-from dotnet.analysis.ir import TensorNode
 from dotnet.analysis.parts import join_parts
 from dotnet.analysis.resolve import Library
 from dotnet.codegen.generate import blocks_in_order, generate_source, graph_defaults
@@ -218,11 +217,10 @@ def _check_constraints(analysis: Analysis, values: dict[str, int], params: Mappi
     bindings = {name: Dim.const(value) for name, value in values.items()}
     found = []
     for c in analysis.constraints:
-        number = c.expr.substitute(bindings).int_value()
-        divisor = c.divisor if isinstance(c.divisor, int) else c.divisor.substitute(bindings).int_value()
-        if number is None or not divisor or number % divisor == 0:
+        if c.holds(bindings):
             continue
-        symbols = c.expr.symbols() | (set() if isinstance(c.divisor, int) else c.divisor.symbols())
+        number = c.expr.substitute(bindings).int_value()
+        symbols = c.symbols()
         given = ", ".join(
             f"--param {s}={values[s]}" if s in params else f"{s}={values[s]} (the digraph's default)"
             for s in sorted(symbols)
@@ -240,9 +238,7 @@ def missing_values(compiled: Compiled) -> list[str]:
 
 
 def _input_spec(analysis: Analysis, name: str) -> InputSpec:
-    node = analysis.graph.nodes[name]
-    assert isinstance(node, TensorNode)
-    integer = "ids" in node.label.roles
+    integer = analysis.takes_ids(name)
     high = None
     if integer:
         for e in analysis.graph.succs(name):

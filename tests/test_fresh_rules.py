@@ -303,3 +303,51 @@ inp -> scale -> oup
 """,
     )
     assert errors_of(path) == [message]
+
+
+@pytest.mark.parametrize("title", ["输入(字符ID)", "x", "tokens"])
+def test_an_input_an_embedding_reads_is_made_of_ids_whatever_its_title(tmp_path: Path, title: str) -> None:
+    """Built and run on random ids below the vocabulary, not on floats (which nn.Embedding refuses)."""
+    pytest.importorskip("torch")
+    import dotnet
+    from dotnet.runtime import example_inputs
+
+    path = spec(
+        tmp_path,
+        f"""
+inp [label="{title}\\n[BatchSize, SeqLen]", {RECORD}]
+emb [label="Embedding\\n[Vocab(96), EmbDim(8)]"]
+oup [label="输出\\n[BatchSize, SeqLen, EmbDim]", {RECORD}]
+inp -> emb -> oup
+""",
+    )
+    assert "        inp: (BatchSize, SeqLen) (integer ids)\n" in compile_to_source(path)
+    (ids,) = example_inputs(dotnet.compile_spec(path))
+    assert not ids.is_floating_point() and 0 <= int(ids.min()) and int(ids.max()) < 96
+    assert tuple(dotnet.build(path)(ids).shape) == (*ids.shape, 8)
+
+
+@pytest.mark.parametrize(
+    ("written", "plain"),
+    [
+        ("nn.Conv2d(1, 4, 3, 1, 1)", "Conv2d(1, 4, 3, 1, 1)"),
+        ("torch.nn.Conv2d(1, 4, kernel_size=3, padding=1)", "Conv2d(1, 4, kernel_size=3, padding=1)"),
+        ("F.relu", "relu"),
+        ("torch.nn.functional.relu", "relu"),
+        ("nn.Upsample(scale_factor=2, mode='bilinear')", "Upsample(scale_factor=2, mode=bilinear)"),
+        ('Upsample(scale_factor=2, mode="nearest")', "Upsample(scale_factor=2, mode=nearest)"),
+    ],
+)
+def test_pytorch_s_module_path_and_quoted_words_read_as_the_plain_call(
+    tmp_path: Path, written: str, plain: str
+) -> None:
+    """``nn.Conv2d(...)`` is ``Conv2d(...)``, ``mode='bilinear'`` is ``mode=bilinear``: the same module."""
+
+    def source(label: str, folder: str) -> str:
+        (tmp_path / folder).mkdir()
+        escaped = label.replace('"', '\\"')
+        body = f'{IMAGE}\nop [label="{escaped}"]\ninp -> op\n'
+        lines = compile_to_source(spec(tmp_path / folder, body)).splitlines()
+        return "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+
+    assert source(written, "written") == source(plain, "plain")

@@ -164,6 +164,9 @@ class Declaration:
     """Its output is a new tensor that its backward does not read (convolution, linear, norms, pooling,
     ``+``, concatenation), so an in-place op may overwrite it; not an output backward reads (sigmoid,
     tanh, exp, softmax) nor a view or alias of its input (reshape, slicing, dropout in eval)."""
+    reads_ids: bool = False
+    """Its input is integer ids (an embedding): a graph input it reads is made of ids, whatever
+    the input's label says."""
     yields_probabilities: bool = False
     """Its outputs are probabilities (softmax, sigmoid): lint's ``missing-softmax`` looks for one."""
     yields_log_probabilities: bool = False

@@ -46,6 +46,10 @@ _TIMES_GROUPS = ("times_expr", "times", "sign_expr", "times_sign", "star_expr", 
 _OPERATOR = re.compile(
     r"\s*(?P<op>[@+*/-])\s*(?P<operand>(?:[^\W\d]\w*)(?:\.\w+)+)?\s*(?P<args>\[.*\])?\s*\Z", re.DOTALL
 )
+_MODULE_PREFIX = re.compile(r"\A\s*(?:torch\.nn\.functional|torch\.nn|torch|nn\.functional|nn|F)\.(?=[^\W\d])")
+"""``nn.Conv2d(...)``, ``F.relu``, ``torch.cat(dim=1)``: PyTorch's module path before an op name, dropped."""
+_QUOTED_WORD = re.compile(r"""\s*(?:'(\w+)'|"(\w+)")\s*""")
+"""``mode='bilinear'``: a word in quotes, as PyTorch writes a string argument, is the word."""
 _FLOAT = re.compile(r"\s*-?(?:(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+)\s*\Z")
 """A decimal number: ``0.5``, ``.5``, ``1e-5``, ``2.5E3`` (an integer without a point is a size)."""
 
@@ -369,7 +373,7 @@ def parse_op_label(label: str) -> OpCall | FormulaLabel:
 
 
 def _op_label(label: str) -> OpCall | FormulaLabel:
-    text = normalize(label)
+    text = _MODULE_PREFIX.sub("", normalize(label), count=1)
     if not text:
         raise LabelError("empty label")
     on_input = _ON_ITS_INPUT.fullmatch(label)
@@ -522,6 +526,8 @@ _SQUARE = re.compile(r"\s*(\d+)\s*[x×]\s*\1\s*")
 
 
 def _parse_value(text: str, part: str, defaults: dict[str, int] | None) -> ArgValue:
+    if quoted := _QUOTED_WORD.fullmatch(text):
+        text = quoted.group(1) or quoted.group(2)
     if _FLOAT.fullmatch(text):
         if not math.isfinite(float(text)):
             raise LabelError(f"argument {quote(part.strip())} is too large for a float")

@@ -54,10 +54,9 @@ def _range_text(cls: type[Op[Any]]) -> str | None:
     if math.isinf(low) and math.isinf(high):
         return None
 
-    def bound(value: float) -> str:
-        return "inf" if math.isinf(value) else f"{value:g}"
-
-    return f"outputs in [{bound(low)}, {bound(high)}]".replace("[-inf", "(-inf").replace("inf]", "inf)")
+    opening = "(-inf" if math.isinf(low) else f"[{low:g}"
+    closing = "inf)" if math.isinf(high) else f"{high:g}]"
+    return f"outputs in {opening}, {closing}"
 
 
 def facts(cls: type[Op[Any]]) -> list[str]:
@@ -77,6 +76,8 @@ def facts(cls: type[Op[Any]]) -> list[str]:
         found.append("yields probabilities")
     if d.yields_log_probabilities:
         found.append("yields log-probabilities")
+    if d.reads_ids:
+        found.append("reads integer ids")
     if d.times_is_factor:
         found.append("'OP x N' gives the factor")
     return found
