@@ -36,6 +36,15 @@ def assignment_lines(target: str, expr: str, width: int, comment: str = "", abov
     return head + call_lines(f"{target} = ", expr, width)
 
 
+def for_lines(variable: str, iterable: str, width: int, comment: str = "") -> list[str]:
+    """``for variable in iterable:`` with ``comment`` trailing it, or above it when it would not fit."""
+    line = f"for {variable} in {iterable}:"
+    comment = doc_text(comment)
+    if comment and len(line) + 4 + len(comment) <= width:
+        return [f"{line}  # {comment}"]
+    return (comment_lines(comment, width) if comment else []) + [line]
+
+
 def del_lines(names: list[str], width: int) -> list[str]:
     """``del a, b`` for ``names`` (none when empty), one name per line when it would not fit."""
     if not names:

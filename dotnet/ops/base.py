@@ -236,6 +236,17 @@ class Op(ABC, Generic[F], metaclass=_Immutable):
         """
         return f"nn.Sequential(*({expr} for {index} in range({count})))"
 
+    copy_name: ClassVar[str] = "layer"
+    """The loop variable over the copies of ``OP x N`` where ``forward`` runs them as a loop."""
+
+    def copy_forward(self, arg: str, copy: str, facts: F) -> str | None:
+        """One copy of ``OP x N`` applied to ``arg``, in ``for COPY in self.ATTR: ...``.
+
+        ``None`` where the copies must run as one call: an op that writes its own
+        ``forward`` (not a plain call of its submodule).
+        """
+        return f"{copy}({arg})" if type(self).forward is Op.forward else None
+
     def forward(self, w: CodeWriter, args: list[str], attr: str, facts: F) -> str:
         """Forward expression over the input variable names; ``attr`` is the submodule's name.
 
