@@ -309,12 +309,12 @@ def _loop_repetitions(
         body = op.copy_forward(st.target, variable, analysis.facts(node_id))
         if body is None:
             continue
-        call = analysis.graph.nodes[node_id].call
-        assert isinstance(call, OpCall)  # a repetition is an op call with ``x N``
-        label = replace(call, positional=(), keywords=(), defaults=(), squares=()).describe()
+        node = analysis.graph.nodes[node_id]
+        assert isinstance(node, OpNode) and isinstance(node.call, OpCall)  # a repetition is a call with ``x N``
+        label = replace(node.call, positional=(), keywords=(), defaults=(), squares=()).describe()
         statements[defining[0]].target = st.target
         st.expr = body
-        st.loop = Loop(variable, f"self.{attrs[node_id]}", f"{label} ({where}:{analysis.graph.nodes[node_id].location.line})")
+        st.loop = Loop(variable, f"self.{attrs[node_id]}", f"{label} ({where}:{node.location.line})")
 
 
 def _free_after_last_use(statements: list[Statement], returned: set[str]) -> None:
