@@ -300,20 +300,17 @@ def _loop_repetitions(
         defining = assigners.get(source, [])
         if source in kept_alive or readers.get(source) != 1 or len(defining) != 1:
             continue
-        if statements[defining[0]].target != source:  # one of several outputs
-            continue
+        if statements[defining[0]].target != source or not op.loops_copies(analysis.facts(node_id)):
+            continue  # one of several outputs, or an op that writes its own forward
         if op.copy_name not in variables:
             variables[op.copy_name] = names.claim(op.copy_name)
         variable = variables[op.copy_name]
         st = statements[index]
-        body = op.copy_forward(st.target, variable, analysis.facts(node_id))
-        if body is None:
-            continue
         node = analysis.graph.nodes[node_id]
         assert isinstance(node, OpNode) and isinstance(node.call, OpCall)  # a repetition is a call with ``x N``
         label = replace(node.call, positional=(), keywords=(), defaults=(), squares=()).describe()
         statements[defining[0]].target = st.target
-        st.expr = body
+        st.expr = f"{variable}({st.target})"
         st.loop = Loop(variable, f"self.{attrs[node_id]}", f"{label} ({where}:{node.location.line})")
 
 
