@@ -172,3 +172,23 @@ def test_a_stack_of_recurrent_cells_keeps_its_scan() -> None:
     """``RNNCell x NLayers`` writes its own forward (``CellStack.scan``): no loop over it."""
     source = dotnet.compile_to_source(SPECS / "NLPRNN.dot")
     assert ".scan(" in source and "for block in" not in source and "for layer in self.rnn" not in source
+
+
+def test_zero_copies_never_let_an_activation_overwrite_the_callers_input(tmp_path: Path) -> None:
+    """``Linear x (N-1)`` at N=1 returns its input, here a flatten's view of ``forward``'s argument:
+    the ReLU after it must not run in place (it did, and zeroed the caller's negative inputs)."""
+    text = """digraph Zero {
+        N=2
+        inp [label="[BatchSize, W=2, H=2, C=2]", shape="Mrecord"]
+        flat [label="Flatten"]
+        rep [label="Linear x (N-1)[8, 8]"]
+        act [label="ReLU"]
+        oup [label="[BatchSize, 8]", shape="Mrecord"]
+        inp -> flat -> rep -> act -> oup
+    }
+    """
+    spec = _spec(tmp_path, text, "Zero")
+    assert "self.act = nn.ReLU()" in dotnet.compile_to_source(spec)
+    images = -torch.ones(2, 2, 2, 2)
+    output = dotnet.build(spec, params={"N": 1})(images)
+    assert torch.equal(images, -torch.ones(2, 2, 2, 2)) and torch.equal(output, torch.zeros(2, 8))

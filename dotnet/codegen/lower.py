@@ -20,7 +20,7 @@ from dotnet.analysis.ir import Edge, Graph, OpNode, TensorNode
 from dotnet.codegen.naming import Namespace, class_name, identifier, snake_case
 from dotnet.codegen.scan import ScanPlan, plan_scan
 from dotnet.diagnostics import error
-from dotnet.ops.base import CodeWriter
+from dotnet.ops.base import CodeWriter, Op
 from dotnet.reading.labels import OpCall, ParamInit
 from dotnet.reading.shape import Axis, torch_text
 from dotnet.reading.symbolic import Dim
@@ -360,7 +360,7 @@ def _in_place_nodes(
             readers[value] = readers.get(value, 0) + 1
         for name in _names(st.target, ast.Store):
             current[name] = index
-        if index in op_statements and analysis.ops[op_statements[index][0]].declaration.fresh_output:
+        if index in op_statements and _makes_fresh(analysis.ops[op_statements[index][0]]):
             fresh.add((st.target, index))
     found = []
     for index, (node_id, args) in op_statements.items():
@@ -372,6 +372,14 @@ def _in_place_nodes(
         if source in fresh and readers[source] == 1 and source[0] not in returned:
             found.append(node_id)
     return found
+
+
+def _makes_fresh(op: Op[object]) -> bool:
+    """Whether the op's result is a new tensor: its declaration says ``fresh_output`` and, for
+    ``OP x N``, N is a number of at least one (zero copies, ``x (N-1)`` with N=1, return the input)."""
+    times = op.repeat_count()
+    copies = 1 if times is None else times.int_value()
+    return op.declaration.fresh_output and copies is not None and copies >= 1
 
 
 def _names(code: str, context: type[ast.expr_context]) -> list[str]:
