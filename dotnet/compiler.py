@@ -218,11 +218,10 @@ def _check_constraints(analysis: Analysis, values: dict[str, int], params: Mappi
     bindings = {name: Dim.const(value) for name, value in values.items()}
     found = []
     for c in analysis.constraints:
-        number = c.expr.substitute(bindings).int_value()
-        divisor = c.divisor if isinstance(c.divisor, int) else c.divisor.substitute(bindings).int_value()
-        if number is None or not divisor or number % divisor == 0:
+        if c.holds(bindings):
             continue
-        symbols = c.expr.symbols() | (set() if isinstance(c.divisor, int) else c.divisor.symbols())
+        number = c.expr.substitute(bindings).int_value()
+        symbols = c.symbols()
         given = ", ".join(
             f"--param {s}={values[s]}" if s in params else f"{s}={values[s]} (the digraph's default)"
             for s in sorted(symbols)

@@ -102,6 +102,11 @@ def test_ops_states_the_facts_checks_use() -> None:
     assert "  also: σ" in result.stdout.splitlines()
 
 
+def test_an_unbounded_side_is_written_with_its_sign_and_an_open_bracket() -> None:
+    assert "  facts: outputs in (-inf, 0]; yields log-probabilities" in run_cli("ops", "LogSoftmax").stdout.splitlines()
+    assert "  facts: element-wise; outputs in [0, inf); monotone" in run_cli("ops", "ReLU").stdout.splitlines()
+
+
 def test_unknown_op_is_a_usage_error_with_suggestions() -> None:
     result = run_cli("ops", "Conv4D")
     assert result.code == 2

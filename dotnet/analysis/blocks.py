@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -121,7 +121,7 @@ class BlockCall(Op[CallFacts]):
         facts = CallFacts(name, bound, run, bindings, scans)
         for c in run.constraints:
             if c.expr.symbols():
-                env.require_divisible(c.expr, c.divisor, self.node.id, self.node.location)
+                env.require(replace(c, node=self.node.id, location=self.node.location))
         if run.cell is not None:
             step = run.shapes[run.cell.states[run.cell.output].new]
             return Inferred(step[:1] + (inputs[0][1],) + step[1:], facts)  # [BatchSize, SeqLen, ...]

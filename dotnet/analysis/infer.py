@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from typing import Any
 
 from dotnet import codes
@@ -27,17 +28,77 @@ from dotnet.reading.symbolic import Dim, ExprError, SizeLimitError
 
 @dataclass(frozen=True)
 class Constraint:
-    """A size the shapes assume divisible: ``expr`` is a multiple of ``divisor``."""
+    """A size the shapes assume; recorded where a symbolic size makes it, checked when values are given."""
 
     expr: Dim
-    divisor: int | Dim
-    """A number, or a symbol when a stride is a block argument (``BlockW divisible by Stride``)."""
     node: str
     location: Location
 
     def describe(self) -> str:
+        raise NotImplementedError
+
+    def symbols(self) -> set[str]:
+        """The symbols whose values decide whether it holds."""
+        return self.expr.symbols()
+
+    def holds(self, bindings: Mapping[str, Dim]) -> bool:
+        """False only when ``bindings`` fix every symbol and the values break it."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Divisible(Constraint):
+    """``expr`` is a multiple of ``divisor``."""
+
+    divisor: int | Dim
+    """A number, or a symbol when a stride is a block argument (``BlockW divisible by Stride``)."""
+
+    def describe(self) -> str:
         subject = str(self.expr)
         return f"{subject} even" if self.divisor == 2 else f"{subject} divisible by {self.divisor}"
+
+    def symbols(self) -> set[str]:
+        return self.expr.symbols() | (set() if isinstance(self.divisor, int) else self.divisor.symbols())
+
+    def holds(self, bindings: Mapping[str, Dim]) -> bool:
+        number = self.expr.substitute(bindings).int_value()
+        divisor = self.divisor if isinstance(self.divisor, int) else self.divisor.substitute(bindings).int_value()
+        return number is None or not divisor or number % divisor == 0
+
+
+@dataclass(frozen=True)
+class AtLeast(Constraint):
+    """Symbol ``expr`` is at least ``minimum``, so that a size computed from it is at least 1."""
+
+    minimum: int
+
+    def describe(self) -> str:
+        return f"{self.expr} at least {self.minimum}"
+
+    def holds(self, bindings: Mapping[str, Dim]) -> bool:
+        number = self.expr.substitute(bindings).int_value()
+        return number is None or number >= self.minimum
+
+
+def least_value(size: Dim) -> tuple[str, int] | None:
+    """``(S, m)`` when ``size`` is ``a*S + b`` with ``a > 0`` and is at least 1 only for ``S >= m > 1``."""
+    (symbol, *others) = sorted(size.symbols()) or [""]
+    if others or not symbol:
+        return None
+    coefficients = dict(size.terms)
+    if set(coefficients) - {(), (symbol,)} or coefficients[(symbol,)] <= 0:
+        return None
+    minimum = math.ceil((1 - coefficients.get((), Fraction(0))) / coefficients[(symbol,)])
+    return (symbol, minimum) if minimum > 1 else None
+
+
+def _implies(known: Constraint, new: Constraint) -> bool:
+    """Whether ``known`` already says what ``new`` says (a minimum from a larger minimum or a divisor)."""
+    if not isinstance(new, AtLeast) or known.expr != new.expr:
+        return False
+    if isinstance(known, AtLeast):
+        return known.minimum >= new.minimum
+    return isinstance(known, Divisible) and isinstance(known.divisor, int) and known.divisor >= new.minimum
 
 
 @dataclass
@@ -126,11 +187,29 @@ class Env:
             expr, divisor = expr * scale, divisor * scale
             if divisor == 1:
                 return
-        if not any(c.expr == expr and c.divisor == divisor for c in self.constraints):
-            self.constraints.append(Constraint(expr, divisor, node_id, location))
+        self.require(Divisible(expr, node_id, location, divisor))
+
+    def require(self, constraint: Constraint) -> None:
+        """Record ``constraint`` unless one already recorded says as much.
+
+        A minimum is kept only where it says more than the minima and the divisibility
+        recorded for the same symbol (a size divisible by 4 is at least 4).
+        """
+        said = (replace(c, node=constraint.node, location=constraint.location) for c in self.constraints)
+        if constraint in said or any(_implies(c, constraint) for c in self.constraints):
+            return
+        self.constraints[:] = [c for c in self.constraints if not _implies(constraint, c)]
+        self.constraints.append(constraint)
 
     def positive(self, size: Dim, node: OpNode, what: str) -> Dim:
-        """``size`` unchanged, or an error when it is a number below 1."""
+        """``size`` unchanged, or an error when it is a number below 1.
+
+        A symbolic size that is at least 1 only from some value of its symbol on
+        (``SeqLen-4``) records that minimum (``SeqLen at least 5``).
+        """
+        least = least_value(size)
+        if least is not None:
+            self.require(AtLeast(Dim.sym(least[0]), node.id, node.location, least[1]))
         value = size.constant_value()
         if value is not None and value < 1:
             raise error(

@@ -45,7 +45,7 @@ class OpEnv(Protocol):
         """``floor(numerator / divisor)``, recording the divisibility a symbolic size needs."""
 
     def positive(self, size: Dim, node: OpNode, what: str) -> Dim:
-        """``size`` unchanged, or an error when it is a number below 1."""
+        """``size`` unchanged, or an error when it is a number below 1 (a symbolic one records its minimum)."""
 
     def require_divisible(self, expr: Dim, divisor: int | Dim, node_id: str, location: Location) -> None:
         """Record that the shapes assume ``expr`` is a multiple of ``divisor`` (a symbol: a block's stride)."""

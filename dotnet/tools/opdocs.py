@@ -54,10 +54,9 @@ def _range_text(cls: type[Op[Any]]) -> str | None:
     if math.isinf(low) and math.isinf(high):
         return None
 
-    def bound(value: float) -> str:
-        return "inf" if math.isinf(value) else f"{value:g}"
-
-    return f"outputs in [{bound(low)}, {bound(high)}]".replace("[-inf", "(-inf").replace("inf]", "inf)")
+    opening = "(-inf" if math.isinf(low) else f"[{low:g}"
+    closing = "inf)" if math.isinf(high) else f"{high:g}]"
+    return f"outputs in {opening}, {closing}"
 
 
 def facts(cls: type[Op[Any]]) -> list[str]:
