@@ -15,7 +15,7 @@ from typing import ClassVar
 from dotnet.analysis.ir import OpNode
 from dotnet.ops.args import Bound
 from dotnet.ops.base import CodeWriter, Inferred, Op, OpEnv, register
-from dotnet.ops.declaration import Arg, Declaration
+from dotnet.ops.declaration import Arg, Declaration, Qualifier
 from dotnet.reading.labels import OpCall, format_arg
 from dotnet.reading.shape import Shape, diagram_text
 from dotnet.reading.symbolic import Dim
@@ -23,8 +23,12 @@ from dotnet.reading.symbolic import Dim
 ACTIVATIONS = ("relu", "gelu")
 """The feed-forward activations PyTorch's Transformer layers take."""
 CAUSAL = Arg(
-    "Causal", "flag", "is_causal", default=False, spellings=("masked",), help="a position attends to itself and before"
+    "Causal", "flag", default=False, spellings=("is_causal", "masked"), help="a position attends to itself and before"
 )
+
+
+CAUSAL_WORDS = tuple(Qualifier(word, (("Causal", Dim.sym("True")),)) for word in ("masked", "causal"))
+"""``Masked MultiheadAttention``, ``Causal TransformerEncoderLayer``: the words mean Causal=True."""
 
 
 def causal_mask(queries: str, keys: str) -> str:
@@ -86,6 +90,7 @@ class MultiheadAttention(_Attending):
             Arg("Dropout", "float", "dropout", default=0.0),
             CAUSAL,
         ),
+        qualifiers=CAUSAL_WORDS,
         max_inputs=3,
     )
 
@@ -146,6 +151,7 @@ def declare(name: str, inputs: int = 1) -> Declaration:
             Arg("NormFirst", "flag", "norm_first", default=False),
             CAUSAL,
         ),
+        qualifiers=CAUSAL_WORDS,
         min_inputs=inputs,
         max_inputs=inputs,
     )
