@@ -9,7 +9,6 @@ from pathlib import Path
 
 from dotnet import codes
 from dotnet.analysis.infer import Analysis
-from dotnet.analysis.ir import TensorNode
 from dotnet.analysis.parts import join_parts
 from dotnet.analysis.resolve import Library
 from dotnet.codegen.generate import blocks_in_order, generate_source, graph_defaults
@@ -239,9 +238,7 @@ def missing_values(compiled: Compiled) -> list[str]:
 
 
 def _input_spec(analysis: Analysis, name: str) -> InputSpec:
-    node = analysis.graph.nodes[name]
-    assert isinstance(node, TensorNode)
-    integer = "ids" in node.label.roles
+    integer = analysis.takes_ids(name)
     high = None
     if integer:
         for e in analysis.graph.succs(name):

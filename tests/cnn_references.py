@@ -215,3 +215,16 @@ def copy_weights(source: nn.Module, target: nn.Module) -> None:
     for (name, old), new in zip(dst.items(), src):
         assert old.shape == new.shape, f"{name}: {tuple(new.shape)} into {tuple(old.shape)}"
     target.load_state_dict(dict(zip(dst, src)))
+
+
+def randomize_statistics(model: nn.Module) -> None:
+    """Batch-norm running statistics away from 0 and 1, so eval mode really uses them."""
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+
+
+def state_layout(model: nn.Module) -> list[tuple[int, ...]]:
+    """The shapes of the model's parameters and buffers, in registration order."""
+    return [tuple(t.shape) for t in model.state_dict().values()]

@@ -12,7 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import dotnet  # noqa: E402
-from tests.cnn_references import REFERENCES, copy_weights  # noqa: E402
+from tests.cnn_references import REFERENCES, copy_weights, randomize_statistics  # noqa: E402
 from tests.conftest import SPECS  # noqa: E402
 
 PARAMETER_COUNTS = {
@@ -31,20 +31,12 @@ def _cases() -> list:
     return [pytest.param(name, marks=[pytest.mark.slow] if name in BIG else []) for name in PARAMETER_COUNTS]
 
 
-def _randomize_statistics(model: torch.nn.Module) -> None:
-    """Batch-norm running statistics away from 0 and 1, so eval mode really uses them."""
-    for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.running_mean.uniform_(-0.5, 0.5)
-            module.running_var.uniform_(0.5, 2.0)
-
-
 @pytest.mark.parametrize("name", _cases())
 def test_generated_cnn_equals_reference(name: str) -> None:
     torch.manual_seed(0)
     build_reference, size = REFERENCES[name]
     reference = build_reference()
-    _randomize_statistics(reference)
+    randomize_statistics(reference)
     generated = dotnet.build(SPECS / f"{name}.dot")
 
     count = sum(p.numel() for p in generated.parameters())
@@ -76,7 +68,7 @@ def test_classes_and_input_channels_are_parameters(name: str) -> None:
     torch.manual_seed(0)
     build_reference, size = REFERENCES[name]
     reference = build_reference(in_c=3, n_classes=1000).eval()
-    _randomize_statistics(reference)
+    randomize_statistics(reference)
     generated = dotnet.build(SPECS / f"{name}.dot", params={"InC": 3, "NClasses": 1000}).eval()
     copy_weights(reference, generated)
     images = torch.randn(2, 3, size, size)

@@ -19,7 +19,7 @@ torch = pytest.importorskip("torch")
 
 import dotnet  # noqa: E402
 from tests import dialect_references as ref  # noqa: E402
-from tests.cnn_references import copy_weights  # noqa: E402
+from tests.cnn_references import copy_weights, randomize_statistics, state_layout  # noqa: E402
 from tests.conftest import SPECS  # noqa: E402
 
 CASES: dict[str, tuple[Callable[[], torch.nn.Module], tuple[int, ...], int]] = {
@@ -36,24 +36,12 @@ def _cases() -> list:
     return [pytest.param(name, marks=[pytest.mark.slow] if name == "DenseNet121" else []) for name in CASES]
 
 
-def _randomize_statistics(model: torch.nn.Module) -> None:
-    """Batch-norm running statistics away from 0 and 1, so eval mode really uses them."""
-    for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.running_mean.uniform_(-0.5, 0.5)
-            module.running_var.uniform_(0.5, 2.0)
-
-
-def _layout(model: torch.nn.Module) -> list[tuple[int, ...]]:
-    return [tuple(t.shape) for t in model.state_dict().values()]
-
-
 @pytest.mark.parametrize("name", _cases())
 def test_generated_model_equals_reference(name: str) -> None:
     torch.manual_seed(0)
     build_reference, input_shape, count = CASES[name]
     reference = build_reference()
-    _randomize_statistics(reference)
+    randomize_statistics(reference)
     generated = dotnet.build(SPECS / f"{name}.dot")
 
     assert sum(p.numel() for p in generated.parameters()) == count
@@ -63,7 +51,7 @@ def test_generated_model_equals_reference(name: str) -> None:
 def _assert_same_model(reference: torch.nn.Module, generated: torch.nn.Module, input_shape: tuple[int, ...]) -> None:
     """Same parameter count and layout; the same outputs once the reference's weights are copied."""
     assert sum(p.numel() for p in reference.parameters()) == sum(p.numel() for p in generated.parameters())
-    assert _layout(generated) == _layout(reference)
+    assert state_layout(generated) == state_layout(reference)
     copy_weights(reference, generated)
     generated.eval()
     reference.eval()
@@ -79,7 +67,7 @@ def test_densenet_at_another_compression_rate_equals_the_reference_at_that_rate(
     """--param CompRate=0.25: every size after the first transition follows the rate (256 -> 64, ...)."""
     torch.manual_seed(0)
     reference = ref.densenet121(compression=0.25)
-    _randomize_statistics(reference)
+    randomize_statistics(reference)
     generated = dotnet.build(SPECS / "DenseNet121.dot", params={"CompRate": 0.25})
     assert sum(p.numel() for p in generated.parameters()) == 6_111_148
     assert generated.fc.in_features == 732  # ((64 + 192) / 4 + 384) / 4 + 768) / 4 + 512
@@ -124,7 +112,7 @@ def test_size_defaults_are_constructor_defaults_that_param_overrides() -> None:
     narrow = dotnet.build(SPECS / "MLP.dot", params={"NFeature": 32, "NHidden": 64})
     assert sum(p.numel() for p in default.parameters()) == 265_226
     reference = ref.mlp(n_feature=32, n_hidden=64)
-    assert _layout(narrow) == _layout(reference)
+    assert state_layout(narrow) == state_layout(reference)
     assert type(default)(n_feature=5).linear1.in_features == 5
 
 

@@ -19,7 +19,7 @@ torch = pytest.importorskip("torch")
 
 import dotnet  # noqa: E402
 from tests import fresh_references as ref  # noqa: E402
-from tests.cnn_references import copy_weights  # noqa: E402
+from tests.cnn_references import copy_weights, randomize_statistics, state_layout  # noqa: E402
 from tests.conftest import REPO, SPECS  # noqa: E402
 
 DOCUMENT = REPO / "tests" / "data" / "documents" / "fresh-models.md"
@@ -47,29 +47,17 @@ def _inputs(shapes: list[tuple[int, ...]]) -> list[torch.Tensor]:
     return [torch.randint(0, 5000, (3, 12)) if shape == () else torch.rand(*shape) for shape in shapes]
 
 
-def _randomize_statistics(model: torch.nn.Module) -> None:
-    """Batch-norm running statistics away from 0 and 1, so eval mode really uses them."""
-    for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.running_mean.uniform_(-0.5, 0.5)
-            module.running_var.uniform_(0.5, 2.0)
-
-
-def _layout(model: torch.nn.Module) -> list[tuple[int, ...]]:
-    return [tuple(t.shape) for t in model.state_dict().values()]
-
-
 @pytest.mark.parametrize("name", list(CASES))
 def test_generated_model_equals_reference(name: str) -> None:
     torch.manual_seed(0)
     spec, build_reference, shapes, count = CASES[name]
     reference = build_reference()
-    _randomize_statistics(reference)
+    randomize_statistics(reference)
     generated = dotnet.build(spec, graph=name)
 
     assert sum(p.numel() for p in generated.parameters()) == count
     assert sum(p.numel() for p in reference.parameters()) == count
-    assert _layout(generated) == _layout(reference)
+    assert state_layout(generated) == state_layout(reference)
 
     copy_weights(reference, generated)
     generated.eval()

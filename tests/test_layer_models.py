@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 import dotnet  # noqa: E402
-from tests.cnn_references import copy_weights  # noqa: E402
+from tests.cnn_references import copy_weights, randomize_statistics  # noqa: E402
 from tests.conftest import SPECS  # noqa: E402
 from tests.layer_references import M5, MobileNetV2, ResNet50, UNet  # noqa: E402
 
@@ -31,20 +31,12 @@ MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...], tuple[int, ...
 """Spec name -> (reference, input shape, output shape, parameter count)."""
 
 
-def _randomize_statistics(model: nn.Module) -> None:
-    """Batch-norm running statistics away from 0 and 1, so eval mode really uses them."""
-    for module in model.modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            module.running_mean.uniform_(-0.5, 0.5)
-            module.running_var.uniform_(0.5, 2.0)
-
-
 @pytest.mark.parametrize("name", list(MODELS))
 def test_generated_model_equals_reference(name: str) -> None:
     torch.manual_seed(0)
     build_reference, input_shape, output_shape, parameters = MODELS[name]
     reference = build_reference()
-    _randomize_statistics(reference)
+    randomize_statistics(reference)
     generated = dotnet.build(SPECS / f"{name}.dot")
 
     assert sum(p.numel() for p in generated.parameters()) == parameters

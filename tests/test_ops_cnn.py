@@ -68,6 +68,10 @@ SINGLE_INPUT_CASES = [
     ("MaxPool2D[K=3, S=2, P=1]", _fixed(nn.MaxPool2d(3, 2, 1))),
     ("MaxPool2D[K=3, S=1, P=1]", _fixed(nn.MaxPool2d(3, 1, 1))),
     ("AvgPool2D[K=2, S=2]", _fixed(nn.AvgPool2d(2, 2))),
+    ("MaxPool2D[K=2, S=2, ceil_mode=True]", _fixed(nn.MaxPool2d(2, 2, ceil_mode=True))),
+    ("MaxPool2D[K=3, S=2, P=1, CeilMode=True]", _fixed(nn.MaxPool2d(3, 2, 1, ceil_mode=True))),
+    ("MaxPool2D[K=2, S=3, ceil_mode=True]", _fixed(nn.MaxPool2d(2, 3, ceil_mode=True))),
+    ("AvgPool2D[K=3, S=2, ceil_mode=True]", _fixed(nn.AvgPool2d(3, 2, ceil_mode=True))),
     ("AvgPool2D(3, stride=2, padding=1)", _fixed(nn.AvgPool2d(3, 2, 1))),
     ("AdaptiveAvgPool2D(1, 1)", _fixed(nn.AdaptiveAvgPool2d((1, 1)))),
     ("AdaptiveAvgPool2D[H=2, W=3]", _fixed(nn.AdaptiveAvgPool2d((2, 3)))),
@@ -139,6 +143,29 @@ def test_bad_use_is_a_diagnostic(tmp_path: Path, label: str, inputs: tuple[str, 
     assert words in diagnostic.message and "'op'" in diagnostic.message
     assert diagnostic.location is not None and diagnostic.location.file.endswith("OneOp.dot")
     assert diagnostic.location.line == len(inputs) + 2 and diagnostic.node == "op"
+
+
+def test_ceil_mode_rounds_up_as_pytorch_does_at_every_size(tmp_path: Path) -> None:
+    """Sizes 1 to 12 under five windows: the inferred size is PyTorch's, dropped last window included."""
+    for n in range(1, 13):
+        for k, s, p in [(2, 2, 0), (3, 2, 0), (3, 2, 1), (3, 3, 1), (5, 3, 2)]:
+            if n + 2 * p < k:
+                continue
+            spec = one_op_spec(
+                tmp_path, f"MaxPool2D[K={k}, S={s}, P={p}, ceil_mode=True]", (f"[BatchSize, W={n}, H={n}, C=1]",)
+            )
+            inferred = dotnet.compile_spec(spec).analysis.shapes["op"][-1].size.int_value()
+            expected = nn.MaxPool2d(k, s, p, ceil_mode=True)(torch.zeros(1, 1, n, n)).shape[-1]
+            assert inferred == expected, (n, k, s, p)
+
+
+def test_ceil_mode_with_a_symbolic_stride_is_refused(tmp_path: Path) -> None:
+    spec = one_op_spec(
+        tmp_path, "MaxPool2D[K=Stride, S=Stride, ceil_mode=True]", ("[BatchSize, W=BlockW, H=BlockH, C=1]",)
+    )
+    with pytest.raises(dotnet.SpecError) as raised:
+        dotnet.compile_spec(spec)
+    assert "ceil_mode needs a stride that is a number; it is S=Stride" in raised.value.diagnostics[0].message
 
 
 @pytest.mark.parametrize("label", ["Conv2D[K=3, S=2, P=1, Out=4]", "MaxPool2D[K=3, S=2, P=1]", "AvgPool2D[K=2]"])

@@ -15,7 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import dotnet  # noqa: E402
-from tests.cnn_references import alexnet, copy_weights, resnet18  # noqa: E402
+from tests.cnn_references import alexnet, copy_weights, randomize_statistics, resnet18  # noqa: E402
 from tests.conftest import SPECS  # noqa: E402
 from tests.style_references import vgg16  # noqa: E402
 
@@ -28,21 +28,13 @@ CASES = {
 }
 
 
-def _randomize_statistics(model: torch.nn.Module) -> None:
-    """Batch-norm running statistics away from 0 and 1, so eval mode really uses them."""
-    for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.running_mean.uniform_(-0.5, 0.5)
-            module.running_var.uniform_(0.5, 2.0)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(CASES))
 def test_style_model_equals_reference(name: str) -> None:
     spec, graph, build_reference, size, class_name, count = CASES[name]
     torch.manual_seed(0)
     reference = build_reference()
-    _randomize_statistics(reference)
+    randomize_statistics(reference)
     generated = dotnet.build(SPECS / spec, graph=graph)
 
     assert type(generated).__name__ == class_name

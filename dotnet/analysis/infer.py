@@ -131,6 +131,14 @@ class Analysis:
         """The facts op node ``node_id``'s shape rule resolved (see :class:`~dotnet.ops.base.Inferred`)."""
         return self.results[node_id].facts
 
+    def takes_ids(self, name: str) -> bool:
+        """Whether graph input ``name`` holds integer ids: its label says so (``单词ID``) or an op that
+        reads ids (an embedding) reads it."""
+        node = self.graph.nodes[name]
+        assert isinstance(node, TensorNode)
+        readers = (self.ops.get(e.dst) for e in self.graph.succs(name))
+        return "ids" in node.label.roles or any(op is not None and op.declaration.reads_ids for op in readers)
+
     def edge_output(self, edge: Edge) -> str | None:
         """The output of its source that ``edge`` carries, or ``None`` when the source has one."""
         return _edge_output(edge, self.results)

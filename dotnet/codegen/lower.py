@@ -222,10 +222,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
             if attrs[e.dst] == target:
                 values[e.dst] = target
 
-    inputs = [
-        Port(attrs[n], n, torch_text(analysis.shapes[n]), "ids" in _tensor(analysis, n).label.roles)
-        for n in analysis.inputs
-    ]
+    inputs = [Port(attrs[n], n, torch_text(analysis.shapes[n]), analysis.takes_ids(n)) for n in analysis.inputs]
     outputs = [Port(values[n], n, torch_text(analysis.shapes[n])) for n in analysis.outputs]
     kept_alive = {p.name for p in inputs} | {p.name for p in outputs}
     _loop_repetitions(analysis, statements, op_statements, kept_alive, names, attrs, where)
@@ -437,12 +434,6 @@ def _random_tensor(analysis: Analysis, node_id: str, attrs: dict[str, str], writ
     first = attrs[analysis.inputs[0]] if analysis.inputs else None
     where = f", device={first}.device, dtype={first}.dtype" if first else ""
     return f"torch.randn({', '.join(sizes)}{where})"
-
-
-def _tensor(analysis: Analysis, node_id: str) -> TensorNode:
-    node = analysis.graph.nodes[node_id]
-    assert isinstance(node, TensorNode)
-    return node
 
 
 def _port_targets(analysis: Analysis, node_id: str, attrs: dict[str, str], names: Namespace) -> dict[str, str]:

@@ -271,7 +271,7 @@ class Op(ABC, Generic[F], metaclass=_Immutable):
     def bind_declared(self) -> Bound:
         """The call's values for the declared arguments, checked and converted; a ``bad-arg`` otherwise."""
         try:
-            return bind(self.call, self.declaration.args)
+            return bind(self.call, self.declaration.args, self.declaration.qualifiers)
         except ArgProblem as exc:
             raise self.arg_error(str(exc)) from None
 

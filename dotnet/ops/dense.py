@@ -83,6 +83,7 @@ class Embedding(Op[EmbeddingFacts]):
         shape="[...] of ids -> [..., Dim]",
         torch_call="nn.Embedding(Vocab, Dim, padding_idx=padding_idx)",
         costs="parameters: Vocab*Dim",
+        reads_ids=True,
     )
 
     def __init__(self, node: OpNode, call: OpCall) -> None:

@@ -20,6 +20,7 @@ KERNEL = Arg("K", "size", "kernel_size", required=True, spellings=("kernel",), s
 STRIDE = Arg("S", "size", "stride", default=SameAs("K"), spellings=("strides",))
 PADDING = Arg("P", "size", "padding", default=Dim.const(0), spellings=("pad",), help="at most K/2")
 DILATION = Arg("D", "size", "dilation", default=Dim.const(1))
+CEIL_MODE = Arg("CeilMode", "flag", "ceil_mode", default=False, spellings=("ceil",), help="round the output size up")
 
 
 class _Pool(Op[int]):
@@ -36,6 +37,7 @@ class _Pool(Op[int]):
         self.stride = bound.size("S")
         self.padding = bound.size("P")
         self.dilation = bound.size("D") if "D" in bound.values else Dim.const(1)
+        self.ceil_mode = bound.flag("CeilMode")
         self._check(self.kernel, self.stride, self.padding, self.dilation)
 
     def _check(self, kernel: Dim, stride: Dim, padding: Dim, dilation: Dim) -> None:
@@ -60,7 +62,10 @@ class _Pool(Op[int]):
             env.value(self.dilation),
         )
         self._check(*window)
-        sizes = [window_out(env, self, a.name or f"axis {i + 2}", a.size, *window) for i, a in enumerate(spatial)]
+        sizes = [
+            window_out(env, self, a.name or f"axis {i + 2}", a.size, *window, ceil=self.ceil_mode)
+            for i, a in enumerate(spatial)
+        ]
         return Inferred((batch, channels, *(Axis(a.name, s) for a, s in zip(spatial, sizes))), rank)
 
     def constructor_dims(self, facts: int) -> list[Dim]:
@@ -74,6 +79,8 @@ class _Pool(Op[int]):
             args.append(f"padding={w.dim(self.padding)}")
         if self.dilation != Dim.const(1):
             args.append(f"dilation={w.dim(self.dilation)}")
+        if self.ceil_mode:
+            args.append("ceil_mode=True")
         return f"{self.torch_for(facts + 2)}({', '.join(args)})"
 
 
@@ -151,7 +158,7 @@ def _call(kind: str, rank: int | None, args: str) -> str:
     return f"nn.{kind}{TORCH_SUFFIX[rank]}({args})" if rank else f"nn.{kind}1d, 2d or 3d, by the input's rank"
 
 
-_WINDOW_SHAPE = "each spatial size n -> floor((n + 2P - D*(K-1) - 1)/S) + 1; C unchanged"
+_WINDOW_SHAPE = "each spatial size n -> floor((n + 2P - D*(K-1) - 1)/S) + 1 (ceil with CeilMode); C unchanged"
 
 
 def _declare_family(rank: int | None) -> None:
@@ -160,9 +167,9 @@ def _declare_family(rank: int | None) -> None:
     max_pool = Declaration(
         f"MaxPool{suffix}",
         torch=_torch("MaxPool", rank),
-        args=(KERNEL, STRIDE, PADDING, DILATION),
+        args=(KERNEL, STRIDE, PADDING, DILATION, CEIL_MODE),
         shape=_WINDOW_SHAPE,
-        torch_call=_call("MaxPool", rank, "kernel_size=K, stride=S, padding=P, dilation=D"),
+        torch_call=_call("MaxPool", rank, "kernel_size=K, stride=S, padding=P, dilation=D, ceil_mode=CeilMode"),
         keeps_range=True,
         fresh_output=True,
         by_rank=classes_by_rank("MaxPool", rank),
@@ -171,9 +178,9 @@ def _declare_family(rank: int | None) -> None:
         f"AvgPool{suffix}",
         aliases=("AveragePool2D",) if rank == 2 else (),
         torch=_torch("AvgPool", rank),
-        args=(KERNEL, STRIDE, PADDING),
+        args=(KERNEL, STRIDE, PADDING, CEIL_MODE),
         shape=_WINDOW_SHAPE.replace("D*(K-1) - 1", "K"),
-        torch_call=_call("AvgPool", rank, "kernel_size=K, stride=S, padding=P"),
+        torch_call=_call("AvgPool", rank, "kernel_size=K, stride=S, padding=P, ceil_mode=CeilMode"),
         keeps_range=True,
         fresh_output=True,
         by_rank=classes_by_rank("AvgPool", rank),

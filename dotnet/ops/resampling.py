@@ -97,8 +97,21 @@ class UpSample(Op[tuple[int, ...]]):
         return f"nn.Upsample({', '.join(args)})"
 
 
+class _PixelRearrange(SimpleOp):
+    """Moves pixels between channels and space by a whole factor ``r``: ``nn.<its name>(r)``."""
+
+    def __init__(self, node: OpNode, call: OpCall) -> None:
+        super().__init__(node, call)
+        self.factor = self.bind_declared().whole("r")
+        if self.factor < 1:
+            raise self.arg_error("the factor must be at least 1")
+
+    def module(self, w: CodeWriter, facts: NoFacts) -> str:
+        return f"nn.{self.declaration.name}({self.factor})"
+
+
 @register
-class PixelShuffle(SimpleOp):
+class PixelShuffle(_PixelRearrange):
     """Channels into space: ``PixelShuffle(2)`` turns C=4c, H, W into C=c, H*2, W*2."""
 
     declaration = Declaration(
@@ -110,12 +123,6 @@ class PixelShuffle(SimpleOp):
         keeps_range=True,
     )
 
-    def __init__(self, node: OpNode, call: OpCall) -> None:
-        super().__init__(node, call)
-        self.factor = self.bind_declared().whole("r")
-        if self.factor < 1:
-            raise self.arg_error("the factor must be at least 1")
-
     def output(self, inputs: list[Shape], env: OpEnv) -> Shape:
         batch, channels, (h, w) = spatial_input(self, inputs[0], 2)
         area = self.factor * self.factor
@@ -125,12 +132,9 @@ class PixelShuffle(SimpleOp):
         c = env.floordiv(channels.size, area, self.node, "C into PixelShuffle")
         return (batch, Axis(channels.name, c), Axis(h.name, h.size * self.factor), Axis(w.name, w.size * self.factor))
 
-    def module(self, w: CodeWriter, facts: NoFacts) -> str:
-        return f"nn.PixelShuffle({self.factor})"
-
 
 @register
-class PixelUnshuffle(SimpleOp):
+class PixelUnshuffle(_PixelRearrange):
     """Space into channels: ``PixelUnshuffle(2)`` turns C=c, H, W into C=4c, H/2, W/2."""
 
     declaration = Declaration(
@@ -142,12 +146,6 @@ class PixelUnshuffle(SimpleOp):
         keeps_range=True,
     )
 
-    def __init__(self, node: OpNode, call: OpCall) -> None:
-        super().__init__(node, call)
-        self.factor = self.bind_declared().whole("r")
-        if self.factor < 1:
-            raise self.arg_error("the factor must be at least 1")
-
     def output(self, inputs: list[Shape], env: OpEnv) -> Shape:
         batch, channels, spatial = spatial_input(self, inputs[0], 2)
         sizes = []
@@ -158,6 +156,3 @@ class PixelUnshuffle(SimpleOp):
             sizes.append(env.floordiv(axis.size, self.factor, self.node, f"{axis.name} into PixelUnshuffle"))
         c = channels.size * (self.factor * self.factor)
         return (batch, Axis(channels.name, c), *(Axis(a.name, s) for a, s in zip(spatial, sizes)))
-
-    def module(self, w: CodeWriter, facts: NoFacts) -> str:
-        return f"nn.PixelUnshuffle({self.factor})"

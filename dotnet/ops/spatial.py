@@ -67,7 +67,15 @@ class Window:
 
 
 def window_out(
-    env: OpEnv, op: Op[Any], axis: str, size: Dim, kernel: Dim, stride: Dim, padding: Dim, dilation: Dim
+    env: OpEnv,
+    op: Op[Any],
+    axis: str,
+    size: Dim,
+    kernel: Dim,
+    stride: Dim,
+    padding: Dim,
+    dilation: Dim,
+    ceil: bool = False,
 ) -> Dim:
     """``floor((size + 2*padding - dilation*(kernel-1) - 1) / stride) + 1``, PyTorch's formula.
 
@@ -75,11 +83,17 @@ def window_out(
     recorded), so the constant part floors exactly: a 3x3 convolution with stride 2 and
     padding 1 maps ``BlockW`` to ``BlockW/2`` for even ``BlockW``. A symbolic stride (a
     block argument) divides the same way when the rest is -1 or 0, as with
-    ``P = (K-1)/2``: ``BlockW`` becomes ``BlockW/Stride``.
+    ``P = (K-1)/2``: ``BlockW`` becomes ``BlockW/Stride``. With ``ceil`` (a pooling's
+    ``ceil_mode``) the division rounds up, and, as in PyTorch, a last window that would
+    start in the right padding is dropped.
     """
     numerator = size + 2 * padding - dilation * (kernel - 1) - 1
-    offset = dict(numerator.terms).get((), Fraction(0))
     number = stride.int_value()
+    if ceil:
+        if number is None:
+            raise op.arg_error(f"ceil_mode needs a stride that is a number; it is S={stride}")
+        numerator = numerator + (number - 1)
+    offset = dict(numerator.terms).get((), Fraction(0))
     if number is None:
         out = _symbolic_stride(env, op, axis, numerator - Dim.const(offset), offset, stride)
     elif numerator.constant_value() is None and offset.denominator == 1:
@@ -87,6 +101,10 @@ def window_out(
         out = env.floordiv(symbolic, number, op.node, f"{axis} into {op.name}") + int(offset) // number + 1
     else:
         out = env.floordiv(numerator, number, op.node, f"{axis} into {op.name}") + 1
+    if ceil and number is not None:
+        starts_in_padding = ((out - 1) * number - size - padding).constant_value()
+        if starts_in_padding is not None and starts_in_padding >= 0:
+            out = out - 1
     return env.positive(out, op.node, f"{op.name} output {axis}")
 
 

@@ -13,7 +13,8 @@ import math
 from typing import Any
 
 from dotnet.ops.base import Op, normalize_name, registered_ops
-from dotnet.ops.declaration import Declaration
+from dotnet.ops.declaration import Declaration, SameAs
+from dotnet.reading.labels import ArgValue, format_arg
 
 MARKDOWN_HEADER = """# Op reference
 
@@ -76,6 +77,8 @@ def facts(cls: type[Op[Any]]) -> list[str]:
         found.append("yields probabilities")
     if d.yields_log_probabilities:
         found.append("yields log-probabilities")
+    if d.reads_ids:
+        found.append("reads integer ids")
     if d.times_is_factor:
         found.append("'OP x N' gives the factor")
     return found
@@ -87,6 +90,19 @@ def _edges(cls: type[Op[Any]]) -> str | None:
     if low == high == 1:
         return None
     return f"{low}" if low == high else f"{low} or more" if high is None else f"{low} to {high}"
+
+
+def words_text(cls: type[Op[Any]]) -> str | None:
+    """The words a label may write beside the name and what each means: ``pointwise (K=1)``."""
+
+    def meaning(name: str, value: ArgValue | SameAs) -> str:
+        return f"{name}={value.name if isinstance(value, SameAs) else format_arg(value)}"
+
+    parts = []
+    for q in declaration(cls).qualifiers:
+        means = [meaning(n, v) for n, v in q.sets] + [meaning(n, v) + " unless given" for n, v in q.defaults]
+        parts.append(f"{q.word} ({', '.join(means)})")
+    return "; ".join(parts) or None
 
 
 def describe(cls: type[Op[Any]]) -> list[str]:
@@ -107,6 +123,7 @@ def describe(cls: type[Op[Any]]) -> list[str]:
     else:
         lines.append("  arguments: none")
     for title, value in (
+        ("words beside the name", words_text(cls)),
         ("in-edges", _edges(cls)),
         ("shape", declaration(cls).shape),
         ("PyTorch", torch_text(cls)),
@@ -158,6 +175,7 @@ def markdown() -> str:
                 row = [f"`{arg.name}`", also, arg.kind_text(), arg.default_text(), arg.help]
                 lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
         details = [
+            ("Words beside the name", words_text(cls)),
             ("In-edges", _edges(cls)),
             ("Shape", declaration(cls).shape),
             ("PyTorch", torch_text(cls)),
