@@ -192,3 +192,26 @@ def test_zero_copies_never_let_an_activation_overwrite_the_callers_input(tmp_pat
     images = -torch.ones(2, 2, 2, 2)
     output = dotnet.build(spec, params={"N": 1})(images)
     assert torch.equal(images, -torch.ones(2, 2, 2, 2)) and torch.equal(output, torch.zeros(2, 8))
+
+
+def test_a_repeated_causal_transformer_layer_passes_its_mask_to_every_copy(tmp_path: Path) -> None:
+    """Each copy is called with the causal mask (one call of the Sequential could pass it to none)."""
+    text = """digraph Causal {
+        inp [label="[BatchSize, SeqLen, 8]", shape="Mrecord"]
+        proj [label="Linear[8, 16]"]
+        enc [label="TransformerEncoderLayer x 2\\n[DModel=16, Heads=2, FF=32, Dropout=0, Causal=True]"]
+        oup [label="[BatchSize, SeqLen, 16]", shape="Mrecord"]
+        inp -> proj -> enc -> oup
+    }
+    """
+    torch.manual_seed(0)
+    model = dotnet.build(_spec(tmp_path, text, "Causal")).eval()
+    x = torch.randn(2, 5, 8)
+    mask = torch.ones(5, 5, dtype=torch.bool).triu(1)
+    want = model.proj(x)
+    for layer in model.enc:
+        want = layer(want, src_mask=mask)
+    torch.testing.assert_close(model(x), want, rtol=0, atol=0)
+    later = x.clone()
+    later[:, 3:] += 1.0  # a causal model's first positions do not see the later ones
+    torch.testing.assert_close(model(later)[:, :3], model(x)[:, :3])

@@ -225,8 +225,8 @@ class BlockCall(Op[CallFacts]):
 
     copy_name = "block"
 
-    def loops_copies(self, facts: CallFacts) -> bool:
-        return not facts.scans  # a stack of recurrent cells runs by ``CellStack.scan``
+    def copy_forward(self, w: CodeWriter, arg: str, copy: str, facts: CallFacts) -> str | None:
+        return None if facts.scans else f"{copy}({arg})"  # a stack of recurrent cells runs by ``CellStack.scan``
 
     def forward(self, w: CodeWriter, args: list[str], attr: str, facts: CallFacts) -> str:
         if facts.scans and self.call.times is not None:

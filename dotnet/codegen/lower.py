@@ -225,7 +225,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     inputs = [Port(attrs[n], n, torch_text(analysis.shapes[n]), analysis.takes_ids(n)) for n in analysis.inputs]
     outputs = [Port(values[n], n, torch_text(analysis.shapes[n])) for n in analysis.outputs]
     kept_alive = {p.name for p in inputs} | {p.name for p in outputs}
-    _loop_repetitions(analysis, statements, op_statements, kept_alive, names, attrs, where)
+    _loop_repetitions(analysis, writer, statements, op_statements, kept_alive, names, where)
     _free_after_last_use(statements, {p.name for p in outputs})
     in_place = _in_place_nodes(analysis, statements, op_statements, {p.name for p in outputs})
     for submodule in submodules:
@@ -262,11 +262,11 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
 
 def _loop_repetitions(
     analysis: Analysis,
+    writer: _Writer,
     statements: list[Statement],
     op_statements: dict[int, tuple[str, list[str]]],
     kept_alive: set[str],
     names: Namespace,
-    attrs: dict[str, str],
     where: str,
 ) -> None:
     """Run each ``OP x N`` whose input nothing else reads as a loop that rebinds one variable.
@@ -297,18 +297,22 @@ def _loop_repetitions(
         defining = assigners.get(source, [])
         if source in kept_alive or readers.get(source) != 1 or len(defining) != 1:
             continue
-        if statements[defining[0]].target != source or not op.loops_copies(analysis.facts(node_id)):
-            continue  # one of several outputs, or an op that writes its own forward
+        if statements[defining[0]].target != source:  # one of several outputs
+            continue
+        st, facts = statements[index], analysis.facts(node_id)
+        if op.copy_forward(writer, st.target, op.copy_name, facts) is None:
+            continue  # an op that writes its own forward
         if op.copy_name not in variables:
             variables[op.copy_name] = names.claim(op.copy_name)
         variable = variables[op.copy_name]
-        st = statements[index]
+        body = op.copy_forward(writer, st.target, variable, facts)
+        assert body is not None
         node = analysis.graph.nodes[node_id]
         assert isinstance(node, OpNode) and isinstance(node.call, OpCall)  # a repetition is a call with ``x N``
         label = replace(node.call, positional=(), keywords=(), defaults=(), squares=()).describe()
         statements[defining[0]].target = st.target
-        st.expr = f"{variable}({st.target})"
-        st.loop = Loop(variable, f"self.{attrs[node_id]}", f"{label} ({where}:{node.location.line})")
+        st.expr = body
+        st.loop = Loop(variable, f"self.{writer.attrs[node_id]}", f"{label} ({where}:{node.location.line})")
 
 
 def _free_after_last_use(statements: list[Statement], returned: set[str]) -> None:

@@ -213,8 +213,14 @@ class _TransformerLayer(_Attending):
         return f"nn.{self.torch_class}({', '.join(args)}, batch_first=True)"
 
     def forward(self, w: CodeWriter, args: list[str], attr: str, facts: AttentionFacts) -> str:
-        mask = [f"{self.mask_keyword}={causal_mask(args[0], args[0])}"] if self.causal else []
-        return f"self.{attr}({', '.join([*args, *mask])})"
+        return f"self.{attr}({', '.join([*args, *self._mask(args[0])])})"
+
+    def copy_forward(self, w: CodeWriter, arg: str, copy: str, facts: AttentionFacts) -> str | None:
+        return f"{copy}({', '.join([arg, *self._mask(arg)])})"
+
+    def _mask(self, source: str) -> list[str]:
+        """The causal mask's keyword argument, when the layer is causal."""
+        return [f"{self.mask_keyword}={causal_mask(source, source)}"] if self.causal else []
 
 
 @register

@@ -239,10 +239,13 @@ class Op(ABC, Generic[F], metaclass=_Immutable):
     copy_name: ClassVar[str] = "layer"
     """The loop variable over the copies of ``OP x N`` where ``forward`` runs them as a loop."""
 
-    def loops_copies(self, facts: F) -> bool:
-        """Whether ``forward`` may run the copies of ``OP x N`` one by one (``for layer in self.ATTR:
-        x = layer(x)``): where the op's forward is a plain call of its submodule."""
-        return type(self).forward is Op.forward
+    def copy_forward(self, w: CodeWriter, arg: str, copy: str, facts: F) -> str | None:
+        """One copy of ``OP x N`` applied to ``arg``, in ``for COPY in self.ATTR: ...``.
+
+        ``None`` where the copies must run as one call: by default, an op that writes its
+        own ``forward`` (not a plain call of its submodule).
+        """
+        return f"{copy}({arg})" if type(self).forward is Op.forward else None
 
     def forward(self, w: CodeWriter, args: list[str], attr: str, facts: F) -> str:
         """Forward expression over the input variable names; ``attr`` is the submodule's name.
