@@ -112,15 +112,34 @@ def _conv_bn_relu(cin: int, cout: int, kernel: int, stride: int, groups: int = 1
     return [conv, nn.BatchNorm2d(cout), nn.ReLU()]
 
 
+_MOBILENET_V1_PAIRS = [(32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1), (256, 512, 2)]
+_MOBILENET_V1_PAIRS += [(512, 512, 1)] * 5 + [(512, 1024, 2), (1024, 1024, 1)]
+"""Input channels, output channels and stride of MobileNetV1's thirteen depthwise separable pairs."""
+
+
 def mobilenet_v1(n_labels: int = 1000) -> nn.Module:
-    """MobileNetV1 (Howard et al. 2017, Table 1) at width 1.0, without dropout."""
+    """MobileNetV1 (Howard et al. 2017, Table 1) at width 1.0, without dropout: one flat Sequential."""
     layers = _conv_bn_relu(3, 32, 3, 2)
-    plan = [(32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1), (256, 512, 2)]
-    plan += [(512, 512, 1)] * 5 + [(512, 1024, 2), (1024, 1024, 1)]
-    for cin, cout, stride in plan:
+    for cin, cout, stride in _MOBILENET_V1_PAIRS:
         layers += _conv_bn_relu(cin, cin, 3, stride, groups=cin) + _conv_bn_relu(cin, cout, 1, 1)
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1024, n_labels)]
     return nn.Sequential(*layers)
+
+
+def mobilenet_v1_by_pairs(n_labels: int = 1000) -> nn.Module:
+    """The same layers as the widely copied hand-written MobileNetV1s build them (marvis/pytorch-mobilenet's
+    ``conv_dw(inp, oup, stride)``): one ``nn.Sequential`` per depthwise separable pair, ReLUs in place."""
+
+    def conv_bn_relu(cin: int, cout: int, kernel: int, stride: int, groups: int = 1) -> list[nn.Module]:
+        conv, norm, _ = _conv_bn_relu(cin, cout, kernel, stride, groups)
+        return [conv, norm, nn.ReLU(inplace=True)]
+
+    pairs = [
+        nn.Sequential(*conv_bn_relu(cin, cin, 3, stride, groups=cin), *conv_bn_relu(cin, cout, 1, 1))
+        for cin, cout, stride in _MOBILENET_V1_PAIRS
+    ]
+    head = [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1024, n_labels)]
+    return nn.Sequential(nn.Sequential(*conv_bn_relu(3, 32, 3, 2)), *pairs, *head)
 
 
 class Fire(nn.Module):

@@ -351,3 +351,53 @@ def test_pytorch_s_module_path_and_quoted_words_read_as_the_plain_call(
         return "\n".join(line for line in lines if not line.lstrip().startswith("#"))
 
     assert source(written, "written") == source(plain, "plain")
+
+
+def _code_of(tmp_path: Path, label: str, folder: str, inputs: str = IMAGE) -> str:
+    """The generated source of ``inputs -> op``, comments left out (they quote the label)."""
+    (tmp_path / folder).mkdir()
+    lines = compile_to_source(spec(tmp_path / folder, f'{inputs}\nop [label="{label}"]\ninp -> op\n')).splitlines()
+    return "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+
+
+SEQ = f'inp [label="输入\\n[BatchSize, SeqLen, 16]", {RECORD}]'
+CHANNELS = f'inp [label="输入\\n[BatchSize, W=28, H=28, C=8]", {RECORD}]'
+
+
+@pytest.mark.parametrize(
+    ("written", "meant", "inputs"),
+    [
+        ("Masked MultiheadAttention\\n[16, 4]", "MultiheadAttention[16, 4, Causal=True]", SEQ),
+        ("Causal TransformerEncoderLayer[16, 4, FF=32]", "TransformerEncoderLayer[16, 4, FF=32, Causal=True]", SEQ),
+        ("Conv2D 3x3 depthwise\\n[In=8, P=1]", "Conv2D[K=3, In=8, Out=8, G=8, P=1]", CHANNELS),
+        ("Depthwise Conv2D 3x3 (In=8, Out=16)", "Conv2D[K=3, In=8, Out=16, G=8]", CHANNELS),
+        ("Conv2D pointwise[In=8, Out=4]", "Conv2D[K=1, In=8, Out=4]", CHANNELS),
+    ],
+)
+def test_words_around_the_name_stand_for_the_arguments_the_op_declares(
+    tmp_path: Path, written: str, meant: str, inputs: str
+) -> None:
+    """``Masked MultiheadAttention`` is ``Causal=True``; ``depthwise`` is ``G=In`` (``Out=In`` unless given)."""
+    assert _code_of(tmp_path, written, "written", inputs) == _code_of(tmp_path, meant, "meant", inputs)
+
+
+@pytest.mark.parametrize(
+    ("label", "message"),
+    [
+        (
+            "Fancy Conv2D[K=3, Out=4]",
+            "node 'op': 'fancy' is not a word Conv2D reads beside its name (it reads depthwise, pointwise); "
+            "write what it means as an argument [bad-label]",
+        ),
+        ("Conv2D 3x3 depthwise[Out=4]", "node 'op': Conv2D: 'depthwise' means G=In: give In [bad-arg]"),
+        (
+            "Conv2D depthwise[K=3, In=8, G=2]",
+            "node 'op': Conv2D: 'depthwise' means G=8, and the label gives G=2 [bad-arg]",
+        ),
+    ],
+)
+def test_a_word_the_op_does_not_declare_or_that_contradicts_the_label_is_an_error(
+    tmp_path: Path, label: str, message: str
+) -> None:
+    path = spec(tmp_path, f'{CHANNELS}\nop [label="{label}"]\ninp -> op\n')
+    assert errors_of(path) == [f"Net.dot:3:1: error: {message}"]

@@ -102,6 +102,11 @@ def test_ops_states_the_facts_checks_use() -> None:
     assert "  also: σ" in result.stdout.splitlines()
 
 
+def test_ops_lists_the_words_an_op_reads_beside_its_name() -> None:
+    lines = run_cli("ops", "Conv2D").stdout.splitlines()
+    assert "  words beside the name: depthwise (G=In, Out=In unless given); pointwise (K=1)" in lines
+
+
 def test_an_unbounded_side_is_written_with_its_sign_and_an_open_bracket() -> None:
     assert "  facts: outputs in (-inf, 0]; yields log-probabilities" in run_cli("ops", "LogSoftmax").stdout.splitlines()
     assert "  facts: element-wise; outputs in [0, inf); monotone" in run_cli("ops", "ReLU").stdout.splitlines()

@@ -55,6 +55,12 @@ def plain(call: Callable[..., Any]) -> Reference:
     return lambda model, xs: call(*xs)
 
 
+def later(queries: torch.Tensor, keys: torch.Tensor | None = None) -> torch.Tensor:
+    """True where key j comes after query i: what a causal attention hides."""
+    n, m = queries.shape[1], (queries if keys is None else keys).shape[1]
+    return torch.tensor([[j > i for j in range(m)] for i in range(n)])
+
+
 CASES: list[tuple[str, tuple[str, ...], tuple[tuple[str | None, str], ...], Reference]] = [
     ("Transpose[1, 2]", (SEQ,), ((None, "[BatchSize, 16, SeqLen]"),), plain(lambda x: x.transpose(1, 2))),
     ("Transpose[-1, 0]", (SEQ,), ((None, "[16, SeqLen, BatchSize]"),), plain(lambda x: x.transpose(-1, 0))),
@@ -111,6 +117,30 @@ CASES: list[tuple[str, tuple[str, ...], tuple[tuple[str | None, str], ...], Refe
         (SEQ, "[BatchSize, 5, 16]", "[BatchSize, 5, 16]"),
         ((None, SEQ),),
         layer(nn.MultiheadAttention(16, 8, dropout=0.1, batch_first=True), lambda m, q, k, v: m(q, k, v)[0]),
+    ),
+    (
+        "MultiheadAttention[16, 4, Causal=True]",
+        (SEQ,),
+        ((None, SEQ),),
+        layer(nn.MultiheadAttention(16, 4, batch_first=True), lambda m, x: m(x, x, x, attn_mask=later(x))[0]),
+    ),
+    (
+        "MHA[DModel=16, Heads=2, masked=True]",
+        (SEQ, "[BatchSize, 5, 16]"),
+        ((None, SEQ),),
+        layer(nn.MultiheadAttention(16, 2, batch_first=True), lambda m, q, kv: m(q, kv, kv, attn_mask=later(q, kv))[0]),
+    ),
+    (
+        "TransformerEncoderLayer[16, 4, FF=32, is_causal=True]",
+        (SEQ,),
+        ((None, SEQ),),
+        layer(nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, batch_first=True), lambda m, x: m(x, later(x))),
+    ),
+    (
+        "TransformerDecoderLayer[16, 4, FF=32, Causal=True]",
+        (SEQ, "[BatchSize, 5, 16]"),
+        ((None, SEQ),),
+        layer(nn.TransformerDecoderLayer(16, 4, 32, batch_first=True), lambda m, t, mem: m(t, mem, later(t))),
     ),
     (
         "TransformerEncoderLayer[16, 4, FF=32]",
@@ -222,3 +252,31 @@ def test_parameter_counts_match_torch(tmp_path: Path) -> None:
         model = dotnet.build(path)
         counted = total_cost(compiled.analysis).parameters.int_value()
         assert counted == sum(p.numel() for p in model.parameters()), label
+
+
+@pytest.mark.parametrize(
+    "label", ["MultiheadAttention[16, 4, Causal=True]", "TransformerEncoderLayer[16, 4, FF=32, Causal=True]"]
+)
+def test_a_causal_layer_s_outputs_do_not_see_later_positions(tmp_path: Path, label: str) -> None:
+    """Changing the last position changes only the last output; without Causal, every output moves."""
+    for causal in (True, False):
+        path = spec(tmp_path, label.replace("Causal=True", f"Causal={causal}"), (SEQ,), ((None, SEQ),))
+        model = dotnet.build(path).eval()
+        x = torch.randn(2, 6, 16)
+        changed = x.clone()
+        changed[:, -1] += 1.0
+        with torch.no_grad():
+            moved = (model(changed) - model(x)).abs().amax(dim=(0, 2)) > 1e-6
+        assert moved.tolist() == ([False] * 5 + [True] if causal else [True] * 6)
+
+
+def test_a_causal_attention_scripts_and_exports(tmp_path: Path) -> None:
+    """The mask is made from the input's length at run time: TorchScript and torch.export take other lengths."""
+    model = dotnet.build(spec(tmp_path, "MultiheadAttention[16, 4, Causal=True]", (SEQ,), ((None, SEQ),))).eval()
+    x, longer = torch.randn(2, 6, 16), torch.randn(2, 9, 16)
+    scripted = torch.jit.script(model)
+    length = torch.export.Dim("length", min=2, max=64)
+    exported = torch.export.export(model, (x,), dynamic_shapes=({1: length},)).module()
+    with torch.no_grad():
+        for run in (scripted, exported):
+            torch.testing.assert_close(run(longer), model(longer))

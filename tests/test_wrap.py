@@ -63,3 +63,9 @@ def test_a_long_return_type_wraps_at_its_own_commas_as_ruff_format_does() -> Non
         "        torch.Tensor,\n"
         "    ]:"
     )
+
+
+def test_a_long_call_indexed_after_its_parenthesis_breaks_its_arguments_and_keeps_the_index() -> None:
+    """``self.attn(q, k, v, attn_mask=..., need_weights=False)[0]``, as attention's output is taken."""
+    lines = assignment_lines("attn", "self.attn(query, keys, values, need_weights=False)[0]", 50)
+    assert lines == ["attn = self.attn(", "    query, keys, values, need_weights=False", ")[0]"]

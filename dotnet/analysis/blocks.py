@@ -223,6 +223,11 @@ class BlockCall(Op[CallFacts]):
             return f"CellStack({expr} for {index} in range({count}))"
         return super().repeated_module(expr, count, facts, index)
 
+    copy_name = "block"
+
+    def copy_forward(self, w: CodeWriter, arg: str, copy: str, facts: CallFacts) -> str | None:
+        return None if facts.scans else f"{copy}({arg})"  # a stack of recurrent cells runs by ``CellStack.scan``
+
     def forward(self, w: CodeWriter, args: list[str], attr: str, facts: CallFacts) -> str:
         if facts.scans and self.call.times is not None:
             w.use("CellStack")

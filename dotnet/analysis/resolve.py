@@ -284,6 +284,7 @@ class Library:
                 raise error(codes.CYCLE, f"node {node.id!r}: digraph {block!r} calls itself", node.location, node.id)
             if self.ambiguous(block):
                 raise ambiguous_graph(self.source, block, node.location, node.id)
+            _check_qualifiers(node, call, f"a call of digraph {block!r}", ())
             return BlockCall(node, call, block, self)
         for candidate in candidate_names(call.name):
             broken = self.source.broken_named(candidate)
@@ -298,6 +299,8 @@ class Library:
         for candidate in candidate_names(call.name):
             op_class = lookup(candidate)
             if op_class is not None:
+                declared = op_class.declaration
+                _check_qualifiers(node, call, declared.name, tuple(q.word for q in declared.qualifiers))
                 try:
                     return op_class(node, call)
                 except SpecError:
@@ -306,3 +309,17 @@ class Library:
         others = [n for n in usable + self.sibling_names() if n != graph.name and n not in self._in_progress]
         document = [n for n in others if n in usable]
         return UnresolvedCall(node, call, candidate_names(call.name), list(dict.fromkeys(others)), document, self)
+
+
+def _check_qualifiers(node: OpNode, call: OpCall, what: str, known: tuple[str, ...]) -> None:
+    """A ``bad-label`` error for a word around the name that the op does not declare."""
+    unknown = [w for w in call.qualifiers if w not in known]
+    if unknown:
+        reads = f"it reads {', '.join(known)}" if known else "it reads no such words"
+        raise error(
+            codes.BAD_LABEL,
+            f"node {node.id!r}: {' '.join(unknown)!r} is not a word {what} reads beside its name ({reads}); "
+            "write what it means as an argument",
+            node.location,
+            node.id,
+        )

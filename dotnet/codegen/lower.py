@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dotnet import codes
 from dotnet.analysis.infer import Analysis, repetition_index
@@ -20,7 +20,7 @@ from dotnet.analysis.ir import Edge, Graph, OpNode, TensorNode
 from dotnet.codegen.naming import Namespace, class_name, identifier, snake_case
 from dotnet.codegen.scan import ScanPlan, plan_scan
 from dotnet.diagnostics import error
-from dotnet.ops.base import CodeWriter
+from dotnet.ops.base import CodeWriter, Op
 from dotnet.reading.labels import OpCall, ParamInit
 from dotnet.reading.shape import Axis, torch_text
 from dotnet.reading.symbolic import Dim
@@ -52,6 +52,17 @@ class Statement:
     comment: str
     frees: list[str] = field(default_factory=list)
     """Variables read for the last time here, deleted after it so their memory can go."""
+    loop: Loop | None = None
+    """For ``OP x N`` run copy by copy: the loop around the statement, which rebinds ``target``."""
+
+
+@dataclass
+class Loop:
+    """``for VARIABLE in ITERABLE:`` around one statement: the copies of a repetition, one after another."""
+
+    variable: str
+    iterable: str
+    comment: str
 
 
 @dataclass
@@ -213,6 +224,8 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
 
     inputs = [Port(attrs[n], n, torch_text(analysis.shapes[n]), analysis.takes_ids(n)) for n in analysis.inputs]
     outputs = [Port(values[n], n, torch_text(analysis.shapes[n])) for n in analysis.outputs]
+    kept_alive = {p.name for p in inputs} | {p.name for p in outputs}
+    _loop_repetitions(analysis, writer, statements, op_statements, kept_alive, names, where)
     _free_after_last_use(statements, {p.name for p in outputs})
     in_place = _in_place_nodes(analysis, statements, op_statements, {p.name for p in outputs})
     for submodule in submodules:
@@ -249,18 +262,75 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
     return plan
 
 
+def _loop_repetitions(
+    analysis: Analysis,
+    writer: _Writer,
+    statements: list[Statement],
+    op_statements: dict[int, tuple[str, list[str]]],
+    kept_alive: set[str],
+    names: Namespace,
+    where: str,
+) -> None:
+    """Run each ``OP x N`` whose input nothing else reads as a loop that rebinds one variable.
+
+    ``down = self.down(x)`` then ``stage = self.stage(down)`` become ``stage = self.down(x)``
+    then ``for block in self.stage: stage = block(stage)``: once the second copy runs, no
+    name holds the first copy's input, as in torchvision's stages, where one call of the
+    ``nn.Sequential`` would hold it for the whole repetition. The submodule stays the
+    ``nn.Sequential`` it was (same names, same ``state_dict``). A repetition keeps its one
+    call where its input is read again (a skip connection), is a ``forward`` argument or
+    returned (held anyway), is one of several outputs, or where the op writes its own
+    ``forward`` (a stack of recurrent cells).
+    """
+    readers: dict[str, int] = {}
+    assigners: dict[str, list[int]] = {}
+    for index, st in enumerate(statements):
+        for name in _names(st.expr, ast.Load):
+            readers[name] = readers.get(name, 0) + 1
+        for name in _names(st.target, ast.Store):
+            assigners.setdefault(name, []).append(index)
+    variables: dict[str, str] = {}
+    """The loop variable of each kind of copy (``block``, ``layer``), claimed once per ``forward``."""
+    for index, (node_id, operands) in op_statements.items():
+        op = analysis.ops[node_id]
+        if op.repeat_count() is None:
+            continue
+        (source,) = operands
+        defining = assigners.get(source, [])
+        if source in kept_alive or readers.get(source) != 1 or len(defining) != 1:
+            continue
+        if statements[defining[0]].target != source:  # one of several outputs
+            continue
+        st, facts = statements[index], analysis.facts(node_id)
+        if op.copy_forward(writer, st.target, op.copy_name, facts) is None:
+            continue  # an op that writes its own forward
+        if op.copy_name not in variables:
+            variables[op.copy_name] = names.claim(op.copy_name)
+        variable = variables[op.copy_name]
+        body = op.copy_forward(writer, st.target, variable, facts)
+        assert body is not None
+        node = analysis.graph.nodes[node_id]
+        assert isinstance(node, OpNode) and isinstance(node.call, OpCall)  # a repetition is a call with ``x N``
+        label = replace(node.call, positional=(), keywords=(), defaults=(), squares=()).describe()
+        statements[defining[0]].target = st.target
+        st.expr = body
+        st.loop = Loop(variable, f"self.{writer.attrs[node_id]}", f"{label} ({where}:{node.location.line})")
+
+
 def _free_after_last_use(statements: list[Statement], returned: set[str]) -> None:
     """Mark each intermediate for deletion after the statement that reads it last.
 
     As torch.fx's code generator does, so that inference holds no more activations
     than a hand-written ``nn.Sequential``. Inputs (the caller holds them), returned
     values, and whatever the last statement reads (``return`` frees it) are left alone.
+    A statement that rebinds what it reads (a repetition's loop) does not end its life.
     """
     defined = {name for st in statements for name in _names(st.target, ast.Store)}
     last_read: dict[str, int] = {}
     for index, st in enumerate(statements):
+        rebound = set(_names(st.target, ast.Store))
         for name in _names(st.expr, ast.Load):
-            if name in defined:
+            if name in defined and name not in rebound:
                 last_read[name] = index
     for name, index in last_read.items():
         if name not in returned and index < len(statements) - 1:
@@ -276,29 +346,43 @@ def _in_place_nodes(
     """The activations that may overwrite their input, as torchvision's ``nn.ReLU(inplace=True)`` does.
 
     An activation with an in-place form (its declaration's ``in_place``), not repeated, whose
-    input is a variable that one statement assigns from an op with a ``fresh_output`` (a new
+    input is a value that one statement assigns from an op with a ``fresh_output`` (a new
     tensor its backward does not read), that no other statement reads, and that ``forward``
     does not return. So the overwritten tensor is nobody else's: not an argument (the caller
-    holds it), not a view of a live tensor, not an output that some backward needs.
+    holds it), not a view of a live tensor, not an output that some backward needs. Values,
+    not names, are counted: a repetition's loop rebinds its variable to a new value.
     """
-    readers: dict[str, int] = {}
-    for st in statements:
-        for name in _names(st.expr, ast.Load):
-            readers[name] = readers.get(name, 0) + 1
-    fresh = {
-        statements[index].target
-        for index, (node_id, _) in op_statements.items()
-        if analysis.ops[node_id].declaration.fresh_output
-    }
+    readers: dict[tuple[str, int], int] = {}
+    read: dict[int, dict[str, int]] = {}
+    """What each statement reads: each name's value, as the index of the statement that assigned it (-1: none)."""
+    fresh: set[tuple[str, int]] = set()
+    current: dict[str, int] = {}
+    for index, st in enumerate(statements):
+        read[index] = {name: current.get(name, -1) for name in _names(st.expr, ast.Load)}
+        for value in read[index].items():
+            readers[value] = readers.get(value, 0) + 1
+        for name in _names(st.target, ast.Store):
+            current[name] = index
+        if index in op_statements and _makes_fresh(analysis.ops[op_statements[index][0]]):
+            fresh.add((st.target, index))
     found = []
-    for node_id, args in op_statements.values():
+    for index, (node_id, args) in op_statements.items():
         op = analysis.ops[node_id]
         if not op.declaration.in_place or op.repeat_count() is not None:
             continue
-        (source,) = args
-        if source in fresh and readers.get(source) == 1 and source not in returned:
+        (name,) = args
+        source = (name, read[index].get(name, -1))
+        if source in fresh and readers[source] == 1 and source[0] not in returned:
             found.append(node_id)
     return found
+
+
+def _makes_fresh(op: Op[object]) -> bool:
+    """Whether the op's result is a new tensor: its declaration says ``fresh_output`` and, for
+    ``OP x N``, N is a number of at least one (zero copies, ``x (N-1)`` with N=1, return the input)."""
+    times = op.repeat_count()
+    copies = 1 if times is None else times.int_value()
+    return op.declaration.fresh_output and copies is not None and copies >= 1
 
 
 def _names(code: str, context: type[ast.expr_context]) -> list[str]:

@@ -19,7 +19,7 @@ from dotnet.codegen.audit import audit
 from dotnet.codegen.lower import ClassPlan
 from dotnet.codegen.methods import Assign, Method
 from dotnet.codegen.safe_text import doc_text
-from dotnet.codegen.wrap import assignment_lines, code_lines, del_lines, outer_items
+from dotnet.codegen.wrap import assignment_lines, code_lines, del_lines, for_lines, outer_items
 
 LINE_LENGTH = 88
 
@@ -161,11 +161,14 @@ def _forward_lines(plan: ClassPlan, width: int) -> list[str]:
     """``forward``'s body: the diagram's statements, or a cell's call of its step."""
     if plan.scan is not None and plan.scan.forward:
         return [line for raw in plan.scan.forward for line in code_lines(raw, width)]
-    lines = [
-        line
-        for st in plan.statements
-        for line in assignment_lines(st.target, st.expr, width, st.comment) + del_lines(st.frees, width)
-    ]
+    lines: list[str] = []
+    for st in plan.statements:
+        if st.loop is None:
+            lines += assignment_lines(st.target, st.expr, width, st.comment)
+        else:
+            lines += for_lines(st.loop.variable, st.loop.iterable, width, st.loop.comment)
+            lines += [f"    {line}" for line in assignment_lines(st.target, st.expr, width - 4, st.comment)]
+        lines += del_lines(st.frees, width)
     return lines + [f"return {', '.join(p.name for p in plan.outputs)}"]
 
 

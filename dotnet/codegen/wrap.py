@@ -31,9 +31,29 @@ def assignment_lines(target: str, expr: str, width: int, comment: str = "", abov
     head = comment_lines(comment, width) if comment else []
     if len(line) <= width:
         return head + [line]
-    if _outer_call(expr) is None:
+    call, index = _indexed(expr)
+    if _outer_call(call) is None:
         return head + code_lines(line, width)
-    return head + call_lines(f"{target} = ", expr, width)
+    lines = call_lines(f"{target} = ", call, width)
+    return head + lines[:-1] + [lines[-1] + index]
+
+
+def _indexed(expr: str) -> tuple[str, str]:
+    """``('f(a, b)', '[0]')`` for ``'f(a, b)[0]'``: a call and the index after it; else ``(expr, '')``."""
+    if expr.endswith("]") and ")[" in expr:
+        call, _, index = expr.rpartition(")[")
+        if _balanced(call + ")") and _balanced("[" + index):
+            return call + ")", "[" + index
+    return expr, ""
+
+
+def for_lines(variable: str, iterable: str, width: int, comment: str = "") -> list[str]:
+    """``for variable in iterable:`` with ``comment`` trailing it, or above it when it would not fit."""
+    line = f"for {variable} in {iterable}:"
+    comment = doc_text(comment)
+    if comment and len(line) + 4 + len(comment) <= width:
+        return [f"{line}  # {comment}"]
+    return (comment_lines(comment, width) if comment else []) + [line]
 
 
 def del_lines(names: list[str], width: int) -> list[str]:

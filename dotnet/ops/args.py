@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dotnet.ops.declaration import Arg, FromInput, SameAs, Value
+from dotnet.ops.declaration import Arg, FromInput, Qualifier, SameAs, Value
 from dotnet.reading.labels import ArgValue, OpCall, format_arg
 from dotnet.reading.symbolic import Dim
 
@@ -79,11 +79,11 @@ class Bound:
         return value
 
 
-def bind(call: OpCall, args: Sequence[Arg]) -> Bound:
+def bind(call: OpCall, args: Sequence[Arg], qualifiers: Sequence[Qualifier] = ()) -> Bound:
     """Each declared argument's value: from the call (checked and converted), else its default.
 
-    ``SameAs`` defaults are resolved; ``FromInput`` defaults are left as ``None`` for the op
-    to fill in from its input shape.
+    The call's qualifier words give the arguments they stand for. ``SameAs`` defaults are
+    resolved; ``FromInput`` defaults are left as ``None`` for the op to fill in from its input shape.
     """
     if len(call.positional) > len(args):
         raise ArgProblem(f"takes at most {len(args)} positional arguments, got {len(call.positional)}")
@@ -97,6 +97,7 @@ def bind(call: OpCall, args: Sequence[Arg]) -> Bound:
         if name in given:
             raise ArgProblem(f"argument {name!r} given twice")
         given[name] = _side(value) if key in call.squares and by_name[name].square else value
+    _qualify(call, qualifiers, given)
     values: dict[str, Value] = {}
     for arg in args:
         if arg.name in given:
@@ -111,6 +112,25 @@ def bind(call: OpCall, args: Sequence[Arg]) -> Bound:
         if isinstance(arg.default, SameAs) and arg.name not in given:
             values[arg.name] = values[arg.default.name]
     return Bound(values)
+
+
+def _qualify(call: OpCall, qualifiers: Sequence[Qualifier], given: dict[str, ArgValue]) -> None:
+    """Add to ``given`` what the call's qualifier words stand for; a word against the label is a problem."""
+    meanings = {q.word: q for q in qualifiers}
+    for word in call.qualifiers:
+        qualifier = meanings[word]
+        strict = [(name, meaning, True) for name, meaning in qualifier.sets]
+        for name, meaning, must in strict + [(name, meaning, False) for name, meaning in qualifier.defaults]:
+            if isinstance(meaning, SameAs):
+                if meaning.name not in given:
+                    raise ArgProblem(f"{word!r} means {name}={meaning.name}: give {meaning.name}")
+                meaning = given[meaning.name]
+            if name not in given:
+                given[name] = meaning
+            elif must and given[name] != meaning:
+                raise ArgProblem(
+                    f"{word!r} means {name}={format_arg(meaning)}, and the label gives {name}={format_arg(given[name])}"
+                )
 
 
 def _side(area: ArgValue) -> ArgValue:

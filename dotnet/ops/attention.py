@@ -15,13 +15,26 @@ from typing import ClassVar
 from dotnet.analysis.ir import OpNode
 from dotnet.ops.args import Bound
 from dotnet.ops.base import CodeWriter, Inferred, Op, OpEnv, register
-from dotnet.ops.declaration import Arg, Declaration
+from dotnet.ops.declaration import Arg, Declaration, Qualifier
 from dotnet.reading.labels import OpCall, format_arg
 from dotnet.reading.shape import Shape, diagram_text
 from dotnet.reading.symbolic import Dim
 
 ACTIVATIONS = ("relu", "gelu")
 """The feed-forward activations PyTorch's Transformer layers take."""
+CAUSAL = Arg(
+    "Causal", "flag", default=False, spellings=("is_causal", "masked"), help="a position attends to itself and before"
+)
+
+
+CAUSAL_WORDS = tuple(Qualifier(word, (("Causal", Dim.sym("True")),)) for word in ("masked", "causal"))
+"""``Masked MultiheadAttention``, ``Causal TransformerEncoderLayer``: the words mean Causal=True."""
+
+
+def causal_mask(queries: str, keys: str) -> str:
+    """The expression of the boolean mask that hides, from query i, every key after position i."""
+    size = f"{queries}.shape[1], {keys}.shape[1]"
+    return f"torch.ones({size}, dtype=torch.bool, device={queries}.device).triu(1)"
 
 
 @dataclass(frozen=True)
@@ -75,7 +88,9 @@ class MultiheadAttention(_Attending):
             Arg("DModel", "size", "embed_dim", required=True, spellings=("d_model", "E")),
             Arg("Heads", "size", "num_heads", required=True, spellings=("nhead",)),
             Arg("Dropout", "float", "dropout", default=0.0),
+            CAUSAL,
         ),
+        qualifiers=CAUSAL_WORDS,
         max_inputs=3,
     )
 
@@ -83,6 +98,7 @@ class MultiheadAttention(_Attending):
         super().__init__(node, call)
         bound = self.bind_common()
         self.dropout = self.dropout_arg(bound)
+        self.causal = bound.flag("Causal")
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[AttentionFacts]:
         for x, what in zip(inputs, ("its query", "its keys", "its values")):
@@ -116,7 +132,8 @@ class MultiheadAttention(_Attending):
         query = args[0]
         keys = args[1] if len(args) > 1 else query
         values = args[2] if len(args) > 2 else keys
-        return f"self.{attr}({query}, {keys}, {values}, need_weights=False)[0]"
+        mask = f"attn_mask={causal_mask(query, keys)}, " if self.causal else ""
+        return f"self.{attr}({query}, {keys}, {values}, {mask}need_weights=False)[0]"
 
 
 def declare(name: str, inputs: int = 1) -> Declaration:
@@ -132,7 +149,9 @@ def declare(name: str, inputs: int = 1) -> Declaration:
             Arg("Dropout", "float", "dropout", default=0.1),
             Arg("Activation", "choice", "activation", default="relu", choices=ACTIVATIONS),
             Arg("NormFirst", "flag", "norm_first", default=False),
+            CAUSAL,
         ),
+        qualifiers=CAUSAL_WORDS,
         min_inputs=inputs,
         max_inputs=inputs,
     )
@@ -142,6 +161,8 @@ class _TransformerLayer(_Attending):
     """``TransformerEncoderLayer[DModel, Heads, FF=2048, Dropout=0.1, Activation=relu, NormFirst=False]``."""
 
     torch_class: ClassVar[str]
+    mask_keyword: ClassVar[str]
+    """The keyword of the forward's mask of self-attention: ``src_mask`` or ``tgt_mask``."""
     attentions: ClassVar[int]
     norms: ClassVar[int]
 
@@ -152,6 +173,7 @@ class _TransformerLayer(_Attending):
         self.dropout = self.dropout_arg(bound)
         self.activation = bound.word("Activation")
         self.norm_first = bound.flag("NormFirst")
+        self.causal = bound.flag("Causal")
 
     def infer(self, inputs: list[Shape], env: OpEnv) -> Inferred[AttentionFacts]:
         for x, what in zip(inputs, ("its input", "its memory")):
@@ -190,6 +212,16 @@ class _TransformerLayer(_Attending):
             args.append("norm_first=True")
         return f"nn.{self.torch_class}({', '.join(args)}, batch_first=True)"
 
+    def forward(self, w: CodeWriter, args: list[str], attr: str, facts: AttentionFacts) -> str:
+        return f"self.{attr}({', '.join([*args, *self._mask(args[0])])})"
+
+    def copy_forward(self, w: CodeWriter, arg: str, copy: str, facts: AttentionFacts) -> str | None:
+        return f"{copy}({', '.join([arg, *self._mask(arg)])})"
+
+    def _mask(self, source: str) -> list[str]:
+        """The causal mask's keyword argument, when the layer is causal."""
+        return [f"{self.mask_keyword}={causal_mask(source, source)}"] if self.causal else []
+
 
 @register
 class TransformerEncoderLayer(_TransformerLayer):
@@ -197,6 +229,7 @@ class TransformerEncoderLayer(_TransformerLayer):
 
     declaration = declare("TransformerEncoderLayer")
     torch_class = "TransformerEncoderLayer"
+    mask_keyword = "src_mask"
     attentions = 1
     norms = 2
 
@@ -207,5 +240,7 @@ class TransformerDecoderLayer(_TransformerLayer):
 
     declaration = declare("TransformerDecoderLayer", inputs=2)
     torch_class = "TransformerDecoderLayer"
+    mask_keyword = "tgt_mask"
+    """With ``Causal``, the target attends to itself causally; the memory stays visible whole."""
     attentions = 2
     norms = 3

@@ -236,6 +236,17 @@ class Op(ABC, Generic[F], metaclass=_Immutable):
         """
         return f"nn.Sequential(*({expr} for {index} in range({count})))"
 
+    copy_name: ClassVar[str] = "layer"
+    """The loop variable over the copies of ``OP x N`` where ``forward`` runs them as a loop."""
+
+    def copy_forward(self, w: CodeWriter, arg: str, copy: str, facts: F) -> str | None:
+        """One copy of ``OP x N`` applied to ``arg``, in ``for COPY in self.ATTR: ...``.
+
+        ``None`` where the copies must run as one call: by default, an op that writes its
+        own ``forward`` (not a plain call of its submodule).
+        """
+        return f"{copy}({arg})" if type(self).forward is Op.forward else None
+
     def forward(self, w: CodeWriter, args: list[str], attr: str, facts: F) -> str:
         """Forward expression over the input variable names; ``attr`` is the submodule's name.
 
@@ -263,7 +274,7 @@ class Op(ABC, Generic[F], metaclass=_Immutable):
     def bind_declared(self) -> Bound:
         """The call's values for the declared arguments, checked and converted; a ``bad-arg`` otherwise."""
         try:
-            return bind(self.call, self.declaration.args)
+            return bind(self.call, self.declaration.args, self.declaration.qualifiers)
         except ArgProblem as exc:
             raise self.arg_error(str(exc)) from None
 

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from dotnet.analysis.ir import OpNode
 from dotnet.ops.base import CodeWriter, Inferred, Op, OpEnv, declare
-from dotnet.ops.declaration import Arg, Declaration, FromInput
+from dotnet.ops.declaration import Arg, Declaration, FromInput, Qualifier, SameAs
 from dotnet.ops.spatial import Window, at_least, classes_by_rank, rank_of, spatial_input, transposed_out, window_out
 from dotnet.reading.labels import OpCall
 from dotnet.reading.shape import Axis, Shape, numel
@@ -206,6 +206,13 @@ _TRANSPOSED_ARGS = (IN, OUT, KERNEL, STRIDE, TRANSPOSED_PADDING, OUTPUT_PADDING,
 _OVER = {1: "a signal [BatchSize, L, C]", 2: "an image [BatchSize, W, H, C]", 3: "a volume [BatchSize, W, H, D, C]"}
 
 
+_CONV_WORDS = (
+    Qualifier("depthwise", (("G", SameAs("In")),), defaults=(("Out", SameAs("In")),)),
+    Qualifier("pointwise", (("K", ONE),)),
+)
+"""``Conv2D 3x3 depthwise[In=32]`` is ``G=In`` (and ``Out=In`` unless given); ``pointwise`` is ``K=1``."""
+
+
 def _conv(rank: int) -> Declaration:
     torch = f"nn.Conv{rank}d"
     call = f"{torch}(In, Out, kernel_size=K, stride=S, padding=P, dilation=D, groups=G, bias=Bias)"
@@ -213,6 +220,7 @@ def _conv(rank: int) -> Declaration:
         f"Conv{rank}D",
         torch=torch,
         args=_CONV_ARGS,
+        qualifiers=_CONV_WORDS,
         shape=_CONV_SHAPE,
         torch_call=call,
         costs=_CONV_COSTS,
@@ -245,6 +253,7 @@ declare(
     Declaration(
         "Conv",
         args=_CONV_ARGS,
+        qualifiers=_CONV_WORDS,
         shape=_CONV_SHAPE,
         torch_call="nn.Conv1d, nn.Conv2d or nn.Conv3d, by the input's rank",
         costs=_CONV_COSTS,

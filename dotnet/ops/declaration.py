@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from dotnet.reading.labels import format_arg
+from dotnet.reading.labels import ArgValue, format_arg
 from dotnet.reading.symbolic import Dim
 
 ArgKind = Literal["size", "int", "float", "flag", "choice", "padding", "axis"]
@@ -37,6 +37,18 @@ class SameAs:
     """A default that repeats another argument's value: a pool's stride is its kernel size."""
 
     name: str
+
+
+@dataclass(frozen=True)
+class Qualifier:
+    """A word a label may write around the op's name, standing for arguments: ``depthwise`` is ``G=In``."""
+
+    word: str
+    """Lower case: ``depthwise``, ``masked``."""
+    sets: tuple[tuple[str, ArgValue | SameAs], ...]
+    """Arguments it means, each a value or another argument's (``SameAs("In")``); the label may repeat them."""
+    defaults: tuple[tuple[str, ArgValue | SameAs], ...] = ()
+    """Arguments it gives only where the label gives none (a depthwise convolution's ``Out=In``)."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +149,8 @@ class Declaration:
     name is an alias. ``None`` where the constructor depends on the input (``Conv``, by its rank) or
     is another op's (``GlobalAvgPool2D`` is ``nn.AdaptiveAvgPool2d(1)``)."""
     args: tuple[Arg, ...] = ()
+    qualifiers: tuple[Qualifier, ...] = ()
+    """Words a label may write around the name (``Masked MultiheadAttention``); any other word is an error."""
     shape: str = ""
     """The shape rule in words, for the op reference (the rule itself is the op's ``infer``)."""
     torch_call: str = ""

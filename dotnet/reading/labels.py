@@ -127,10 +127,13 @@ class OpCall:
     """The label lacks its final ``]`` and was read as if it had one."""
     squares: tuple[str, ...] = ()
     """Keyword args written as a square, ``K=3x3``: a window op reads it as 3 by 3, not 9."""
+    qualifiers: tuple[str, ...] = ()
+    """Words written around the name that the op declares, lower case: ``Masked MultiheadAttention``,
+    ``Conv2D 3x3 depthwise``."""
 
     def describe(self) -> str:
         """Rebuild the label from its parsed parts (safe to print anywhere)."""
-        text = self.name + self.mark
+        text = " ".join([*self.qualifiers, self.name]) + self.mark
         if self.operand:
             text += " " + ".".join(self.operand)
         if self.times is not None:
@@ -382,12 +385,54 @@ def _op_label(label: str) -> OpCall | FormulaLabel:
     unclosed = text.count("[") == text.count("]") + 1 and not text.endswith("]")
     if unclosed:
         text += "]"
-    call = _call_or_formula(text)
+    try:
+        call = _call_or_formula(text)
+    except LabelError:
+        qualified = _qualified_call(text)
+        if qualified is None:
+            raise
+        call = qualified
     if unclosed:
         if not isinstance(call, OpCall):
             raise LabelError(f"{quote(text[:-1])} lacks a closing ']'")
         call = replace(call, unclosed=True)
     return call
+
+
+_LEADING_WORDS = re.compile(r"\s*((?:[A-Za-z]+\s+)+)(?=[^\W\d])")
+"""``Masked MultiheadAttention``: plain words before the op name."""
+_TRAILING_WORDS = re.compile(r"((?:\s+[A-Za-z]+)+)\s*\Z")
+"""``Conv2D 3x3 depthwise``: plain words after the name (and its kernel), before the args."""
+
+
+def _qualified_call(text: str) -> OpCall | None:
+    """The op call left when plain words before the name, or after it and its kernel, are set aside.
+
+    Only for a label that reads as nothing else; the op decides what the words mean
+    (``Masked MultiheadAttention``, ``Conv2D 3x3 depthwise``) and refuses the others.
+    """
+    words: list[str] = []
+    leading = _LEADING_WORDS.match(text)
+    if leading:
+        words += leading.group(1).split()
+        text = text[leading.end() :]
+    args_at = min((i for i in (text.find("["), text.find("(")) if i >= 0), default=len(text))
+    head, args = text[:args_at], text[args_at:]
+    trailing = _TRAILING_WORDS.search(head)
+    if trailing and trailing.start() > 0:
+        words += trailing.group(1).split()
+        text = head[: trailing.start()] + args
+    if not words or any(w.lower() == "x" for w in words):
+        return None  # ``Block x N`` is a repetition, never a word
+    try:
+        call = _call_or_formula(text)
+    except LabelError:
+        if _OP_CALL.fullmatch(text):
+            raise  # an op call with a problem of its own: say that, not that the label is unreadable
+        return None
+    if not isinstance(call, OpCall) or call.operand is not None:
+        return None
+    return replace(call, qualifiers=tuple(w.lower() for w in words))
 
 
 def _formula_on_input(op: str, rest: str, text: str) -> FormulaLabel:

@@ -13,7 +13,8 @@ import math
 from typing import Any
 
 from dotnet.ops.base import Op, normalize_name, registered_ops
-from dotnet.ops.declaration import Declaration
+from dotnet.ops.declaration import Declaration, SameAs
+from dotnet.reading.labels import ArgValue, format_arg
 
 MARKDOWN_HEADER = """# Op reference
 
@@ -91,6 +92,19 @@ def _edges(cls: type[Op[Any]]) -> str | None:
     return f"{low}" if low == high else f"{low} or more" if high is None else f"{low} to {high}"
 
 
+def words_text(cls: type[Op[Any]]) -> str | None:
+    """The words a label may write beside the name and what each means: ``pointwise (K=1)``."""
+
+    def meaning(name: str, value: ArgValue | SameAs) -> str:
+        return f"{name}={value.name if isinstance(value, SameAs) else format_arg(value)}"
+
+    parts = []
+    for q in declaration(cls).qualifiers:
+        means = [meaning(n, v) for n, v in q.sets] + [meaning(n, v) + " unless given" for n, v in q.defaults]
+        parts.append(f"{q.word} ({', '.join(means)})")
+    return "; ".join(parts) or None
+
+
 def describe(cls: type[Op[Any]]) -> list[str]:
     """``dotnet ops NAME``: one op's entry as text lines."""
     lines = [f"{cls.name}: {summary(cls).replace('`', '')}"]
@@ -109,6 +123,7 @@ def describe(cls: type[Op[Any]]) -> list[str]:
     else:
         lines.append("  arguments: none")
     for title, value in (
+        ("words beside the name", words_text(cls)),
         ("in-edges", _edges(cls)),
         ("shape", declaration(cls).shape),
         ("PyTorch", torch_text(cls)),
@@ -160,6 +175,7 @@ def markdown() -> str:
                 row = [f"`{arg.name}`", also, arg.kind_text(), arg.default_text(), arg.help]
                 lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
         details = [
+            ("Words beside the name", words_text(cls)),
             ("In-edges", _edges(cls)),
             ("Shape", declaration(cls).shape),
             ("PyTorch", torch_text(cls)),

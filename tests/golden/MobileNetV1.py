@@ -126,10 +126,10 @@ class MobileNetV1(nn.Module):
         del ds3
         ds5 = self.ds5(s4)  # (BatchSize, 256, 28, 28)
         del s4
-        s6 = self.ds6(ds5)  # (BatchSize, 512, 14, 14)
+        s7 = self.ds6(ds5)  # (BatchSize, 512, 14, 14)
         del ds5
-        s7 = self.ds7(s6)  # (BatchSize, 512, 14, 14)
-        del s6
+        for block in self.ds7:  # DepthwiseSeparable x 5 (MobileNetV1.dot:24)
+            s7 = block(s7)  # (BatchSize, 512, 14, 14)
         ds12 = self.ds12(s7)  # (BatchSize, 1024, 7, 7)
         del s7
         s13 = self.ds13(ds12)  # (BatchSize, 1024, 7, 7)

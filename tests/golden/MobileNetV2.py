@@ -251,26 +251,26 @@ class MobileNetV2(nn.Module):
         del b1_relu
         b1_out = self.b1_bn2(b1_project)  # (BatchSize, 16, 112, 112)
         del b1_project
-        b2 = self.b2(b1_out)  # (BatchSize, 24, 56, 56)
+        b2_out = self.b2(b1_out)  # (BatchSize, 24, 56, 56)
         del b1_out
-        b2_out = self.b2_rest(b2)  # (BatchSize, 24, 56, 56)
-        del b2
-        b3 = self.b3(b2_out)  # (BatchSize, 32, 28, 28)
+        for block in self.b2_rest:  # InvertedResidual x 1 (MobileNetV2.dot:32)
+            b2_out = block(b2_out)  # (BatchSize, 24, 56, 56)
+        b3_out = self.b3(b2_out)  # (BatchSize, 32, 28, 28)
         del b2_out
-        b3_out = self.b3_rest(b3)  # (BatchSize, 32, 28, 28)
-        del b3
-        b4 = self.b4(b3_out)  # (BatchSize, 64, 14, 14)
+        for block in self.b3_rest:  # InvertedResidual x 2 (MobileNetV2.dot:35)
+            b3_out = block(b3_out)  # (BatchSize, 32, 28, 28)
+        b4_out = self.b4(b3_out)  # (BatchSize, 64, 14, 14)
         del b3_out
-        b4_out = self.b4_rest(b4)  # (BatchSize, 64, 14, 14)
-        del b4
-        b5 = self.b5(b4_out)  # (BatchSize, 96, 14, 14)
+        for block in self.b4_rest:  # InvertedResidual x 3 (MobileNetV2.dot:38)
+            b4_out = block(b4_out)  # (BatchSize, 64, 14, 14)
+        b5_out = self.b5(b4_out)  # (BatchSize, 96, 14, 14)
         del b4_out
-        b5_out = self.b5_rest(b5)  # (BatchSize, 96, 14, 14)
-        del b5
-        b6 = self.b6(b5_out)  # (BatchSize, 160, 7, 7)
+        for block in self.b5_rest:  # InvertedResidual x 2 (MobileNetV2.dot:41)
+            b5_out = block(b5_out)  # (BatchSize, 96, 14, 14)
+        b6_out = self.b6(b5_out)  # (BatchSize, 160, 7, 7)
         del b5_out
-        b6_out = self.b6_rest(b6)  # (BatchSize, 160, 7, 7)
-        del b6
+        for block in self.b6_rest:  # InvertedResidual x 2 (MobileNetV2.dot:44)
+            b6_out = block(b6_out)  # (BatchSize, 160, 7, 7)
         b7_out = self.b7(b6_out)  # (BatchSize, 320, 7, 7)
         del b6_out
         head = self.head(b7_out)  # (BatchSize, 1280, 7, 7)

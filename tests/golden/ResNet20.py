@@ -147,18 +147,18 @@ class ResNet20(nn.Module):
         conv = self.conv(inp)  # (BatchSize, 16, 32, 32)
         bn = self.bn(conv)  # (BatchSize, 16, 32, 32)
         del conv
-        relu = self.relu(bn)  # (BatchSize, 16, 32, 32)
+        s1 = self.relu(bn)  # (BatchSize, 16, 32, 32)
         del bn
-        s1 = self.stage1(relu)  # (BatchSize, 16, 32, 32)
-        del relu
-        down2 = self.down2(s1)  # (BatchSize, 32, 16, 16)
+        for block in self.stage1:  # BasicBlock x 3 (ResNet20.dot:15)
+            s1 = block(s1)  # (BatchSize, 16, 32, 32)
+        s2 = self.down2(s1)  # (BatchSize, 32, 16, 16)
         del s1
-        s2 = self.stage2(down2)  # (BatchSize, 32, 16, 16)
-        del down2
-        down3 = self.down3(s2)  # (BatchSize, 64, 8, 8)
+        for block in self.stage2:  # BasicBlock x 2 (ResNet20.dot:18)
+            s2 = block(s2)  # (BatchSize, 32, 16, 16)
+        s3 = self.down3(s2)  # (BatchSize, 64, 8, 8)
         del s2
-        s3 = self.stage3(down3)  # (BatchSize, 64, 8, 8)
-        del down3
+        for block in self.stage3:  # BasicBlock x 2 (ResNet20.dot:21)
+            s3 = block(s3)  # (BatchSize, 64, 8, 8)
         gap = self.gap(s3)  # (BatchSize, 64, 1, 1)
         del s3
         flatten = self.flatten(gap)  # (BatchSize, 64)

@@ -216,22 +216,22 @@ class ResNet50(nn.Module):
         del bn
         stem_out = self.pool(relu)  # (BatchSize, 64, 56, 56)
         del relu
-        down1 = self.down1(stem_out)  # (BatchSize, 256, 56, 56)
+        stage1_out = self.down1(stem_out)  # (BatchSize, 256, 56, 56)
         del stem_out
-        stage1_out = self.stage1(down1)  # (BatchSize, 256, 56, 56)
-        del down1
-        down2 = self.down2(stage1_out)  # (BatchSize, 512, 28, 28)
+        for block in self.stage1:  # Bottleneck x 2 (ResNet50.dot:27)
+            stage1_out = block(stage1_out)  # (BatchSize, 256, 56, 56)
+        stage2_out = self.down2(stage1_out)  # (BatchSize, 512, 28, 28)
         del stage1_out
-        stage2_out = self.stage2(down2)  # (BatchSize, 512, 28, 28)
-        del down2
-        down3 = self.down3(stage2_out)  # (BatchSize, 1024, 14, 14)
+        for block in self.stage2:  # Bottleneck x 3 (ResNet50.dot:30)
+            stage2_out = block(stage2_out)  # (BatchSize, 512, 28, 28)
+        stage3_out = self.down3(stage2_out)  # (BatchSize, 1024, 14, 14)
         del stage2_out
-        stage3_out = self.stage3(down3)  # (BatchSize, 1024, 14, 14)
-        del down3
-        down4 = self.down4(stage3_out)  # (BatchSize, 2048, 7, 7)
+        for block in self.stage3:  # Bottleneck x 5 (ResNet50.dot:33)
+            stage3_out = block(stage3_out)  # (BatchSize, 1024, 14, 14)
+        stage4_out = self.down4(stage3_out)  # (BatchSize, 2048, 7, 7)
         del stage3_out
-        stage4_out = self.stage4(down4)  # (BatchSize, 2048, 7, 7)
-        del down4
+        for block in self.stage4:  # Bottleneck x 2 (ResNet50.dot:36)
+            stage4_out = block(stage4_out)  # (BatchSize, 2048, 7, 7)
         gap = self.gap(stage4_out)  # (BatchSize, 2048, 1, 1)
         del stage4_out
         flatten = self.flatten(gap)  # (BatchSize, 2048)

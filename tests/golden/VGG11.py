@@ -67,9 +67,9 @@ class VGGBlock(nn.Module):
         self.maxpool = nn.MaxPool2d(kernel_size=2)
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
-        conv1 = self.conv1(inp)  # (BatchSize, BlockOut, BlockH, BlockW)
-        conv_rest = self.conv_rest(conv1)  # (BatchSize, BlockOut, BlockH, BlockW)
-        del conv1
+        conv_rest = self.conv1(inp)  # (BatchSize, BlockOut, BlockH, BlockW)
+        for block in self.conv_rest:  # VGGConv x (NConvs-1) (VGGBlock.dot:17)
+            conv_rest = block(conv_rest)  # (BatchSize, BlockOut, BlockH, BlockW)
         oup = self.maxpool(conv_rest)  # (BatchSize, BlockOut, BlockH/2, BlockW/2)
         return oup
 

@@ -114,20 +114,20 @@ class VGG16(nn.Module):
         del conv2_1
         featmap2 = self.pool2(conv2_2)  # (BatchSize, 128, 56, 56)
         del conv2_2
-        conv3_1 = self.conv3_1(featmap2)  # (BatchSize, 256, 56, 56)
+        conv3_rest = self.conv3_1(featmap2)  # (BatchSize, 256, 56, 56)
         del featmap2
-        conv3_rest = self.conv3_rest(conv3_1)  # (BatchSize, 256, 56, 56)
-        del conv3_1
+        for block in self.conv3_rest:  # ConvBlock x 2 (VGG16.dot:30)
+            conv3_rest = block(conv3_rest)  # (BatchSize, 256, 56, 56)
         featmap3 = self.pool3(conv3_rest)  # (BatchSize, 256, 28, 28)
         del conv3_rest
-        conv4_1 = self.conv4_1(featmap3)  # (BatchSize, 512, 28, 28)
+        conv4_rest = self.conv4_1(featmap3)  # (BatchSize, 512, 28, 28)
         del featmap3
-        conv4_rest = self.conv4_rest(conv4_1)  # (BatchSize, 512, 28, 28)
-        del conv4_1
-        featmap4 = self.pool4(conv4_rest)  # (BatchSize, 512, 14, 14)
+        for block in self.conv4_rest:  # ConvBlock x 2 (VGG16.dot:34)
+            conv4_rest = block(conv4_rest)  # (BatchSize, 512, 28, 28)
+        conv5 = self.pool4(conv4_rest)  # (BatchSize, 512, 14, 14)
         del conv4_rest
-        conv5 = self.conv5(featmap4)  # (BatchSize, 512, 14, 14)
-        del featmap4
+        for block in self.conv5:  # ConvBlock x 3 (VGG16.dot:37)
+            conv5 = block(conv5)  # (BatchSize, 512, 14, 14)
         featmap5 = self.pool5(conv5)  # (BatchSize, 512, 7, 7)
         del conv5
         features = self.flatten(featmap5)  # (BatchSize, 25088)

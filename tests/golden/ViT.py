@@ -61,10 +61,10 @@ class ViT(nn.Module):
         expand = self.cls_token.expand(tokens.shape[0], -1, -1)  # (BatchSize, 1, 64)
         cat = torch.cat((expand, tokens), dim=1)  # (BatchSize, 17, 64)
         del tokens, expand
-        seq = cat + self.pos_embedding  # (BatchSize, 17, 64)
+        encoded = cat + self.pos_embedding  # (BatchSize, 17, 64)
         del cat
-        encoded = self.encoder(seq)  # (BatchSize, 17, 64)
-        del seq
+        for layer in self.encoder:  # TransformerEncoderLayer x 2 (ViT.dot:32)
+            encoded = layer(encoded)  # (BatchSize, 17, 64)
         cls_out = encoded[:, 0]  # (BatchSize, 64)
         del encoded
         oup = self.head(cls_out)  # (BatchSize, NClasses)
