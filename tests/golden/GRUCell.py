@@ -86,12 +86,17 @@ class RecurrentScan(torch.autograd.Function):
                 else:
                     d_params[j] += g
         d_rec = torch.stack(d_recs[::-1])
-        d_weight = torch.stack(history[multiplies][:-1]).flatten(0, 1).T @ d_rec.flatten(0, 1)
+        states = torch.stack(history[multiplies][:-1])
+        d_weight = states.flatten(0, 1).T @ d_rec.flatten(0, 1)
         for j in range(len(products)):
             if products[j] is not None:
                 operands = torch.stack([values[products[j]] for values in ctx.kept])
-                d_params[j] = operands.flatten(0, 1).T @ torch.stack(d_products[j][::-1]).flatten(0, 1)
-        d_inputs = [d_rec if share else torch.stack(d[::-1]) for d, share in zip(d_inputs, shares)]
+                d_product = torch.stack(d_products[j][::-1])
+                d_params[j] = operands.flatten(0, 1).T @ d_product.flatten(0, 1)
+        d_inputs = [
+            d_rec if share else torch.stack(d[::-1])
+            for d, share in zip(d_inputs, shares)
+        ]
         return None, None, None, d_weight, *d_inputs, *d_states, *d_params
 
 
@@ -147,7 +152,8 @@ def scan_cell(
         return loop(*inputs, *states)
     if backward is None or torch.jit.is_tracing() or torch.compiler.is_compiling():
         return loop(*inputs, weight, *states)
-    layout = (len(inputs), len(states), multiplies, output, tuple(products) or (None,) * len(params))
+    products = tuple(products) or (None,) * len(params)
+    layout = (len(inputs), len(states), multiplies, output, products)
     tensors = (*inputs, *states, *params)
     return RecurrentScan.apply(keeping, backward, layout, weight, *tensors)
 
