@@ -215,3 +215,29 @@ def test_a_repeated_causal_transformer_layer_passes_its_mask_to_every_copy(tmp_p
     later = x.clone()
     later[:, 3:] += 1.0  # a causal model's first positions do not see the later ones
     torch.testing.assert_close(model(later)[:, :3], model(x)[:, :3])
+
+
+def test_a_causal_repetition_whose_input_is_read_again_loops_from_a_copy_of_its_name(tmp_path: Path) -> None:
+    """``Causal TransformerEncoderLayer x 2`` under a residual: ``enc = proj`` then the loop, and
+    ``proj`` is still there for the ``+`` (one call of the Sequential could pass the mask to no copy)."""
+    text = """digraph Residual {
+        inp [label="[BatchSize, SeqLen, 8]", shape="Mrecord"]
+        proj [label="Linear[8, 16]"]
+        enc [label="Causal TransformerEncoderLayer x 2\\n[DModel=16, Heads=2, FF=32, Dropout=0]"]
+        add [label="+"]
+        oup [label="[BatchSize, SeqLen, 16]", shape="Mrecord"]
+        inp -> proj -> enc -> add -> oup
+        proj -> add
+    }
+    """
+    path = _spec(tmp_path, text, "Residual")
+    source = dotnet.compile_spec(path).source
+    assert "        enc = proj\n        for layer in self.enc:" in source
+    torch.manual_seed(0)
+    model = dotnet.build(path).eval()
+    x = torch.randn(2, 5, 8)
+    mask = torch.ones(5, 5, dtype=torch.bool).triu(1)
+    want = proj = model.proj(x)
+    for layer in model.enc:
+        want = layer(want, src_mask=mask)
+    torch.testing.assert_close(model(x), want + proj, rtol=0, atol=0)

@@ -291,17 +291,20 @@ def _loop_repetitions(
             assigners.setdefault(name, []).append(index)
     variables: dict[str, str] = {}
     """The loop variable of each kind of copy (``block``, ``layer``), claimed once per ``forward``."""
+    starts: dict[int, str] = {}
+    """Loops whose input lives on: the statement index and the input the loop variable starts from."""
     for index, (node_id, operands) in op_statements.items():
         op = analysis.ops[node_id]
         if op.repeat_count() is None:
             continue
         (source,) = operands
-        defining = assigners.get(source, [])
-        if source in kept_alive or readers.get(source) != 1 or len(defining) != 1:
-            continue
-        if statements[defining[0]].target != source:  # one of several outputs
-            continue
         st, facts = statements[index], analysis.facts(node_id)
+        defining = assigners.get(source, [])
+        renamable = source not in kept_alive and readers.get(source) == 1 and len(defining) == 1
+        if renamable and statements[defining[0]].target != source:  # one of several outputs
+            renamable = False
+        if not renamable and not op.copies_must_loop(facts):
+            continue
         if op.copy_forward(writer, st.target, op.copy_name, facts) is None:
             continue  # an op that writes its own forward
         if op.copy_name not in variables:
@@ -312,9 +315,24 @@ def _loop_repetitions(
         node = analysis.graph.nodes[node_id]
         assert isinstance(node, OpNode) and isinstance(node.call, OpCall)  # a repetition is a call with ``x N``
         label = replace(node.call, positional=(), keywords=(), defaults=(), squares=()).describe()
-        statements[defining[0]].target = st.target
+        if renamable:
+            statements[defining[0]].target = st.target
+        else:
+            starts[index] = source
         st.expr = body
         st.loop = Loop(variable, f"self.{writer.attrs[node_id]}", f"{label} ({where}:{node.location.line})")
+    _start_loops(statements, op_statements, starts)
+
+
+def _start_loops(
+    statements: list[Statement], op_statements: dict[int, tuple[str, list[str]]], starts: dict[int, str]
+) -> None:
+    """``target = source`` before each loop whose input is read again, the op statements' indices shifted."""
+    for index in sorted(starts, reverse=True):
+        statements.insert(index, Statement(statements[index].target, starts[index], ""))
+    shifted = {index + sum(1 for s in starts if s <= index): value for index, value in op_statements.items()}
+    op_statements.clear()
+    op_statements.update(shifted)
 
 
 def _free_after_last_use(statements: list[Statement], returned: set[str]) -> None:

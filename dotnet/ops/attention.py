@@ -215,6 +215,9 @@ class _TransformerLayer(_Attending):
     def forward(self, w: CodeWriter, args: list[str], attr: str, facts: AttentionFacts) -> str:
         return f"self.{attr}({', '.join([*args, *self._mask(args[0])])})"
 
+    def copies_must_loop(self, facts: AttentionFacts) -> bool:
+        return self.causal  # each copy takes the mask, which nn.Sequential cannot pass on
+
     def copy_forward(self, w: CodeWriter, arg: str, copy: str, facts: AttentionFacts) -> str | None:
         return f"{copy}({', '.join([arg, *self._mask(arg)])})"
 

@@ -239,6 +239,10 @@ class Op(ABC, Generic[F], metaclass=_Immutable):
     copy_name: ClassVar[str] = "layer"
     """The loop variable over the copies of ``OP x N`` where ``forward`` runs them as a loop."""
 
+    def copies_must_loop(self, facts: F) -> bool:
+        """Whether ``OP x N`` cannot run as one call of its ``nn.Sequential`` (a copy takes more than its input)."""
+        return False
+
     def copy_forward(self, w: CodeWriter, arg: str, copy: str, facts: F) -> str | None:
         """One copy of ``OP x N`` applied to ``arg``, in ``for COPY in self.ATTR: ...``.
 

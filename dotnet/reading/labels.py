@@ -409,30 +409,33 @@ def _qualified_call(text: str) -> OpCall | None:
     """The op call left when plain words before the name, or after it and its kernel, are set aside.
 
     Only for a label that reads as nothing else; the op decides what the words mean
-    (``Masked MultiheadAttention``, ``Conv2D 3x3 depthwise``) and refuses the others.
+    (``Masked MultiheadAttention``, ``Conv2D 3x3 depthwise``) and refuses the others. The
+    fewest leading words are set aside that leave a call (``Causal Layer x 2`` keeps its ``x 2``),
+    then words after the name.
     """
-    words: list[str] = []
     leading = _LEADING_WORDS.match(text)
-    if leading:
-        words += leading.group(1).split()
-        text = text[leading.end() :]
-    args_at = min((i for i in (text.find("["), text.find("(")) if i >= 0), default=len(text))
-    head, args = text[:args_at], text[args_at:]
-    trailing = _TRAILING_WORDS.search(head)
-    if trailing and trailing.start() > 0:
-        words += trailing.group(1).split()
-        text = head[: trailing.start()] + args
-    if not words or any(w.lower() == "x" for w in words):
-        return None  # ``Block x N`` is a repetition, never a word
-    try:
-        call = _call_or_formula(text)
-    except LabelError:
-        if _OP_CALL.fullmatch(text):
-            raise  # an op call with a problem of its own: say that, not that the label is unreadable
-        return None
-    if not isinstance(call, OpCall) or call.operand is not None:
-        return None
-    return replace(call, qualifiers=tuple(w.lower() for w in words))
+    before = leading.group(1).split() if leading else []
+    rest = text[leading.end() :] if leading else text
+    attempts = [*range(1, len(before) + 1), 0]  # leading words first: ``Masked Attention`` is Attention
+    for count in attempts:
+        words, remainder = before[:count], " ".join([*before[count:], rest]) if count < len(before) else rest
+        args_at = min((i for i in (remainder.find("["), remainder.find("(")) if i >= 0), default=len(remainder))
+        head, args = remainder[:args_at], remainder[args_at:]
+        trailing = _TRAILING_WORDS.search(head)
+        if trailing and trailing.start() > 0 and "x" not in trailing.group(1).lower().split():
+            words = words + trailing.group(1).split()
+            remainder = head[: trailing.start()] + args
+        if not words or any(w.lower() == "x" for w in words):
+            continue  # ``Block x N`` is a repetition, never a word
+        try:
+            call = _call_or_formula(remainder)
+        except LabelError:
+            if _OP_CALL.fullmatch(remainder) and count == attempts[-1]:
+                raise  # an op call with a problem of its own: say that, not that the label is unreadable
+            continue
+        if isinstance(call, OpCall) and call.operand is None and call.name.lower() != "x":
+            return replace(call, qualifiers=tuple(w.lower() for w in words))
+    return None
 
 
 def _formula_on_input(op: str, rest: str, text: str) -> FormulaLabel:
