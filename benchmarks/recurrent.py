@@ -31,6 +31,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -55,7 +56,8 @@ def naive_rnn(cell: nn.Module, xs: torch.Tensor) -> torch.Tensor:
     return torch.stack(outputs, dim=1)
 
 
-def naive_lstm(cell: nn.Module, xs: torch.Tensor) -> torch.Tensor:
+def naive_lstm(cell: nn.Module, xs: torch.Tensor, seed: bool = False) -> torch.Tensor:
+    """The textbook LSTM step by step; ``seed``: the seed's ``H = C * tanh(O)`` instead of ``O * tanh(C)``."""
     h = c = xs.new_zeros(xs.shape[0], cell.U_f.shape[0])
     outputs = []
     for t in range(xs.shape[1]):
@@ -65,22 +67,7 @@ def naive_lstm(cell: nn.Module, xs: torch.Tensor) -> torch.Tensor:
         cand = torch.tanh(x @ cell.W_c + h @ cell.U_c + cell.b_c)
         o = torch.sigmoid(x @ cell.W_o + h @ cell.U_o + cell.b_o)
         c = f * c + i * cand
-        h = o * torch.tanh(c)
-        outputs.append(h)
-    return torch.stack(outputs, dim=1)
-
-
-def naive_seed_lstm(cell: nn.Module, xs: torch.Tensor) -> torch.Tensor:
-    h = c = xs.new_zeros(xs.shape[0], cell.U_f.shape[0])
-    outputs = []
-    for t in range(xs.shape[1]):
-        x = xs[:, t]
-        f = torch.sigmoid(x @ cell.W_f + h @ cell.U_f + cell.b_f)
-        i = torch.sigmoid(x @ cell.W_i + h @ cell.U_i + cell.b_i)
-        cand = torch.tanh(x @ cell.W_c + h @ cell.U_c + cell.b_c)
-        o = torch.sigmoid(x @ cell.W_o + h @ cell.U_o + cell.b_o)
-        c = f * c + i * cand
-        h = c * torch.tanh(o)
+        h = c * torch.tanh(o) if seed else o * torch.tanh(c)
         outputs.append(h)
     return torch.stack(outputs, dim=1)
 
@@ -98,7 +85,7 @@ def naive_gru(cell: nn.Module, xs: torch.Tensor) -> torch.Tensor:
     return torch.stack(outputs, dim=1)
 
 
-NAIVE = {"RNN": naive_rnn, "LSTM": naive_lstm, "SeedLSTM": naive_seed_lstm, "GRU": naive_gru}
+NAIVE = {"RNN": naive_rnn, "LSTM": naive_lstm, "SeedLSTM": partial(naive_lstm, seed=True), "GRU": naive_gru}
 
 
 def step_times(
