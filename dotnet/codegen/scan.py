@@ -33,7 +33,7 @@ from dotnet.codegen.scan_backward import NoDerivative, Piece, StepForm, derive_b
 from dotnet.codegen.scan_library import CellForm, Recurrence, recognise
 from dotnet.diagnostics import error
 from dotnet.ops.formula import FormulaOp, to_python
-from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num
+from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num, operands
 from dotnet.reading.shape import torch_text
 from dotnet.reading.symbolic import Dim
 
@@ -667,18 +667,12 @@ def _cat(attrs: list[str]) -> str:
     return f"torch.cat([{', '.join(f'self.{a}' for a in attrs)}], dim=1)"
 
 
-def _terms(expr: Expr) -> list[Expr]:
-    if isinstance(expr, BinOp) and expr.op == "+":
-        return _terms(expr.left) + _terms(expr.right)
-    return [expr]
-
-
 def _gate(node_id: str, expr: Expr) -> _Gate | None:
     """``act(X @ W + S @ U + b + ...)`` split into its parts, or ``None`` for any other form."""
     act = expr.fn if isinstance(expr, Call) else None
     inner = expr.arg if isinstance(expr, Call) else expr
     gate = _Gate(node_id, act)
-    for term in _terms(inner):
+    for term in operands(inner, "+"):
         if isinstance(term, Name) and term.text.startswith("param:"):
             gate.biases.append(term.text[6:])
             continue

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from itertools import permutations
 from typing import Protocol
 
-from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num
+from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num, operands
 from dotnet.reading.symbolic import Dim
 
 
@@ -180,12 +180,12 @@ def _plain(form: CellForm, gates: Sequence[GateTerms]) -> bool:
 
 def _reset_product(form: CellForm, term: Expr, reset: GateTerms) -> tuple[str, str | None] | None:
     """``(U, b)`` of ``r * (H @ U + b)`` (``b`` optional), for the reset gate ``r``; else ``None``."""
-    factors = _flat(term, "*")
+    factors = operands(term, "*")
     if len(factors) != 2 or _gate(reset) not in factors:
         return None
     rest = factors[1] if factors[0] == _gate(reset) else factors[0]
     product, bias = None, None
-    for part in _flat(rest, "+"):
+    for part in operands(rest, "+"):
         if (
             isinstance(part, BinOp)
             and part.op == "@"
@@ -226,13 +226,6 @@ def _same(a: Expr, b: Expr) -> bool:
     return _canonical(a) == _canonical(b)
 
 
-def _flat(expr: Expr, op: str) -> list[Expr]:
-    """The operands of a chain of ``op`` (``a + b + c``: ``[a, b, c]``)."""
-    if isinstance(expr, BinOp) and expr.op == op:
-        return _flat(expr.left, op) + _flat(expr.right, op)
-    return [Name(expr.text, 0) if isinstance(expr, Name) else expr]
-
-
 def _canonical(expr: Expr) -> Hashable:
     """A key equal for two trees that differ only in the order of ``+`` and ``*`` operands."""
     if isinstance(expr, Name):
@@ -245,6 +238,6 @@ def _canonical(expr: Expr) -> Hashable:
         return ("neg", _canonical(expr.arg))
     if isinstance(expr, BinOp):
         if expr.op in ("+", "*"):
-            return (expr.op, tuple(sorted((_canonical(e) for e in _flat(expr, expr.op)), key=repr)))
+            return (expr.op, tuple(sorted((_canonical(e) for e in operands(expr, expr.op)), key=repr)))
         return (expr.op, _canonical(expr.left), _canonical(expr.right))
     return ("other", repr(expr))

@@ -311,3 +311,10 @@ def names(tree: Expr) -> list[Name]:
     if isinstance(tree, BinOp):
         return names(tree.left) + names(tree.right)
     return []
+
+
+def operands(tree: Expr, op: str) -> list[Expr]:
+    """The operands of a chain of ``op`` (``a + b + c``: ``[a, b, c]``); the tree itself when it is no such chain."""
+    if isinstance(tree, BinOp) and tree.op == op:
+        return operands(tree.left, op) + operands(tree.right, op)
+    return [tree]
