@@ -82,9 +82,10 @@ class AtLeast(Constraint):
 
 def least_value(size: Dim) -> tuple[str, int] | None:
     """``(S, m)`` when ``size`` is ``a*S + b`` with ``a > 0`` and is at least 1 only for ``S >= m > 1``."""
-    (symbol, *others) = sorted(size.symbols()) or [""]
-    if others or not symbol:
+    symbols = size.symbols()
+    if len(symbols) != 1:
         return None
+    (symbol,) = symbols
     coefficients = dict(size.terms)
     if set(coefficients) - {(), (symbol,)} or coefficients[(symbol,)] <= 0:
         return None

@@ -119,18 +119,19 @@ def _qualify(call: OpCall, qualifiers: Sequence[Qualifier], given: dict[str, Arg
     meanings = {q.word: q for q in qualifiers}
     for word in call.qualifiers:
         qualifier = meanings[word]
-        strict = [(name, meaning, True) for name, meaning in qualifier.sets]
-        for name, meaning, must in strict + [(name, meaning, False) for name, meaning in qualifier.defaults]:
-            if isinstance(meaning, SameAs):
-                if meaning.name not in given:
-                    raise ArgProblem(f"{word!r} means {name}={meaning.name}: give {meaning.name}")
-                meaning = given[meaning.name]
-            if name not in given:
-                given[name] = meaning
-            elif must and given[name] != meaning:
-                raise ArgProblem(
-                    f"{word!r} means {name}={format_arg(meaning)}, and the label gives {name}={format_arg(given[name])}"
-                )
+        for must, settings in ((True, qualifier.sets), (False, qualifier.defaults)):
+            for name, meaning in settings:
+                if isinstance(meaning, SameAs):
+                    if meaning.name not in given:
+                        raise ArgProblem(f"{word!r} means {name}={meaning.name}: give {meaning.name}")
+                    meaning = given[meaning.name]
+                if name not in given:
+                    given[name] = meaning
+                elif must and given[name] != meaning:
+                    raise ArgProblem(
+                        f"{word!r} means {name}={format_arg(meaning)}, "
+                        f"and the label gives {name}={format_arg(given[name])}"
+                    )
 
 
 def _side(area: ArgValue) -> ArgValue:

@@ -213,17 +213,18 @@ class _TransformerLayer(_Attending):
         return f"nn.{self.torch_class}({', '.join(args)}, batch_first=True)"
 
     def forward(self, w: CodeWriter, args: list[str], attr: str, facts: AttentionFacts) -> str:
-        return f"self.{attr}({', '.join([*args, *self._mask(args[0])])})"
+        return self._call(f"self.{attr}", args)
 
     def copies_must_loop(self, facts: AttentionFacts) -> bool:
         return self.causal  # each copy takes the mask, which nn.Sequential cannot pass on
 
     def copy_forward(self, w: CodeWriter, arg: str, copy: str, facts: AttentionFacts) -> str | None:
-        return f"{copy}({', '.join([arg, *self._mask(arg)])})"
+        return self._call(copy, [arg])
 
-    def _mask(self, source: str) -> list[str]:
-        """The causal mask's keyword argument, when the layer is causal."""
-        return [f"{self.mask_keyword}={causal_mask(source, source)}"] if self.causal else []
+    def _call(self, layer: str, args: list[str]) -> str:
+        """``layer(args)``, with the causal mask of the first (the target) when the layer is causal."""
+        mask = [f"{self.mask_keyword}={causal_mask(args[0], args[0])}"] if self.causal else []
+        return f"{layer}({', '.join([*args, *mask])})"
 
 
 @register

@@ -418,7 +418,7 @@ def _qualified_call(text: str) -> OpCall | None:
     rest = text[leading.end() :] if leading else text
     attempts = [*range(1, len(before) + 1), 0]  # leading words first: ``Masked Attention`` is Attention
     for count in attempts:
-        words, remainder = before[:count], " ".join([*before[count:], rest]) if count < len(before) else rest
+        words, remainder = before[:count], " ".join([*before[count:], rest])
         args_at = min((i for i in (remainder.find("["), remainder.find("(")) if i >= 0), default=len(remainder))
         head, args = remainder[:args_at], remainder[args_at:]
         trailing = _TRAILING_WORDS.search(head)
