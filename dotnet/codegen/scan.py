@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dotnet import codes
 from dotnet.analysis.blocks import BlockCall
 from dotnet.analysis.cells import Cell
 from dotnet.analysis.infer import Analysis
 from dotnet.analysis.ir import OpNode, TensorNode
+from dotnet.codegen.fuse import fused
 from dotnet.codegen.methods import TENSOR, Assign, Method
 from dotnet.codegen.naming import Namespace
 from dotnet.codegen.scan_backward import NoDerivative, Piece, StepForm, derive_backward
@@ -578,6 +579,7 @@ class _Builder:
             raise NoDerivative("a tensor of the step is not (batch, features)")
         derived = derive_backward(form, self.names)
         self.products = derived.products
+        derived.keeping, derived.backward = _fewer_kernels(derived.keeping), _fewer_kernels(derived.backward)
         args = [*form.inputs, form.rec, *form.states]
         keeping = Method(
             "_step_keeping",
@@ -624,6 +626,11 @@ class _Builder:
                 self.step_params.append(rest)
             return f"self.{rest}"
         return rest
+
+
+def _fewer_kernels(lines: list[str | Assign]) -> list[str | Assign]:
+    """A derived step's assignments with its multiply-adds fused (its tensors are all matrices)."""
+    return [replace(line, expr=fused(line.expr, matrices=True)) if isinstance(line, Assign) else line for line in lines]
 
 
 def _params_doc(params: list[str], products: dict[str, int], kept: list[str]) -> str:

@@ -38,11 +38,13 @@ class RecurrentScan(torch.autograd.Function):
         steps = inputs[0].shape[0]
         history = [[s] for s in states]  # each state at every step: kept, not copied
         rec = weight.new_empty(steps, states[multiplies].shape[0], weight.shape[1])
+        # each step's arguments, as views made once: inputs_t..., rec_t
+        arguments = zip(*(x.unbind(0) for x in inputs), rec.unbind(0))
         ctx.kept = []
-        for t in range(steps):
-            torch.mm(states[multiplies], weight, out=rec[t])
-            news = step(*(x[t] for x in inputs), rec[t], *states)
-            states = list(news[:n_states])
+        for args in arguments:
+            torch.mm(states[multiplies], weight, out=args[-1])
+            news = step(*args, *states)
+            states = news[:n_states]
             for h, new in zip(history, states):
                 h.append(new)
             ctx.kept.append(news[n_states:])
@@ -61,22 +63,21 @@ class RecurrentScan(torch.autograd.Function):
         d_states = [torch.zeros_like(h[0]) for h in history]
         d_params = [None] * len(products)
         d_products = [[] for _ in products]
+        weight_t = weight.T
+        # each step's arguments, as views made once: inputs_t..., rec_t, states_t...
+        arguments = list(zip(*(x.unbind(0) for x in inputs), rec.unbind(0), *history))
+        d_outputs = d_outputs.unbind(0)
         for t in range(rec.shape[0] - 1, -1, -1):
             d_states[output] = d_states[output] + d_outputs[t]
-            grads = ctx.step_backward(
-                *(x[t] for x in inputs),
-                rec[t],
-                *(h[t] for h in history),
-                *ctx.kept[t],
-                *d_states,
-            )
-            d_recs.append(grads[n_inputs])
+            grads = ctx.step_backward(*arguments[t], *ctx.kept[t], *d_states)
+            d_rec = grads[n_inputs]
+            d_recs.append(d_rec)
             for i in range(n_inputs):
-                shares[i] = grads[i] is grads[n_inputs]
+                shares[i] = grads[i] is d_rec
                 if not shares[i]:
                     d_inputs[i].append(grads[i])
             d_states = list(grads[n_inputs + 1 : n_inputs + 1 + n_states])
-            d_states[multiplies] = d_states[multiplies].addmm(grads[n_inputs], weight.T)
+            d_states[multiplies] = d_states[multiplies].addmm(d_rec, weight_t)
             for j in range(len(products)):
                 g = grads[n_inputs + 1 + n_states + j]
                 if products[j] is not None:
