@@ -17,8 +17,9 @@ GRUCell: the seed's reset before the recurrent product), in one run:
   SeedLSTMCell against nn.LSTM, the seed's GRU with the reset gate before the recurrent matmul
   against nn.GRU's after it) the work is the same, the formula another.
 
-A step is forward and backward of ``mean(output ** 2)``. Times are medians; ratios are the
-median of the per-round ratios (the runs take turns), with the lowest and highest in brackets.
+A step is forward and backward of ``mean(output ** 2)``, gradients dropped before it as
+``optimizer.zero_grad()`` does. Times are medians; ratios are the median of the per-round
+ratios (the runs take turns), with the lowest and highest in brackets.
 
     python benchmarks/recurrent.py                 # cuda when available, else cpu
     python benchmarks/recurrent.py --device cpu --batch 16 --steps 32 --hidden 128 --repeats 20
@@ -89,17 +90,24 @@ NAIVE = {"RNN": naive_rnn, "LSTM": naive_lstm, "SeedLSTM": partial(naive_lstm, s
 
 
 def step_times(
-    runs: dict[str, Callable[[], torch.Tensor]], device: str, repeats: int, clock: Callable[[], float]
+    runs: dict[str, Callable[[], torch.Tensor]],
+    device: str,
+    repeats: int,
+    clock: Callable[[], float],
+    params: list[nn.Parameter],
 ) -> dict[str, list[float]]:
     """Seconds of each forward and backward pass of each run, after two warm-up rounds.
 
     The runs take turns, so a change in the machine's load during the benchmark
     affects all of them alike rather than whichever happened to run then; round k of
-    one run is compared with round k of another.
+    one run is compared with round k of another. Before each step the gradients are
+    dropped, as ``optimizer.zero_grad()`` does in a training loop (untimed).
     """
     times: dict[str, list[float]] = {name: [] for name in runs}
     for k in range(repeats + 2):
         for name, run in runs.items():
+            for p in params:
+                p.grad = None
             if device == "cuda":
                 torch.cuda.synchronize()
             start = clock()
@@ -180,7 +188,8 @@ def bench_cell(label: str, cell: str, xs: torch.Tensor, sizes: dict[str, int], a
 
     if device == "cpu":
         runs["native"] = native
-    t = step_times(runs, device, args.repeats, time.process_time if args.clock == "cpu" else time.perf_counter)
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    t = step_times(runs, device, args.repeats, clock, [*model.parameters(), *builtin.parameters()])
     ms = {name: f"{statistics.median(v) * 1e3:.1f}" for name, v in t.items()}
     cells = [ms["generated"], ms.get("loop", "-"), ms.get("naive", "-"), ms.get("torch", "-"), ms.get("native", "-")]
     cells += [ratio(t, "generated", "torch"), ratio(t, "loop", "torch"), ratio(t, "generated", "native")]

@@ -90,6 +90,16 @@ def test_training_scan_runs_the_custom_backward_and_inference_does_not(spec, n_s
         torch.testing.assert_close(cell.scan(xs), stepped(cell, xs, n_states), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize(("spec", "n_states"), CELLS)
+def test_training_scan_output_may_be_changed_in_place(spec, n_states):
+    """The scan's output is the caller's: an in-place op on it trains as on the reference's."""
+    torch.manual_seed(0)
+    cell = randomized(dotnet.build(SPECS / f"{spec}.dot", params={"NIn": NIN, "NOut": NOUT}))
+    xs = torch.randn(B, T, NIN, dtype=torch.float64)
+    got = gradients(cell, xs, lambda x: cell.scan(x).mul_(3).tanh_())
+    assert_same(got, gradients(cell, xs, lambda x: stepped(cell, x, n_states).mul_(3).tanh_()))
+
+
 def test_training_scan_backward_twice_with_the_graph_retained():
     torch.manual_seed(0)
     cell = randomized(dotnet.build(SPECS / "SeedLSTMCell.dot", params={"NIn": NIN, "NOut": NOUT}))

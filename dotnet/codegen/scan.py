@@ -128,6 +128,8 @@ class _Builder:
         """Why not, when the step is fused but has none."""
         self.products: dict[str, int] = {}
         """Step parameters whose gradient the scan forms after the loop (see ``Derived.products``)."""
+        self.rec_in: int | None = None
+        """The step input whose gradient holds ``rec``'s (see ``Derived.rec_in``)."""
 
     # -- sizes -----------------------------------------------------------
     def dim(self, value: Dim) -> str:
@@ -223,6 +225,8 @@ class _Builder:
             options += ["keeping=self._step_keeping", "backward=self._step_backward"]
         if self.products:
             options.append(f"products=[{', '.join(repr(self.products.get(p)) for p in self.step_params)}]")
+        if self.rec_in is not None:
+            options.append(f"rec_in={self.rec_in}")
         call = f"scan_cell(self._step, self._loop, [{', '.join(inputs)}], [{', '.join(self.states)}]"
         call += "".join(f", {o}" for o in options) + ")"
         why = [f"# training runs _loop under autograd: {self.no_backward}"] if self.no_backward else []
@@ -578,7 +582,7 @@ class _Builder:
         if any(len(self.analysis.shapes[n]) != 2 for n in [*self.vars, *self.prev]):
             raise NoDerivative("a tensor of the step is not (batch, features)")
         derived = derive_backward(form, self.names)
-        self.products = derived.products
+        self.products, self.rec_in = derived.products, derived.rec_in
         derived.keeping, derived.backward = _fewer_kernels(derived.keeping), _fewer_kernels(derived.backward)
         args = [*form.inputs, form.rec, *form.states]
         keeping = Method(

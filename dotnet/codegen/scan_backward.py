@@ -152,6 +152,8 @@ class _Derivation:
         """Parameter key -> ``(A, gradient of A @ P)`` for each product ``A @ P`` it is the right operand of."""
         self.operands: dict[str, str] = {}
         """Parameter attribute -> the kept value ``A`` when the step returns the gradient of ``A @ P``."""
+        self.rec_in: int | None = None
+        """The input whose gradient's first columns are ``rec``'s (see ``Derived.rec_in``)."""
 
     # -- the step again, keeping what the rules read ---------------------------
     def replay(self) -> None:
@@ -325,7 +327,7 @@ class _Derivation:
         values = [*(self.source(new) for new in form.news), *kept]
         give: list[str | Assign] = [f"return ({values[0]},)" if len(values) == 1 else f"return {', '.join(values)}"]
         products = {p: kept.index(a) for p, a in self.operands.items()}
-        return Derived(_read_by(replay, give) + give, kept, lines, products)
+        return Derived(_read_by(replay, give) + give, kept, lines, products, self.rec_in)
 
     def hoisted(self, key: str, passed: set[str]) -> str | None:
         """The value ``A`` when the parameter's only use is ``A @ P`` with ``A`` a value of the step."""
@@ -356,6 +358,7 @@ class _Derivation:
         elif x_names:
             self.lines.append(Assign(d_xp, _joined(x_names)))
             self.lines.append(Assign(d_rec, d_xp + _narrow(form.u_pieces, len(x_names))))
+            self.rec_in = 0 if len(form.u_pieces) < len(x_names) else None
         else:
             self.lines.append(Assign(d_rec, _joined(u_names)))
         for x in form.inputs:
@@ -441,6 +444,9 @@ class Derived:
     products: dict[str, int] = field(default_factory=dict)
     """Parameters read only as ``A @ P``, ``A`` the step's kept value of this index: ``_step_backward``
     returns the product's gradient in their place, and the scan forms theirs after the loop."""
+    rec_in: int | None = None
+    """The step input whose gradient holds ``rec``'s as its first columns (``d_rec = d_xp.narrow(...)``),
+    so that the scan stacks it once; ``None`` when ``rec``'s gradient is its own."""
 
 
 def derive_backward(form: StepForm, names: Namespace) -> Derived:

@@ -24,7 +24,9 @@ class RecurrentScan(torch.autograd.Function):
     step reads itself. Forward runs the steps, keeping each step's states (no copy).
     Backward walks the steps in reverse, carries the state's gradient back through
     ``d_rec @ weight.T``, and after the loop computes the recurrent weight's
-    gradient as one product of every step's state with every step's ``d_rec``.
+    gradient as one product of every step's state with every step's ``d_rec``
+    (``rec_in``: the input whose gradient's first columns are ``d_rec``, so that
+    it is stacked once; else ``None``).
     So for a parameter ``P`` the step reads only as ``A @ P`` (``products[j]`` the
     index of ``A`` among the kept values; else ``None``): ``step_backward`` returns
     that product's gradient, and ``P``'s is one product of all steps' ``A`` with it.
@@ -32,7 +34,7 @@ class RecurrentScan(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, step, step_backward, layout, weight, *tensors):
-        n_inputs, n_states, multiplies, output, products = layout
+        n_inputs, n_states, multiplies, output, products, rec_in = layout
         inputs = tensors[:n_inputs]
         states = list(tensors[n_inputs : n_inputs + n_states])
         steps = inputs[0].shape[0]
@@ -54,7 +56,7 @@ class RecurrentScan(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_outputs):
-        n_inputs, n_states, multiplies, output, products = ctx.layout
+        n_inputs, n_states, multiplies, output, products, rec_in = ctx.layout
         weight, rec, *inputs = ctx.saved_tensors
         history = ctx.history
         d_recs = []  # per step, last first; stacked after the loop
@@ -63,7 +65,8 @@ class RecurrentScan(torch.autograd.Function):
         d_states = [torch.zeros_like(h[0]) for h in history]
         d_params = [None] * len(products)
         d_products = [[] for _ in products]
-        weight_t = weight.T
+        # contiguous: a product with a transposed view is slower, at every step
+        weight_t = weight.T.contiguous()
         # each step's arguments, as views made once: inputs_t..., rec_t, states_t...
         arguments = list(zip(*(x.unbind(0) for x in inputs), rec.unbind(0), *history))
         d_outputs = d_outputs.unbind(0)
@@ -71,7 +74,8 @@ class RecurrentScan(torch.autograd.Function):
             d_states[output] = d_states[output] + d_outputs[t]
             grads = ctx.step_backward(*arguments[t], *ctx.kept[t], *d_states)
             d_rec = grads[n_inputs]
-            d_recs.append(d_rec)
+            if rec_in is None:
+                d_recs.append(d_rec)
             for i in range(n_inputs):
                 shares[i] = grads[i] is d_rec
                 if not shares[i]:
@@ -86,9 +90,8 @@ class RecurrentScan(torch.autograd.Function):
                     d_params[j] = g.clone()
                 else:
                     d_params[j] += g
-        d_rec = torch.stack(d_recs[::-1])
-        states = torch.stack(history[multiplies][:-1])
-        d_weight = states.flatten(0, 1).T @ d_rec.flatten(0, 1)
+        if rec_in is None:
+            d_rec = torch.stack(d_recs[::-1])
         for j in range(len(products)):
             if products[j] is not None:
                 operands = torch.stack([values[products[j]] for values in ctx.kept])
@@ -98,6 +101,10 @@ class RecurrentScan(torch.autograd.Function):
             d_rec if share else torch.stack(d[::-1])
             for d, share in zip(d_inputs, shares)
         ]
+        if rec_in is not None:
+            d_rec = d_inputs[rec_in].narrow(-1, 0, weight.shape[1])
+        states = torch.stack(history[multiplies][:-1])
+        d_weight = states.flatten(0, 1).T @ d_rec.flatten(0, 1)
         return None, None, None, d_weight, *d_inputs, *d_states, *d_params
 
 
@@ -113,6 +120,7 @@ def scan_cell(
     keeping: Callable[..., tuple[torch.Tensor, ...]] | None = None,
     backward: Callable[..., tuple[torch.Tensor, ...]] | None = None,
     products: Sequence[int | None] = (),
+    rec_in: int | None = None,
 ) -> torch.Tensor:
     """Run a cell over time-major ``inputs`` from ``states``; one state at every step.
 
@@ -126,7 +134,7 @@ def scan_cell(
     - no gradient needed: each step's states replace the last, and the output goes
       into one preallocated buffer, so that nothing is kept per step;
     - eager training, given the step's derived ``backward`` and the ``keeping``
-      step it reads: :class:`RecurrentScan` (``products`` as it says);
+      step it reads: :class:`RecurrentScan` (``products`` and ``rec_in`` as it says);
     - anything else (tracing, ``torch.compile``, a cell without a derived backward):
       ``loop``, under autograd.
     """
@@ -154,7 +162,7 @@ def scan_cell(
     if backward is None or torch.jit.is_tracing() or torch.compiler.is_compiling():
         return loop(*inputs, weight, *states)
     products = tuple(products) or (None,) * len(params)
-    layout = (len(inputs), len(states), multiplies, output, products)
+    layout = (len(inputs), len(states), multiplies, output, products, rec_in)
     tensors = (*inputs, *states, *params)
     return RecurrentScan.apply(keeping, backward, layout, weight, *tensors)
 
