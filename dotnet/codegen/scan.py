@@ -595,11 +595,12 @@ class _Builder:
         )
         backward = Method(
             "_step_backward",
-            [f"{p}: {TENSOR}" for p in [*args, *derived.kept, *form.seeds]],
+            [*(f"{p}: {TENSOR}" for p in [*args, *derived.kept, *form.seeds]), f"out: {TENSOR} | None = None"],
             f"tuple[{TENSOR}, ...]",
             "One step's gradients, derived from its formulas: from those of the new states "
             f"({', '.join(form.seeds)}) to those of {', '.join(args)}"
-            + _params_doc(form.params, derived.products, derived.kept),
+            + _params_doc(form.params, derived.products, derived.kept)
+            + " The gates' gradients side by side go into out when given (a slot of RecurrentScan's buffer).",
             derived.backward,
         )
         return [keeping, backward]

@@ -420,7 +420,8 @@ def _names(line: str | Assign) -> tuple[set[str], set[str]]:
 
 
 def _joined(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"torch.cat([{', '.join(names)}], dim=-1)"
+    """The gates' gradients side by side, into the scan's buffer (``out``) when there are several."""
+    return names[0] if len(names) == 1 else f"torch.cat([{', '.join(names)}], dim=-1, out=out)"
 
 
 def _narrow(pieces: list[Piece], among: int) -> str:

@@ -19,14 +19,15 @@ class RecurrentScan(torch.autograd.Function):
 
     ``step(*inputs_t, rec_t, *states)`` is the cell's step after its recurrent
     matmul ``rec_t = states[multiplies] @ weight``; it returns the new states, then
-    the values ``step_backward(*inputs_t, rec_t, *states, *kept, *d_news)`` reads to
-    return the gradients of its inputs, ``rec_t``, the states and the parameters the
-    step reads itself. Forward runs the steps, keeping each step's states (no copy).
-    Backward walks the steps in reverse, carries the state's gradient back through
-    ``d_rec @ weight.T``, and after the loop computes the recurrent weight's
-    gradient as one product of every step's state with every step's ``d_rec``
-    (``rec_in``: the input whose gradient's first columns are ``d_rec``, so that
-    it is stacked once; else ``None``).
+    the values ``step_backward(*inputs_t, rec_t, *states, *kept, *d_news, out=)``
+    reads to return the gradients of its inputs, ``rec_t``, the states and the
+    parameters the step reads itself (``d_rec_t`` written into ``out``, or with
+    ``rec_in`` the gradient of the input whose first columns are ``rec_t``'s).
+    Forward runs the steps, keeping each step's states (no copy). Backward walks
+    the steps in reverse into one buffer of every step's ``d_rec``, carries the
+    state's gradient back through ``d_rec @ weight.T``, and after the loop computes
+    the recurrent weight's gradient as one product of every step's state with
+    every step's ``d_rec``.
     So for a parameter ``P`` the step reads only as ``A @ P`` (``products[j]`` the
     index of ``A`` among the kept values; else ``None``): ``step_backward`` returns
     that product's gradient, and ``P``'s is one product of all steps' ``A`` with it.
@@ -59,7 +60,10 @@ class RecurrentScan(torch.autograd.Function):
         n_inputs, n_states, multiplies, output, products, rec_in = ctx.layout
         weight, rec, *inputs = ctx.saved_tensors
         history = ctx.history
-        d_recs = []  # per step, last first; stacked after the loop
+        # every step's d_rec (with rec_in, that input's gradient, which holds it) in
+        # one buffer: the step's backward writes its slot (out=), else it is copied in
+        written = torch.empty_like(rec if rec_in is None else inputs[rec_in])
+        slots = written.unbind(0)
         d_inputs = [[] for _ in inputs]
         shares = [False] * n_inputs  # an input whose gradient is d_rec itself
         d_states = [torch.zeros_like(h[0]) for h in history]
@@ -72,13 +76,16 @@ class RecurrentScan(torch.autograd.Function):
         d_outputs = d_outputs.unbind(0)
         for t in range(rec.shape[0] - 1, -1, -1):
             d_states[output] = d_states[output] + d_outputs[t]
-            grads = ctx.step_backward(*arguments[t], *ctx.kept[t], *d_states)
+            grads = ctx.step_backward(
+                *arguments[t], *ctx.kept[t], *d_states, out=slots[t]
+            )
             d_rec = grads[n_inputs]
-            if rec_in is None:
-                d_recs.append(d_rec)
+            into = d_rec if rec_in is None else grads[rec_in]
+            if into is not slots[t]:
+                slots[t].copy_(into)
             for i in range(n_inputs):
                 shares[i] = grads[i] is d_rec
-                if not shares[i]:
+                if not shares[i] and i != rec_in:
                     d_inputs[i].append(grads[i])
             d_states = list(grads[n_inputs + 1 : n_inputs + 1 + n_states])
             d_states[multiplies] = d_states[multiplies].addmm(d_rec, weight_t)
@@ -90,19 +97,20 @@ class RecurrentScan(torch.autograd.Function):
                     d_params[j] = g.clone()
                 else:
                     d_params[j] += g
-        if rec_in is None:
-            d_rec = torch.stack(d_recs[::-1])
+        d_rec = written if rec_in is None else written.narrow(-1, 0, weight.shape[1])
         for j in range(len(products)):
             if products[j] is not None:
                 operands = torch.stack([values[products[j]] for values in ctx.kept])
                 d_product = torch.stack(d_products[j][::-1])
                 d_params[j] = operands.flatten(0, 1).T @ d_product.flatten(0, 1)
         d_inputs = [
-            d_rec if share else torch.stack(d[::-1])
-            for d, share in zip(d_inputs, shares)
+            d_rec
+            if shares[i]
+            else written
+            if i == rec_in
+            else torch.stack(d_inputs[i][::-1])
+            for i in range(n_inputs)
         ]
-        if rec_in is not None:
-            d_rec = d_inputs[rec_in].narrow(-1, 0, weight.shape[1])
         states = torch.stack(history[multiplies][:-1])
         d_weight = states.flatten(0, 1).T @ d_rec.flatten(0, 1)
         return None, None, None, d_weight, *d_inputs, *d_states, *d_params
@@ -245,9 +253,11 @@ class RNNCell(nn.Module):
         his: torch.Tensor,
         h: torch.Tensor,
         d_h: torch.Tensor,
+        out: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, ...]:
         """One step's gradients, derived from its formulas: from those of the new
-        states (d_h) to those of xp, rec, his.
+        states (d_h) to those of xp, rec, his. The gates' gradients side by side
+        go into out when given (a slot of RecurrentScan's buffer).
         """
         # back through the formulas, last first
         # h = torch.sigmoid(xp + rec)
