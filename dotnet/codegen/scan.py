@@ -426,9 +426,13 @@ class _Builder:
         if self.raw_input:
             head.append(f"{v['xt']} = {time_major}")
             time_major = v["xt"]
-        if xgates:
+        if xgates and fold:  # the bias added by the product itself: one pass over the projection, not two
+            head.append("# every step's input projection, for all gates at once, time-major")
+            head.append(f"{v['xp']} = torch.addmm({v['xb']}, {time_major}.flatten(0, 1), {v['xw']})")
+            head.append(f"{v['xp']} = {v['xp']}.unflatten(0, ({v['xs']}.shape[1], {v['batch']}))")
+        elif xgates:
             head.append("# every step's input projection, for all gates at once")
-            head.append(f"{v['xp']} = {time_major} @ {v['xw']}" + (f" + {v['xb']}" if fold else ""))
+            head.append(f"{v['xp']} = {time_major} @ {v['xw']}")
         methods = [gate_weights, step]
         form = StepForm(
             inputs,

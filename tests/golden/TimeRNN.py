@@ -290,8 +290,9 @@ class RNNCell(nn.Module):
         xw, xb, uw = self._gate_weights()
         batch = xs.shape[0]
         his = xs.new_zeros(batch, self.n_out)
-        # every step's input projection, for all gates at once
-        xp = xs.transpose(0, 1) @ xw + xb
+        # every step's input projection, for all gates at once, time-major
+        xp = torch.addmm(xb, xs.transpose(0, 1).flatten(0, 1), xw)
+        xp = xp.unflatten(0, (xs.shape[1], batch))
         if torch.jit.is_scripting():
             return self._loop(xp, uw, his).transpose(0, 1)
         hs = scan_cell(
