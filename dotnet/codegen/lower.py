@@ -256,6 +256,7 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
             plan.imports.add("RecurrentScan")
         if plan.scan.kernel:
             plan.imports.add("library_kernel_runs")
+            plan.parameters = [_transposed(s) if s.attr in plan.scan.transposed else s for s in plan.parameters]
         plan.submodules = [s for s in plan.submodules if s.attr not in plan.scan.replaced]
     plan.kept = kept
     plan.summary_more = summary_more
@@ -514,6 +515,22 @@ def _initial_value(init: ParamInit | None, sizes: str) -> tuple[str, bool]:
         scale = "" if init.std == 1.0 else f" * {init.std!r}"
         return f"torch.randn({sizes}){scale}", False
     return f"torch.{init.kind}({sizes})", False
+
+
+def _transposed(parameter: Submodule) -> Submodule:
+    """A matrix parameter of shape ``(a, b)`` as drawn, its memory laid out as ``(b, a)``.
+
+    torch's recurrent kernels read a gate's weight as ``[H, In]``: from this layout the
+    stacking is a plain copy at each call, and the gradient comes back in the parameter's
+    own strides (no copy). Anything but ``nn.Parameter(torch.empty(a, b))`` stays as it is.
+    """
+    call = ast.parse(parameter.expr, mode="eval").body
+    empty = call.args[0] if isinstance(call, ast.Call) and len(call.args) == 1 else None
+    if not (isinstance(empty, ast.Call) and ast.unparse(empty.func) == "torch.empty" and len(empty.args) == 2):
+        return parameter
+    rows, cols = (ast.unparse(a) for a in empty.args)
+    comment = f"{parameter.comment}, stored transposed"
+    return replace(parameter, expr=f"nn.Parameter(torch.empty({cols}, {rows}).T)", comment=comment)
 
 
 def _parameters(analysis: Analysis, writer: _Writer, names: Namespace, where: str) -> list[Submodule]:

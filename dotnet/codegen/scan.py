@@ -54,6 +54,8 @@ class ScanPlan:
     """Whether the cell has a derived ``_step_backward`` (training runs ``RecurrentScan``)."""
     kernel: bool = False
     """Whether the cell is one of torch's recurrences, scanned in eager mode by torch's kernel."""
+    transposed: set[str] = field(default_factory=set)
+    """Weights stored transposed (their shape as drawn): those torch's kernel reads as ``[gates * H, In]``."""
 
 
 class _Unsupported(Exception):
@@ -459,7 +461,8 @@ class _Builder:
             methods.append(self.torch_scan(recurrence))
         methods.append(self.scan(doc, head, inputs, v["uw"], recurrence.function if recurrence else ""))
         replaced = {self.attrs[n] for n, op in self.analysis.ops.items() if op.declaration.activation is not None}
-        return ScanPlan(methods, forward, self.keep, replaced, self.backward, recurrence is not None)
+        transposed = {w for g in recurrence.gates for w in (g.w, g.u)} if recurrence else set()
+        return ScanPlan(methods, forward, self.keep, replaced, self.backward, recurrence is not None, transposed)
 
     # -- torch's own recurrences -----------------------------------------------
     def cell_form(self, exprs: dict[str, Expr], gates: list[_Gate]) -> CellForm:
@@ -526,8 +529,9 @@ class _Builder:
             f"The scan by torch.{recurrence.function}, {module}'s kernel (oneDNN on CPU, cuDNN on CUDA).\n\n"
             f"torch.{recurrence.function} computes {recurrence.formulas}. This cell's formulas are"
             f" these, up to the order of terms and factors, with {ours} as torch's {letters}. Its"
-            " parameters are put in torch's layout at each call (each gate's W: [In, H] transposed,"
-            " stacked by gate into [gates * H, In]), so their gradients flow back through the stacking"
+            " parameters are put in torch's layout at each call (each gate's W: [In, H], stored"
+            " transposed, stacked by gate into [gates * H, In]), so their gradients flow back through"
+            " the stacking"
             + ("; one bias per gate, so torch's second bias is zeros" if zeros else "")
             + ". _step stays the per-step reference."
         )

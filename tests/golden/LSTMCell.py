@@ -207,28 +207,28 @@ class LSTMCell(nn.Module):
     def __init__(self, n_in: int = 8, n_out: int = 16) -> None:
         super().__init__()
         self.n_out = n_out
-        # W[f]: used by calc_f (LSTMCell.dot:22)
-        self.W_f = nn.Parameter(torch.empty(n_in, n_out))
-        # U[f]: used by calc_f (LSTMCell.dot:22)
-        self.U_f = nn.Parameter(torch.empty(n_out, n_out))
+        # W[f]: used by calc_f (LSTMCell.dot:22), stored transposed
+        self.W_f = nn.Parameter(torch.empty(n_out, n_in).T)
+        # U[f]: used by calc_f (LSTMCell.dot:22), stored transposed
+        self.U_f = nn.Parameter(torch.empty(n_out, n_out).T)
         # b[f]: used by calc_f (LSTMCell.dot:22)
         self.b_f = nn.Parameter(torch.empty(1, n_out))
-        # W[i]: used by calc_i (LSTMCell.dot:23)
-        self.W_i = nn.Parameter(torch.empty(n_in, n_out))
-        # U[i]: used by calc_i (LSTMCell.dot:23)
-        self.U_i = nn.Parameter(torch.empty(n_out, n_out))
+        # W[i]: used by calc_i (LSTMCell.dot:23), stored transposed
+        self.W_i = nn.Parameter(torch.empty(n_out, n_in).T)
+        # U[i]: used by calc_i (LSTMCell.dot:23), stored transposed
+        self.U_i = nn.Parameter(torch.empty(n_out, n_out).T)
         # b[i]: used by calc_i (LSTMCell.dot:23)
         self.b_i = nn.Parameter(torch.empty(1, n_out))
-        # W[c]: used by calc_c_cand (LSTMCell.dot:24)
-        self.W_c = nn.Parameter(torch.empty(n_in, n_out))
-        # U[c]: used by calc_c_cand (LSTMCell.dot:24)
-        self.U_c = nn.Parameter(torch.empty(n_out, n_out))
+        # W[c]: used by calc_c_cand (LSTMCell.dot:24), stored transposed
+        self.W_c = nn.Parameter(torch.empty(n_out, n_in).T)
+        # U[c]: used by calc_c_cand (LSTMCell.dot:24), stored transposed
+        self.U_c = nn.Parameter(torch.empty(n_out, n_out).T)
         # b[c]: used by calc_c_cand (LSTMCell.dot:24)
         self.b_c = nn.Parameter(torch.empty(1, n_out))
-        # W[o]: used by calc_o (LSTMCell.dot:25)
-        self.W_o = nn.Parameter(torch.empty(n_in, n_out))
-        # U[o]: used by calc_o (LSTMCell.dot:25)
-        self.U_o = nn.Parameter(torch.empty(n_out, n_out))
+        # W[o]: used by calc_o (LSTMCell.dot:25), stored transposed
+        self.W_o = nn.Parameter(torch.empty(n_out, n_in).T)
+        # U[o]: used by calc_o (LSTMCell.dot:25), stored transposed
+        self.U_o = nn.Parameter(torch.empty(n_out, n_out).T)
         # b[o]: used by calc_o (LSTMCell.dot:25)
         self.b_o = nn.Parameter(torch.empty(1, n_out))
         self.reset_parameters()
@@ -376,9 +376,9 @@ class LSTMCell(nn.Module):
         * c + i * g, h' = o * tanh(c'). This cell's formulas are these, up to the
         order of terms and factors, with i, f, c_cand, o as torch's i, f, g, o.
         Its parameters are put in torch's layout at each call (each gate's W: [In,
-        H] transposed, stacked by gate into [gates * H, In]), so their gradients
-        flow back through the stacking; one bias per gate, so torch's second bias
-        is zeros. _step stays the per-step reference.
+        H], stored transposed, stacked by gate into [gates * H, In]), so their
+        gradients flow back through the stacking; one bias per gate, so torch's
+        second bias is zeros. _step stays the per-step reference.
         """
         batch = xs.shape[0]
         his_h = xs.new_zeros(batch, self.n_out)
