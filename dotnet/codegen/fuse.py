@@ -22,8 +22,9 @@ from typing import TypeGuard
 def fused(expr: str, matrices: bool) -> str:
     """``expr`` with the rewrites applied, bottom up; the same text when none applies."""
     tree = ast.parse(expr, mode="eval")
+    before = ast.dump(tree)  # the rewrite changes the tree in place
     rewritten = _Rewrite(matrices).visit(tree)
-    return expr if ast.dump(rewritten) == ast.dump(ast.parse(expr, mode="eval")) else ast.unparse(rewritten)
+    return expr if ast.dump(rewritten) == before else ast.unparse(rewritten)
 
 
 class _Rewrite(ast.NodeTransformer):

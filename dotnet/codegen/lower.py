@@ -43,6 +43,8 @@ class Submodule:
     comment: str
     reset: bool = True
     """A parameter that ``reset_parameters`` initialises (one whose node says no initialisation)."""
+    empty: tuple[str, ...] = ()
+    """The sizes of a parameter made as ``torch.empty(...)``, filled by ``reset_parameters``; else none."""
 
 
 @dataclass
@@ -522,13 +524,11 @@ def _transposed(parameter: Submodule) -> Submodule:
 
     torch's recurrent kernels read a gate's weight as ``[H, In]``: from this layout the
     stacking is a plain copy at each call, and the gradient comes back in the parameter's
-    own strides (no copy). Anything but ``nn.Parameter(torch.empty(a, b))`` stays as it is.
+    own strides (no copy). Anything but an empty ``(a, b)`` parameter stays as it is.
     """
-    call = ast.parse(parameter.expr, mode="eval").body
-    empty = call.args[0] if isinstance(call, ast.Call) and len(call.args) == 1 else None
-    if not (isinstance(empty, ast.Call) and ast.unparse(empty.func) == "torch.empty" and len(empty.args) == 2):
+    if len(parameter.empty) != 2:
         return parameter
-    rows, cols = (ast.unparse(a) for a in empty.args)
+    rows, cols = parameter.empty
     comment = f"{parameter.comment}, stored transposed"
     return replace(parameter, expr=f"nn.Parameter(torch.empty({cols}, {rows}).T)", comment=comment)
 
@@ -540,19 +540,20 @@ def _parameters(analysis: Analysis, writer: _Writer, names: Namespace, where: st
     for p in analysis.params:
         node = graph.nodes[p]
         assert isinstance(node, TensorNode)
-        sizes = ", ".join(writer.dim(d.size) for d in node.label.dims)
+        dims = tuple(writer.dim(d.size) for d in node.label.dims)
         key = (node.location.line, node.location.col, 0)
-        expr, reset = _initial_value(node.label.init, sizes)
+        expr, reset = _initial_value(node.label.init, ", ".join(dims))
         origin = _origin(node, where, writer.attrs[p])
-        found.append((key, Submodule(writer.attrs[p], f"nn.Parameter({expr})", origin, reset)))
+        empty = dims if node.label.init is None else ()
+        found.append((key, Submodule(writer.attrs[p], f"nn.Parameter({expr})", origin, reset, empty)))
     for node_id, op in analysis.ops.items():
         node = graph.nodes[node_id]
         for name, shape, offset in op.implicit_parameters(analysis.facts(node_id)):
             if name in writer.implicit:
                 continue
             attr = writer.implicit[name] = names.claim(identifier(name))
-            sizes = ", ".join(writer.dim(a.size) for a in shape)
+            empty = tuple(writer.dim(a.size) for a in shape)
             comment = f"{name}: used by {node_id} ({where}:{node.location.line})"
             key = (node.location.line, node.location.col, offset + 1)
-            found.append((key, Submodule(attr, f"nn.Parameter(torch.empty({sizes}))", comment)))
+            found.append((key, Submodule(attr, f"nn.Parameter(torch.empty({', '.join(empty)}))", comment, empty=empty)))
     return [s for _, s in sorted(found, key=lambda item: item[0])]
