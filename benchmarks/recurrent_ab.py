@@ -23,6 +23,7 @@ from pathlib import Path
 from types import ModuleType
 
 import torch
+from recurrent import step_times  # this folder's benchmark: the same timed step
 from torch import nn
 
 LAYERS = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}
@@ -82,15 +83,7 @@ def main() -> None:
         "torch": lambda: a.ll(builtin(xs)[0]),
     }
     params = [*a.parameters(), *b.parameters(), *builtin.parameters()]
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for k in range(args.rounds + 3):  # three warm-up rounds
-        for name, run in runs.items():
-            for p in params:
-                p.grad = None
-            start = time.process_time()
-            run().square().mean().backward()
-            if k >= 3:
-                times[name].append(time.process_time() - start)
+    times = step_times(runs, "cpu", args.rounds, time.process_time, params)
     ms = ", ".join(f"{name} {statistics.median(t) * 1e3:.2f} ms" for name, t in times.items())
     ratios = {
         pair: [x / y for x, y in zip(times[pair[0]], times[pair[1]])]
