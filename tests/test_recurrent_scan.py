@@ -206,6 +206,22 @@ def test_step_by_step_loop_trains_as_stepping_forward(spec, n_states):
     assert_same(gradients(model, xs, torch.jit.script(model)), gradients(model, xs, by_hand))
 
 
+@pytest.mark.parametrize(("spec", "n_states"), CELLS)
+def test_a_sequence_of_no_steps_gives_an_output_of_no_steps(spec, n_states):
+    """Training, inference and TorchScript: ``(batch, 0, labels)``, where torch.nn's layers raise."""
+    params = {"NFeature": NIN, "NHidden": NOUT, "NLayers": 2, "NLabels": 2}
+    model = dotnet.build(SPECS / "TimeRNN.dot", params=params, blocks={"RNNCell": spec})
+    xs = torch.randn(B, 0, NIN, requires_grad=True)
+    out = model(xs)
+    assert out.shape == (B, 0, 2)
+    out.sum().backward()  # the head's gradients: the recurrent layers ran no step
+    torch.testing.assert_close(model.ll.bias.grad, torch.zeros(2))
+    with torch.no_grad():
+        assert model(xs).shape == (B, 0, 2)
+    assert torch.jit.script(model)(xs).shape == (B, 0, 2)
+    assert model(torch.randn(B, T, NIN)).shape == (B, T, 2)
+
+
 def _layers(model: nn.Module) -> list[nn.Module]:
     return [model.rnn1, *model.rnn_rest] if hasattr(model, "rnn1") else list(model.rnn)
 

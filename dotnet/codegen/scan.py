@@ -134,13 +134,14 @@ class _Builder:
         """The step input whose gradient holds ``rec``'s (see ``Derived.rec_in``)."""
 
     # -- sizes -----------------------------------------------------------
-    def dim(self, value: Dim) -> str:
+    def dim(self, value: Dim, batch_size: str = "") -> str:
+        """``value`` as Python in ``scan``; the batch size is ``batch_size``, else its variable."""
         step = self.analysis.shapes[self.cell.steps[0]]
         batch = step[0].size
 
         def name(symbol: str) -> str:
             if Dim.sym(symbol) == batch:
-                return self.v["batch"]
+                return batch_size or self.v["batch"]
             if symbol not in self.symbols:  # a run-time size: read it off the sequence (batch, time, ...)
                 axes = [i for i, a in enumerate(step) if a.size == Dim.sym(symbol)]
                 if not axes:
@@ -173,6 +174,16 @@ class _Builder:
             sizes = ", ".join(self.dim(a.size) for a in self.analysis.shapes[s.prev])
             lines.append(f"{self.prev[s.prev]} = {v['xs']}.new_zeros({sizes})")
         return lines
+
+    def empty_sequence(self) -> list[str]:
+        """The first lines of ``scan``: a sequence of no steps has an output of no steps."""
+        xs = self.v["xs"]
+        output = self.cell.states[self.cell.output]
+        batch, *rest = (self.dim(a.size, f"{xs}.shape[0]") for a in self.analysis.shapes[output.prev])
+        return [
+            f"if {xs}.shape[1] == 0:  # no step to run",
+            f"    return {xs}.new_zeros({', '.join([batch, '0', *rest])})",
+        ]
 
     def step_returns(self) -> str:
         return f"tuple[{', '.join([TENSOR] * len(self.states))}]"
@@ -233,6 +244,7 @@ class _Builder:
         call += "".join(f", {o}" for o in options) + ")"
         why = [f"# training runs _loop under autograd: {self.no_backward}"] if self.no_backward else []
         lines = [
+            *self.empty_sequence(),
             *library,
             *head,
             "if torch.jit.is_scripting():",

@@ -406,6 +406,8 @@ class LSTMCell(nn.Module):
 
         Returns (BatchSize, SeqLen, NOut): the cell's H at every step.
         """
+        if xs.shape[1] == 0:  # no step to run
+            return xs.new_zeros(xs.shape[0], 0, self.n_out)
         if not torch.jit.is_scripting():
             if library_kernel_runs():
                 # the cell's formulas are torch.lstm's recurrence (see _torch_scan)

@@ -287,6 +287,8 @@ class RNNCell(nn.Module):
 
         Returns (BatchSize, SeqLen, NOut): the cell's H at every step.
         """
+        if xs.shape[1] == 0:  # no step to run
+            return xs.new_zeros(xs.shape[0], 0, self.n_out)
         xw, xb, uw = self._gate_weights()
         batch = xs.shape[0]
         his = xs.new_zeros(batch, self.n_out)
