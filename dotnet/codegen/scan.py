@@ -452,6 +452,7 @@ class _Builder:
             inputs,
             v["rec"],
             self.states,
+            self.states[self.recurrent],
             [self.value(s.new) for s in self.cell.states],
             [self.names.claim(f"d_{self.attrs[s.new]}") for s in self.cell.states],
             splits,
@@ -616,7 +617,7 @@ class _Builder:
         backward = Method(
             "_step_backward",
             [*(f"{p}: {TENSOR}" for p in [*args, *derived.kept, *form.seeds]), f"out: {TENSOR} | None = None"],
-            f"tuple[{TENSOR}, ...]",
+            f"tuple[{TENSOR} | None, ...]",
             "One step's gradients, derived from its formulas: from those of the new states "
             f"({', '.join(form.seeds)}) to those of {', '.join(args)}"
             + _params_doc(form.params, derived.products, derived.kept)

@@ -47,6 +47,10 @@ class StepForm:
     rec: str
     states: list[str]
     """The previous states, in the cell's order."""
+    recurrent: str
+    """The state ``rec`` is the product of (``rec = recurrent @ uw``). Its gradient through ``rec``
+    is the scan's to add (``d_rec @ uw.T``); when the step reads it nowhere else, ``None`` stands
+    for it, so the scan's product is its whole gradient (no zeros to add it to)."""
     news: list[Expr]
     """The new states' values over the leaves."""
     seeds: list[str]
@@ -368,6 +372,11 @@ class _Derivation:
                 out.append(self.total("input", self.names.claim("d_input"), f"torch.zeros_like({x})"))
         out.append(d_rec)
         for state in form.states:
+            if state == form.recurrent and "state:" + state not in self.grads:
+                why = f"# {state} is read only as {form.rec}: its gradient is the scan's d_{form.rec} @ uw.T"
+                self.lines.append(why)
+                out.append("None")
+                continue
             out.append(self.total("state:" + state, self.names.claim(f"d_{state}"), f"torch.zeros_like({state})"))
         passed = {*form.inputs, form.rec, *form.states}
         for param in form.params:

@@ -22,7 +22,8 @@ class RecurrentScan(torch.autograd.Function):
     the values ``step_backward(*inputs_t, rec_t, *states, *kept, *d_news, out=)``
     reads to return the gradients of its inputs, ``rec_t``, the states and the
     parameters the step reads itself (``d_rec_t`` written into ``out``, or with
-    ``rec_in`` the gradient of the input whose first columns are ``rec_t``'s).
+    ``rec_in`` the gradient of the input whose first columns are ``rec_t``'s;
+    ``None`` for ``states[multiplies]`` when the step reads it only as ``rec_t``).
     Forward runs the steps, keeping each step's states (no copy). Backward walks
     the steps in reverse into one buffer of every step's ``d_rec``, carries the
     state's gradient back through ``d_rec @ weight.T``, and after the loop computes
@@ -88,7 +89,10 @@ class RecurrentScan(torch.autograd.Function):
                 if not shares[i] and i != rec_in:
                     d_inputs[i].append(grads[i])
             d_states = list(grads[n_inputs + 1 : n_inputs + 1 + n_states])
-            d_states[multiplies] = d_states[multiplies].addmm(d_rec, weight_t)
+            if d_states[multiplies] is None:  # the state reaches the step only as rec_t
+                d_states[multiplies] = torch.mm(d_rec, weight_t)
+            else:
+                d_states[multiplies] = d_states[multiplies].addmm(d_rec, weight_t)
             for j in range(len(products)):
                 g = grads[n_inputs + 1 + n_states + j]
                 if products[j] is not None:
@@ -291,7 +295,7 @@ class GRUCell(nn.Module):
         one_minus_z: torch.Tensor,
         d_h: torch.Tensor,
         out: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, ...]:
+    ) -> tuple[torch.Tensor | None, ...]:
         """One step's gradients, derived from its formulas: from those of the new
         states (d_h) to those of xp, rec, his_h; for U_h, read as his_h_times_r @
         U_h, that product's gradient (RecurrentScan forms U_h's after the loop).

@@ -22,7 +22,8 @@ class RecurrentScan(torch.autograd.Function):
     the values ``step_backward(*inputs_t, rec_t, *states, *kept, *d_news, out=)``
     reads to return the gradients of its inputs, ``rec_t``, the states and the
     parameters the step reads itself (``d_rec_t`` written into ``out``, or with
-    ``rec_in`` the gradient of the input whose first columns are ``rec_t``'s).
+    ``rec_in`` the gradient of the input whose first columns are ``rec_t``'s;
+    ``None`` for ``states[multiplies]`` when the step reads it only as ``rec_t``).
     Forward runs the steps, keeping each step's states (no copy). Backward walks
     the steps in reverse into one buffer of every step's ``d_rec``, carries the
     state's gradient back through ``d_rec @ weight.T``, and after the loop computes
@@ -88,7 +89,10 @@ class RecurrentScan(torch.autograd.Function):
                 if not shares[i] and i != rec_in:
                     d_inputs[i].append(grads[i])
             d_states = list(grads[n_inputs + 1 : n_inputs + 1 + n_states])
-            d_states[multiplies] = d_states[multiplies].addmm(d_rec, weight_t)
+            if d_states[multiplies] is None:  # the state reaches the step only as rec_t
+                d_states[multiplies] = torch.mm(d_rec, weight_t)
+            else:
+                d_states[multiplies] = d_states[multiplies].addmm(d_rec, weight_t)
             for j in range(len(products)):
                 g = grads[n_inputs + 1 + n_states + j]
                 if products[j] is not None:
@@ -245,7 +249,7 @@ class RNNCell(nn.Module):
         h: torch.Tensor,
         d_h: torch.Tensor,
         out: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, ...]:
+    ) -> tuple[torch.Tensor | None, ...]:
         """One step's gradients, derived from its formulas: from those of the new
         states (d_h) to those of xp, rec, his. The gates' gradients side by side
         go into out when given (a slot of RecurrentScan's buffer).
@@ -255,8 +259,8 @@ class RNNCell(nn.Module):
         d_h_gate = torch.ops.aten.sigmoid_backward(d_h, h)
         d_rec = d_h_gate
         d_xp = d_rec
-        d_his = torch.zeros_like(his)
-        return d_xp, d_rec, d_his
+        # his is read only as rec: its gradient is the scan's d_rec @ uw.T
+        return d_xp, d_rec, None
 
     def _loop(
         self,
