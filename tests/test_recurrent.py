@@ -172,13 +172,18 @@ def test_generated_scan_hoists_and_fuses():
     assert "xp = torch.addmm(xb, xs.transpose(0, 1).flatten(0, 1), xw)" in scan
     call = " ".join(scan[scan.index("hs = scan_cell(") :].split())
     assert call.startswith("hs = scan_cell( self._step, self._loop, [xp], [his_h, his_c], uw,")
-    assert "keeping=self._step_keeping,\n            backward=self._step_backward,\n        )" in scan
+    # every gate reads x @ W + h @ U: the step takes their sum, one addmm per step
+    assert (
+        "keeping=self._step_keeping,\n            backward=self._step_backward,\n            adds=True,\n        )"
+        in scan
+    )
     loop = source[source.index("    def _loop(") : source.index("    def scan(")]
-    assert "his_h, his_c = self._step(xp[t], his_h @ uw, his_h, his_c)" in loop
+    assert "his_h, his_c = self._step(torch.addmm(xp[t], his_h, uw), his_h, his_c)" in loop
     step = source[source.index("    def _step(") : source.index("    def _step_keeping(")]
     assert step.count("@") == 2  # only in the docstring: the step gets both matmuls done
+    assert "One step after its matmuls: pre = x @ xw + xb + his_h @ uw." in step
     forward = source[source.index("    def forward(") : source.index("    def _gate_weights(")]
-    assert "return self._step(x @ xw + xb, his_h @ uw, his_h, his_c)" in forward
+    assert "return self._step(x @ xw + xb + his_h @ uw, his_h, his_c)" in forward
 
 
 LINEAR_CELL = """digraph LinearCell {

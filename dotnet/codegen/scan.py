@@ -35,6 +35,7 @@ from dotnet.codegen.scan_library import CellForm, Recurrence, recognise
 from dotnet.diagnostics import error
 from dotnet.ops.formula import FormulaOp, to_python
 from dotnet.reading.formulas import BinOp, Call, Expr, Name, Neg, Num, operands
+from dotnet.reading.formulas import names as leaves
 from dotnet.reading.shape import torch_text
 from dotnet.reading.symbolic import Dim
 
@@ -132,6 +133,8 @@ class _Builder:
         """Step parameters whose gradient the scan forms after the loop (see ``Derived.products``)."""
         self.rec_in: int | None = None
         """The step input whose gradient holds ``rec``'s (see ``Derived.rec_in``)."""
+        self.adds = False
+        """Whether the step takes ``xp + rec`` as one argument, formed by one ``addmm`` per step."""
 
     # -- sizes -----------------------------------------------------------
     def dim(self, value: Dim, batch_size: str = "") -> str:
@@ -193,7 +196,9 @@ class _Builder:
         v = self.v
         output = self.states[self.cell.output]
         args = [f"{x}[{v['t']}]" for x in inputs]
-        if weight is not None:
+        if weight is not None and self.adds:
+            args = [f"torch.addmm({args[0]}, {self.states[self.recurrent]}, {weight})"]
+        elif weight is not None:
             args.append(f"{self.states[self.recurrent]} @ {weight}")
         call = f"self._step({', '.join(args + self.states)})"
         update = f"{self.states[0]} = {call}[0]" if len(self.states) == 1 else f"{', '.join(self.states)} = {call}"
@@ -240,6 +245,8 @@ class _Builder:
             options.append(f"products=[{', '.join(repr(self.products.get(p)) for p in self.step_params)}]")
         if self.rec_in is not None:
             options.append(f"rec_in={self.rec_in}")
+        if self.adds:
+            options.append("adds=True")
         call = f"scan_cell(self._step, self._loop, [{', '.join(inputs)}], [{', '.join(self.states)}]"
         call += "".join(f", {o}" for o in options) + ")"
         why = [f"# training runs _loop under autograd: {self.no_backward}"] if self.no_backward else []
@@ -357,6 +364,9 @@ class _Builder:
         in_only = [g for g in gates if g.x and not g.u]
         rec_only = [g for g in gates if g.u and not g.x]
         xgates, ugates = both + in_only, both + rec_only
+        # every gate reads x @ W and h @ U, and nothing else reads x: the step takes their sum
+        self.adds = bool(both) and not in_only and not rec_only and not _reads_input(exprs, gates)
+        rec = self.names.claim("pre") if self.adds else v["rec"]
 
         body: list[str | Assign] = []
         pieces: dict[str, str] = {}
@@ -374,10 +384,11 @@ class _Builder:
             sizes = ([_sum(g.cols for g in both)] if both else []) + [g.cols for g in rec_only if g.cols]
             body += self.split(v["rec"], parts, sizes)
             u_both = parts[0] if both else ""
+        total = rec if self.adds else f"{x_both} + {u_both}"
         if len(both) == 1:
-            pieces[both[0].node] = f"{x_both} + {u_both}"
+            pieces[both[0].node] = total
         elif both:
-            body += self.activated(both, f"({x_both} + {u_both})", pieces, grouped)
+            body += self.activated(both, total if self.adds else f"({total})", pieces, grouped)
         splits: list[str | Assign] = [line for line in body if isinstance(line, str)]
         assigns: list[tuple[str, Expr, str]] = []
         by_node = {g.node: g for g in gates}
@@ -421,7 +432,15 @@ class _Builder:
         if not inputs:  # the step never reads its input: only forward knows the sequence's length
             raise _Unsupported
         projection = {v["xp"]: f"{self.input} @ {v['xw']}" + (f" + {v['xb']}" if fold else ""), v["xt"]: self.input}
-        step_args = [projection[x] for x in inputs] + [f"{self.states[self.recurrent]} @ {v['uw']}"] + self.states
+        product = f"{self.states[self.recurrent]} @ {v['uw']}"
+        step_inputs = [] if self.adds else inputs
+        if self.adds:
+            step_args = [f"{projection[v['xp']]} + {product}", *self.states]
+            step_doc = f"{rec} = {projection[v['xp']]} + {product}"
+        else:
+            step_args = [projection[x] for x in inputs] + [product] + self.states
+            step_doc = ", ".join(f"{x} = {projection[x]}" for x in inputs if x == v["xp"])
+            step_doc += f"{', ' if xgates else ''}{rec} = {product}"
         call = f"self._step({', '.join(step_args)})"
         forward = [
             f"{', '.join(names)} = self._gate_weights()",
@@ -429,10 +448,9 @@ class _Builder:
         ]
         step = Method(
             "_step",
-            [f"{p}: {TENSOR}" for p in inputs + [v["rec"]] + self.states],
+            [f"{p}: {TENSOR}" for p in step_inputs + [rec] + self.states],
             self.step_returns(),
-            f"One step after its matmuls: {', '.join(f'{x} = {projection[x]}' for x in inputs if x == v['xp'])}"
-            f"{', ' if xgates else ''}{v['rec']} = {self.states[self.recurrent]} @ {v['uw']}.",
+            f"One step after its matmuls: {step_doc}.",
             body,
         )
         head: list[str | Assign] = [f"{', '.join(names)} = self._gate_weights()", *self.start()]
@@ -449,15 +467,15 @@ class _Builder:
             head.append(f"{v['xp']} = {time_major} @ {v['xw']}")
         methods = [gate_weights, step]
         form = StepForm(
-            inputs,
-            v["rec"],
+            step_inputs,
+            rec,
             self.states,
             self.states[self.recurrent],
             [self.value(s.new) for s in self.cell.states],
             [self.names.claim(f"d_{self.attrs[s.new]}") for s in self.cell.states],
             splits,
             assigns,
-            [self.gate_piece(g, pieces) for g in xgates],
+            [] if self.adds else [self.gate_piece(g, pieces) for g in xgates],
             [self.gate_piece(g, pieces) for g in ugates],
             list(self.step_params),
             self.python_name,
@@ -725,6 +743,13 @@ def _gate(node_id: str, expr: Expr) -> _Gate | None:
                 continue
         gate.others.append(term)
     return gate if gate.x or gate.u else None
+
+
+def _reads_input(exprs: dict[str, Expr], gates: list[_Gate]) -> bool:
+    """Whether a formula reads the step's input other than as a gate's ``X @ W``."""
+    gate_nodes = {g.node for g in gates}
+    rest = [e for n, e in exprs.items() if n not in gate_nodes] + [e for g in gates for e in g.others]
+    return any(leaf.text == "input" for e in rest for leaf in leaves(e))
 
 
 def _rename(expr: Expr, name: Callable[[str], Expr]) -> Expr:

@@ -355,7 +355,8 @@ class _Derivation:
         x_names = [d_pieces[p.key] for p in form.x_pieces]
         u_names = [d_pieces[p.key] for p in form.u_pieces]
         d_xp = self.names.claim("d_xp") if x_names else ""
-        d_rec = self.names.claim("d_rec")
+        single = len(u_names) == 1 and not x_names  # rec's gradient is its one gate's
+        d_rec = u_names[0] if single else self.names.claim(f"d_{form.rec}")
         if x_names and u_names[: len(x_names)] == x_names:  # rec's columns start with all of xp's
             self.lines.append(Assign(d_rec, _joined(u_names)))
             self.lines.append(Assign(d_xp, d_rec + _narrow(form.x_pieces, len(u_names))))
@@ -363,7 +364,7 @@ class _Derivation:
             self.lines.append(Assign(d_xp, _joined(x_names)))
             self.lines.append(Assign(d_rec, d_xp + _narrow(form.u_pieces, len(x_names))))
             self.rec_in = 0 if len(form.u_pieces) < len(x_names) else None
-        else:
+        elif not single:
             self.lines.append(Assign(d_rec, _joined(u_names)))
         for x in form.inputs:
             if x == form.inputs[0] and x_names:

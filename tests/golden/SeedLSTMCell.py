@@ -18,7 +18,9 @@ class RecurrentScan(torch.autograd.Function):
     """A recurrent cell run over a sequence, its backward derived from its formulas.
 
     ``step(*inputs_t, rec_t, *states)`` is the cell's step after its recurrent
-    matmul ``rec_t = states[multiplies] @ weight``; it returns the new states, then
+    matmul ``rec_t = states[multiplies] @ weight`` (with ``adds``, ``rec_t =
+    inputs_t[0] + states[multiplies] @ weight``, one product, and the step reads
+    no ``inputs_t[0]`` of its own); it returns the new states, then
     the values ``step_backward(*inputs_t, rec_t, *states, *kept, *d_news, out=)``
     reads to return the gradients of its inputs, ``rec_t``, the states and the
     parameters the step reads itself (``d_rec_t`` written into ``out``, or with
@@ -36,17 +38,23 @@ class RecurrentScan(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, step, step_backward, layout, weight, *tensors):
-        n_inputs, n_states, multiplies, output, products, rec_in = layout
+        n_inputs, n_states, multiplies, output, products, rec_in, adds = layout
         inputs = tensors[:n_inputs]
         states = list(tensors[n_inputs : n_inputs + n_states])
         steps = inputs[0].shape[0]
         history = [[s] for s in states]  # each state at every step: kept, not copied
         rec = weight.new_empty(steps, states[multiplies].shape[0], weight.shape[1])
+        # with adds, rec_t is inputs_t[0] + the product, which the step reads for both
+        added = inputs[0].unbind(0) if adds else (None,) * steps
+        inputs = inputs[1:] if adds else inputs
         # each step's arguments, as views made once: inputs_t..., rec_t
         arguments = zip(*(x.unbind(0) for x in inputs), rec.unbind(0))
         ctx.kept = []
-        for args in arguments:
-            torch.mm(states[multiplies], weight, out=args[-1])
+        for x_t, args in zip(added, arguments):
+            if x_t is None:
+                torch.mm(states[multiplies], weight, out=args[-1])
+            else:
+                torch.addmm(x_t, states[multiplies], weight, out=args[-1])
             news = step(*args, *states)
             states = news[:n_states]
             for h, new in zip(history, states):
@@ -58,8 +66,9 @@ class RecurrentScan(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_outputs):
-        n_inputs, n_states, multiplies, output, products, rec_in = ctx.layout
-        weight, rec, *inputs = ctx.saved_tensors
+        _, n_states, multiplies, output, products, rec_in, adds = ctx.layout
+        weight, rec, *inputs = ctx.saved_tensors  # the inputs the step reads
+        n_inputs = len(inputs)
         history = ctx.history
         # every step's d_rec (with rec_in, that input's gradient, which holds it) in
         # one buffer: the step's backward writes its slot (out=), else it is copied in
@@ -117,6 +126,7 @@ class RecurrentScan(torch.autograd.Function):
         ]
         states = torch.stack(history[multiplies][:-1])
         d_weight = states.flatten(0, 1).T @ d_rec.flatten(0, 1)
+        d_inputs = [d_rec, *d_inputs] if adds else d_inputs  # the added input: d_rec
         return None, None, None, d_weight, *d_inputs, *d_states, *d_params
 
 
@@ -133,13 +143,16 @@ def scan_cell(
     backward: Callable[..., tuple[torch.Tensor, ...]] | None = None,
     products: Sequence[int | None] = (),
     rec_in: int | None = None,
+    adds: bool = False,
 ) -> torch.Tensor:
     """Run a cell over time-major ``inputs`` from ``states``; one state at every step.
 
     ``weight`` is the recurrent weight that ``states[multiplies]`` meets in one
     matmul per step, ``params`` the parameters ``step`` reads itself, and
-    ``loop(*inputs, weight, *states)`` the same scan one step at a time. The path
-    depends on how the model runs:
+    ``loop(*inputs, weight, *states)`` the same scan one step at a time. With
+    ``adds``, ``step`` reads ``inputs[0]`` only as ``inputs[0] + states[multiplies] @
+    weight``, and takes that sum (one ``addmm``) in place of both. The path depends
+    on how the model runs:
 
     - ``torch.export`` (and the ONNX export built on it): torch's scan operator,
       so that the exported program takes any sequence length;
@@ -150,12 +163,22 @@ def scan_cell(
     - anything else (tracing, ``torch.compile``, a cell without a derived backward):
       ``loop``, under autograd.
     """
+
+    def step_inputs(
+        xs: Sequence[torch.Tensor], state: torch.Tensor
+    ) -> list[torch.Tensor]:
+        """One step's arguments before its states: its inputs and the product."""
+        if weight is None:
+            return list(xs)
+        if adds:
+            return [*xs[1:], torch.addmm(xs[0], state, weight)]
+        return [*xs, state @ weight]
+
     if torch.compiler.is_exporting():
         from torch._higher_order_ops import scan
 
         def combine(carry, xs):
-            rec = () if weight is None else (carry[multiplies] @ weight,)
-            news = step(*xs, *rec, *carry)
+            news = step(*step_inputs(xs, carry[multiplies]), *carry)
             return news, news[output].clone()
 
         return scan(combine, tuple(states), tuple(inputs))[1]
@@ -163,8 +186,8 @@ def scan_cell(
     if not (torch.is_grad_enabled() and any(t.requires_grad for t in trainable)):
         steps, outputs = inputs[0].shape[0], None
         for t in range(steps):
-            rec = () if weight is None else (states[multiplies] @ weight,)
-            states = step(*(x[t] for x in inputs), *rec, *states)
+            arguments = step_inputs([x[t] for x in inputs], states[multiplies])
+            states = step(*arguments, *states)
             if outputs is None:
                 outputs = states[output].new_empty(steps, *states[output].shape)
             outputs[t] = states[output]
@@ -174,7 +197,7 @@ def scan_cell(
     if backward is None or torch.jit.is_tracing() or torch.compiler.is_compiling():
         return loop(*inputs, weight, *states)
     products = tuple(products) or (None,) * len(params)
-    layout = (len(inputs), len(states), multiplies, output, products, rec_in)
+    layout = (len(inputs), len(states), multiplies, output, products, rec_in, adds)
     tensors = (*inputs, *states, *params)
     return RecurrentScan.apply(keeping, backward, layout, weight, *tensors)
 
@@ -249,7 +272,7 @@ class SeedLSTMCell(nn.Module):
         his_c: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         xw, xb, uw = self._gate_weights()
-        return self._step(x @ xw + xb, his_h @ uw, his_h, his_c)
+        return self._step(x @ xw + xb + his_h @ uw, his_h, his_c)
 
     def _gate_weights(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The gates' weights side by side, each gate keeping its own parameter.
@@ -264,20 +287,18 @@ class SeedLSTMCell(nn.Module):
 
     def _step(
         self,
-        xp: torch.Tensor,
-        rec: torch.Tensor,
+        pre: torch.Tensor,
         his_h: torch.Tensor,
         his_c: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """One step after its matmuls: xp = x @ xw + xb, rec = his_h @ uw."""
+        """One step after its matmuls: pre = x @ xw + xb + his_h @ uw."""
         # the maths are _step_keeping's; it also returns what _step_backward reads
-        kept = self._step_keeping(xp, rec, his_h, his_c)
+        kept = self._step_keeping(pre, his_h, his_c)
         return kept[0], kept[1]
 
     def _step_keeping(
         self,
-        xp: torch.Tensor,
-        rec: torch.Tensor,
+        pre: torch.Tensor,
         his_h: torch.Tensor,
         his_c: torch.Tensor,
     ) -> tuple[
@@ -293,7 +314,7 @@ class SeedLSTMCell(nn.Module):
         """The step for training: its new states, then what _step_backward reads (f,
         i, o, c_cand, c, tanh_o).
         """
-        pre_f_i_o, c_cand_gate = (xp + rec).split([self.n_out * 3, self.n_out], dim=-1)
+        pre_f_i_o, c_cand_gate = pre.split([self.n_out * 3, self.n_out], dim=-1)
         # f, i, o: one sigmoid over their adjacent columns
         f, i, o = torch.sigmoid(pre_f_i_o).chunk(3, dim=-1)
         c_cand = torch.tanh(c_cand_gate)  # (BatchSize, NOut)
@@ -304,8 +325,7 @@ class SeedLSTMCell(nn.Module):
 
     def _step_backward(
         self,
-        xp: torch.Tensor,
-        rec: torch.Tensor,
+        pre: torch.Tensor,
         his_h: torch.Tensor,
         his_c: torch.Tensor,
         f: torch.Tensor,
@@ -319,8 +339,8 @@ class SeedLSTMCell(nn.Module):
         out: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor | None, ...]:
         """One step's gradients, derived from its formulas: from those of the new
-        states (d_h, d_c) to those of xp, rec, his_h, his_c. The gates' gradients
-        side by side go into out when given (a slot of RecurrentScan's buffer).
+        states (d_h, d_c) to those of pre, his_h, his_c. The gates' gradients side
+        by side go into out when given (a slot of RecurrentScan's buffer).
         """
         # back through the formulas, last first
         # c = f * his_c + i * c_cand
@@ -337,13 +357,12 @@ class SeedLSTMCell(nn.Module):
         d_i_gate = torch.ops.aten.sigmoid_backward(d_i, i)
         d_o_gate = torch.ops.aten.sigmoid_backward(d_o, o)
         d_c_cand_gate = torch.ops.aten.tanh_backward(d_c_cand, c_cand)
-        d_rec = torch.cat(
+        d_pre = torch.cat(
             [d_f_gate, d_i_gate, d_o_gate, d_c_cand_gate], dim=-1, out=out
         )
-        d_xp = d_rec
-        # his_h is read only as rec: its gradient is the scan's d_rec @ uw.T
+        # his_h is read only as pre: its gradient is the scan's d_pre @ uw.T
         d_his_c = d_c * f
-        return d_xp, d_rec, None, d_his_c
+        return d_pre, None, d_his_c
 
     def _loop(
         self,
@@ -357,7 +376,7 @@ class SeedLSTMCell(nn.Module):
         """
         hs = []
         for t in range(xp.shape[0]):
-            his_h, his_c = self._step(xp[t], his_h @ uw, his_h, his_c)
+            his_h, his_c = self._step(torch.addmm(xp[t], his_h, uw), his_h, his_c)
             hs.append(his_h)
         return torch.stack(hs)
 
@@ -385,5 +404,6 @@ class SeedLSTMCell(nn.Module):
             uw,
             keeping=self._step_keeping,
             backward=self._step_backward,
+            adds=True,
         )
         return hs.transpose(0, 1)

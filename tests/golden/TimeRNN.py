@@ -18,7 +18,9 @@ class RecurrentScan(torch.autograd.Function):
     """A recurrent cell run over a sequence, its backward derived from its formulas.
 
     ``step(*inputs_t, rec_t, *states)`` is the cell's step after its recurrent
-    matmul ``rec_t = states[multiplies] @ weight``; it returns the new states, then
+    matmul ``rec_t = states[multiplies] @ weight`` (with ``adds``, ``rec_t =
+    inputs_t[0] + states[multiplies] @ weight``, one product, and the step reads
+    no ``inputs_t[0]`` of its own); it returns the new states, then
     the values ``step_backward(*inputs_t, rec_t, *states, *kept, *d_news, out=)``
     reads to return the gradients of its inputs, ``rec_t``, the states and the
     parameters the step reads itself (``d_rec_t`` written into ``out``, or with
@@ -36,17 +38,23 @@ class RecurrentScan(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, step, step_backward, layout, weight, *tensors):
-        n_inputs, n_states, multiplies, output, products, rec_in = layout
+        n_inputs, n_states, multiplies, output, products, rec_in, adds = layout
         inputs = tensors[:n_inputs]
         states = list(tensors[n_inputs : n_inputs + n_states])
         steps = inputs[0].shape[0]
         history = [[s] for s in states]  # each state at every step: kept, not copied
         rec = weight.new_empty(steps, states[multiplies].shape[0], weight.shape[1])
+        # with adds, rec_t is inputs_t[0] + the product, which the step reads for both
+        added = inputs[0].unbind(0) if adds else (None,) * steps
+        inputs = inputs[1:] if adds else inputs
         # each step's arguments, as views made once: inputs_t..., rec_t
         arguments = zip(*(x.unbind(0) for x in inputs), rec.unbind(0))
         ctx.kept = []
-        for args in arguments:
-            torch.mm(states[multiplies], weight, out=args[-1])
+        for x_t, args in zip(added, arguments):
+            if x_t is None:
+                torch.mm(states[multiplies], weight, out=args[-1])
+            else:
+                torch.addmm(x_t, states[multiplies], weight, out=args[-1])
             news = step(*args, *states)
             states = news[:n_states]
             for h, new in zip(history, states):
@@ -58,8 +66,9 @@ class RecurrentScan(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_outputs):
-        n_inputs, n_states, multiplies, output, products, rec_in = ctx.layout
-        weight, rec, *inputs = ctx.saved_tensors
+        _, n_states, multiplies, output, products, rec_in, adds = ctx.layout
+        weight, rec, *inputs = ctx.saved_tensors  # the inputs the step reads
+        n_inputs = len(inputs)
         history = ctx.history
         # every step's d_rec (with rec_in, that input's gradient, which holds it) in
         # one buffer: the step's backward writes its slot (out=), else it is copied in
@@ -117,6 +126,7 @@ class RecurrentScan(torch.autograd.Function):
         ]
         states = torch.stack(history[multiplies][:-1])
         d_weight = states.flatten(0, 1).T @ d_rec.flatten(0, 1)
+        d_inputs = [d_rec, *d_inputs] if adds else d_inputs  # the added input: d_rec
         return None, None, None, d_weight, *d_inputs, *d_states, *d_params
 
 
@@ -133,13 +143,16 @@ def scan_cell(
     backward: Callable[..., tuple[torch.Tensor, ...]] | None = None,
     products: Sequence[int | None] = (),
     rec_in: int | None = None,
+    adds: bool = False,
 ) -> torch.Tensor:
     """Run a cell over time-major ``inputs`` from ``states``; one state at every step.
 
     ``weight`` is the recurrent weight that ``states[multiplies]`` meets in one
     matmul per step, ``params`` the parameters ``step`` reads itself, and
-    ``loop(*inputs, weight, *states)`` the same scan one step at a time. The path
-    depends on how the model runs:
+    ``loop(*inputs, weight, *states)`` the same scan one step at a time. With
+    ``adds``, ``step`` reads ``inputs[0]`` only as ``inputs[0] + states[multiplies] @
+    weight``, and takes that sum (one ``addmm``) in place of both. The path depends
+    on how the model runs:
 
     - ``torch.export`` (and the ONNX export built on it): torch's scan operator,
       so that the exported program takes any sequence length;
@@ -150,12 +163,22 @@ def scan_cell(
     - anything else (tracing, ``torch.compile``, a cell without a derived backward):
       ``loop``, under autograd.
     """
+
+    def step_inputs(
+        xs: Sequence[torch.Tensor], state: torch.Tensor
+    ) -> list[torch.Tensor]:
+        """One step's arguments before its states: its inputs and the product."""
+        if weight is None:
+            return list(xs)
+        if adds:
+            return [*xs[1:], torch.addmm(xs[0], state, weight)]
+        return [*xs, state @ weight]
+
     if torch.compiler.is_exporting():
         from torch._higher_order_ops import scan
 
         def combine(carry, xs):
-            rec = () if weight is None else (carry[multiplies] @ weight,)
-            news = step(*xs, *rec, *carry)
+            news = step(*step_inputs(xs, carry[multiplies]), *carry)
             return news, news[output].clone()
 
         return scan(combine, tuple(states), tuple(inputs))[1]
@@ -163,8 +186,8 @@ def scan_cell(
     if not (torch.is_grad_enabled() and any(t.requires_grad for t in trainable)):
         steps, outputs = inputs[0].shape[0], None
         for t in range(steps):
-            rec = () if weight is None else (states[multiplies] @ weight,)
-            states = step(*(x[t] for x in inputs), *rec, *states)
+            arguments = step_inputs([x[t] for x in inputs], states[multiplies])
+            states = step(*arguments, *states)
             if outputs is None:
                 outputs = states[output].new_empty(steps, *states[output].shape)
             outputs[t] = states[output]
@@ -174,7 +197,7 @@ def scan_cell(
     if backward is None or torch.jit.is_tracing() or torch.compiler.is_compiling():
         return loop(*inputs, weight, *states)
     products = tuple(products) or (None,) * len(params)
-    layout = (len(inputs), len(states), multiplies, output, products, rec_in)
+    layout = (len(inputs), len(states), multiplies, output, products, rec_in, adds)
     tensors = (*inputs, *states, *params)
     return RecurrentScan.apply(keeping, backward, layout, weight, *tensors)
 
@@ -220,7 +243,7 @@ class RNNCell(nn.Module):
 
     def forward(self, x: torch.Tensor, his: torch.Tensor) -> torch.Tensor:
         xw, xb, uw = self._gate_weights()
-        return self._step(x @ xw + xb, his @ uw, his)[0]
+        return self._step(x @ xw + xb + his @ uw, his)[0]
 
     def _gate_weights(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The gates' weights side by side, each gate keeping its own parameter.
@@ -229,47 +252,38 @@ class RNNCell(nn.Module):
         """
         return self.w_x, self.b, self.w_h
 
-    def _step(
-        self,
-        xp: torch.Tensor,
-        rec: torch.Tensor,
-        his: torch.Tensor,
-    ) -> tuple[torch.Tensor]:
-        """One step after its matmuls: xp = x @ xw + xb, rec = his @ uw."""
+    def _step(self, pre: torch.Tensor, his: torch.Tensor) -> tuple[torch.Tensor]:
+        """One step after its matmuls: pre = x @ xw + xb + his @ uw."""
         # the maths are _step_keeping's; it also returns what _step_backward reads
-        kept = self._step_keeping(xp, rec, his)
+        kept = self._step_keeping(pre, his)
         return (kept[0],)
 
     def _step_keeping(
         self,
-        xp: torch.Tensor,
-        rec: torch.Tensor,
+        pre: torch.Tensor,
         his: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The step for training: its new states, then what _step_backward reads (h)."""
-        h = torch.sigmoid(xp + rec)  # (BatchSize, NOut)
+        h = torch.sigmoid(pre)  # (BatchSize, NOut)
         return h, h
 
     def _step_backward(
         self,
-        xp: torch.Tensor,
-        rec: torch.Tensor,
+        pre: torch.Tensor,
         his: torch.Tensor,
         h: torch.Tensor,
         d_h: torch.Tensor,
         out: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor | None, ...]:
         """One step's gradients, derived from its formulas: from those of the new
-        states (d_h) to those of xp, rec, his. The gates' gradients side by side
-        go into out when given (a slot of RecurrentScan's buffer).
+        states (d_h) to those of pre, his. The gates' gradients side by side go
+        into out when given (a slot of RecurrentScan's buffer).
         """
         # back through the formulas, last first
-        # h = torch.sigmoid(xp + rec)
-        d_h_gate = torch.ops.aten.sigmoid_backward(d_h, h)
-        d_rec = d_h_gate
-        d_xp = d_rec
-        # his is read only as rec: its gradient is the scan's d_rec @ uw.T
-        return d_xp, d_rec, None
+        # h = torch.sigmoid(pre)
+        d_pre = torch.ops.aten.sigmoid_backward(d_h, h)
+        # his is read only as pre: its gradient is the scan's d_pre @ uw.T
+        return d_pre, None
 
     def _loop(
         self,
@@ -282,7 +296,7 @@ class RNNCell(nn.Module):
         """
         hs = []
         for t in range(xp.shape[0]):
-            his = self._step(xp[t], his @ uw, his)[0]
+            his = self._step(torch.addmm(xp[t], his, uw), his)[0]
             hs.append(his)
         return torch.stack(hs)
 
@@ -309,6 +323,7 @@ class RNNCell(nn.Module):
             uw,
             keeping=self._step_keeping,
             backward=self._step_backward,
+            adds=True,
         )
         return hs.transpose(0, 1)
 
