@@ -13,9 +13,11 @@ GRUCell: the seed's reset before the recurrent product), in one run:
 - ``naive``: the same weights run by a hand-written loop, one matmul per gate and step;
 - ``torch``: ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` of the same sizes: oneDNN's fused RNN kernels
   on a CPU that has them, cuDNN on a GPU; ``native``: the same with oneDNN off (torch's per-step
-  kernels). Where the cell is another formula (RNNCell's sigmoid against nn.RNN's tanh,
-  SeedLSTMCell against nn.LSTM, the seed's GRU with the reset gate before the recurrent matmul
-  against nn.GRU's after it) the work is the same, the formula another.
+  kernels); ``compiled`` (with ``--compiled``): the generated model under ``torch.compile``
+  (its scan then steps ``_loop``, which the compiler unrolls and fuses; compiling is untimed,
+  in the warm-up rounds). Where the cell is another formula (RNNCell's sigmoid against
+  nn.RNN's tanh, SeedLSTMCell against nn.LSTM, the seed's GRU with the reset gate before the
+  recurrent matmul against nn.GRU's after it) the work is the same, the formula another.
 
 A step is forward and backward of ``mean(output ** 2)``, gradients dropped before it as
 ``optimizer.zero_grad()`` does. Times are medians; ratios are the median of the per-round
@@ -188,12 +190,17 @@ def bench_cell(label: str, cell: str, xs: torch.Tensor, sizes: dict[str, int], a
 
     if device == "cpu":
         runs["native"] = native
+    if args.compiled:
+        compiled = torch.compile(model)
+        runs["compiled"] = lambda: compiled(xs)
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     t = step_times(runs, device, args.repeats, clock, [*model.parameters(), *builtin.parameters()])
     ms = {name: f"{statistics.median(v) * 1e3:.1f}" for name, v in t.items()}
     cells = [ms["generated"], ms.get("loop", "-"), ms.get("naive", "-"), ms.get("torch", "-"), ms.get("native", "-")]
     cells += [ratio(t, "generated", "torch"), ratio(t, "loop", "torch"), ratio(t, "generated", "native")]
     cells += [ratio(t, "loop", "generated")]
+    if args.compiled:
+        cells += [ms["compiled"], ratio(t, "compiled", "torch")]
     return "| " + " | ".join([label, *cells]) + " |"
 
 
@@ -210,6 +217,7 @@ def main() -> None:
     parser.add_argument("--cells", default=",".join(CELLS), help="comma-separated, of " + ", ".join(CELLS))
     parser.add_argument("--no-naive", dest="naive", action="store_false", help="skip the naive loop (slow)")
     parser.add_argument("--no-loop", dest="loop", action="store_false", help="skip the autograd loop (slow)")
+    parser.add_argument("--compiled", action="store_true", help="also time torch.compile of the model (slow)")
     parser.add_argument(
         "--clock",
         choices=["wall", "cpu"],
@@ -230,11 +238,12 @@ def main() -> None:
         f" batch={args.batch} steps={args.steps} features={args.features} hidden={args.hidden}"
         f" layers={args.layers} repeats={args.repeats} clock={args.clock} torch={torch.__version__}"
     )
+    compiled = f" compiled ms | compiled/{builtin} |" if args.compiled else ""
     print(
         f"| cell | generated ms | loop ms | naive ms | {builtin} ms | native ms"
-        f" | gen/{builtin} | loop/{builtin} | gen/native | loop/gen |"
+        f" | gen/{builtin} | loop/{builtin} | gen/native | loop/gen |{compiled}"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if args.compiled else ""))
     for label in args.cells.split(","):
         print(bench_cell(label, CELLS[label], xs, sizes, args), flush=True)
 
