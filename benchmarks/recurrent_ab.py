@@ -10,6 +10,8 @@ to agree in float64 (outputs and every parameter's gradient).
     # ... change dotnet, then
     dotnet compile specs/TimeRNN.dot --block RNNCell=GRUCell --no-run -o /tmp/after.py
     python benchmarks/recurrent_ab.py /tmp/before.py /tmp/after.py --layer GRU --rounds 60
+
+With ``--inference`` the timed call is the forward alone under ``torch.inference_mode()``.
 """
 
 from __future__ import annotations
@@ -52,6 +54,19 @@ def largest_gap(a: nn.Module, b: nn.Module, xs: torch.Tensor) -> float:
     return max([(ya - yb).abs().max().item(), *((p - q).abs().max().item() for p, q in zip(ga, gb))])
 
 
+def forward_times(runs: dict[str, Callable[[], torch.Tensor]], rounds: int) -> dict[str, list[float]]:
+    """CPU seconds of each run's forward under ``torch.inference_mode()``, taking turns, after two warm-up rounds."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    with torch.inference_mode():
+        for k in range(rounds + 2):
+            for name, run in runs.items():
+                start = time.process_time()
+                run()
+                if k >= 2:
+                    times[name].append(time.process_time() - start)
+    return times
+
+
 def quartiles(values: list[float]) -> str:
     v = sorted(values)
     return f"{statistics.median(v):.3f} (IQR {v[len(v) // 4]:.3f}-{v[3 * len(v) // 4]:.3f})"
@@ -68,6 +83,7 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--inference", action="store_true", help="time the forward under torch.inference_mode()")
     args = parser.parse_args()
     torch.set_num_threads(1)
     xs = torch.randn(args.batch, args.steps, args.features)
@@ -83,13 +99,17 @@ def main() -> None:
         "torch": lambda: a.ll(builtin(xs)[0]),
     }
     params = [*a.parameters(), *b.parameters(), *builtin.parameters()]
-    times = step_times(runs, "cpu", args.rounds, time.process_time, params)
+    if args.inference:
+        times = forward_times(runs, args.rounds)
+    else:
+        times = step_times(runs, "cpu", args.rounds, time.process_time, params)
     ms = ", ".join(f"{name} {statistics.median(t) * 1e3:.2f} ms" for name, t in times.items())
     ratios = {
         pair: [x / y for x, y in zip(times[pair[0]], times[pair[1]])]
         for pair in (("A", "torch"), ("B", "torch"), ("B", "A"))
     }
-    print(f"CPU time per training step (median of {args.rounds} rounds): {ms}")
+    what = "inference forward" if args.inference else "training step"
+    print(f"CPU time per {what} (median of {args.rounds} rounds): {ms}")
     print(" ".join(f"{x}/{y} {quartiles(r)}" for (x, y), r in ratios.items()))
 
 
