@@ -175,6 +175,37 @@ def test_a_linear_cell_whose_backward_reads_nothing_of_the_step(tmp_path):
     assert_same(gradients(cell, xs, cell.scan), gradients(cell, xs, lambda x: stepped(cell, x, 1)))
 
 
+KEEPS_INPUT = """digraph KeepsInput {
+    x [label="X[t](输入)\\n[BatchSize, NOut]", shape="Mrecord"]
+    his [label="H[t-1](历史)\\n[BatchSize, NOut]", shape="Mrecord"]
+    last [label="S[t-1](历史)\\n[BatchSize, NOut]", shape="Mrecord"]
+    calc [label="tanh(X[t] @ W + H[t-1] @ U + b + S[t-1])"]
+    h [label="H[t](输出)\\n[BatchSize, NOut]", shape="Mrecord"]
+    s [label="S[t]\\n[BatchSize, NOut]", shape="Mrecord"]
+    x -> calc -> h
+    his -> calc
+    last -> calc
+    x -> s
+}
+"""
+
+
+GATED_BY_INPUT = KEEPS_INPUT.replace(" + S[t-1])", " + S[t-1] + X[t] * V)")
+
+
+@pytest.mark.parametrize("text", [KEEPS_INPUT, GATED_BY_INPUT], ids=["a-state-is-the-input", "a-gate-reads-the-input"])
+def test_a_step_that_reads_its_input_outside_the_projection_scans_as_its_forward(tmp_path, text):
+    """The step takes the input itself (not only x @ W + h @ U), in training and in inference."""
+    spec = tmp_path / "ReadsInput.dot"
+    spec.write_text(text, encoding="utf-8")
+    torch.manual_seed(0)
+    cell = randomized(dotnet.build(spec, params={"NOut": NOUT}))
+    xs = torch.randn(B, T, NOUT, dtype=torch.float64)
+    assert_same(gradients(cell, xs, cell.scan), gradients(cell, xs, lambda x: stepped(cell, x, 2)))
+    with torch.no_grad():
+        torch.testing.assert_close(cell.scan(xs), stepped(cell, xs, 2), **TOL)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize(("spec", "n_states"), CELLS)
 def test_cuda_training_scan_equals_the_cpu_reference(spec, n_states):

@@ -365,7 +365,8 @@ class _Builder:
         rec_only = [g for g in gates if g.u and not g.x]
         xgates, ugates = both + in_only, both + rec_only
         # every gate reads x @ W and h @ U, and nothing else reads x: the step takes their sum
-        self.adds = bool(both) and not in_only and not rec_only and not _reads_input(exprs, gates)
+        new_values = [self.value(s.new) for s in self.cell.states]
+        self.adds = bool(both) and not in_only and not rec_only and not _reads_input(exprs, gates, new_values)
         rec = self.names.claim("pre") if self.adds else v["rec"]
 
         body: list[str | Assign] = []
@@ -471,7 +472,7 @@ class _Builder:
             rec,
             self.states,
             self.states[self.recurrent],
-            [self.value(s.new) for s in self.cell.states],
+            new_values,
             [self.names.claim(f"d_{self.attrs[s.new]}") for s in self.cell.states],
             splits,
             assigns,
@@ -660,9 +661,9 @@ class _Builder:
 
     def python_name(self, key: str) -> str:
         kind, _, rest = key.partition(":")
-        if kind == "input":
+        if kind == "input":  # the step's own argument: this step's slice of the sequence
             self.raw_input = True
-            return self.input
+            return self.v["xt"]
         if kind == "state":
             return self.prev[rest]
         if kind == "param":
@@ -745,10 +746,10 @@ def _gate(node_id: str, expr: Expr) -> _Gate | None:
     return gate if gate.x or gate.u else None
 
 
-def _reads_input(exprs: dict[str, Expr], gates: list[_Gate]) -> bool:
-    """Whether a formula reads the step's input other than as a gate's ``X @ W``."""
+def _reads_input(exprs: dict[str, Expr], gates: list[_Gate], news: list[Expr]) -> bool:
+    """Whether a formula or a new state reads the step's input other than as a gate's ``X @ W``."""
     gate_nodes = {g.node for g in gates}
-    rest = [e for n, e in exprs.items() if n not in gate_nodes] + [e for g in gates for e in g.others]
+    rest = [e for n, e in exprs.items() if n not in gate_nodes] + [e for g in gates for e in g.others] + news
     return any(leaf.text == "input" for e in rest for leaf in leaves(e))
 
 
