@@ -169,7 +169,7 @@ def test_seed_lstm_is_compiled_as_written(seed_document):
 def test_generated_scan_hoists_and_fuses():
     source = dotnet.compile_to_source(SPECS / "LSTMCell.dot")
     scan = source[source.index("    def scan(") :]
-    assert "xp = torch.addmm(xb, xs.transpose(0, 1).flatten(0, 1), xw)" in scan
+    assert "xp = scan_project(xb, xs.transpose(0, 1).flatten(0, 1), xw)" in scan
     call = " ".join(scan[scan.index("hs = scan_cell(") :].split())
     assert call.startswith("hs = scan_cell( self._step, self._loop, [xp], [his_h, his_c], uw,")
     # every gate reads x @ W + h @ U: the step takes their sum, one addmm per step

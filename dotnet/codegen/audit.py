@@ -45,7 +45,8 @@ _NODES: tuple[type[ast.AST], ...] = (
     ast.GeneratorExp, ast.comprehension, ast.BinOp, ast.UnaryOp, ast.Load, ast.Store, ast.Del,
     ast.Add, ast.Sub, ast.Mult, ast.MatMult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.USub,
     # the recurrent scan written once in the template (RecurrentScan, scan_cell, CellStack)
-    ast.If, ast.IfExp, ast.Compare, ast.Eq, ast.NotEq, ast.Is, ast.IsNot, ast.Gt, ast.BoolOp, ast.And, ast.Or, ast.Not,
+    ast.If, ast.IfExp, ast.Compare, ast.Eq, ast.NotEq, ast.Is, ast.IsNot, ast.Gt, ast.GtE, ast.BoolOp,
+    ast.And, ast.Or, ast.Not,
     ast.With, ast.withitem, ast.ListComp, ast.AugAssign, ast.BitOr,
 )  # fmt: skip
 """Every kind of syntax node the generator emits; any other kind is refused."""

@@ -256,6 +256,8 @@ def lower(analysis: Analysis, plans: dict[str, ClassPlan], defaults: dict[str, i
         plan.imports.add("scan_cell")
         if plan.scan.backward:
             plan.imports.add("RecurrentScan")
+        if plan.scan.projects:
+            plan.imports.add("ScanProjection")
         if plan.scan.kernel:
             plan.imports.add("library_kernel_runs")
             plan.parameters = [_transposed(s) if s.attr in plan.scan.transposed else s for s in plan.parameters]

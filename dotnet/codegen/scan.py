@@ -57,6 +57,8 @@ class ScanPlan:
     """Whether the cell is one of torch's recurrences, scanned in eager mode by torch's kernel."""
     transposed: set[str] = field(default_factory=set)
     """Weights stored transposed (their shape as drawn): those torch's kernel reads as ``[gates * H, In]``."""
+    projects: bool = False
+    """Whether ``scan`` forms the input projection by the template's ``scan_project`` (products by oneDNN)."""
 
 
 class _Unsupported(Exception):
@@ -461,7 +463,7 @@ class _Builder:
             time_major = v["xt"]
         if xgates and fold:  # the bias added by the product itself: one pass over the projection, not two
             head.append("# every step's input projection, for all gates at once, time-major")
-            head.append(f"{v['xp']} = torch.addmm({v['xb']}, {time_major}.flatten(0, 1), {v['xw']})")
+            head.append(f"{v['xp']} = scan_project({v['xb']}, {time_major}.flatten(0, 1), {v['xw']})")
             head.append(f"{v['xp']} = {v['xp']}.unflatten(0, ({v['xs']}.shape[1], {v['batch']}))")
         elif xgates:
             head.append("# every step's input projection, for all gates at once")
@@ -494,7 +496,8 @@ class _Builder:
         methods.append(self.scan(doc, head, inputs, v["uw"], recurrence.function if recurrence else ""))
         replaced = {self.attrs[n] for n, op in self.analysis.ops.items() if op.declaration.activation is not None}
         transposed = {w for g in recurrence.gates for w in (g.w, g.u)} if recurrence else set()
-        return ScanPlan(methods, forward, self.keep, replaced, self.backward, recurrence is not None, transposed)
+        kernel = recurrence is not None
+        return ScanPlan(methods, forward, self.keep, replaced, self.backward, kernel, transposed, bool(xgates and fold))
 
     # -- torch's own recurrences -----------------------------------------------
     def cell_form(self, exprs: dict[str, Expr], gates: list[_Gate]) -> CellForm:
