@@ -101,3 +101,16 @@ def test_small_float32_products_stay_with_torch(spec, n_states):
         gradients(cell, torch.randn(3, T, 4), cell.scan)
     assert products.onednn == 0
     assert products.torch > 0
+
+
+def test_with_onednn_disabled_every_product_is_torchs():
+    """``torch.backends.mkldnn.flags(enabled=False)`` turns oneDNN off for the scan as for torch."""
+    cell = _cell("SeedLSTMCell", torch.float32)
+    xs = torch.randn(B, T, NIN)
+    with torch.backends.mkldnn.flags(enabled=False), _Products() as products:
+        got_out, got_grads = gradients(cell, xs, cell.scan)
+    assert products.onednn == 0
+    want_out, want_grads = gradients(cell, xs, lambda x: stepped(cell, x, 2))
+    torch.testing.assert_close(got_out, want_out, **FLOAT32)
+    for got, want in zip(got_grads, want_grads, strict=True):
+        torch.testing.assert_close(got, want, **FLOAT32)

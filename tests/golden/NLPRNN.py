@@ -21,13 +21,15 @@ def onednn_serves(rows: int, b: torch.Tensor) -> bool:
     2.5x the time of oneDNN's, the library torch.nn.LSTM's kernel uses; but a
     oneDNN call costs about 8 us more, so small products (under 2**20
     multiply-adds) stay torch.mm's. oneDNN has no float64: those products, and
-    CUDA's, stay torch.mm's, as do those that tracing and the compilers record.
+    CUDA's, stay torch.mm's, as do those that tracing and the compilers record,
+    and all under ``torch.backends.mkldnn.flags(enabled=False)``.
     """
     return (
         b.dtype == torch.float32
         and b.is_cpu
         and rows * b.shape[0] * b.shape[1] >= 2**20
         and torch.backends.mkldnn.is_available()
+        and torch.backends.mkldnn.enabled
         and not torch.jit.is_tracing()
         and not torch.compiler.is_compiling()
         and not torch.compiler.is_exporting()
