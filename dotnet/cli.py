@@ -7,6 +7,7 @@ Exit codes:
     2  usage error (unknown option, malformed --param or --block)
     3  internal error in dotnet itself (please report it)
     128 + N  interrupted by signal N (SIGINT, SIGTERM) while writing; nothing is left behind
+    141  stdout was closed by its reader (SIGPIPE's 128 + 13), as other command-line tools exit
 
 Results go to stdout; diagnostics go to stderr, one per line, as
 ``file:line:col: severity: message [code]``. ``dotnet check --format json|github``
@@ -65,6 +66,9 @@ def _guarded(command: F) -> F:
             sys.exit(128 + exc.signum)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # the reader of stdout left (`dotnet check specs/ | head -1`)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            sys.exit(128 + signal.SIGPIPE)
         except RecursionError:
             spec = kwargs.get("spec") or kwargs.get("document")
             where = Location(str(spec), 1) if spec is not None else None

@@ -178,3 +178,18 @@ def test_missing_spec_file(tmp_path):
 def test_check_passes_on_the_shipped_specs():
     result = run_cli("check", *sorted(SPECS.glob("*.dot")), cwd=REPO)
     assert result.code == 0, result.stderr
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly():
+    """``dotnet check specs/ | head -1``: exit 141 (SIGPIPE) and no "internal error"."""
+    import subprocess
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dotnet", "check", "--format", "json", str(SPECS)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()  # the reader is gone before dotnet writes its first line
+    stderr = process.stderr.read().decode()
+    assert process.wait() == 141
+    assert stderr == ""
