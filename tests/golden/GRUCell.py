@@ -14,8 +14,8 @@ from torch import nn
 __all__ = ["GRUCell"]
 
 
-def onednn_serves(rows: int, b: torch.Tensor) -> bool:
-    """Whether oneDNN multiplies ``rows`` rows by ``b`` faster than torch.mm.
+def onednn_serves(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Whether oneDNN computes ``a @ b`` faster than torch.mm.
 
     torch's own CPU products are MKL's, which on some CPUs (AMD's) take up to
     2.5x the time of oneDNN's, the library torch.nn.LSTM's kernel uses; but a
@@ -25,9 +25,9 @@ def onednn_serves(rows: int, b: torch.Tensor) -> bool:
     and all under ``torch.backends.mkldnn.flags(enabled=False)``.
     """
     return (
-        b.dtype == torch.float32
+        a.dtype == b.dtype == torch.float32
         and b.is_cpu
-        and rows * b.shape[0] * b.shape[1] >= 2**20
+        and a.shape[0] * b.shape[0] * b.shape[1] >= 2**20
         and torch.backends.mkldnn.is_available()
         and torch.backends.mkldnn.enabled
         and not torch.jit.is_tracing()
@@ -41,15 +41,15 @@ def dense(x: torch.Tensor) -> torch.Tensor:
     return x if x.is_contiguous() or x.T.is_contiguous() else x.contiguous()
 
 
-def onednn_packed(b: torch.Tensor, rows: int) -> torch.Tensor | None:
-    """``b`` laid out once for oneDNN's products of ``rows`` rows by it, or None.
+def onednn_packed(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor | None:
+    """``b`` laid out once for oneDNN's products of matrices like ``a`` by it, or None.
 
     None outside :func:`onednn_serves` and under autograd. A scan packs its
     recurrent weight once: each step's product then takes about 18% less.
     """
-    if torch.is_grad_enabled() or not onednn_serves(rows, b):
+    if torch.is_grad_enabled() or not onednn_serves(a, b):
         return None
-    return torch.ops.mkldnn._reorder_linear_weight(b.T.contiguous(), rows)
+    return torch.ops.mkldnn._reorder_linear_weight(b.T.contiguous(), a.shape[0])
 
 
 def scan_matmul(
@@ -63,20 +63,17 @@ def scan_matmul(
     Outside autograd: in the scan's own forward and backward, or with no gradient.
     ``packed`` is ``b`` as :func:`onednn_packed` lays it out.
     """
-    if torch.jit.is_scripting():  # on its own: TorchScript compiles no more
-        return torch.mm(a, b) if added is None else torch.addmm(added, a, b)
-    if packed is None and (
-        torch.is_grad_enabled()
-        or a.dtype != b.dtype
-        or not onednn_serves(a.shape[0], b)
-    ):
-        return torch.mm(a, b) if added is None else torch.addmm(added, a, b)
-    # oneDNN's inner product: a @ weight.T, with b.T as the weight (no copy)
-    weight = dense(b).T if packed is None else packed
-    product = torch.ops.mkldnn._linear_pointwise(
-        dense(a), weight, None, "none", [], None
-    )
-    return product if added is None else product.add_(added)
+    if not torch.jit.is_scripting():  # alone in its test: TorchScript compiles no more
+        if packed is not None or (
+            not torch.is_grad_enabled() and onednn_serves(a, b)
+        ):
+            # oneDNN's inner product: a @ weight.T, with b.T as the weight (no copy)
+            weight = dense(b).T if packed is None else packed
+            product = torch.ops.mkldnn._linear_pointwise(
+                dense(a), weight, None, "none", [], None
+            )
+            return product if added is None else product.add_(added)
+    return torch.mm(a, b) if added is None else torch.addmm(added, a, b)
 
 
 class ScanProjection(torch.autograd.Function):
@@ -102,11 +99,10 @@ def scan_project(
     bias: torch.Tensor, xs: torch.Tensor, weight: torch.Tensor
 ) -> torch.Tensor:
     """``torch.addmm(bias, xs, weight)``, by :class:`ScanProjection` for oneDNN."""
-    if torch.jit.is_scripting():  # on its own: TorchScript compiles no more
-        return torch.addmm(bias, xs, weight)
-    if xs.dtype != weight.dtype or not onednn_serves(xs.shape[0], weight):
-        return torch.addmm(bias, xs, weight)
-    return ScanProjection.apply(xs, weight, bias)
+    if not torch.jit.is_scripting():  # alone in its test: TorchScript compiles no more
+        if onednn_serves(xs, weight):
+            return ScanProjection.apply(xs, weight, bias)
+    return torch.addmm(bias, xs, weight)
 
 
 class RecurrentScan(torch.autograd.Function):
@@ -141,11 +137,10 @@ class RecurrentScan(torch.autograd.Function):
         # with adds, rec_t is inputs_t[0] + the product, which the step reads for both
         added = inputs[0].unbind(0) if adds else (None,) * steps
         inputs = inputs[1:] if adds else inputs
-        # each step's arguments before rec_t, as views made once
-        arguments = zip(*(x.unbind(0) for x in inputs)) if inputs else [()] * steps
         ctx.kept, ctx.rec = [], []
-        packed = onednn_packed(weight, states[multiplies].shape[0])
-        for x_t, args in zip(added, arguments):
+        packed = onednn_packed(states[multiplies], weight)
+        # each step's arguments before rec_t, as views made once
+        for x_t, *args in zip(added, *(x.unbind(0) for x in inputs)):
             rec_t = scan_matmul(states[multiplies], weight, x_t, packed)
             ctx.rec.append(rec_t)
             news = step(*args, rec_t, *states)
@@ -178,7 +173,7 @@ class RecurrentScan(torch.autograd.Function):
         d_products = [[] for _ in products]
         # contiguous: a product with a transposed view is slower, at every step
         weight_t = weight.T.contiguous()
-        packed_t = onednn_packed(weight_t, rec[0].shape[0])
+        packed_t = onednn_packed(rec[0], weight_t)  # d_rec is shaped as rec
         # each step's arguments, as views made once: inputs_t..., rec_t, states_t...
         arguments = list(zip(*(x.unbind(0) for x in inputs), rec, *history))
         d_outputs = d_outputs.unbind(0)
@@ -289,8 +284,7 @@ def scan_cell(
     trainable = [t for t in (weight, *inputs, *params) if t is not None]
     if not (torch.is_grad_enabled() and any(t.requires_grad for t in trainable)):
         steps, outputs = inputs[0].shape[0], None
-        rows = states[multiplies].shape[0]
-        packed = None if weight is None else onednn_packed(weight, rows)
+        packed = None if weight is None else onednn_packed(states[multiplies], weight)
         for t in range(steps):
             xs_t = [x[t] for x in inputs]
             arguments = step_inputs(xs_t, states[multiplies], packed)
