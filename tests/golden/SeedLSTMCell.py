@@ -19,15 +19,15 @@ def onednn_serves(a: torch.Tensor, b: torch.Tensor) -> bool:
 
     torch's own CPU products are MKL's, which on some CPUs (AMD's) take up to
     2.5x the time of oneDNN's, the library torch.nn.LSTM's kernel uses; but a
-    oneDNN call costs about 8 us more, so small products (under 2**20
-    multiply-adds) stay torch.mm's. oneDNN has no float64: those products, and
-    CUDA's, stay torch.mm's, as do those that tracing and the compilers record,
-    and all under ``torch.backends.mkldnn.flags(enabled=False)``.
+    oneDNN call costs 8-25 us more, so products under 2**22 multiply-adds stay
+    torch.mm's. oneDNN has no float64: those products, and CUDA's, stay
+    torch.mm's, as do those that tracing and the compilers record, and all
+    under ``torch.backends.mkldnn.flags(enabled=False)``.
     """
     return (
         a.dtype == b.dtype == torch.float32
         and b.is_cpu
-        and a.shape[0] * b.shape[0] * b.shape[1] >= 2**20
+        and a.shape[0] * b.shape[0] * b.shape[1] >= 2**22
         and torch.backends.mkldnn.is_available()
         and torch.backends.mkldnn.enabled
         and not torch.jit.is_tracing()
@@ -41,13 +41,17 @@ def dense(x: torch.Tensor) -> torch.Tensor:
     return x if x.is_contiguous() or x.T.is_contiguous() else x.contiguous()
 
 
-def onednn_packed(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor | None:
-    """``b`` laid out once for oneDNN's products of matrices like ``a`` by it, or None.
+def onednn_packed(
+    a: torch.Tensor, b: torch.Tensor, steps: int
+) -> torch.Tensor | None:
+    """``b`` laid out once for ``steps`` oneDNN products of matrices like ``a`` by it.
 
-    None outside :func:`onednn_serves` and under autograd. A scan packs its
-    recurrent weight once: each step's product then takes about 18% less.
+    Each product then takes 10-30% less; packing costs as much as 3 (at 2**26
+    multiply-adds) to 20 of them (at 2**22), so a scan of fewer steps, and any
+    outside :func:`onednn_serves` or under autograd, gets None: unpacked.
     """
-    if torch.is_grad_enabled() or not onednn_serves(a, b):
+    work = steps * a.shape[0] * b.shape[0] * b.shape[1]
+    if torch.is_grad_enabled() or not (work >= 2**27 and onednn_serves(a, b)):
         return None
     return torch.ops.mkldnn._reorder_linear_weight(b.T.contiguous(), a.shape[0])
 
@@ -138,7 +142,7 @@ class RecurrentScan(torch.autograd.Function):
         added = inputs[0].unbind(0) if adds else (None,) * steps
         inputs = inputs[1:] if adds else inputs
         ctx.kept, ctx.rec = [], []
-        packed = onednn_packed(states[multiplies], weight)
+        packed = onednn_packed(states[multiplies], weight, steps)
         # each step's arguments before rec_t, as views made once
         for x_t, *args in zip(added, *(x.unbind(0) for x in inputs)):
             rec_t = scan_matmul(states[multiplies], weight, x_t, packed)
@@ -173,7 +177,7 @@ class RecurrentScan(torch.autograd.Function):
         d_products = [[] for _ in products]
         # contiguous: a product with a transposed view is slower, at every step
         weight_t = weight.T.contiguous()
-        packed_t = onednn_packed(rec[0], weight_t)  # d_rec is shaped as rec
+        packed_t = onednn_packed(rec[0], weight_t, len(rec))  # d_rec: rec's shape
         # each step's arguments, as views made once: inputs_t..., rec_t, states_t...
         arguments = list(zip(*(x.unbind(0) for x in inputs), rec, *history))
         d_outputs = d_outputs.unbind(0)
@@ -284,7 +288,9 @@ def scan_cell(
     trainable = [t for t in (weight, *inputs, *params) if t is not None]
     if not (torch.is_grad_enabled() and any(t.requires_grad for t in trainable)):
         steps, outputs = inputs[0].shape[0], None
-        packed = None if weight is None else onednn_packed(states[multiplies], weight)
+        packed = None
+        if weight is not None:
+            packed = onednn_packed(states[multiplies], weight, steps)
         for t in range(steps):
             xs_t = [x[t] for x in inputs]
             arguments = step_inputs(xs_t, states[multiplies], packed)
