@@ -27,7 +27,9 @@ ALLOWED_IMPORTS = {
 """``from MODULE import NAME`` forms the generator writes."""
 ALLOWED_MODULES = frozenset({"math", "torch"})
 """``import MODULE`` forms the generator writes."""
-ALLOWED_BUILTINS = frozenset({"super", "range", "int", "bool", "tuple", "list", "len", "zip", "any", "staticmethod"})
+ALLOWED_BUILTINS = frozenset(
+    {"super", "range", "int", "bool", "str", "tuple", "list", "len", "zip", "any", "staticmethod"}
+)
 """Builtins generated code may use by name."""
 ALLOWED_DUNDERS = frozenset({"__init__", "__all__"})
 """Dunder names generated code may define or use."""

@@ -41,6 +41,7 @@ GENERATED_CODE_NAMES = frozenset(
     {"self", "torch", "nn", "F", "super", "annotations", "math", "int", "range", "_"}
     | {"scan_cell", "RecurrentScan", "CellStack", "Callable", "Sequence"}
     | {"onednn_serves", "dense", "onednn_packed", "scan_matmul", "ScanProjection", "scan_project"}
+    | {"forward_autocast"}
     | {"library_kernel_runs"}
 )
 """Names the generated code itself uses."""

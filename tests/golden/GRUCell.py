@@ -21,8 +21,9 @@ def onednn_serves(a: torch.Tensor, b: torch.Tensor) -> bool:
     2.5x the time of oneDNN's, the library torch.nn.LSTM's kernel uses; but a
     oneDNN call costs 8-25 us more, so products under 2**22 multiply-adds stay
     torch.mm's. oneDNN has no float64: those products, and CUDA's, stay
-    torch.mm's, as do those that tracing and the compilers record, and all
-    under ``torch.backends.mkldnn.flags(enabled=False)``.
+    torch.mm's, as do those that tracing and the compilers record, those under
+    autocast (which gives torch.mm its dtype), and all under
+    ``torch.backends.mkldnn.flags(enabled=False)``.
     """
     return (
         a.dtype == b.dtype == torch.float32
@@ -30,6 +31,7 @@ def onednn_serves(a: torch.Tensor, b: torch.Tensor) -> bool:
         and a.shape[0] * b.shape[0] * b.shape[1] >= 2**22
         and torch.backends.mkldnn.is_available()
         and torch.backends.mkldnn.enabled
+        and not torch.is_autocast_enabled(b.device.type)
         and not torch.jit.is_tracing()
         and not torch.compiler.is_compiling()
         and not torch.compiler.is_exporting()
@@ -80,6 +82,17 @@ def scan_matmul(
     return torch.mm(a, b) if added is None else torch.addmm(added, a, b)
 
 
+def forward_autocast(device: torch.device) -> tuple[str, torch.dtype, bool]:
+    """The autocast state of ``device``'s kind, for a backward to run under.
+
+    torch.amp.custom_bwd's rule: the backward's products then take the dtypes the
+    forward's took (under bfloat16 autocast a gradient may come in bfloat16, and
+    a float32 weight meets it only through autocast's cast).
+    """
+    kind = device.type
+    return kind, torch.get_autocast_dtype(kind), torch.is_autocast_enabled(kind)
+
+
 class ScanProjection(torch.autograd.Function):
     """``bias + xs @ weight``, its products (backward's too) by :func:`scan_matmul`."""
 
@@ -87,14 +100,16 @@ class ScanProjection(torch.autograd.Function):
     def forward(ctx, xs, weight, bias):
         ctx.save_for_backward(xs, weight)
         ctx.bias_shape = bias.shape
+        ctx.autocast = forward_autocast(weight.device)
         return scan_matmul(xs, weight, bias)
 
     @staticmethod
     def backward(ctx, d_out):
         xs, weight = ctx.saved_tensors
         wants_xs, wants_weight, wants_bias = ctx.needs_input_grad
-        d_xs = scan_matmul(d_out, weight.T) if wants_xs else None
-        d_weight = scan_matmul(xs.T, d_out) if wants_weight else None
+        with torch.autocast(*ctx.autocast):
+            d_xs = scan_matmul(d_out, weight.T) if wants_xs else None
+            d_weight = scan_matmul(xs.T, d_out) if wants_weight else None
         d_bias = d_out.sum_to_size(ctx.bias_shape) if wants_bias else None
         return d_xs, d_weight, d_bias
 
@@ -153,11 +168,18 @@ class RecurrentScan(torch.autograd.Function):
                 h.append(new)
             ctx.kept.append(news[n_states:])
         ctx.step_backward, ctx.layout, ctx.history = step_backward, layout, history
+        ctx.autocast = forward_autocast(weight.device)
         ctx.save_for_backward(weight, *inputs)
         return torch.stack(history[output][1:])
 
     @staticmethod
     def backward(ctx, d_outputs):
+        with torch.autocast(*ctx.autocast):
+            return RecurrentScan.backward_steps(ctx, d_outputs)
+
+    @staticmethod
+    def backward_steps(ctx, d_outputs):
+        """The backward, from the last step to the first; ``backward`` sets autocast."""
         _, n_states, multiplies, output, products, rec_in, adds = ctx.layout
         weight, *inputs = ctx.saved_tensors  # the inputs the step reads
         rec = ctx.rec
