@@ -61,12 +61,14 @@ def _with_forward_line(line: str) -> str:
          f"line {CLASS}: class RNNCell is not a plain nn.Module"),
         (CLEAN.replace('__all__ = ["RNNCell"]', '__all__ = ["RNNCell", "os"]'),
          f"line {ALL}: constant 'os' is not one dotnet generates"),
+        (_with_forward_line("raise RuntimeError('rm -rf')"),
+         f"line {FORWARD}: constant 'rm -rf' is not one dotnet generates"),
         (CLEAN + "\n'''", "generated source does not parse: unterminated triple-quoted string literal"),
     ],
     ids=[
         "os.system", "import", "extra-string", "__import__", "exec", "eval", "dunder-attribute", "f-string",
         "lambda", "bytes", "string-statement", "from-os", "import-as", "decorator", "base-class",
-        "__all__-extra", "unparsable",
+        "__all__-extra", "unparsable", "raise-another-message",
     ],
 )  # fmt: skip
 def test_modules_the_generator_would_not_write_fail_the_audit(module, message):

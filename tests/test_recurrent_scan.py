@@ -21,6 +21,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
 import dotnet
+from dotnet.codegen.audit import SCAN_DIFFERENTIATED_TWICE
 from tests.conftest import SPECS
 
 B, T, NIN, NOUT = 3, 6, 4, 5
@@ -414,3 +415,35 @@ def test_random_formula_cells_scan_as_their_forward_steps(tmp_path, drawn):
     assert_same(gradients(cell, xs, cell.scan), want)
     with torch.no_grad():
         torch.testing.assert_close(cell.scan(xs), want[0], **TOL)
+
+
+@pytest.mark.parametrize(("spec", "n_states"), GENERIC)
+def test_differentiating_a_scan_twice_fails_with_a_clear_message(spec, n_states):
+    """The derived backward reads values the forward kept, with no graph: no second derivative.
+
+    Before, create_graph=True hit "cat(): functions with out=... arguments don't support
+    automatic differentiation" or an in-place view error, from inside the generated backward.
+    """
+    torch.manual_seed(0)
+    cell = randomized(dotnet.build(SPECS / f"{spec}.dot", params={"NIn": NIN, "NOut": NOUT}))
+    xs = torch.randn(B, T, NIN, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(RuntimeError) as caught:
+        torch.autograd.grad(cell.scan(xs).square().sum(), xs, create_graph=True)
+    assert str(caught.value) == SCAN_DIFFERENTIATED_TWICE
+
+
+def test_lstm_cells_scan_by_torch_lstm_differentiates_twice_as_stepping_forward():
+    """A gradient penalty (the gradient of the input's gradient's norm) through torch's kernel."""
+    torch.manual_seed(0)
+    cell = randomized(dotnet.build(SPECS / "LSTMCell.dot", params={"NIn": NIN, "NOut": NOUT}))
+
+    def penalty_gradients(run) -> list[torch.Tensor]:
+        xs = torch.randn(B, T, NIN, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+        xs.requires_grad_(True)
+        (d_xs,) = torch.autograd.grad(run(xs).square().sum(), xs, create_graph=True)
+        return list(torch.autograd.grad(d_xs.square().sum(), list(cell.parameters())))
+
+    got = penalty_gradients(cell.scan)
+    want = penalty_gradients(lambda x: stepped(cell, x, 2))
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w, **TOL)

@@ -28,7 +28,7 @@ ALLOWED_IMPORTS = {
 ALLOWED_MODULES = frozenset({"math", "torch"})
 """``import MODULE`` forms the generator writes."""
 ALLOWED_BUILTINS = frozenset(
-    {"super", "range", "int", "bool", "str", "tuple", "list", "len", "zip", "any", "staticmethod"}
+    {"super", "range", "int", "bool", "str", "tuple", "list", "len", "zip", "any", "staticmethod", "RuntimeError"}
 )
 """Builtins generated code may use by name."""
 ALLOWED_DUNDERS = frozenset({"__init__", "__all__"})
@@ -39,6 +39,12 @@ ALLOWED_WORDS = frozenset(
     {"same", "valid", "none", "tanh", "nearest", "linear", "bilinear", "bicubic", "trilinear", "relu", "gelu"}
 )
 """String values op declarations pass to torch (a test keeps this in step with their choices)."""
+SCAN_DIFFERENTIATED_TWICE = (
+    "a formula cell's scan has a backward of its own, derived from its"
+    " formulas, which cannot be differentiated again (create_graph=True);"
+    " for higher-order gradients call the cell's forward once per step"
+)
+"""The template's error when a scan's backward is asked for a graph (a test keeps them in step)."""
 
 _NODES: tuple[type[ast.AST], ...] = (
     ast.Module, ast.Expr, ast.ImportFrom, ast.Import, ast.alias, ast.ClassDef, ast.FunctionDef,
@@ -49,7 +55,7 @@ _NODES: tuple[type[ast.AST], ...] = (
     # the recurrent scan written once in the template (RecurrentScan, scan_cell, CellStack)
     ast.If, ast.IfExp, ast.Compare, ast.Eq, ast.NotEq, ast.Is, ast.IsNot, ast.Gt, ast.GtE, ast.BoolOp,
     ast.And, ast.Or, ast.Not,
-    ast.With, ast.withitem, ast.ListComp, ast.AugAssign, ast.BitOr,
+    ast.With, ast.withitem, ast.ListComp, ast.AugAssign, ast.BitOr, ast.Raise,
 )  # fmt: skip
 """Every kind of syntax node the generator emits; any other kind is refused."""
 
@@ -111,7 +117,9 @@ def _check_constant(node: ast.Constant, docstrings: set[int]) -> None:
     value = node.value
     if value is None or value is Ellipsis or isinstance(value, bool | int | float):
         return
-    if isinstance(value, str) and (id(node) in docstrings or value in ALLOWED_WORDS):
+    if isinstance(value, str) and (
+        id(node) in docstrings or value in ALLOWED_WORDS or value == SCAN_DIFFERENTIATED_TWICE
+    ):
         return
     raise AuditError(f"line {node.lineno}: constant {value!r:.60} is not one dotnet generates")
 

@@ -174,6 +174,12 @@ class RecurrentScan(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_outputs):
+        if torch.is_grad_enabled():  # create_graph=True: the kept values hold no graph
+            raise RuntimeError(
+                "a formula cell's scan has a backward of its own, derived from its"
+                " formulas, which cannot be differentiated again (create_graph=True);"
+                " for higher-order gradients call the cell's forward once per step"
+            )
         with torch.autocast(*ctx.autocast):
             return RecurrentScan.backward_steps(ctx, d_outputs)
 
