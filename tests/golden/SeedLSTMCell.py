@@ -22,8 +22,8 @@ def onednn_serves(a: torch.Tensor, b: torch.Tensor) -> bool:
     oneDNN call costs 8-25 us more, so products under 2**22 multiply-adds stay
     torch.mm's. oneDNN has no float64: those products, and CUDA's, stay
     torch.mm's, as do those that tracing and the compilers record, those under
-    autocast (which gives torch.mm its dtype), and all under
-    ``torch.backends.mkldnn.flags(enabled=False)``.
+    autocast (which gives torch.mm its dtype) or torch.func's transforms, and all
+    under ``torch.backends.mkldnn.flags(enabled=False)``.
     """
     return (
         a.dtype == b.dtype == torch.float32
@@ -32,6 +32,7 @@ def onednn_serves(a: torch.Tensor, b: torch.Tensor) -> bool:
         and torch.backends.mkldnn.is_available()
         and torch.backends.mkldnn.enabled
         and not torch.is_autocast_enabled(b.device.type)
+        and not torch._C._functorch.is_functorch_wrapped_tensor(a)
         and not torch.jit.is_tracing()
         and not torch.compiler.is_compiling()
         and not torch.compiler.is_exporting()
@@ -289,8 +290,8 @@ def scan_cell(
       into one preallocated buffer, so that nothing is kept per step;
     - eager training, given the step's derived ``backward`` and the ``keeping``
       step it reads: :class:`RecurrentScan` (``products`` and ``rec_in`` as it says);
-    - anything else (tracing, ``torch.compile``, a cell without a derived backward):
-      ``loop``, under autograd.
+    - anything else: ``loop``, under autograd (tracing, ``torch.compile``,
+      torch.func's transforms, a cell without a derived backward).
     """
 
     def step_inputs(
@@ -314,7 +315,12 @@ def scan_cell(
 
         return scan(combine, tuple(states), tuple(inputs))[1]
     trainable = [t for t in (weight, *inputs, *params) if t is not None]
-    if not (torch.is_grad_enabled() and any(t.requires_grad for t in trainable)):
+    # under torch.func's transforms (grad, vmap, jacrev, ...) the tensors are wrapped:
+    # the step-by-step loop then, plain autograd ops that every transform knows
+    wrapped = torch._C._functorch.is_functorch_wrapped_tensor
+    transformed = any(wrapped(t) for t in trainable)
+    needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in trainable)
+    if not (transformed or needs_grad):
         steps, outputs = inputs[0].shape[0], None
         packed = None
         if weight is not None:
@@ -329,7 +335,8 @@ def scan_cell(
         return outputs
     if weight is None:
         return loop(*inputs, *states)
-    if backward is None or torch.jit.is_tracing() or torch.compiler.is_compiling():
+    recorded = torch.jit.is_tracing() or torch.compiler.is_compiling()
+    if transformed or recorded or backward is None:
         return loop(*inputs, weight, *states)
     products = tuple(products) or (None,) * len(params)
     layout = (len(inputs), len(states), multiplies, output, products, rec_in, adds)
