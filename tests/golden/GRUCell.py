@@ -31,11 +31,11 @@ def onednn_serves(a: torch.Tensor, b: torch.Tensor) -> bool:
         and a.shape[0] * b.shape[0] * b.shape[1] >= 2**22
         and torch.backends.mkldnn.is_available()
         and torch.backends.mkldnn.enabled
-        and not torch.is_autocast_enabled(b.device.type)
-        and not torch._C._functorch.is_functorch_wrapped_tensor(a)
         and not torch.jit.is_tracing()
         and not torch.compiler.is_compiling()
         and not torch.compiler.is_exporting()
+        and not torch.is_autocast_enabled(b.device.type)
+        and not torch._C._functorch.is_functorch_wrapped_tensor(a)
     )
 
 
@@ -316,9 +316,11 @@ def scan_cell(
         return scan(combine, tuple(states), tuple(inputs))[1]
     trainable = [t for t in (weight, *inputs, *params) if t is not None]
     # under torch.func's transforms (grad, vmap, jacrev, ...) the tensors are wrapped:
-    # the step-by-step loop then, plain autograd ops that every transform knows
+    # the step-by-step loop then, plain autograd ops that every transform knows (the
+    # compilers record the scan as they find it, and are not asked)
     wrapped = torch._C._functorch.is_functorch_wrapped_tensor
-    transformed = any(wrapped(t) for t in trainable)
+    recorded = torch.jit.is_tracing() or torch.compiler.is_compiling()
+    transformed = not recorded and any(wrapped(t) for t in trainable)
     needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in trainable)
     if not (transformed or needs_grad):
         steps, outputs = inputs[0].shape[0], None
@@ -335,7 +337,6 @@ def scan_cell(
         return outputs
     if weight is None:
         return loop(*inputs, *states)
-    recorded = torch.jit.is_tracing() or torch.compiler.is_compiling()
     if transformed or recorded or backward is None:
         return loop(*inputs, weight, *states)
     products = tuple(products) or (None,) * len(params)
