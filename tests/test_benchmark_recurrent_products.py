@@ -49,3 +49,14 @@ def test_the_replay_computes_the_recorded_products_again(benchmark):
     assert len(replayed) == len(results) > 0
     for got, want in zip(replayed, results, strict=True):
         assert torch.equal(got, want)
+
+
+def test_every_way_the_onednn_benchmark_times_computes_the_same_product():
+    """benchmarks/onednn_products.py compares torch.mm with oneDNN's product, unpacked and packed."""
+    spec = importlib.util.spec_from_file_location("onednn_products", REPO / "benchmarks" / "onednn_products.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    a, b = torch.randn(16, 32), torch.randn(32, 48)
+    runs = module.products(a, b)
+    for name in ("torch.mm", "oneDNN", "oneDNN packed"):
+        torch.testing.assert_close(runs[name](), a @ b, rtol=1e-5, atol=1e-5)
