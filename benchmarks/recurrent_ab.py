@@ -72,10 +72,8 @@ def quartiles(values: list[float]) -> str:
     return f"{statistics.median(v):.3f} (IQR {v[len(v) // 4]:.3f}-{v[3 * len(v) // 4]:.3f})"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("a", type=Path, help="generated module A (the baseline)")
-    parser.add_argument("b", type=Path, help="generated module B")
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """The torch.nn layer to compare with, the TimeRNN's sizes (the small configuration by default), the rounds."""
     parser.add_argument("--layer", choices=list(LAYERS), required=True, help="the torch.nn layer to compare with")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--steps", type=int, default=32)
@@ -83,6 +81,13 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("a", type=Path, help="generated module A (the baseline)")
+    parser.add_argument("b", type=Path, help="generated module B")
+    add_model_arguments(parser)
     parser.add_argument("--inference", action="store_true", help="time the forward under torch.inference_mode()")
     args = parser.parse_args()
     torch.set_num_threads(1)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from recurrent_ab import LAYERS, build, load, quartiles  # this folder's: the same models, loaded alike
+from recurrent_ab import LAYERS, add_model_arguments, build, load, quartiles  # this folder's benchmark
 from torch.utils._python_dispatch import TorchDispatchMode
 
 PRODUCTS = (
@@ -74,13 +74,7 @@ def replay(calls: list[Call]) -> list[torch.Tensor]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", type=Path, help="a generated TimeRNN module")
-    parser.add_argument("--layer", choices=list(LAYERS), required=True, help="the torch.nn layer to compare with")
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--steps", type=int, default=32)
-    parser.add_argument("--features", type=int, default=64)
-    parser.add_argument("--hidden", type=int, default=128)
-    parser.add_argument("--layers", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=60)
+    add_model_arguments(parser)
     args = parser.parse_args()
     torch.set_num_threads(1)
     xs = torch.randn(args.batch, args.steps, args.features)
