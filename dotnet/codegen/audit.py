@@ -39,12 +39,14 @@ ALLOWED_WORDS = frozenset(
     {"same", "valid", "none", "tanh", "nearest", "linear", "bilinear", "bicubic", "trilinear", "relu", "gelu"}
 )
 """String values op declarations pass to torch (a test keeps this in step with their choices)."""
-SCAN_DIFFERENTIATED_TWICE = (
-    "a formula cell's scan has a backward of its own, derived from its"
-    " formulas, which cannot be differentiated again (create_graph=True);"
-    " for higher-order gradients call the cell's forward once per step"
+SCAN_DIFFERENTIATED_TWICE_LINES = (
+    "a formula cell's scan has a backward of its own, derived from its",
+    " formulas, which cannot be differentiated again (create_graph=True);",
+    " for higher-order gradients call the cell's forward once per step",
 )
-"""The template's error when a scan's backward is asked for a graph (a test keeps them in step)."""
+"""The error a scan's backward raises when asked for a graph, as the template writes it, line by line."""
+SCAN_DIFFERENTIATED_TWICE = "".join(SCAN_DIFFERENTIATED_TWICE_LINES)
+"""That error's message, the one string constant outside docstrings and words the audit admits."""
 
 _NODES: tuple[type[ast.AST], ...] = (
     ast.Module, ast.Expr, ast.ImportFrom, ast.Import, ast.alias, ast.ClassDef, ast.FunctionDef,
