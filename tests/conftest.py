@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import tempfile
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import settings
@@ -31,6 +33,15 @@ CNN_DOCUMENT = SEEDS / "003_3137d31b0d265de7.txt"
 CACHE = Path(tempfile.mkdtemp(prefix="dotnet-test-cache-"))
 os.environ["DOTNET_CACHE_DIR"] = str(CACHE)  # tests never write into the user's cache
 atexit.register(shutil.rmtree, CACHE, ignore_errors=True)
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """The module ``benchmarks/<name>.py``; a benchmark importing a sibling needs ``benchmarks/`` on sys.path."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @dataclass

@@ -6,22 +6,18 @@ each parameter the same gradient (timings themselves are not asserted).
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 
 import torch
 
-from tests.conftest import REPO
+from tests.conftest import REPO, load_benchmark
 
 HIDDEN = 5
 
 
 def _benchmark():
-    spec = importlib.util.spec_from_file_location("lstm_layout", REPO / "benchmarks" / "lstm_layout.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("lstm_layout")
 
 
 def test_every_layout_trains_its_parameters_as_the_fused_lstm() -> None:

@@ -7,13 +7,11 @@ loop) and the replay computes those very products again (timings themselves are 
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 import torch
 
 import dotnet
-from tests.conftest import REPO, SPECS
+from tests.conftest import REPO, SPECS, load_benchmark
 
 LAYERS = 2
 
@@ -21,10 +19,7 @@ LAYERS = 2
 @pytest.fixture
 def benchmark(monkeypatch):
     monkeypatch.syspath_prepend(str(REPO / "benchmarks"))  # it imports its sibling recurrent_ab
-    spec = importlib.util.spec_from_file_location("recurrent_products", REPO / "benchmarks" / "recurrent_products.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("recurrent_products")
 
 
 def _recorded(benchmark, cell: str, steps: int):
@@ -53,10 +48,7 @@ def test_the_replay_computes_the_recorded_products_again(benchmark):
 
 def test_every_way_the_onednn_benchmark_times_computes_the_same_product():
     """benchmarks/onednn_products.py compares torch.mm with oneDNN's product, unpacked and packed."""
-    spec = importlib.util.spec_from_file_location("onednn_products", REPO / "benchmarks" / "onednn_products.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     a, b = torch.randn(16, 32), torch.randn(32, 48)
-    runs = module.products(a, b)
+    runs = load_benchmark("onednn_products").products(a, b)
     for name in ("torch.mm", "oneDNN", "oneDNN packed"):
         torch.testing.assert_close(runs[name](), a @ b, rtol=1e-5, atol=1e-5)
