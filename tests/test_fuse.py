@@ -19,8 +19,13 @@ CASES = [
     ("x - a * b", "torch.addcmul(x, a, b, value=-1)"),
     ("a + b * c + d * e", "torch.addcmul(torch.addcmul(a, b, c), d, e)"),
     ("torch.tanh(gate + h @ self.U)", "torch.tanh(torch.addmm(gate, h, self.U))"),
+    # a number minus a tensor: torch's function, not Tensor.__rsub__
+    ("1 - z", "torch.rsub(z, 1)"),
+    ("1 - a * b", "torch.rsub(a * b, 1)"),
+    ("(1 - z) * h_cand", "torch.rsub(z, 1) * h_cand"),
     # left alone: numbers, other operators, nothing to fuse
-    ("1 - z", "1 - z"),
+    ("z - 1", "z - 1"),
+    ("1 - 2", "1 - 2"),
     ("x + 2 * y", "x + 2 * y"),
     ("1 + a * b", "1 + a * b"),
     ("-(a * b) - a * c", "torch.addcmul(-(a * b), a, c, value=-1)"),

@@ -439,13 +439,13 @@ class GRUCell(nn.Module):
         """The step for training: its new states, then what _step_backward reads (r,
         z, his_h_times_r, h_cand, one_minus_z).
         """
-        x_both, h_cand_gate = xp.split([self.n_out * 2, self.n_out], dim=-1)
+        x_both, h_cand_gate = xp.split_with_sizes([self.n_out * 2, self.n_out], dim=-1)
         # z, r: one sigmoid over their adjacent columns
         z, r = torch.sigmoid(x_both + rec).chunk(2, dim=-1)
         his_h_times_r = his_h * r
         # (BatchSize, NOut)
         h_cand = torch.tanh(torch.addmm(h_cand_gate, his_h_times_r, self.U_h))
-        one_minus_z = 1 - z
+        one_minus_z = torch.rsub(z, 1)
         h = torch.addcmul(one_minus_z * his_h, z, h_cand)  # (BatchSize, NOut)
         return h, r, z, his_h_times_r, h_cand, one_minus_z
 

@@ -470,7 +470,9 @@ class LSTMCell(nn.Module):
         """The step for training: its new states, then what _step_backward reads (f,
         i, o, c_cand, tanh_c).
         """
-        pre_f_i_o, c_cand_gate = pre.split([self.n_out * 3, self.n_out], dim=-1)
+        pre_f_i_o, c_cand_gate = pre.split_with_sizes(
+            [self.n_out * 3, self.n_out], dim=-1
+        )
         # f, i, o: one sigmoid over their adjacent columns
         f, i, o = torch.sigmoid(pre_f_i_o).chunk(3, dim=-1)
         c_cand = torch.tanh(c_cand_gate)  # (BatchSize, NOut)
