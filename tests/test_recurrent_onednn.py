@@ -9,6 +9,8 @@ which the exactness tests of test_recurrent_scan.py compare at 1e-10.
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -134,3 +136,38 @@ def test_a_long_scan_packs_its_recurrent_weight_once_each_way(steps, packs):
     torch.testing.assert_close(got_out, want_out, **FLOAT32)
     for got, want in zip(got_grads, want_grads, strict=True):  # torch.mm's scan: 2.5e-5 off at 64 steps
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("spec", ["RNNCell", "GRUCell", "SeedLSTMCell"])
+@pytest.mark.parametrize("n_out", [8, NOUT])
+def test_a_scan_asks_whether_onednn_serves_once_per_loop_not_per_step(spec, n_out, monkeypatch):
+    """Asked at every step, the question cost 3-8% of a small training step (benchmarks/RESULTS.md).
+
+    So a training step and an inference forward ask ``onednn_serves`` as often for 5 steps as
+    for 7, at a size where oneDNN serves and at one where it does not. (At both lengths the
+    answers are alike: the projection has 2**22 multiply-adds or more, and no scan has the
+    2**27 at which it packs its weight.)
+    """
+    cell = _cell(spec, torch.float32, n_out=n_out)
+    module = sys.modules[type(cell).__module__]
+    asked = 0
+
+    def counted(a: torch.Tensor, b: torch.Tensor) -> bool:
+        nonlocal asked
+        asked += 1
+        return serves(a, b)
+
+    serves = module.onednn_serves
+    monkeypatch.setattr(module, "onednn_serves", counted)
+
+    def questions(steps: int) -> tuple[int, int]:
+        nonlocal asked
+        xs = torch.randn(B, steps, NIN)
+        asked = 0
+        gradients(cell, xs, cell.scan)
+        training = asked
+        with torch.no_grad():
+            cell.scan(xs)
+        return training, asked - training
+
+    assert questions(5) == questions(7)

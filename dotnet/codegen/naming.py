@@ -40,7 +40,7 @@ MODULE_ATTRIBUTES = frozenset(
 GENERATED_CODE_NAMES = frozenset(
     {"self", "torch", "nn", "F", "super", "annotations", "math", "int", "range", "_"}
     | {"scan_cell", "RecurrentScan", "CellStack", "Callable", "Sequence"}
-    | {"onednn_serves", "dense", "onednn_packed", "scan_matmul", "ScanProjection", "scan_project"}
+    | {"onednn_serves", "dense", "onednn_packed", "scan_matmul", "by_onednn", "ScanProjection", "scan_project"}
     | {"forward_autocast"}
     | {"library_kernel_runs"}
 )

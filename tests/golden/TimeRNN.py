@@ -64,23 +64,38 @@ def scan_matmul(
     b: torch.Tensor,
     added: torch.Tensor | None = None,
     packed: torch.Tensor | None = None,
+    onednn: bool | None = None,
 ) -> torch.Tensor:
     """``a @ b`` (plus ``added``); by oneDNN where it serves, outside autograd.
 
     Outside autograd: in the scan's own forward and backward, or with no gradient.
-    ``packed`` is ``b`` as :func:`onednn_packed` lays it out.
+    ``packed`` is ``b`` as :func:`onednn_packed` lays it out. ``onednn`` is
+    :func:`by_onednn`'s answer, asked once by a loop for all its steps' products
+    (asked at every step, it cost 3-8% of a small training step); None: asked here.
     """
-    if not torch.jit.is_scripting():  # alone in its test: TorchScript compiles no more
-        if packed is not None or (
-            not torch.is_grad_enabled() and onednn_serves(a, b)
-        ):
-            # oneDNN's inner product: a @ weight.T, with b.T as the weight (no copy)
-            weight = dense(b).T if packed is None else packed
-            product = torch.ops.mkldnn._linear_pointwise(
-                dense(a), weight, None, "none", [], None
-            )
-            return product if added is None else product.add_(added)
+    if onednn is None:
+        onednn = by_onednn(a, b, packed)
+    if onednn:
+        # oneDNN's inner product: a @ weight.T, with b.T as the weight (no copy)
+        weight = dense(b).T if packed is None else packed
+        product = torch.ops.mkldnn._linear_pointwise(
+            dense(a), weight, None, "none", [], None
+        )
+        return product if added is None else product.add_(added)
     return torch.mm(a, b) if added is None else torch.addmm(added, a, b)
+
+
+def by_onednn(
+    a: torch.Tensor, b: torch.Tensor, packed: torch.Tensor | None = None
+) -> bool:
+    """Whether :func:`scan_matmul` takes ``a @ b`` by oneDNN: ``b`` packed for it, or
+    outside autograd where :func:`onednn_serves`; never in TorchScript.
+    """
+    if torch.jit.is_scripting():
+        return False
+    if packed is not None:
+        return True
+    return not torch.is_grad_enabled() and onednn_serves(a, b)
 
 
 def forward_autocast(device: torch.device) -> tuple[str, torch.dtype, bool]:
@@ -102,7 +117,7 @@ class ScanProjection(torch.autograd.Function):
         ctx.save_for_backward(xs, weight)
         ctx.bias_shape = bias.shape
         ctx.autocast = forward_autocast(weight.device)
-        return scan_matmul(xs, weight, bias)
+        return scan_matmul(xs, weight, bias, onednn=True)  # scan_project asked
 
     @staticmethod
     def backward(ctx, d_out):
@@ -159,15 +174,17 @@ class RecurrentScan(torch.autograd.Function):
         inputs = inputs[1:] if adds else inputs
         ctx.kept, ctx.rec = [], []
         packed = onednn_packed(states[multiplies], weight, steps)
+        onednn = by_onednn(states[multiplies], weight, packed)  # alike at all steps
+        recs, kept = ctx.rec, ctx.kept
         # each step's arguments before rec_t, as views made once
         for x_t, *args in zip(added, *(x.unbind(0) for x in inputs)):
-            rec_t = scan_matmul(states[multiplies], weight, x_t, packed)
-            ctx.rec.append(rec_t)
+            rec_t = scan_matmul(states[multiplies], weight, x_t, packed, onednn)
+            recs.append(rec_t)
             news = step(*args, rec_t, *states)
             states = news[:n_states]
             for h, new in zip(history, states):
                 h.append(new)
-            ctx.kept.append(news[n_states:])
+            kept.append(news[n_states:])
         ctx.step_backward, ctx.layout, ctx.history = step_backward, layout, history
         ctx.autocast = forward_autocast(weight.device)
         ctx.save_for_backward(weight, *inputs)
@@ -207,14 +224,14 @@ class RecurrentScan(torch.autograd.Function):
         # contiguous: a product with a transposed view is slower, at every step
         weight_t = weight.T.contiguous()
         packed_t = onednn_packed(rec[0], weight_t, len(rec))  # d_rec: rec's shape
+        onednn_t = by_onednn(rec[0], weight_t, packed_t)  # alike at all steps
+        step_backward, kept = ctx.step_backward, ctx.kept
         # each step's arguments, as views made once: inputs_t..., rec_t, states_t...
         arguments = list(zip(*(x.unbind(0) for x in inputs), rec, *history))
         d_outputs = d_outputs.unbind(0)
         for t in range(len(rec) - 1, -1, -1):
             d_states[output] = d_states[output] + d_outputs[t]
-            grads = ctx.step_backward(
-                *arguments[t], *ctx.kept[t], *d_states, out=slots[t]
-            )
+            grads = step_backward(*arguments[t], *kept[t], *d_states, out=slots[t])
             d_rec = grads[n_inputs]
             into = d_rec if rec_in is None else grads[rec_in]
             if into is not slots[t]:
@@ -224,12 +241,10 @@ class RecurrentScan(torch.autograd.Function):
                 if not shares[i] and i != rec_in:
                     d_inputs[i].append(grads[i])
             d_states = list(grads[n_inputs + 1 : n_inputs + 1 + n_states])
-            if d_states[multiplies] is None:  # the state reaches the step only as rec_t
-                d_states[multiplies] = scan_matmul(d_rec, weight_t, None, packed_t)
-            else:
-                d_states[multiplies] = scan_matmul(
-                    d_rec, weight_t, d_states[multiplies], packed_t
-                )
+            # None when the state reaches the step only as rec_t: the product alone
+            d_states[multiplies] = scan_matmul(
+                d_rec, weight_t, d_states[multiplies], packed_t, onednn_t
+            )
             for j in range(len(products)):
                 g = grads[n_inputs + 1 + n_states + j]
                 if products[j] is not None:
@@ -241,7 +256,7 @@ class RecurrentScan(torch.autograd.Function):
         d_rec = written if rec_in is None else written.narrow(-1, 0, weight.shape[1])
         for j in range(len(products)):
             if products[j] is not None:
-                operands = torch.stack([values[products[j]] for values in ctx.kept])
+                operands = torch.stack([values[products[j]] for values in kept])
                 d_product = torch.stack(d_products[j][::-1])
                 d_params[j] = scan_matmul(
                     operands.flatten(0, 1).T, d_product.flatten(0, 1)
@@ -298,13 +313,14 @@ def scan_cell(
         xs: Sequence[torch.Tensor],
         state: torch.Tensor,
         packed: torch.Tensor | None = None,
+        onednn: bool = False,
     ) -> list[torch.Tensor]:
         """One step's arguments before its states: its inputs and the product."""
         if weight is None:
             return list(xs)
         if adds:
-            return [*xs[1:], scan_matmul(state, weight, xs[0], packed)]
-        return [*xs, scan_matmul(state, weight, None, packed)]
+            return [*xs[1:], scan_matmul(state, weight, xs[0], packed, onednn)]
+        return [*xs, scan_matmul(state, weight, None, packed, onednn)]
 
     if torch.compiler.is_exporting():
         from torch._higher_order_ops import scan
@@ -324,12 +340,13 @@ def scan_cell(
     needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in trainable)
     if not (transformed or needs_grad):
         steps, outputs = inputs[0].shape[0], None
-        packed = None
+        packed, onednn = None, False
         if weight is not None:
             packed = onednn_packed(states[multiplies], weight, steps)
+            onednn = by_onednn(states[multiplies], weight, packed)  # alike at all steps
         for t in range(steps):
             xs_t = [x[t] for x in inputs]
-            arguments = step_inputs(xs_t, states[multiplies], packed)
+            arguments = step_inputs(xs_t, states[multiplies], packed, onednn)
             states = step(*arguments, *states)
             if outputs is None:
                 outputs = states[output].new_empty(steps, *states[output].shape)
