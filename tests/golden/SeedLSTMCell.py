@@ -178,7 +178,13 @@ class RecurrentScan(torch.autograd.Function):
         recs, kept = ctx.rec, ctx.kept
         # each step's arguments before rec_t, as views made once
         for x_t, *args in zip(added, *(x.unbind(0) for x in inputs)):
-            rec_t = scan_matmul(states[multiplies], weight, x_t, packed, onednn)
+            state = states[multiplies]
+            if onednn:
+                rec_t = scan_matmul(state, weight, x_t, packed, onednn)
+            elif x_t is None:  # torch's own, called here: one Python call fewer a step
+                rec_t = torch.mm(state, weight)
+            else:
+                rec_t = torch.addmm(x_t, state, weight)
             recs.append(rec_t)
             news = step(*args, rec_t, *states)
             states = news[:n_states]
@@ -242,9 +248,14 @@ class RecurrentScan(torch.autograd.Function):
                     d_inputs[i].append(grads[i])
             d_states = list(grads[n_inputs + 1 : n_inputs + 1 + n_states])
             # None when the state reaches the step only as rec_t: the product alone
-            d_states[multiplies] = scan_matmul(
-                d_rec, weight_t, d_states[multiplies], packed_t, onednn_t
-            )
+            d_state = d_states[multiplies]
+            if onednn_t:
+                d_state = scan_matmul(d_rec, weight_t, d_state, packed_t, onednn_t)
+            elif d_state is None:  # torch's own, called here, as in the forward
+                d_state = torch.mm(d_rec, weight_t)
+            else:
+                d_state = torch.addmm(d_state, d_rec, weight_t)
+            d_states[multiplies] = d_state
             for j in range(len(products)):
                 g = grads[n_inputs + 1 + n_states + j]
                 if products[j] is not None:
